@@ -1,0 +1,38 @@
+# perfplan: the two commands of the README, and the checks they run.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test check lint types unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## make demo: Zhang's plan through its whole life, on a SQLite file in ./perfplan-out
+demo: $(STAMP)
+	mkdir -p perfplan-out
+	rm -f perfplan-out/demo.db perfplan-out/demo.db-wal perfplan-out/demo.db-shm
+	PERFPLAN_DATABASE_URL=sqlite:///perfplan-out/demo.db $(BIN)/perfplan demo
+
+## make test: lint, types, then the whole suite
+test: $(STAMP) lint types unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/transitions.py
+
+clean:
+	rm -rf $(VENV) perfplan-out .mypy_cache .ruff_cache .pytest_cache .hypothesis
