@@ -1,0 +1,116 @@
+"""Where definitions come from: the built-in ones, an admin's directory, and the
+database (the exact versions running plans are bound to)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from models.definitions import DefinitionVersion
+from models.tables import DEFINITION_VERSION
+from states.compiled import CompiledDefinition, compile_definition
+from states.errors import DefinitionInvalid, DefinitionNotFound, Problem
+from states.loader import parse_definition
+
+BUILTIN_DIR = Path(__file__).parent / "definitions"
+
+
+class CatalogSettings(BaseSettings):
+    """PERFPLAN_DEFINITIONS_DIR: an admin's own definitions, which win over built-ins."""
+
+    model_config = SettingsConfigDict(env_prefix="PERFPLAN_")
+
+    definitions_dir: Path | None = None
+
+
+_BY_HASH: dict[str, CompiledDefinition] = {}
+
+
+def search_path(extra: Path | None = None) -> list[Path]:
+    """Directories searched for definitions, most specific first."""
+    custom = extra or CatalogSettings().definitions_dir
+    return [custom, BUILTIN_DIR] if custom else [BUILTIN_DIR]
+
+
+def definition_files(directory: Path) -> list[Path]:
+    return sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+
+
+def compile_text(text: str, *, source: str) -> CompiledDefinition:
+    """Parse, check and compile; the compiled machine is shared by content hash."""
+    compiled = compile_definition(parse_definition(text, source=source), text)
+    return _BY_HASH.setdefault(compiled.hash, compiled)
+
+
+def load_file(path: Path) -> CompiledDefinition:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DefinitionInvalid(str(path), [Problem("UNREADABLE", "$", str(exc))]) from exc
+    return compile_text(text, source=str(path))
+
+
+def find(name: str, extra: Path | None = None) -> CompiledDefinition:
+    """The definition called `name`, from the admin's directory or the built-ins."""
+    for directory in search_path(extra):
+        for suffix in (".yaml", ".yml"):
+            path = directory / f"{name}{suffix}"
+            if path.is_file():
+                return load_file(path)
+    known = sorted({p.stem for d in search_path(extra) if d.is_dir() for p in definition_files(d)})
+    raise DefinitionNotFound(name, known)
+
+
+def by_hash(session: Session, definition_hash: str) -> CompiledDefinition:
+    """The exact definition version a plan is bound to (memory first, then the database)."""
+    cached = _BY_HASH.get(definition_hash)
+    if cached is not None:
+        return cached
+    row = session.execute(
+        select(DefinitionVersion).where(DEFINITION_VERSION.c.hash == definition_hash)
+    ).scalar_one_or_none()
+    if row is None:
+        raise DefinitionNotFound(f"#{definition_hash[:12]}", [])
+    return compile_text(row.source, source=f"installed {row.name} v{row.version}")
+
+
+def install(session: Session, compiled: CompiledDefinition, now: datetime) -> None:
+    """Record this definition version in the database, once; a reused version number
+    with different content is refused so that versions keep meaning something."""
+    existing = session.execute(
+        select(DefinitionVersion).where(
+            DEFINITION_VERSION.c.name == compiled.name,
+            DEFINITION_VERSION.c.version == compiled.version,
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.hash != compiled.hash:
+            raise DefinitionInvalid(
+                compiled.name,
+                [
+                    Problem(
+                        "VERSION_REUSED",
+                        "version",
+                        f"'{compiled.name}' version {compiled.version} is already in use with "
+                        "different content; raise `version` so running plans keep their rules",
+                    )
+                ],
+            )
+        return
+    row = DefinitionVersion(
+        name=compiled.name,
+        version=compiled.version,
+        hash=compiled.hash,
+        source=compiled.source,
+        installed_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        pass  # installed by a concurrent writer a moment ago: same content hash

@@ -1,0 +1,126 @@
+"""What can go wrong in the rules room.
+
+    StatesError
+     ├── DefinitionInvalid      a definition file has problems (all of them, with paths)
+     ├── NotFound
+     │    ├── DefinitionNotFound
+     │    ├── PlanNotFound
+     │    └── PersonNotFound
+     ├── InvalidInput           a plan document or an event's inputs are malformed
+     ├── Forbidden              the actor's role may not do this (at all)
+     ├── NotAllowedNow          the plan's state or a guard refuses it (now)
+     │    └── GuardFailed
+     └── Conflict               someone else changed the plan first
+
+The front door maps these to exit codes and HTTP statuses in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class StatesError(Exception):
+    """Base of the rules room's errors; `str()` is a sentence a person can act on."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a definition file: a stable code, where, and how to fix it."""
+
+    code: str
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path} (line {self.line})" if self.line else self.path
+        return f"{self.code} at {where}: {self.message}"
+
+
+class DefinitionInvalid(StatesError):
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+
+
+class NotFound(StatesError):
+    pass
+
+
+class DefinitionNotFound(NotFound):
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        super().__init__(
+            f"no workflow definition named '{name}'; known: {', '.join(known) or 'none'}"
+        )
+
+
+class PlanNotFound(NotFound):
+    def __init__(self, plan_id: int) -> None:
+        self.plan_id = plan_id
+        super().__init__(f"no plan with id {plan_id}")
+
+
+class PersonNotFound(NotFound):
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"no person with key '{key}'")
+
+
+class InvalidInput(StatesError):
+    def __init__(self, message: str, *, field: str = "") -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class Forbidden(StatesError):
+    def __init__(self, message: str, *, plan_id: int, event: str, actor: str) -> None:
+        self.plan_id = plan_id
+        self.event = event
+        self.actor = actor
+        super().__init__(message)
+
+
+class NotAllowedNow(StatesError):
+    def __init__(self, message: str, *, plan_id: int, event: str, state: str) -> None:
+        self.plan_id = plan_id
+        self.event = event
+        self.state = state
+        super().__init__(message)
+
+
+class GuardFailed(NotAllowedNow):
+    def __init__(self, guard: str, reason: str, *, plan_id: int, event: str, state: str) -> None:
+        self.guard = guard
+        self.reason = reason
+        super().__init__(
+            f"plan {plan_id}: '{event}' is not allowed now ({guard}): {reason}",
+            plan_id=plan_id,
+            event=event,
+            state=state,
+        )
+
+
+class Conflict(StatesError):
+    def __init__(self, plan_id: int, expected: int, actual: int | None = None) -> None:
+        self.plan_id = plan_id
+        self.expected = expected
+        self.actual = actual
+        now_at = f" (now at version {actual})" if actual is not None else ""
+        super().__init__(
+            f"plan {plan_id} was changed by someone else since version {expected}{now_at}: "
+            "reload it and try again"
+        )
+
+
+class InvalidDocument(InvalidInput):
+    """A plan document with problems; every problem is listed, each with its path."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")

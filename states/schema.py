@@ -1,0 +1,103 @@
+"""The shape of a workflow definition file, as pydantic models.
+
+The schema says what fields exist and what types they have; the structural
+rules between them (known states, reachability, ...) are in `validation`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+LOCALES = ("en", "zh-CN")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+Label = dict[str, str]
+
+
+class RoleSpec(_Strict):
+    label: Label
+    required: bool = False
+    many: bool = False
+    # A role filled from the organisation instead of the plan document.
+    derived: str | None = None
+
+
+class StateSpec(_Strict):
+    label: Label
+    initial: bool = False
+    final: bool = False
+    # What may be recorded while a plan is in this state (see ACTIVITIES).
+    allows: list[str] = Field(default_factory=list)
+
+
+class InputSpec(_Strict):
+    required: bool = False
+    choices: list[str] | None = None
+    label: Label | None = None
+
+
+class TransitionSpec(_Strict):
+    trigger: str
+    source: list[str]
+    dest: str
+    label: Label | None = None
+    roles: list[str] = Field(default_factory=list)
+    approval: str | None = None
+    guards: list[str] = Field(default_factory=list)
+    actions: list[str] = Field(default_factory=list)
+    flows: list[str] = Field(default_factory=list)
+    inputs: dict[str, InputSpec] = Field(default_factory=dict)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class ChainStep(_Strict):
+    roles: Annotated[list[str], Field(min_length=1)]
+    # Signatures needed from distinct people; None means one for every role.
+    quorum: int | None = None
+
+
+class ApprovalChain(_Strict):
+    steps: Annotated[list[ChainStep], Field(min_length=1)]
+    # role -> other roles whose holders may sign in its place
+    may_sign_for: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Rung(_Strict):
+    after: str
+    notify: Annotated[list[str], Field(min_length=1)]
+
+
+class Cadence(_Strict):
+    every: str
+    remind_before: str | None = None
+
+
+class Timers(_Strict):
+    calendar: str = "CN"
+    progress_report: Cadence | None = None
+    coaching: Cadence | None = None
+    milestone_due_soon: str | None = None
+    signature_pending: str | None = None
+    escalation: dict[str, list[Rung]] = Field(default_factory=dict)
+
+
+class DefinitionSpec(_Strict):
+    name: str
+    version: Annotated[int, Field(ge=1)]
+    title: Label
+    description: str = ""
+    roles: dict[str, RoleSpec]
+    states: dict[str, StateSpec]
+    transitions: list[TransitionSpec]
+    approval_chains: dict[str, ApprovalChain] = Field(default_factory=dict)
+    timers: Timers = Field(default_factory=Timers)
