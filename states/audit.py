@@ -1,0 +1,213 @@
+"""Appending to and verifying the hash-chained audit trail.
+
+Each record's hash covers every field of the record and the hash of the one
+before it; the plan row keeps the tip (`audit_seq`, `audit_head`), so a
+deleted last record is caught as well as an edited or reordered one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from models.audit import AuditRecord
+from models.plans import GENESIS_HASH
+from models.tables import AUDIT, PLAN
+from states.context import PlanSnapshot
+from states.errors import Conflict
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What happened, by whom, when: the part of an audit record a caller supplies."""
+
+    kind: str
+    event: str
+    from_state: str
+    to_state: str
+    actor: str
+    role: str
+    at: datetime
+    comment: str = ""
+
+
+def _instant(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def chain_hash(fields: dict[str, Any]) -> str:
+    """The record's hash: SHA-256 over its fields in a fixed, canonical order."""
+    ordered = [
+        fields["plan_id"],
+        fields["seq"],
+        fields["kind"],
+        fields["event"],
+        fields["from_state"],
+        fields["to_state"],
+        fields["actor"],
+        fields["role"],
+        _instant(fields["at"]),
+        fields["comment"] or "",
+        fields["definition_hash"],
+        fields["content_digest"],
+        fields["prev_hash"],
+    ]
+    encoded = json.dumps(ordered, ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def advance(
+    session: Session,
+    plan: PlanSnapshot,
+    entry: Entry,
+    *,
+    new_state: str | None = None,
+    content_digest: str | None = None,
+) -> int:
+    """Bump the plan's version (failing on a concurrent change), move its state if
+    given, and append the audit record; returns the record's sequence number.
+
+    `plan` is updated in place to what is now stored.
+    """
+    record: dict[str, Any] = {
+        "plan_id": plan.id,
+        "seq": plan.audit_seq + 1,
+        **entry.__dict__,
+        "definition_hash": plan.definition_hash,
+        "content_digest": content_digest or plan.content_digest,
+        "prev_hash": plan.audit_head,
+    }
+    record["hash"] = chain_hash(record)
+    values: dict[str, Any] = {
+        "version": plan.version + 1,
+        "audit_seq": record["seq"],
+        "audit_head": record["hash"],
+        "updated_at": entry.at,
+        "content_digest": record["content_digest"],
+    }
+    if new_state is not None:
+        values.update(state=new_state, epoch=plan.epoch + 1)
+    result = session.execute(
+        update(PLAN).where(PLAN.c.id == plan.id, PLAN.c.version == plan.version).values(**values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        current = session.execute(select(PLAN.c.version).where(PLAN.c.id == plan.id)).scalar()
+        raise Conflict(plan.id, plan.version, current)
+    session.execute(insert(AUDIT).values(**record))
+    plan.version += 1
+    plan.audit_seq = record["seq"]
+    plan.audit_head = record["hash"]
+    plan.content_digest = record["content_digest"]
+    if new_state is not None:
+        plan.state, plan.epoch = new_state, plan.epoch + 1
+    return int(record["seq"])
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first broken link found in one plan's chain, and what is wrong with it."""
+
+    plan_id: int
+    seq: int
+    record_id: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = (
+            f"record #{self.record_id} (seq {self.seq})" if self.record_id else f"seq {self.seq}"
+        )
+        return f"plan {self.plan_id}, {where}: {self.problem}"
+
+
+@dataclass
+class VerifyReport:
+    plans: int = 0
+    records: int = 0
+    breaks: list[Break] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+def _record_problem(row: Any, expected_seq: int, prev_hash: str) -> str | None:
+    if row.seq != expected_seq:
+        return f"sequence jumps from {expected_seq - 1} to {row.seq}: a record is missing"
+    if row.prev_hash != prev_hash:
+        return "previous-hash does not match the record before it: the chain was cut or reordered"
+    recomputed = chain_hash(row._asdict())
+    if recomputed != row.hash:
+        return "content does not match its hash: the record was altered after it was written"
+    return None
+
+
+def _chains(session: Session, plan_id: int | None) -> Iterator[tuple[int, list[Any]]]:
+    query = select(AUDIT).order_by(AUDIT.c.plan_id, AUDIT.c.seq)
+    if plan_id is not None:
+        query = query.where(AUDIT.c.plan_id == plan_id)
+    current: int | None = None
+    rows: list[Any] = []
+    for row in session.execute(query.execution_options(yield_per=2000)):
+        if row.plan_id != current and current is not None:
+            yield current, rows
+            rows = []
+        current = row.plan_id
+        rows.append(row)
+    if current is not None:
+        yield current, rows
+
+
+def _verify_chain(rows: list[Any], tip: tuple[int, str] | None) -> Break | None:
+    prev_hash = GENESIS_HASH
+    for expected_seq, row in enumerate(rows, start=1):
+        problem = _record_problem(row, expected_seq, prev_hash)
+        if problem:
+            return Break(row.plan_id, row.seq, row.id, problem)
+        prev_hash = row.hash
+    last_seq = len(rows)
+    if tip is not None and tip != (last_seq, prev_hash):
+        return Break(
+            rows[0].plan_id,
+            last_seq + 1,
+            None,
+            f"the plan records {tip[0]} audit records but the chain ends at {last_seq}: "
+            "records were deleted or the plan's tip was altered",
+        )
+    return None
+
+
+def verify(session: Session, plan_id: int | None = None) -> VerifyReport:
+    """Recompute every chain (or one plan's) and report the first break of each."""
+    tips_query = select(PLAN.c.id, PLAN.c.audit_seq, PLAN.c.audit_head)
+    if plan_id is not None:
+        tips_query = tips_query.where(PLAN.c.id == plan_id)
+    tips = {row.id: (row.audit_seq, row.audit_head) for row in session.execute(tips_query)}
+    report = VerifyReport(plans=len(tips))
+    seen: set[int] = set()
+    for chain_plan, rows in _chains(session, plan_id):
+        seen.add(chain_plan)
+        report.records += len(rows)
+        broken = _verify_chain(rows, tips.get(chain_plan))
+        if broken:
+            report.breaks.append(broken)
+    for missing in sorted(set(tips) - seen):
+        if tips[missing][0] > 0:
+            report.breaks.append(
+                Break(missing, 1, None, "the plan has audit history but no records remain")
+            )
+    return report
+
+
+def history(session: Session, plan_id: int | None = None) -> list[AuditRecord]:
+    """Audit records, oldest first, for one plan or all of them."""
+    query = select(AuditRecord).order_by(AUDIT.c.plan_id, AUDIT.c.seq)
+    if plan_id is not None:
+        query = query.where(AUDIT.c.plan_id == plan_id)
+    return list(session.execute(query).scalars())

@@ -1,0 +1,110 @@
+"""The digest of what a plan says: the content people agree to and sign.
+
+Progress (milestones done, measurements) is not part of it; goals,
+milestones, actions, roles and the period are. A signature carries the
+digest it was given for, so a change after signing voids the signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlmodel import Session
+
+from models.tables import (
+    ACTION,
+    ACTION_COLLABORATOR,
+    ACTION_RESOURCE,
+    GOAL,
+    MILESTONE,
+    PERSON,
+    PLAN,
+    PLAN_ROLE,
+)
+
+
+def _rows(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def _actions(session: Session, plan_id: int) -> list[dict[str, Any]]:
+    supporter = PERSON.alias("supporter")
+    actions = _rows(
+        session,
+        select(
+            ACTION.c.id, ACTION.c.key, GOAL.c.key.label("goal"), ACTION.c.title,
+            PERSON.c.key.label("executor"), supporter.c.key.label("supporter"),
+            ACTION.c.starts, ACTION.c.ends, ACTION.c.recurrence,
+        )
+        .join(GOAL, GOAL.c.id == ACTION.c.goal_id)
+        .join(PERSON, PERSON.c.id == ACTION.c.executor_id)
+        .outerjoin(supporter, supporter.c.id == ACTION.c.supporter_id)
+        .where(ACTION.c.plan_id == plan_id)
+        .order_by(ACTION.c.key),
+    )  # fmt: skip
+    for action in actions:
+        action_id = action.pop("id")
+        action["collaborators"] = sorted(
+            session.execute(
+                select(PERSON.c.key)
+                .join(ACTION_COLLABORATOR, ACTION_COLLABORATOR.c.person_id == PERSON.c.id)
+                .where(ACTION_COLLABORATOR.c.action_id == action_id)
+            ).scalars()
+        )
+        action["resources"] = sorted(
+            session.execute(
+                select(ACTION_RESOURCE.c.name).where(ACTION_RESOURCE.c.action_id == action_id)
+            ).scalars()
+        )
+    return actions
+
+
+def plan_content(session: Session, plan_id: int) -> dict[str, Any]:
+    """The agreed content of a plan as plain data, in a stable order."""
+    plan = session.execute(
+        select(PLAN.c.title, PLAN.c.period_start, PLAN.c.period_end).where(PLAN.c.id == plan_id)
+    ).one()
+    goals = _rows(
+        session,
+        select(
+            GOAL.c.key, GOAL.c.title, GOAL.c.metric, GOAL.c.unit, GOAL.c.baseline,
+            GOAL.c.target, GOAL.c.direction, GOAL.c.deadline, GOAL.c.priority, GOAL.c.source,
+        )
+        .where(GOAL.c.plan_id == plan_id)
+        .order_by(GOAL.c.key),
+    )  # fmt: skip
+    milestones = _rows(
+        session,
+        select(
+            MILESTONE.c.key, GOAL.c.key.label("goal"), MILESTONE.c.title, MILESTONE.c.due,
+            MILESTONE.c.criterion,
+        )
+        .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
+        .where(MILESTONE.c.plan_id == plan_id)
+        .order_by(MILESTONE.c.key),
+    )  # fmt: skip
+    roles = _rows(
+        session,
+        select(PLAN_ROLE.c.role, PERSON.c.key.label("person"))
+        .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
+        .where(PLAN_ROLE.c.plan_id == plan_id)
+        .order_by(PLAN_ROLE.c.role, PERSON.c.key),
+    )
+    return {
+        "title": plan.title,
+        "period": [plan.period_start, plan.period_end],
+        "roles": roles,
+        "goals": goals,
+        "milestones": milestones,
+        "actions": _actions(session, plan_id),
+    }
+
+
+def plan_digest(session: Session, plan_id: int) -> str:
+    canonical = json.dumps(
+        plan_content(session, plan_id), sort_keys=True, ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
