@@ -1,0 +1,1 @@
+"""The voice: channels and bilingual templates (issue 3)."""

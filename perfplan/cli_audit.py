@@ -1,0 +1,99 @@
+"""`perfplan audit ...`: the auditors' view of every plan's history."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from perfplan.common import JsonOption, console, print_json, session
+
+app = typer.Typer(help="Read and verify the tamper-evident audit trail.", no_args_is_help=True)
+
+FIELDS = [
+    "plan_id",
+    "seq",
+    "kind",
+    "event",
+    "from_state",
+    "to_state",
+    "actor",
+    "role",
+    "at",
+    "comment",
+    "definition_hash",
+    "content_digest",
+    "prev_hash",
+    "hash",
+]
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@app.command("log")
+def log(
+    plan_id: Annotated[
+        int | None, typer.Argument(help="One plan's id; all plans if omitted.")
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
+) -> None:
+    """Every record of a plan's history (or all plans'), oldest first."""
+    from perfplan.render import audit_table
+    from states.audit import history
+    from states.engine import load_plan
+
+    with session() as active:
+        if plan_id is not None:
+            load_plan(active, plan_id)  # an unknown plan is an error, not an empty log
+        records = [{f: getattr(r, f) for f in FIELDS} for r in history(active, plan_id)]
+    if fmt is Format.json:
+        print_json(records)
+    elif fmt is Format.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=FIELDS)
+        writer.writeheader()
+        for record in records:
+            writer.writerow({**record, "at": record["at"].isoformat()})
+    else:
+        console.print(audit_table(records))
+
+
+@app.command("verify")
+def verify(
+    plan_id: Annotated[
+        int | None, typer.Argument(help="One plan's id; all plans if omitted.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute every hash chain; name the first broken record of each plan. Exit 8 if any."""
+    from perfplan.errors import AuditBroken
+    from states.audit import verify as verify_chains
+    from states.engine import load_plan
+
+    with session() as active:
+        if plan_id is not None:
+            load_plan(active, plan_id)
+        report = verify_chains(active, plan_id)
+    if as_json:
+        print_json(
+            {
+                "ok": report.ok,
+                "plans": report.plans,
+                "records": report.records,
+                "breaks": [b.__dict__ for b in report.breaks],
+            }
+        )
+    elif report.ok:
+        console.print(f"[green]OK[/]: {report.records} records in {report.plans} plan(s) verify.")
+    else:
+        console.print(f"[red]BROKEN[/]: {len(report.breaks)} of {report.plans} plan(s):")
+        for broken in report.breaks:
+            console.print(f"  - {broken}")
+    if not report.ok:
+        raise AuditBroken()

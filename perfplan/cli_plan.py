@@ -1,0 +1,323 @@
+"""`perfplan plan ...`: open plans, fire events, sign, and record what happens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from perfplan.common import (
+    ActorOption,
+    JsonOption,
+    NowOption,
+    console,
+    instant,
+    print_json,
+    session,
+)
+
+app = typer.Typer(
+    help="Open plans, move them through their life, and record progress.", no_args_is_help=True
+)
+
+PlanId = Annotated[int, typer.Argument(help="The plan's id (see `perfplan plan list`).")]
+Comment = Annotated[str | None, typer.Option("--comment", help="Why; kept in the audit trail.")]
+Expect = Annotated[
+    int | None,
+    typer.Option(
+        "--expect-version",
+        help="Fail with a conflict if the plan is no longer at "
+        "this version (what you saw in `plan show`).",
+    ),
+]
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    pairs = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"'{item}' is not KEY=VALUE", param_hint=option)
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+@app.command("create")
+def create(
+    file: Annotated[
+        Path, typer.Argument(help="A plan document, YAML or JSON (docs/plan-format.md).")
+    ],
+    actor: ActorOption,
+    now: NowOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open a plan from a plan document, in its definition's initial state."""
+    from states.plans import create_plan, read_document_file
+
+    document = read_document_file(file)
+    with session() as active:
+        plan_id = create_plan(
+            session=active, document=document, actor=actor, now=instant(now), source=str(file)
+        )
+    if as_json:
+        print_json({"plan_id": plan_id})
+    else:
+        console.print(f"Created plan [bold]{plan_id}[/]: {document.title}")
+
+
+@app.command("list")
+def list_(
+    state: Annotated[str | None, typer.Option("--state", help="Only plans in this state.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List plans, newest first."""
+    from states.queries import list_plans
+
+    with session() as active:
+        plans = list_plans(active, state)
+    if as_json:
+        print_json(plans)
+        return
+    table = Table("id", "employee", "state", "definition", "period", "title")
+    for plan in plans:
+        table.add_row(
+            str(plan["id"]),
+            plan["employee"] or "",
+            plan["state"],
+            f"{plan['definition']} v{plan['definition_version']}",
+            f"{plan['period_start']} → {plan['period_end']}",
+            plan["title"],
+        )
+    console.print(table)
+
+
+@app.command("show")
+def show(plan_id: PlanId, as_json: JsonOption = False) -> None:
+    """Everything about one plan: people, goals, milestones, signatures, what can happen next."""
+    from perfplan.render import print_plan
+    from states.queries import plan_detail
+
+    with session() as active:
+        detail = plan_detail(active, plan_id)
+    if as_json:
+        print_json(detail)
+    else:
+        print_plan(detail)
+
+
+def _report_fired(fired: Any, as_json: bool) -> None:
+    if as_json:
+        print_json(fired.__dict__)
+    else:
+        console.print(
+            f"Plan {fired.plan_id}: [bold]{fired.event}[/] {fired.from_state} → "
+            f"[bold green]{fired.to_state}[/] (version {fired.version}, audit #{fired.seq})"
+        )
+
+
+@app.command("fire")
+def fire(
+    plan_id: PlanId,
+    event: Annotated[str, typer.Argument(help="The event, e.g. start, adjust, evaluate.")],
+    actor: ActorOption,
+    comment: Comment = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", help="KEY=VALUE the event takes, e.g. outcome=successful."),
+    ] = None,
+    expect_version: Expect = None,
+    now: NowOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fire an event on a plan, as a person; checked, stored and audited in one transaction."""
+    from states.engine import fire as fire_event
+
+    with session() as active:
+        fired = fire_event(
+            session=active,
+            plan_id=plan_id,
+            event=event,
+            actor=actor,
+            now=instant(now),
+            comment=comment,
+            inputs=_pairs(inputs, "--input"),
+            expected_version=expect_version,
+        )
+    _report_fired(fired, as_json)
+
+
+@app.command("sign")
+def sign(
+    plan_id: PlanId,
+    actor: ActorOption,
+    event: Annotated[
+        str | None, typer.Option("--event", help="Which approval to sign, when several wait.")
+    ] = None,
+    comment: Comment = None,
+    expect_version: Expect = None,
+    now: NowOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign the current step of the plan's approval chain; the last signature fires it."""
+    from states.engine import sign as sign_chain
+
+    with session() as active:
+        signed = sign_chain(
+            session=active,
+            plan_id=plan_id,
+            actor=actor,
+            now=instant(now),
+            event=event,
+            comment=comment,
+            expected_version=expect_version,
+        )
+    if as_json:
+        print_json({**signed.__dict__, "fired": signed.fired.__dict__ if signed.fired else None})
+        return
+    console.print(f"{actor} signed '{signed.event}' as {signed.role} (step {signed.step + 1}).")
+    if signed.fired:
+        _report_fired(signed.fired, False)
+    else:
+        console.print(f"Waiting for: {', '.join(signed.waiting_for)}")
+
+
+@app.command("measure")
+def measure(
+    plan_id: PlanId,
+    goal: Annotated[str, typer.Argument(help="The goal's key.")],
+    value: Annotated[float, typer.Argument(help="The measured value, in the goal's unit.")],
+    actor: ActorOption,
+    on: Annotated[str | None, typer.Option("--on", help="Date measured (default: today).")] = None,
+    source: Annotated[str, typer.Option("--source", help="Where the figure comes from.")] = "",
+    note: Annotated[str, typer.Option("--note")] = "",
+    now: NowOption = None,
+) -> None:
+    """Record a measured value of a goal's metric."""
+    from datetime import date
+
+    from states.records import measure as record
+
+    try:
+        measured_on = date.fromisoformat(on) if on else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{on}' is not a date (YYYY-MM-DD)", param_hint="--on") from exc
+    with session() as active:
+        record(
+            session=active,
+            plan_id=plan_id,
+            goal=goal,
+            value=value,
+            actor=actor,
+            now=instant(now),
+            measured_on=measured_on,
+            source=source,
+            note=note,
+        )
+    console.print(f"Plan {plan_id}: {goal} = {value:g}")
+
+
+@app.command("report-progress")
+def report_progress(
+    plan_id: PlanId,
+    actor: ActorOption,
+    summary: Annotated[str, typer.Option("--summary", help="What was done since the last report.")],
+    blockers: Annotated[str, typer.Option("--blockers", help="What is in the way.")] = "",
+    now: NowOption = None,
+) -> None:
+    """Record the employee's progress report."""
+    from states.records import report_progress as record
+
+    with session() as active:
+        record(
+            session=active,
+            plan_id=plan_id,
+            actor=actor,
+            now=instant(now),
+            summary=summary,
+            blockers=blockers,
+        )
+    console.print(f"Plan {plan_id}: progress report recorded.")
+
+
+@app.command("coach")
+def coach(
+    plan_id: PlanId,
+    actor: ActorOption,
+    notes: Annotated[str, typer.Option("--notes", help="The guidance given.")],
+    minutes: Annotated[int, typer.Option("--minutes")] = 15,
+    now: NowOption = None,
+) -> None:
+    """Record a coaching session held by the manager or mentor."""
+    from states.records import record_coaching
+
+    with session() as active:
+        record_coaching(
+            session=active,
+            plan_id=plan_id,
+            actor=actor,
+            now=instant(now),
+            notes=notes,
+            minutes=minutes,
+        )
+    console.print(f"Plan {plan_id}: coaching session recorded.")
+
+
+@app.command("complete")
+def complete(
+    plan_id: PlanId,
+    milestone: Annotated[str, typer.Argument(help="The milestone's key.")],
+    actor: ActorOption,
+    comment: Comment = None,
+    now: NowOption = None,
+) -> None:
+    """Mark a milestone done."""
+    from states.records import complete_milestone
+
+    with session() as active:
+        complete_milestone(
+            session=active,
+            plan_id=plan_id,
+            milestone=milestone,
+            actor=actor,
+            now=instant(now),
+            comment=comment or "",
+        )
+    console.print(f"Plan {plan_id}: milestone {milestone} done.")
+
+
+@app.command("adjust")
+def adjust(
+    plan_id: PlanId,
+    actor: ActorOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why the change is needed.")],
+    changes: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            help="FIELD=VALUE, e.g. due=2026-10-16 (milestone) or ends=2026-09-25 (action).",
+        ),
+    ],
+    milestone: Annotated[str | None, typer.Option("--milestone", help="Milestone key.")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="Action key.")] = None,
+    now: NowOption = None,
+) -> None:
+    """Adjust a milestone or an action (goals stay fixed); re-confirmation follows."""
+    from states.records import adjust as record
+
+    if (milestone is None) == (action is None):
+        raise typer.BadParameter("name exactly one of --milestone or --action")
+    kind, key = ("milestone", milestone) if milestone else ("action", action)
+    with session() as active:
+        record(
+            session=active,
+            plan_id=plan_id,
+            actor=actor,
+            now=instant(now),
+            kind=kind,
+            key=key or "",
+            changes=_pairs(changes, "--set"),
+            reason=reason,
+        )
+    console.print(f"Plan {plan_id}: {kind} {key} adjusted; waiting for re-confirmation.")

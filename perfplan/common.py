@@ -1,0 +1,80 @@
+"""What every command shares: the clock option, the session, and how data is printed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        envvar="PERFPLAN_NOW",
+        help="Act as if it were this instant (ISO-8601, e.g. 2026-09-01T09:00); replays a life.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ActorOption = Annotated[
+    str, typer.Option("--as", help="Who acts: a person's key, e.g. li.", show_default=False)
+]
+
+
+def instant(now: str | None) -> datetime:
+    """The --now option as a UTC instant, or the clock's now."""
+    from models import clock
+
+    if not now:
+        return clock.now()
+    try:
+        return clock.parse_instant(now)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"'{now}' is not an ISO-8601 date or time", param_hint="--now"
+        ) from exc
+
+
+def database_url() -> str:
+    from models.db import DatabaseSettings
+
+    return DatabaseSettings().database_url
+
+
+@contextmanager
+def session(*, create: bool = False) -> Iterator[Session]:
+    """A session on PERFPLAN_DATABASE_URL that commits when the command succeeds."""
+    from models.db import create_schema, make_engine, schema_exists, session_scope
+    from perfplan.errors import NotInitialised
+
+    engine = make_engine(database_url())
+    try:
+        if create:
+            create_schema(engine)
+        elif not schema_exists(engine):
+            raise NotInitialised(database_url())
+        with session_scope(engine) as active:
+            yield active
+    finally:
+        engine.dispose()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, default=_plain, ensure_ascii=False, indent=2))

@@ -1,0 +1,62 @@
+"""The one place where errors become exit codes (and HTTP statuses).
+
+    PerfplanError (front door)
+     └── NotInitialised        the database has no perfplan schema yet
+
+Errors of the rooms below (`states.errors`) are mapped here too; a user's
+mistake is a sentence and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+from states.errors import (
+    Conflict,
+    DefinitionInvalid,
+    Forbidden,
+    InvalidInput,
+    NotAllowedNow,
+    NotFound,
+    StatesError,
+)
+
+
+class PerfplanError(Exception):
+    """Base of the front door's own errors."""
+
+
+class NotInitialised(PerfplanError):
+    def __init__(self, url: str) -> None:
+        super().__init__(f"the database {url} has no perfplan tables yet: run `perfplan init`")
+
+
+class AuditBroken(PerfplanError):
+    """`audit verify` found a broken chain (the report has been printed)."""
+
+
+# (error class, exit code, HTTP status), most specific first.
+ERROR_MAP: list[tuple[type[Exception], int, int]] = [
+    (DefinitionInvalid, 2, 422),
+    (InvalidInput, 2, 422),
+    (NotFound, 3, 404),
+    (Forbidden, 4, 403),
+    (Conflict, 6, 409),
+    (NotAllowedNow, 5, 409),
+    (NotInitialised, 7, 503),
+    (AuditBroken, 8, 409),
+    (StatesError, 1, 400),
+    (PerfplanError, 1, 400),
+]
+
+
+def exit_code(error: Exception) -> int:
+    for kind, code, _status in ERROR_MAP:
+        if isinstance(error, kind):
+            return code
+    return 1
+
+
+def http_status(error: Exception) -> int:
+    for kind, _code, status in ERROR_MAP:
+        if isinstance(error, kind):
+            return status
+    return 500

@@ -1,0 +1,1 @@
+"""The clockwork: Prefect flows started from the outbox (issue 4)."""
