@@ -38,12 +38,12 @@ def demo(now: NowOption = None) -> None:
     run(started_at=instant(now) if now else None)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point: user mistakes become one clear sentence and a non-zero exit."""
     from perfplan.errors import AuditBroken, exit_code
 
     try:
-        app()
+        app(args=argv)
     except AuditBroken as broken:
         sys.exit(exit_code(broken))
     except Exception as error:

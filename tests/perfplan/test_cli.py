@@ -1,0 +1,312 @@
+"""The perfplan command line, run in-process through `main(argv)`: the real
+argument parsing, services, SQLite file and error-to-exit-code mapping."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from perfplan.cli import main
+from tests.conftest import ZHANG_FILE
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> object:
+        return json.loads(self.out)
+
+
+Cli = Callable[..., Run]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db_url: str) -> Cli:
+    monkeypatch.setenv("PERFPLAN_DATABASE_URL", db_url)
+    monkeypatch.delenv("PERFPLAN_NOW", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err, captured.err
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def initialised(cli: Cli) -> Cli:
+    assert cli("init").code == 0
+    return cli
+
+
+def _zhang(cli: Cli) -> int:
+    result = cli(
+        "plan", "create", str(ZHANG_FILE), "--as", "wang", "--json", "--now", "2026-08-25T09:00"
+    )
+    assert result.code == 0, result.err
+    plan = result.json()
+    assert isinstance(plan, dict)
+    return int(plan["plan_id"])
+
+
+def _state(cli: Cli, plan_id: int) -> str:
+    detail = cli("plan", "show", str(plan_id), "--json").json()
+    assert isinstance(detail, dict)
+    return str(detail["plan"]["state"])
+
+
+def test_zhangs_plan_whole_life_through_the_cli(initialised: Cli) -> None:
+    cli = initialised
+    plan = str(_zhang(cli))
+    for who, when in (("zhang", "2026-08-26T10:30"), ("li", "2026-08-26T15:00")):
+        assert cli("plan", "sign", plan, "--as", who, "--now", when).code == 0
+    assert _state(cli, int(plan)) == "drafted"
+    assert cli("plan", "sign", plan, "--as", "wang", "--now", "2026-08-27T11:00").code == 0
+    assert _state(cli, int(plan)) == "agreed"
+    assert cli("plan", "fire", plan, "start", "--as", "li", "--now", "2026-09-01T09:00").code == 0
+    assert (
+        cli(
+            "plan",
+            "report-progress",
+            plan,
+            "--as",
+            "zhang",
+            "--summary",
+            "2 reports done this week, 1 approved",
+            "--now",
+            "2026-09-04T18:00",
+        ).code
+        == 0
+    )
+    assert (
+        cli(
+            "plan",
+            "coach",
+            plan,
+            "--as",
+            "li",
+            "--notes",
+            "template first",
+            "--now",
+            "2026-09-07T10:00",
+        ).code
+        == 0
+    )
+    assert (
+        cli(
+            "plan", "complete", plan, "training_attended", "--as", "li", "--now", "2026-09-15T17:00"
+        ).code
+        == 0
+    )
+    adjusted = cli(
+        "plan",
+        "adjust",
+        plan,
+        "--as",
+        "li",
+        "--milestone",
+        "report_1",
+        "--set",
+        "due=2026-10-16",
+        "--reason",
+        "data came late",
+        "--now",
+        "2026-10-12T10:00",
+    )
+    assert adjusted.code == 0, adjusted.err
+    assert _state(cli, int(plan)) == "adjusted"
+    for who in ("zhang", "li"):
+        assert cli("plan", "sign", plan, "--as", who, "--now", "2026-10-12T14:00").code == 0
+    assert _state(cli, int(plan)) == "in_progress"
+    for goal, value in (
+        ("contracts", "95"),
+        ("training", "86"),
+        ("reports", "100"),
+        ("response_time", "24"),
+    ):
+        assert (
+            cli(
+                "plan", "measure", plan, goal, value, "--as", "li", "--now", "2026-11-30T16:00"
+            ).code
+            == 0
+        )
+    done = cli(
+        "plan",
+        "fire",
+        plan,
+        "evaluate",
+        "--as",
+        "li",
+        "--input",
+        "outcome=successful",
+        "--now",
+        "2026-12-01T10:00",
+        "--json",
+    )
+    assert done.code == 0, done.err
+    assert done.json() == {**done.json(), "from_state": "in_progress", "to_state": "evaluated"}
+    detail = cli("plan", "show", plan, "--json").json()
+    assert isinstance(detail, dict)
+    results = {r["goal_id"]: r for r in detail["results"]}
+    goals = {g["key"]: g for g in detail["goals"]}
+    assert results[goals["contracts"]["id"]]["met"] is False  # 95 % of a 100 % target
+    assert results[goals["contracts"]["id"]]["attainment"] == pytest.approx(0.875)
+    assert results[goals["response_time"]["id"]]["met"] is True  # 48 h → 24 h, lowered
+    assert results[goals["reports"]["id"]]["actual"] == 100
+    verified = cli("audit", "verify", "--json").json()
+    assert isinstance(verified, dict)
+    assert verified["ok"] is True
+    log = cli("audit", "log", plan, "--format", "json").json()
+    assert isinstance(log, list)
+    assert [r["event"] for r in log if r["kind"] == "transition"] == [
+        "create",
+        "agree",
+        "start",
+        "adjust",
+        "reconfirm",
+        "evaluate",
+    ]
+    assert log[-1]["at"].startswith("2026-12-01T10:00")
+
+
+def test_malformed_plan_file_names_every_problem_and_writes_nothing(
+    initialised: Cli, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        ZHANG_FILE.read_text()
+        .replace("direction: lower", "direction: down")
+        .replace("priority: 3", "priority: 12")
+    )
+    result = initialised("plan", "create", str(bad), "--as", "wang")
+    assert result.code == 2
+    assert "goals.3.direction" in result.err
+    assert "goals.3.priority" in result.err
+    assert initialised("plan", "list", "--json").json() == []
+
+
+def test_impossible_date_names_its_place(initialised: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        ZHANG_FILE.read_text().replace("period: {start: 2026-09-01", "period: {start: 2026-13-01")
+    )
+    result = initialised("plan", "create", str(bad), "--as", "wang")
+    assert result.code == 2
+    assert "period.start" in result.err
+    assert "2026-13-01" in result.err
+    assert initialised("plan", "list", "--json").json() == []
+
+
+def test_unknown_person_in_document_and_on_command_line(initialised: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(ZHANG_FILE.read_text().replace("  hr: wang", "  hr: wnag"))
+    result = initialised("plan", "create", str(bad), "--as", "wang")
+    assert result.code == 2
+    assert "roles.hr: unknown person 'wnag'" in result.err
+    plan = str(_zhang(initialised))
+    refused = initialised("plan", "sign", plan, "--as", "zhnag")
+    assert refused.code == 3
+    assert "no person with key 'zhnag'" in refused.err
+
+
+def test_refusals_have_distinct_exit_codes_and_change_nothing(initialised: Cli) -> None:
+    cli = initialised
+    plan = str(_zhang(cli))
+    before = cli("plan", "show", plan, "--json").json()
+    not_now = cli("plan", "fire", plan, "start", "--as", "li")
+    assert (not_now.code, "possible now: agree" in not_now.err) == (5, True)
+    forbidden = cli("plan", "sign", plan, "--as", "li")
+    assert (forbidden.code, "waits for employee" in forbidden.err) == (4, True)
+    unknown_event = cli("plan", "fire", plan, "promote", "--as", "li")
+    assert (unknown_event.code, "no event 'promote'" in unknown_event.err) == (2, True)
+    missing = cli("plan", "show", "99")
+    assert (missing.code, "no plan with id 99" in missing.err) == (3, True)
+    stale = cli("plan", "sign", plan, "--as", "zhang", "--expect-version", "0")
+    assert (stale.code, "changed by someone else" in stale.err) == (6, True)
+    assert cli("plan", "show", plan, "--json").json() == before
+
+
+def test_now_comes_from_the_environment(initialised: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = str(_zhang(initialised))
+    monkeypatch.setenv("PERFPLAN_NOW", "2026-08-26T10:30:00")
+    assert initialised("plan", "sign", plan, "--as", "zhang").code == 0
+    log = initialised("audit", "log", plan, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(log.out)))
+    assert rows[-1]["event"] == "sign:agree"
+    assert rows[-1]["at"] == "2026-08-26T10:30:00+00:00"
+
+
+def test_bad_now_is_a_usage_error(initialised: Cli) -> None:
+    result = initialised("plan", "list", "--state", "drafted", "init")
+    assert result.code == 2
+    bad = initialised("plan", "create", str(ZHANG_FILE), "--as", "wang", "--now", "tomorrow")
+    assert bad.code == 2
+    assert "--now" in bad.err
+
+
+def test_uninitialised_database_says_run_init(cli: Cli) -> None:
+    result = cli("plan", "list")
+    assert result.code == 7
+    assert "perfplan init" in result.err
+
+
+def test_audit_verify_exits_8_and_names_the_tampered_record(initialised: Cli, db_url: str) -> None:
+    plan = str(_zhang(initialised))
+    initialised("plan", "sign", plan, "--as", "zhang", "--now", "2026-08-26T10:30")
+    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as raw:
+        raw.execute("DROP TRIGGER audit_record_no_update")
+        raw.execute("UPDATE audit_record SET comment = 'forged' WHERE seq = 2")
+    result = initialised("audit", "verify")
+    assert result.code == 8
+    assert f"plan {plan}, record #2 (seq 2)" in result.out
+    assert "altered" in result.out
+
+
+def test_config_check_reports_codes_and_fails(cli: Cli, tmp_path: Path) -> None:
+    assert cli("config", "check").code == 0
+    broken = tmp_path / "broken.yaml"
+    source = ZHANG_FILE.parent.parent.parent / "states" / "definitions" / "standard.yaml"
+    broken.write_text(source.read_text().replace("dest: evaluated", "dest: evaluatd"))
+    result = cli("config", "check", str(broken), "--json")
+    assert result.code == 2
+    codes = {p["code"] for entry in result.json() for p in entry["problems"]}  # type: ignore[attr-defined]
+    assert "UNKNOWN_STATE" in codes
+
+
+def test_config_diagram_highlights_the_plans_state(initialised: Cli) -> None:
+    plan = str(_zhang(initialised))
+    out = initialised("config", "diagram", "standard", "--plan", plan).out
+    assert out.startswith("stateDiagram-v2")
+    assert "drafted --> agreed: agree (chain sign_off)" in out
+    assert "class drafted current" in out
+    assert initialised("config", "diagram", "standard", "--highlight", "nowhere").code == 2
+
+
+def test_help_does_not_import_prefect_or_the_database() -> None:
+    code = (
+        "import sys\nfrom perfplan import cli\n"
+        "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('prefect', 'sqlalchemy', 'sqlmodel') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Commands" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "[]"
