@@ -49,7 +49,7 @@ _SQLITE_TRIGGERS = [
 _POSTGRES_TRIGGERS = [
     """CREATE OR REPLACE FUNCTION audit_record_append_only() RETURNS trigger AS $$
        BEGIN
-         RAISE EXCEPTION 'audit_record is append-only: % refused', TG_OP;
+         RAISE EXCEPTION 'audit_record is append-only: %% refused', TG_OP;
        END $$ LANGUAGE plpgsql""",
     """CREATE OR REPLACE TRIGGER audit_record_append_only
        BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_record
