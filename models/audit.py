@@ -39,6 +39,8 @@ class AuditRecord(SQLModel, table=True):
     hash: str = Field(unique=True)
 
 
+# The statements that make audit_record append-only, per dialect; used by
+# create_all below and by the migrations.
 _SQLITE_TRIGGERS = [
     """CREATE TRIGGER IF NOT EXISTS audit_record_no_update BEFORE UPDATE ON audit_record
        BEGIN SELECT RAISE(ABORT, 'audit_record is append-only: UPDATE refused'); END""",
@@ -49,15 +51,21 @@ _SQLITE_TRIGGERS = [
 _POSTGRES_TRIGGERS = [
     """CREATE OR REPLACE FUNCTION audit_record_append_only() RETURNS trigger AS $$
        BEGIN
-         RAISE EXCEPTION 'audit_record is append-only: %% refused', TG_OP;
+         RAISE EXCEPTION 'audit_record is append-only: % refused', TG_OP;
        END $$ LANGUAGE plpgsql""",
     """CREATE OR REPLACE TRIGGER audit_record_append_only
        BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_record
        FOR EACH STATEMENT EXECUTE FUNCTION audit_record_append_only()""",
 ]
 
+APPEND_ONLY_SQL: dict[str, list[str]] = {
+    "sqlite": _SQLITE_TRIGGERS,
+    "postgresql": _POSTGRES_TRIGGERS,
+}
+
 _TABLE = cast(Table, AuditRecord.__table__)  # type: ignore[attr-defined]
-for _dialect, _statements in (("sqlite", _SQLITE_TRIGGERS), ("postgresql", _POSTGRES_TRIGGERS)):
+for _dialect, _statements in APPEND_ONLY_SQL.items():
     for _sql in _statements:
-        _ddl = DDL(_sql).execute_if(dialect=_dialect)  # type: ignore[no-untyped-call]
+        # DDL() formats its text with %-placeholders: escape PL/pgSQL's own %.
+        _ddl = DDL(_sql.replace("%", "%%")).execute_if(dialect=_dialect)  # type: ignore[no-untyped-call]
         event.listen(_TABLE, "after_create", _ddl)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -11,7 +11,14 @@ class Department(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, index=True)
-    head_id: int | None = Field(default=None, foreign_key="person.id")
+    # use_alter: departments and people refer to each other; the constraint is
+    # added after both tables exist.
+    head_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("person.id", use_alter=True, name="fk_department_head")
+        ),
+    )
 
 
 class Person(SQLModel, table=True):

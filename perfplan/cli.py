@@ -7,8 +7,8 @@ import sys
 
 import typer
 
-from perfplan import cli_audit, cli_config, cli_plan
-from perfplan.common import NowOption, console, database_url, errors, instant, session
+from perfplan import cli_audit, cli_config, cli_db, cli_plan
+from perfplan.common import NowOption, console, database_url, errors, instant
 
 app = typer.Typer(
     help="perfplan: performance improvement plans (绩效改进计划) as declarative state machines, "
@@ -20,14 +20,21 @@ app = typer.Typer(
 app.add_typer(cli_plan.app, name="plan")
 app.add_typer(cli_audit.app, name="audit")
 app.add_typer(cli_config.app, name="config")
+app.add_typer(cli_db.app, name="db")
 
 
 @app.command("init")
 def init() -> None:
-    """Create perfplan's tables in PERFPLAN_DATABASE_URL (default: ./perfplan.db)."""
-    with session(create=True):
-        pass
-    console.print(f"Database ready: {database_url()}")
+    """Create or migrate perfplan's tables in PERFPLAN_DATABASE_URL (default: ./perfplan.db)."""
+    from models import migrate
+    from models.db import make_engine
+
+    engine = make_engine(database_url())
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    console.print(f"Database ready: {database_url()} (schema {migrate.head()})")
 
 
 @app.command("demo")

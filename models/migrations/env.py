@@ -1,0 +1,49 @@
+"""Alembic environment: perfplan's tables, on the connection or URL it is given."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+from sqlmodel import SQLModel
+
+import models.db  # noqa: F401  (registers every table on SQLModel.metadata)
+from models.db import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    try:
+        with engine.connect() as fresh:
+            _run(fresh)
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run_migrations_online()

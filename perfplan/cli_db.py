@@ -1,0 +1,85 @@
+"""`perfplan db ...`: schema migrations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from perfplan.common import JsonOption, console, database_url, print_json
+
+app = typer.Typer(
+    help="Schema migrations (Alembic), for SQLite and PostgreSQL.", no_args_is_help=True
+)
+
+
+@app.command("upgrade")
+def upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Migrate the database in PERFPLAN_DATABASE_URL to the newest schema (or REVISION)."""
+    from models import migrate
+    from models.db import make_engine
+
+    engine = make_engine(database_url())
+    try:
+        before = migrate.current(engine)
+        migrate.upgrade(engine, revision)
+        after = migrate.current(engine)
+    finally:
+        engine.dispose()
+    console.print(f"{database_url()}: {before or 'empty'} → {after}")
+
+
+@app.command("current")
+def current(as_json: JsonOption = False) -> None:
+    """The schema revision of the database, and the newest this perfplan knows."""
+    from models import migrate
+    from models.db import make_engine
+
+    engine = make_engine(database_url())
+    try:
+        revision = migrate.current(engine)
+    finally:
+        engine.dispose()
+    head = migrate.head()
+    if as_json:
+        print_json({"current": revision, "head": head, "up_to_date": revision == head})
+    else:
+        state = "up to date" if revision == head else "run `perfplan db upgrade`"
+        console.print(f"{database_url()}: {revision or 'empty'} (newest {head}; {state})")
+
+
+@app.command("grant-app-role")
+def grant_app_role(
+    role: Annotated[str, typer.Argument(help="The role the application will connect as.")],
+    password_env: Annotated[
+        str | None,
+        typer.Option(
+            "--password-env", help="Name of an environment variable holding the role's password."
+        ),
+    ] = None,
+) -> None:
+    """PostgreSQL: create ROLE if needed; it may use every table but only INSERT audit records.
+
+    Run it as the schema's owner after every `perfplan db upgrade`.
+    """
+    import os
+
+    from models.db import make_engine
+    from models.privileges import grant_app_role as grant
+
+    password = os.environ.get(password_env) if password_env else None
+    if password_env and password is None:
+        raise typer.BadParameter(f"${password_env} is not set", param_hint="--password-env")
+    engine = make_engine(database_url())
+    try:
+        statements = grant(engine, role, password=password)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    finally:
+        engine.dispose()
+    for statement in statements:
+        console.print(
+            statement if "PASSWORD" not in statement else f"ALTER ROLE {role} PASSWORD ***"
+        )
