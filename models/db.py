@@ -12,7 +12,16 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 # Importing the table modules registers them on SQLModel.metadata.
-from models import audit, definitions, outbox, people, plans, records  # noqa: F401
+from models import (  # noqa: F401
+    audit,
+    definitions,
+    followups,
+    notifications,
+    outbox,
+    people,
+    plans,
+    records,
+)
 
 
 class DatabaseSettings(BaseSettings):

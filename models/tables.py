@@ -14,6 +14,8 @@ from sqlmodel import SQLModel
 
 from models.audit import AuditRecord
 from models.definitions import DefinitionVersion
+from models.followups import Followup
+from models.notifications import Notification, NotificationAttempt
 from models.outbox import OutboxRow
 from models.people import Department, Person, PlanRole
 from models.plans import (
@@ -62,3 +64,6 @@ GOAL_RESULT = table(GoalResult)
 AUDIT = table(AuditRecord)
 OUTBOX = table(OutboxRow)
 DEFINITION_VERSION = table(DefinitionVersion)
+NOTIFICATION = table(Notification)
+NOTIFICATION_ATTEMPT = table(NotificationAttempt)
+FOLLOWUP = table(Followup)

@@ -1,0 +1,487 @@
+"""Follow-ups: which reminders and escalations a plan needs, and which are due.
+
+`schedule` (run by the `schedule_followups` flow after a transition) makes a
+plan's pending timers the ones its current state needs: milestone reminders
+and escalation ladders, progress-report and coaching reminders, signature
+reminders, the evaluation prompt. `sweep` claims the timers whose time has
+come, checks that each still applies (milestone neither done nor moved, plan
+still in the same epoch, report not already in) and returns the reminders
+to send. Both run in the caller's transaction; the caller records the
+reminders (each with its dedup key) before it commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from models.tables import (
+    COACHING_SESSION,
+    DEPARTMENT,
+    FOLLOWUP,
+    MILESTONE,
+    PERSON,
+    PLAN,
+    PLAN_ROLE,
+    PROGRESS_REPORT,
+)
+from states import catalog
+from states.calendar import BusinessCalendar
+from states.compiled import CompiledDefinition
+from states.context import PlanSnapshot
+from states.durations import Duration, parse_duration
+from states.engine import _PLAN_COLUMNS, _progress, _round_signatures, load_plan
+
+# Reminders go out at 01:00 UTC: 09:00 in China (UTC+8).
+REMINDER_TIME = time(1, 0)
+
+RECIPIENT_ROLES: dict[str, tuple[str, ...]] = {
+    "progress_report_due": ("employee",),
+    "coaching_session_due": ("manager", "employee"),
+    "milestone_due_soon": ("employee", "manager"),
+    "evaluation_due": ("manager", "hr"),
+}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: int
+    key: str
+    name: str
+    email: str
+    locale: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A message to send: what, about which plan, to whom, with what to say."""
+
+    kind: str
+    plan_id: int
+    level: int
+    dedup_key: str
+    recipients: tuple[Recipient, ...]
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Timer:
+    kind: str
+    subject: str
+    level: int
+    subject_due: date | None
+    due_at: datetime
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, REMINDER_TIME, tzinfo=UTC)
+
+
+def dedup_key(plan_id: int, kind: str, subject: str, level: int, subject_due: date | None) -> str:
+    """The same reminder always has the same key, whoever computes it and how often."""
+    due = subject_due.isoformat() if subject_due else ""
+    return f"{kind}:plan{plan_id}:{subject}:L{level}:{due}"
+
+
+def _duration(text: str | None) -> Duration | None:
+    return parse_duration(text) if text else None
+
+
+# ---------------------------------------------------------------- scheduling
+
+
+def _milestone_timers(
+    session: Session,
+    plan: PlanSnapshot,
+    definition: CompiledDefinition,
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> Iterator[_Timer]:
+    timers = definition.spec.timers
+    lead = _duration(timers.milestone_due_soon)
+    ladder = timers.escalation.get("milestone_overdue", [])
+    milestones = session.execute(
+        select(MILESTONE.c.key, MILESTONE.c.due)
+        .where(MILESTONE.c.plan_id == plan.id, MILESTONE.c.status == "pending")
+    ).all()  # fmt: skip
+    for key, due in milestones:
+        if lead is not None:
+            soon = _at(calendar.shift(due, lead, backwards=True))
+            if soon > now:
+                yield _Timer("milestone_due_soon", key, 0, due, soon)
+        first_overdue_day = calendar.add_working_days(due, 1)
+        for level, rung in enumerate(ladder, start=1):
+            day = calendar.shift(first_overdue_day, parse_duration(rung.after))
+            yield _Timer("milestone_overdue", key, level, due, _at(day))
+
+
+def next_cadence_due(start: date, every: Duration, after: date) -> date:
+    """The first cadence date (start + k·every, k ≥ 1) strictly after `after`."""
+    step = max(every.delta.days, 1)
+    elapsed = max((after - start).days, 0)
+    return start + timedelta(days=(elapsed // step + 1) * step)
+
+
+def _cadence_timer(
+    kind: str, plan: PlanSnapshot, every_text: str, remind_before: str | None, now: datetime
+) -> Iterator[_Timer]:
+    every = parse_duration(every_text)
+    before = parse_duration(remind_before).delta if remind_before else timedelta(0)
+    due = next_cadence_due(plan.period_start, every, now.date())
+    while _at(due) - before <= now:
+        due = next_cadence_due(plan.period_start, every, due)
+    if due <= plan.period_end:
+        yield _Timer(kind, due.isoformat(), 0, due, _at(due) - before)
+
+
+def _signature_timers(
+    session: Session,
+    plan: PlanSnapshot,
+    definition: CompiledDefinition,
+    calendar: BusinessCalendar,
+    now: datetime,
+    level: int = 1,
+) -> Iterator[_Timer]:
+    pending = _duration(definition.spec.timers.signature_pending)
+    if pending is None:
+        return
+    for transition in definition.transitions_from(plan.state):
+        if transition.approval:
+            day = calendar.shift(now.date(), pending)
+            yield _Timer("signature_pending", transition.trigger, level, None, _at(day))
+
+
+def _plan_timers(
+    session: Session, plan: PlanSnapshot, definition: CompiledDefinition, now: datetime
+) -> list[_Timer]:
+    spec = definition.spec
+    calendar = BusinessCalendar(spec.timers.calendar)
+    timers = list(_signature_timers(session, plan, definition, calendar, now))
+    if definition.allows(plan.state, "complete_milestone"):
+        timers += _milestone_timers(session, plan, definition, calendar, now)
+    if definition.allows(plan.state, "report_progress") and spec.timers.progress_report:
+        timers += _cadence_timer(
+            "progress_report_due",
+            plan,
+            _row_value(session, plan, "report_every"),
+            spec.timers.progress_report.remind_before,
+            now,
+        )
+    if definition.allows(plan.state, "record_coaching") and spec.timers.coaching:
+        timers += _cadence_timer(
+            "coaching_session_due",
+            plan,
+            _row_value(session, plan, "coaching_every"),
+            spec.timers.coaching.remind_before,
+            now,
+        )
+    if definition.allows(plan.state, "measure"):
+        day = calendar.add_working_days(plan.period_end, 1)
+        timers.append(_Timer("evaluation_due", "", 0, plan.period_end, _at(day)))
+    return timers
+
+
+def _row_value(session: Session, plan: PlanSnapshot, column: str) -> str:
+    return str(session.execute(select(PLAN.c[column]).where(PLAN.c.id == plan.id)).scalar_one())
+
+
+def _timer_row(plan: PlanSnapshot, timer: _Timer, now: datetime) -> dict[str, Any]:
+    dedup = dedup_key(plan.id, timer.kind, timer.subject, timer.level, timer.subject_due)
+    return {
+        "key": f"{dedup}:e{plan.epoch}",
+        "dedup_key": dedup,
+        "plan_id": plan.id,
+        "kind": timer.kind,
+        "subject": timer.subject,
+        "level": timer.level,
+        "epoch": plan.epoch,
+        "subject_due": timer.subject_due,
+        "due_at": timer.due_at,
+        "status": "pending",
+        "created_at": now,
+    }
+
+
+def schedule(session: Session, *, plan_id: int, now: datetime) -> int:
+    """Make the plan's pending timers exactly those its current state needs; idempotent.
+
+    Returns how many timers are pending for the plan afterwards.
+    """
+    plan = load_plan(session, plan_id)
+    definition = catalog.by_hash(session, plan.definition_hash)
+    wanted = {row["key"]: row for t in _plan_timers(session, plan, definition, now)
+              for row in [_timer_row(plan, t, now)]}  # fmt: skip
+    existing = dict(session.execute(
+        select(FOLLOWUP.c.key, FOLLOWUP.c.status).where(FOLLOWUP.c.plan_id == plan_id)
+    ).tuples().all())  # fmt: skip
+    stale = [k for k, status in existing.items() if status == "pending" and k not in wanted]
+    if stale:
+        session.execute(
+            update(FOLLOWUP).where(FOLLOWUP.c.key.in_(stale)).values(status="cancelled")
+        )
+    new = [row for key, row in wanted.items() if key not in existing]
+    if new:
+        session.execute(insert(FOLLOWUP), new)
+    return len(wanted)
+
+
+# ---------------------------------------------------------------- sweeping
+
+
+def _claim(session: Session, as_of: datetime, limit: int) -> list[Any]:
+    query = (
+        select(FOLLOWUP.c.id)
+        .where(FOLLOWUP.c.status == "pending", FOLLOWUP.c.due_at <= as_of)
+        .order_by(FOLLOWUP.c.due_at, FOLLOWUP.c.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.execute(query).scalars())
+    if not ids:
+        return []
+    # Only rows still pending are ours: a concurrent sweep may have taken some.
+    return list(session.execute(
+        update(FOLLOWUP)
+        .where(FOLLOWUP.c.id.in_(ids), FOLLOWUP.c.status == "pending")
+        .values(status="claimed", fired_at=as_of)
+        .returning(*FOLLOWUP.c)
+    ).all())  # fmt: skip
+
+
+@dataclass
+class _Batch:
+    """Everything the checks of one batch of timers need, loaded in a few queries."""
+
+    plans: dict[int, PlanSnapshot]
+    people: dict[int, dict[str, list[Recipient]]]
+    milestones: dict[tuple[int, str], Any]
+    reports: dict[int, list[datetime]]
+    coaching: dict[int, list[datetime]]
+
+
+def _people(session: Session, plan_ids: list[int]) -> dict[int, dict[str, list[Recipient]]]:
+    people: dict[int, dict[str, list[Recipient]]] = defaultdict(lambda: defaultdict(list))
+    rows = session.execute(
+        select(PLAN_ROLE.c.plan_id, PLAN_ROLE.c.role, PERSON.c.id, PERSON.c.key, PERSON.c.name,
+               PERSON.c.email, PERSON.c.locale, PERSON.c.department_id)
+        .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
+        .where(PLAN_ROLE.c.plan_id.in_(plan_ids))
+    ).all()  # fmt: skip
+    departments = {r.plan_id: r.department_id for r in rows if r.role == "employee"}
+    for r in rows:
+        people[r.plan_id][r.role].append(Recipient(r.id, r.key, r.name, r.email, r.locale, r.role))
+    heads = session.execute(
+        select(DEPARTMENT.c.id, PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.email,
+               PERSON.c.locale)
+        .join(PERSON, PERSON.c.id == DEPARTMENT.c.head_id)
+        .where(DEPARTMENT.c.id.in_(set(departments.values())))
+    ).all()  # fmt: skip
+    by_department = {
+        h[0]: Recipient(h[1], h[2], h[3], h[4], h[5], "department_head") for h in heads
+    }
+    for plan_id, department in departments.items():
+        if department in by_department:
+            people[plan_id]["department_head"].append(by_department[department])
+    return people
+
+
+def _times(
+    session: Session, table: Any, column: Any, plan_ids: list[int]
+) -> dict[int, list[datetime]]:
+    found: dict[int, list[datetime]] = defaultdict(list)
+    for plan_id, at in session.execute(
+        select(table.c.plan_id, column).where(table.c.plan_id.in_(plan_ids))
+    ):
+        found[plan_id].append(at)
+    return found
+
+
+def _load_batch(session: Session, timers: list[Any]) -> _Batch:
+    plan_ids = sorted({t.plan_id for t in timers})
+    rows = session.execute(select(*_PLAN_COLUMNS).where(PLAN.c.id.in_(plan_ids)))
+    plans = {r.id: PlanSnapshot.from_row(r) for r in rows}
+    keys = {t.subject for t in timers if t.kind.startswith("milestone")}
+    milestones = {
+        (r.plan_id, r.key): r
+        for r in session.execute(
+            select(MILESTONE.c.plan_id, MILESTONE.c.key, MILESTONE.c.title, MILESTONE.c.due,
+                   MILESTONE.c.status)
+            .where(MILESTONE.c.plan_id.in_(plan_ids), MILESTONE.c.key.in_(keys))
+        )
+    } if keys else {}  # fmt: skip
+    return _Batch(
+        plans=plans,
+        people=_people(session, plan_ids),
+        milestones=milestones,
+        reports=_times(session, PROGRESS_REPORT, PROGRESS_REPORT.c.submitted_at, plan_ids),
+        coaching=_times(session, COACHING_SESSION, COACHING_SESSION.c.held_at, plan_ids),
+    )
+
+
+def _recipients(batch: _Batch, plan_id: int, roles: tuple[str, ...]) -> tuple[Recipient, ...]:
+    found: list[Recipient] = []
+    for role in roles:
+        found += [p for p in batch.people[plan_id].get(role, []) if p not in found]
+    return tuple(found)
+
+
+def _definition(session: Session, plan: PlanSnapshot) -> CompiledDefinition:
+    return catalog.by_hash(session, plan.definition_hash)
+
+
+def _milestone_check(
+    batch: _Batch, timer: Any, plan: PlanSnapshot, definition: CompiledDefinition, as_of: datetime
+) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    milestone = batch.milestones.get((plan.id, timer.subject))
+    if milestone is None or milestone.status != "pending" or milestone.due != timer.subject_due:
+        return None  # done, or moved by an adjustment (its new date has its own timers)
+    context: dict[str, Any] = {
+        "milestone": {
+            "key": milestone.key,
+            "title": milestone.title,
+            "due": milestone.due.isoformat(),
+        }
+    }
+    if timer.kind == "milestone_due_soon":
+        return RECIPIENT_ROLES["milestone_due_soon"], context
+    ladder = definition.spec.timers.escalation.get("milestone_overdue", [])
+    if timer.level > len(ladder):
+        return None
+    context.update(
+        level=timer.level, levels=len(ladder), days_overdue=(as_of.date() - milestone.due).days
+    )
+    return tuple(ladder[timer.level - 1].notify), context
+
+
+def _cadence_check(
+    batch: _Batch, timer: Any, plan: PlanSnapshot, every_text: str
+) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    due: date = timer.subject_due
+    window_start = _at(due) - parse_duration(every_text).delta
+    done = batch.reports if timer.kind == "progress_report_due" else batch.coaching
+    if any(window_start < at <= _at(due) + timedelta(hours=23) for at in done.get(plan.id, [])):
+        return None  # already reported / held in this period
+    return RECIPIENT_ROLES[timer.kind], {"due": due.isoformat()}
+
+
+def _signature_check(
+    session: Session, timer: Any, plan: PlanSnapshot, definition: CompiledDefinition
+) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    transition = definition.transition(plan.state, timer.subject)
+    if transition is None or transition.approval is None:
+        return None
+    chain = definition.spec.approval_chains[transition.approval]
+    status = _progress(chain, transition.approval, _round_signatures(session, plan, timer.subject))
+    if status.step is None:
+        return None
+    roles = tuple(chain.steps[status.step].roles)
+    return roles, {"event": timer.subject, "waiting_for": list(status.waiting_for),
+                   "reminder": timer.level}  # fmt: skip
+
+
+def _check(
+    session: Session, batch: _Batch, timer: Any, as_of: datetime
+) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    """The roles to tell and what to say, or None when the timer no longer applies."""
+    plan = batch.plans.get(timer.plan_id)
+    if plan is None or plan.epoch != timer.epoch:
+        return None  # the plan moved on; its new state scheduled its own timers
+    definition = _definition(session, plan)
+    if timer.kind.startswith("milestone_"):
+        return _milestone_check(batch, timer, plan, definition, as_of)
+    if timer.kind in ("progress_report_due", "coaching_session_due"):
+        column = "report_every" if timer.kind == "progress_report_due" else "coaching_every"
+        return _cadence_check(batch, timer, plan, _row_value(session, plan, column))
+    if timer.kind == "signature_pending":
+        return _signature_check(session, timer, plan, definition)
+    return RECIPIENT_ROLES["evaluation_due"], {"period_end": plan.period_end.isoformat()}
+
+
+def _next(session: Session, timer: Any, plan: PlanSnapshot, as_of: datetime) -> list[_Timer]:
+    """The next occurrence of a recurring timer (reports, coaching, signature reminders)."""
+    definition = _definition(session, plan)
+    if timer.kind == "signature_pending":
+        calendar = BusinessCalendar(definition.spec.timers.calendar)
+        later = list(_signature_timers(session, plan, definition, calendar, as_of, timer.level + 1))
+        return [t for t in later if t.subject == timer.subject]
+    spec = definition.spec.timers
+    cadence = spec.progress_report if timer.kind == "progress_report_due" else spec.coaching
+    column = "report_every" if timer.kind == "progress_report_due" else "coaching_every"
+    if cadence is None:
+        return []
+    return list(
+        _cadence_timer(
+            timer.kind,
+            plan,
+            _row_value(session, plan, column),
+            cadence.remind_before,
+            max(as_of, timer.due_at),
+        )
+    )
+
+
+RECURRING = ("progress_report_due", "coaching_session_due", "signature_pending")
+
+
+def _context(plan: PlanSnapshot, batch: _Batch, extra: dict[str, Any]) -> dict[str, Any]:
+    employee = batch.people[plan.id].get("employee", [])
+    return {"plan_id": plan.id, "plan_title": plan.title, "state": plan.state,
+            "employee_name": employee[0].name if employee else "",
+            "period_start": plan.period_start.isoformat(),
+            "period_end": plan.period_end.isoformat(), **extra}  # fmt: skip
+
+
+def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> list[Reminder]:
+    """Claim up to `limit` due timers and return the reminders that still apply.
+
+    Call it again while it returns anything: each call is one bounded batch.
+    """
+    timers = _claim(session, as_of, limit)
+    if not timers:
+        return []
+    batch = _load_batch(session, timers)
+    reminders: list[Reminder] = []
+    status: dict[int, str] = {}
+    follow_on: list[dict[str, Any]] = []
+    for timer in timers:
+        verdict = _check(session, batch, timer, as_of)
+        status[timer.id] = "sent" if verdict else "skipped"
+        plan = batch.plans.get(timer.plan_id)
+        if plan is not None and plan.epoch == timer.epoch and timer.kind in RECURRING:
+            follow_on += [_timer_row(plan, t, as_of) for t in _next(session, timer, plan, as_of)]
+        if verdict is None or plan is None:
+            continue
+        roles, extra = verdict
+        recipients = _recipients(batch, plan.id, roles)
+        reminders.append(Reminder(timer.kind, plan.id, timer.level, timer.dedup_key, recipients,
+                                  _context(plan, batch, extra)))  # fmt: skip
+    for value in ("sent", "skipped"):
+        ids = [i for i, s in status.items() if s == value]
+        if ids:
+            session.execute(update(FOLLOWUP).where(FOLLOWUP.c.id.in_(ids)).values(status=value))
+    if follow_on:
+        known = set(session.execute(
+            select(FOLLOWUP.c.key).where(FOLLOWUP.c.key.in_([r["key"] for r in follow_on]))
+        ).scalars())  # fmt: skip
+        fresh = {r["key"]: r for r in follow_on if r["key"] not in known}
+        if fresh:
+            session.execute(insert(FOLLOWUP), list(fresh.values()))
+    return reminders
+
+
+def pending(session: Session, plan_id: int) -> list[dict[str, Any]]:
+    """A plan's pending timers, soonest first (for `plan show` and tests)."""
+    rows = session.execute(
+        select(FOLLOWUP.c.kind, FOLLOWUP.c.subject, FOLLOWUP.c.level, FOLLOWUP.c.due_at)
+        .where(FOLLOWUP.c.plan_id == plan_id, FOLLOWUP.c.status == "pending")
+        .order_by(FOLLOWUP.c.due_at, FOLLOWUP.c.id)
+    )  # fmt: skip
+    return [dict(r._mapping) for r in rows]
