@@ -215,32 +215,46 @@ def _apply(ctx: Context, spec: TransitionSpec, comment: str | None) -> Fired:
     seq = audit.advance(ctx.session, plan, entry, new_state=to_state)
     for name in spec.actions:
         ACTIONS[name](ctx)
-    if spec.flows:
-        payload: dict[str, Any] = {
-            "plan_id": plan.id,
-            "seq": seq,
-            "event": spec.trigger,
-            "from": from_state,
-            "to": to_state,
-            "actor": ctx.actor.key,
-        }
-        ctx.session.execute(
-            insert(OUTBOX),
-            [
-                {
-                    "key": f"plan:{plan.id}:seq:{seq}:{flow}",
-                    "plan_id": plan.id,
-                    "flow": flow,
-                    "payload": payload,
-                    "created_at": ctx.now,
-                    "status": "pending",
-                    "attempts": 0,
-                    "last_error": "",
-                }
-                for flow in spec.flows
-            ],
-        )
-    return Fired(plan.id, spec.trigger, from_state, to_state, plan.version, seq, tuple(spec.flows))
+    flows = implied_flows(ctx.definition, to_state, spec.flows)
+    payload: dict[str, Any] = {"event": spec.trigger, "from": from_state, "to": to_state,
+                               "actor": ctx.actor.key}  # fmt: skip
+    write_outbox(ctx.session, plan.id, seq, flows, payload, ctx.now)
+    return Fired(plan.id, spec.trigger, from_state, to_state, plan.version, seq, flows)
+
+
+def implied_flows(
+    definition: CompiledDefinition, state: str, named: list[str] | tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The flows a plan entering `state` starts: those the definition names, then
+    the engine's own: timers are rescheduled after every change of state, and
+    the signers of a chain that now waits are asked to sign."""
+    flows = list(dict.fromkeys(named))
+    if any(t.approval for t in definition.transitions_from(state)):
+        flows.append("request_signatures")
+    flows.append("schedule_followups")
+    return tuple(dict.fromkeys(flows))
+
+
+def write_outbox(
+    session: Session,
+    plan_id: int,
+    seq: int,
+    flows: tuple[str, ...],
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    """One row per flow, keyed by plan, audit sequence and flow: unique per effect."""
+    if not flows:
+        return
+    session.execute(
+        insert(OUTBOX),
+        [
+            {"key": f"plan:{plan_id}:seq:{seq}:{flow}", "plan_id": plan_id, "flow": flow,
+             "payload": {"plan_id": plan_id, "seq": seq, **payload}, "created_at": now,
+             "status": "pending", "attempts": 0, "last_error": ""}
+            for flow in flows
+        ],
+    )  # fmt: skip
 
 
 def fire(
@@ -444,4 +458,13 @@ def sign(
     )
     after = _progress(chain, spec.approval, [*status.signed, _Sig(person.id or 0, role, step)])
     fired = _apply(ctx, spec, comment) if after.step is None else None
+    if after.step is not None and after.step != step:  # the next step's signers are asked
+        write_outbox(
+            session,
+            plan.id,
+            plan.audit_seq,
+            ("request_signatures",),
+            {"event": spec.trigger, "step": after.step},
+            now,
+        )
     return Signed(plan.id, spec.trigger, role, step, after.waiting_for, fired)

@@ -439,14 +439,22 @@ def _context(plan: PlanSnapshot, batch: _Batch, extra: dict[str, Any]) -> dict[s
             "period_end": plan.period_end.isoformat(), **extra}  # fmt: skip
 
 
-def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> list[Reminder]:
+@dataclass(frozen=True)
+class Swept:
+    """One batch: how many timers were claimed, and the reminders that still applied."""
+
+    claimed: int
+    reminders: list[Reminder]
+
+
+def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
     """Claim up to `limit` due timers and return the reminders that still apply.
 
-    Call it again while it returns anything: each call is one bounded batch.
+    Call it again while it claims a full batch: each call is one bounded batch.
     """
     timers = _claim(session, as_of, limit)
     if not timers:
-        return []
+        return Swept(0, [])
     batch = _load_batch(session, timers)
     reminders: list[Reminder] = []
     status: dict[int, str] = {}
@@ -474,7 +482,7 @@ def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> list[Remin
         fresh = {r["key"]: r for r in follow_on if r["key"] not in known}
         if fresh:
             session.execute(insert(FOLLOWUP), list(fresh.values()))
-    return reminders
+    return Swept(len(timers), reminders)
 
 
 def pending(session: Session, plan_id: int) -> list[dict[str, Any]]:

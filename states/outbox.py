@@ -46,12 +46,14 @@ def claim(
     now: datetime,
     limit: int = 100,
     lease: timedelta = DEFAULT_LEASE,
-    flows: tuple[str, ...] | None = None,
+    flows: tuple[str, ...] | None = None, plan_id: int | None = None,
 ) -> list[OutboxItem]:
     """Claim up to `limit` rows whose turn has come, oldest first. Commit to make it stick."""
     query = select(OUTBOX.c.id).where(_claimable(now)).order_by(OUTBOX.c.id).limit(limit)
     if flows is not None:
         query = query.where(OUTBOX.c.flow.in_(flows))
+    if plan_id is not None:
+        query = query.where(OUTBOX.c.plan_id == plan_id)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(session.execute(query).scalars())

@@ -30,6 +30,7 @@ from states.content import plan_digest
 from states.context import PlanSnapshot
 from states.document import PlanDocument
 from states.durations import parse_duration
+from states.engine import implied_flows, write_outbox
 from states.errors import InvalidDocument
 from states.yamlsource import load_yaml
 
@@ -297,6 +298,8 @@ def create_plan(
         role=actor_roles[0] if actor_roles else "creator",
         at=now,
     )
-    session.refresh(plan)
-    audit.advance(session, snapshot, entry, content_digest=plan_digest(session, plan.id))
+    seq = audit.advance(session, snapshot, entry, content_digest=plan_digest(session, plan.id))
+    flows = implied_flows(definition, definition.initial)
+    write_outbox(session, plan.id, seq, flows, {"event": "create", "to": definition.initial,
+                                                "actor": actor}, now)  # fmt: skip
     return plan.id
