@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from models.audit import AuditRecord
+from models.clock import utc
 from models.plans import GENESIS_HASH
 from models.tables import AUDIT, PLAN
 from states.context import PlanSnapshot
@@ -39,7 +40,9 @@ class Entry:
 
 
 def _instant(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Always UTC, as stored: a record written with a Beijing-time `now` must
+    # hash the same when it is read back.
+    return utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def chain_hash(fields: dict[str, Any]) -> str:

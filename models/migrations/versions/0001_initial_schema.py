@@ -369,7 +369,7 @@ def upgrade() -> None:
             ["plan.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("plan_id", "event", "epoch", "person_id"),
+        sa.UniqueConstraint("plan_id", "event", "epoch", "person_id", "content_digest"),
     )
     with op.batch_alter_table("signature", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_signature_plan_id"), ["plan_id"], unique=False)
