@@ -351,12 +351,26 @@ def _milestone_check(
         }
     }
     if timer.kind == "milestone_due_soon":
+        if as_of.date() > milestone.due:
+            return None  # already overdue: the ladder speaks now, not the reminder
         return RECIPIENT_ROLES["milestone_due_soon"], context
     ladder = definition.spec.timers.escalation.get("milestone_overdue", [])
     if timer.level > len(ladder):
         return None
+    calendar = BusinessCalendar(definition.spec.timers.calendar)
+    first_overdue_day = calendar.add_working_days(milestone.due, 1)
+    following = None
+    if timer.level < len(ladder):
+        rung = ladder[timer.level]
+        on = calendar.shift(first_overdue_day, parse_duration(rung.after))
+        following = {"role": rung.notify[0], "roles": list(rung.notify), "on": on.isoformat()}
+    told_before = [role for rung in ladder[: timer.level - 1] for role in rung.notify]
     context.update(
-        level=timer.level, levels=len(ladder), days_overdue=(as_of.date() - milestone.due).days
+        level=timer.level,
+        levels=len(ladder),
+        days_overdue=(as_of.date() - milestone.due).days,
+        notified_roles=list(dict.fromkeys(told_before)),
+        next_escalation=following,
     )
     return tuple(ladder[timer.level - 1].notify), context
 

@@ -180,3 +180,16 @@ def test_schedule_is_idempotent(engine: Engine, running: int, clock: FrozenClock
         before = followups.pending(session, running)
         followups.schedule(session, plan_id=running, now=clock())
         assert followups.pending(session, running) == before
+
+
+def test_no_due_soon_reminder_once_the_milestone_is_overdue(engine: Engine, running: int) -> None:
+    # A sweep that runs late (first sweep since the start, on 20 Sep): training_attended
+    # (due 15 Sep) gets its escalation, not a "due soon" reminder.
+    reminders = _sweep(engine, "2026-09-20T02:00")
+    assert _about(reminders, "milestone_due_soon", "training_attended") == []
+    assert _about(reminders, "milestone_overdue", "training_attended")
+    with session_scope(engine) as session:
+        timers = followups.pending(session, running)
+    wanted = ("milestone_due_soon", "training_passed")
+    soon = [t["due_at"].date().isoformat() for t in timers if (t["kind"], t["subject"]) == wanted]
+    assert soon == ["2026-09-24"]  # 3 business days before 30 Sep; 25 Sep is Mid-Autumn

@@ -1,0 +1,54 @@
+"""The transitions benchmark runs and ends with its JSON figures (no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = {
+    "database",
+    "plans",
+    "timed_transitions",
+    "transitions_per_s",
+    "raw_core_per_s",
+    "ratio_vs_core",
+    "transitions_per_s_long_run",
+    "outbox_rows_per_transition",
+    "rss_mb_start",
+    "rss_mb_10k",
+    "rss_mb_100k",
+    "rss_ratio_100k_vs_10k",
+    "memory_plans",
+    "quick",
+    "meets_goal",
+}
+
+
+@pytest.mark.slow
+def test_quick_benchmark_prints_its_figures_as_json_last(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "transitions.py"), "--quick", "--database-url", url],
+        cwd=tmp_path,  # not the project root: the script must find its own way
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.strip().splitlines()
+    figures = json.loads(lines[-1])
+    assert set(figures) == KEYS
+    assert figures["database"] == "sqlite" and figures["quick"] is True
+    assert figures["timed_transitions"] > 0 and figures["plans"] >= figures["timed_transitions"]
+    for key in ("transitions_per_s", "raw_core_per_s", "ratio_vs_core", "rss_mb_10k"):
+        assert isinstance(figures[key], float) and figures[key] > 0, key
+    assert figures["outbox_rows_per_transition"] >= 1
+    assert len(lines) > 1 and not lines[0].startswith("{")  # human lines come first
+    assert (tmp_path / "bench.db").exists()
