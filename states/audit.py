@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from models.audit import AuditRecord
@@ -66,6 +66,26 @@ def chain_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
+def _advance_statement(*, moves_state: bool) -> Any:
+    """The version-checked UPDATE of a plan's row, built once (it runs on every change)."""
+    values: dict[str, Any] = {
+        name: bindparam(f"new_{name}", type_=PLAN.c[name].type)
+        for name in ("version", "audit_seq", "audit_head", "updated_at", "content_digest")
+    }
+    if moves_state:
+        values.update(state=bindparam("new_state"), epoch=bindparam("new_epoch"))
+    return (
+        update(PLAN)
+        .where(PLAN.c.id == bindparam("plan_id"), PLAN.c.version == bindparam("seen_version"))
+        .values(values)
+    )
+
+
+_ADVANCE = _advance_statement(moves_state=False)
+_ADVANCE_AND_MOVE = _advance_statement(moves_state=True)
+_APPEND = insert(AUDIT)
+
+
 def advance(
     session: Session,
     plan: PlanSnapshot,
@@ -88,22 +108,24 @@ def advance(
         "prev_hash": plan.audit_head,
     }
     record["hash"] = chain_hash(record)
-    values: dict[str, Any] = {
-        "version": plan.version + 1,
-        "audit_seq": record["seq"],
-        "audit_head": record["hash"],
-        "updated_at": entry.at,
-        "content_digest": record["content_digest"],
+    params: dict[str, Any] = {
+        "plan_id": plan.id,
+        "seen_version": plan.version,
+        "new_version": plan.version + 1,
+        "new_audit_seq": record["seq"],
+        "new_audit_head": record["hash"],
+        "new_updated_at": entry.at,
+        "new_content_digest": record["content_digest"],
     }
+    statement = _ADVANCE
     if new_state is not None:
-        values.update(state=new_state, epoch=plan.epoch + 1)
-    result = session.execute(
-        update(PLAN).where(PLAN.c.id == plan.id, PLAN.c.version == plan.version).values(**values)
-    )
+        statement = _ADVANCE_AND_MOVE
+        params.update(new_state=new_state, new_epoch=plan.epoch + 1)
+    result = session.execute(statement, params)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         current = session.execute(select(PLAN.c.version).where(PLAN.c.id == plan.id)).scalar()
         raise Conflict(plan.id, plan.version, current)
-    session.execute(insert(AUDIT).values(**record))
+    session.execute(_APPEND, record)
     plan.version += 1
     plan.audit_seq = record["seq"]
     plan.audit_head = record["hash"]

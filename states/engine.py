@@ -9,12 +9,13 @@ that turns a concurrent change into a Conflict instead of a lost update.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session
 
 from models.tables import OUTBOX, PERSON, PLAN, PLAN_ROLE, SIGNATURE
@@ -34,6 +35,14 @@ from states.registry import ACTIONS, DERIVED_ROLES, GUARDS
 from states.schema import ApprovalChain, ChainStep, TransitionSpec
 
 _PLAN_COLUMNS = [PLAN.c[name] for name in PlanSnapshot.__dataclass_fields__]
+# Built once: these run on every change, and building a statement costs more
+# than running it on SQLite.
+_LOAD_PLAN = select(*_PLAN_COLUMNS).where(PLAN.c.id == bindparam("plan_id"))
+_LOAD_ACTOR = select(PERSON.c.id, PERSON.c.name).where(PERSON.c.key == bindparam("key"))
+_ROLES_OF = select(PLAN_ROLE.c.role).where(
+    PLAN_ROLE.c.plan_id == bindparam("plan_id"), PLAN_ROLE.c.person_id == bindparam("person_id")
+)
+_WRITE_OUTBOX = insert(OUTBOX)
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,7 @@ class ChainStatus:
 
 
 def load_plan(session: Session, plan_id: int, expected_version: int | None = None) -> PlanSnapshot:
-    row = session.execute(select(*_PLAN_COLUMNS).where(PLAN.c.id == plan_id)).first()
+    row = session.execute(_LOAD_PLAN, {"plan_id": plan_id}).first()
     if row is None:
         raise PlanNotFound(plan_id)
     plan = PlanSnapshot.from_row(row)
@@ -91,7 +100,7 @@ def load_plan(session: Session, plan_id: int, expected_version: int | None = Non
 def load_actor(session: Session, key: str) -> Actor:
     if key == SYSTEM.key:
         return SYSTEM
-    row = session.execute(select(PERSON.c.id, PERSON.c.name).where(PERSON.c.key == key)).first()
+    row = session.execute(_LOAD_ACTOR, {"key": key}).first()
     if row is None:
         raise PersonNotFound(key)
     return Actor(id=row.id, key=key, name=row.name)
@@ -101,13 +110,7 @@ def roles_of(session: Session, plan_id: int, actor: Actor) -> set[str]:
     """The actor's roles on the plan; the plan's own employee acts only as employee."""
     if actor.id is None:
         return {"system"}
-    held = set(
-        session.execute(
-            select(PLAN_ROLE.c.role).where(
-                PLAN_ROLE.c.plan_id == plan_id, PLAN_ROLE.c.person_id == actor.id
-            )
-        ).scalars()
-    )
+    held = set(session.execute(_ROLES_OF, {"plan_id": plan_id, "person_id": actor.id}).scalars())
     return {"employee"} if "employee" in held else held
 
 
@@ -199,6 +202,15 @@ def _check_guards(ctx: Context, spec: TransitionSpec) -> None:
             )
 
 
+def _with_inputs(comment: str | None, inputs: Mapping[str, str]) -> str:
+    """The comment, followed by the event's inputs (an evaluation's outcome, feedback and
+    lessons), so that the hash chain covers them too."""
+    if not inputs:
+        return comment or ""
+    given = json.dumps(dict(sorted(inputs.items())), ensure_ascii=False, separators=(",", ":"))
+    return f"{comment}\ninputs: {given}" if comment else f"inputs: {given}"
+
+
 def _apply(ctx: Context, spec: TransitionSpec, comment: str | None) -> Fired:
     plan, from_state = ctx.plan, ctx.plan.state
     to_state = ctx.definition.move(from_state, spec.trigger)
@@ -210,7 +222,7 @@ def _apply(ctx: Context, spec: TransitionSpec, comment: str | None) -> Fired:
         actor=ctx.actor.key,
         role=ctx.role,
         at=ctx.now,
-        comment=comment or "",
+        comment=_with_inputs(comment, ctx.inputs),
     )
     seq = audit.advance(ctx.session, plan, entry, new_state=to_state)
     for name in spec.actions:
@@ -247,7 +259,7 @@ def write_outbox(
     if not flows:
         return
     session.execute(
-        insert(OUTBOX),
+        _WRITE_OUTBOX,
         [
             {"key": f"plan:{plan_id}:seq:{seq}:{flow}", "plan_id": plan_id, "flow": flow,
              "payload": {"plan_id": plan_id, "seq": seq, **payload}, "created_at": now,
