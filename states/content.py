@@ -1,7 +1,7 @@
 """The digest of what a plan says: the content people agree to and sign.
 
-Progress (milestones done, measurements) is not part of it; goals,
-milestones, actions, roles and the period are. A signature carries the
+Progress (milestones done, measurements) is not part of it; the diagnosis,
+goals, milestones, actions, roles and the period are. A signature carries the
 digest it was given for, so a change after signing voids the signature.
 """
 
@@ -18,11 +18,13 @@ from models.tables import (
     ACTION,
     ACTION_COLLABORATOR,
     ACTION_RESOURCE,
+    EVIDENCE,
     GOAL,
     MILESTONE,
     PERSON,
     PLAN,
     PLAN_ROLE,
+    PROBLEM,
 )
 
 
@@ -65,7 +67,9 @@ def _actions(session: Session, plan_id: int) -> list[dict[str, Any]]:
 def plan_content(session: Session, plan_id: int) -> dict[str, Any]:
     """The agreed content of a plan as plain data, in a stable order."""
     plan = session.execute(
-        select(PLAN.c.title, PLAN.c.period_start, PLAN.c.period_end).where(PLAN.c.id == plan_id)
+        select(PLAN.c.title, PLAN.c.reason, PLAN.c.period_start, PLAN.c.period_end).where(
+            PLAN.c.id == plan_id
+        )
     ).one()
     goals = _rows(
         session,
@@ -93,8 +97,17 @@ def plan_content(session: Session, plan_id: int) -> dict[str, Any]:
         .where(PLAN_ROLE.c.plan_id == plan_id)
         .order_by(PLAN_ROLE.c.role, PERSON.c.key),
     )
+    diagnosis = {
+        "evidence": _rows(session, select(EVIDENCE.c.kind, EVIDENCE.c.summary, EVIDENCE.c.source)
+                          .where(EVIDENCE.c.plan_id == plan_id).order_by(EVIDENCE.c.id)),
+        "problems": _rows(session, select(PROBLEM.c.key, PROBLEM.c.description, PROBLEM.c.metric,
+                                          PROBLEM.c.observed, PROBLEM.c.expected, PROBLEM.c.cause)
+                          .where(PROBLEM.c.plan_id == plan_id).order_by(PROBLEM.c.key)),
+    }  # fmt: skip
     return {
         "title": plan.title,
+        "reason": plan.reason,
+        "diagnosis": diagnosis,
         "period": [plan.period_start, plan.period_end],
         "roles": roles,
         "goals": goals,
