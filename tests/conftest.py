@@ -7,35 +7,78 @@ Zhao the collaborator from Technical Support.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from models.clock import FrozenClock
 from models.db import create_schema, make_engine, session_scope
 from states.document import PlanDocument
 from states.plans import create_plan, read_document_file
+from tests.postgres import PostgresFactory
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Prefect reads its settings when first imported: point it at a folder of the
+# test run's own (kept between local runs, so its database is migrated once).
+os.environ["PREFECT_HOME"] = str(ROOT / ".pytest_cache" / "prefect-home")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 ZHANG_FILE = ROOT / "docs" / "examples" / "zhang.yaml"
 # A week before Zhang's plan period starts (2026-09-01).
 DRAFTING_DAY = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'perfplan.db'}"
+# Every test that takes `db_url` or `engine` runs once per database:
+# PERFPLAN_TEST_DATABASES=sqlite (or postgresql) narrows it for a quick run.
+DATABASES = [
+    name.strip()
+    for name in os.environ.get("PERFPLAN_TEST_DATABASES", "sqlite,postgresql").split(",")
+    if name.strip()
+]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresFactory]:
+    """The test run's PostgreSQL: started if need be; every database dropped at the end."""
+    factory = PostgresFactory()
+    yield factory
+    factory.close()
+
+
+@pytest.fixture(params=DATABASES)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a PostgreSQL database copied from a migrated template."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'perfplan.db'}"
+        return
+    factory: PostgresFactory = request.getfixturevalue("postgres")
+    url = factory.fresh()
+    yield url
+    factory.drop(url)
 
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)
-    create_schema(engine)
+    if engine.dialect.name == "sqlite":
+        create_schema(engine)  # the PostgreSQL template is migrated already
     yield engine
     engine.dispose()
+
+
+def unprotect_audit(engine: Engine) -> None:
+    """What someone with owner rights could do: switch the append-only triggers off."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("DROP TRIGGER IF EXISTS audit_record_no_update"))
+            connection.execute(text("DROP TRIGGER IF EXISTS audit_record_no_delete"))
+        else:
+            connection.execute(text("ALTER TABLE audit_record DISABLE TRIGGER USER"))
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from models.db import make_engine
 from perfplan.cli import main
-from tests.conftest import ZHANG_FILE
+from tests.conftest import ZHANG_FILE, unprotect_audit
+from tests.postgres import PostgresFactory
 
 
 @dataclass
@@ -263,7 +265,12 @@ def test_bad_now_is_a_usage_error(initialised: Cli) -> None:
     assert "--now" in bad.err
 
 
-def test_uninitialised_database_says_run_init(cli: Cli) -> None:
+def test_uninitialised_database_says_run_init(
+    cli: Cli, db_url: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db_url.startswith("postgresql"):  # the fixture's databases come migrated
+        postgres: PostgresFactory = request.getfixturevalue("postgres")
+        monkeypatch.setenv("PERFPLAN_DATABASE_URL", postgres.empty())
     result = cli("plan", "list")
     assert result.code == 7
     assert "perfplan init" in result.err
@@ -272,9 +279,11 @@ def test_uninitialised_database_says_run_init(cli: Cli) -> None:
 def test_audit_verify_exits_8_and_names_the_tampered_record(initialised: Cli, db_url: str) -> None:
     plan = str(_zhang(initialised))
     initialised("plan", "sign", plan, "--as", "zhang", "--now", "2026-08-26T10:30")
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as raw:
-        raw.execute("DROP TRIGGER audit_record_no_update")
-        raw.execute("UPDATE audit_record SET comment = 'forged' WHERE seq = 2")
+    engine = make_engine(db_url)
+    unprotect_audit(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE audit_record SET comment = 'forged' WHERE seq = 2"))
+    engine.dispose()
     result = initialised("audit", "verify")
     assert result.code == 8
     assert f"plan {plan}, record #2 (seq 2)" in result.out

@@ -20,6 +20,7 @@ from states import engine as plan_engine
 from states.audit import Break, VerifyReport, chain_hash
 from states.document import PlanDocument
 from states.plans import create_plan
+from tests.conftest import unprotect_audit
 
 PERIOD_STARTED = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 END_OF_PERIOD = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
@@ -62,9 +63,8 @@ def record_at(db: Engine, plan_id: int, seq: int) -> Any:
 
 def tamper(db: Engine, *statements: Any) -> None:
     """What someone with write access to the file could do: drop the triggers, edit."""
+    unprotect_audit(db)
     with db.begin() as conn:
-        conn.execute(text("DROP TRIGGER IF EXISTS audit_record_no_update"))
-        conn.execute(text("DROP TRIGGER IF EXISTS audit_record_no_delete"))
         for statement in statements:
             conn.execute(statement)
 
