@@ -16,9 +16,7 @@ class Signature(SQLModel, table=True):
 
     # One signature per person per round *and content*: a change to the plan
     # voids earlier signatures, and their signers must be able to sign again.
-    __table_args__ = (
-        UniqueConstraint("plan_id", "event", "epoch", "person_id", "content_digest"),
-    )
+    __table_args__ = (UniqueConstraint("plan_id", "event", "epoch", "person_id", "content_digest"),)
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)

@@ -9,6 +9,14 @@ mistake is a sentence and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+from notifications.errors import (
+    ConfigurationError,
+    NotificationNotFound,
+    NotificationsError,
+    NotRetryable,
+    TemplateProblem,
+    UnknownKind,
+)
 from states.errors import (
     Conflict,
     DefinitionInvalid,
@@ -43,7 +51,13 @@ ERROR_MAP: list[tuple[type[Exception], int, int]] = [
     (NotAllowedNow, 5, 409),
     (NotInitialised, 7, 503),
     (AuditBroken, 8, 409),
+    (NotificationNotFound, 3, 404),
+    (NotRetryable, 5, 409),
+    (ConfigurationError, 2, 422),
+    (UnknownKind, 2, 422),
+    (TemplateProblem, 2, 422),
     (StatesError, 1, 400),
+    (NotificationsError, 1, 400),
     (PerfplanError, 1, 400),
 ]
 

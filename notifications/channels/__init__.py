@@ -1,0 +1,1 @@
+"""The ways a message travels; `notifications.registry` maps kinds to these classes."""

@@ -1,0 +1,116 @@
+"""What every channel is: a name, `send(message)`, and a batch of sends that
+stops knocking once the channel itself is down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from models.clock import now as wall_clock
+from notifications.errors import ConfigurationError, DeliveryError
+from notifications.message import OutgoingMessage
+from notifications.settings import NotificationSettings
+
+Clock = Callable[[], datetime]
+
+
+class Options(BaseModel):
+    """A channel's options in the routing file; unknown keys are mistakes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Channel:
+    """One way of delivering a message. Subclasses implement `send`, and may
+    override `send_batch` to reuse one connection for a whole batch."""
+
+    kind: ClassVar[str]
+    options_model: ClassVar[type[Options]] = Options
+    # Where a person's address for this channel comes from (see `address_for`).
+    uses_email: ClassVar[bool] = False
+
+    def __init__(self, name: str, *, clock: Clock = wall_clock) -> None:
+        self.name = name
+        self.clock = clock
+
+    @classmethod
+    def from_options(
+        cls, name: str, options: Any, settings: NotificationSettings, clock: Clock
+    ) -> Channel:
+        raise NotImplementedError
+
+    @classmethod
+    def check_options(cls, name: str, raw: Mapping[str, Any]) -> Options:
+        try:
+            return cls.options_model.model_validate(dict(raw))
+        except ValidationError as invalid:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or 'options'}: {error['msg']}"
+                for error in invalid.errors()
+            )
+            raise ConfigurationError(f"channel '{name}' ({cls.kind}): {problems}") from None
+
+    def send(self, message: OutgoingMessage) -> None:
+        raise NotImplementedError
+
+    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
+        """Send each message; None for a success, the error otherwise."""
+        results: list[DeliveryError | None] = []
+        down: DeliveryError | None = None
+        for message in messages:
+            if down is not None:
+                results.append(not_attempted(down))
+                continue
+            try:
+                self.send(message)
+                results.append(None)
+            except DeliveryError as error:
+                results.append(error)
+                down = error if error.channel_down else None
+        return results
+
+    def describe(self) -> dict[str, str]:
+        """What `perfplan notify channels` shows: no secret, ever."""
+        return {"name": self.name, "kind": self.kind}
+
+    def close(self) -> None:
+        """Release what the channel holds between batches (nothing by default)."""
+
+
+def not_attempted(cause: DeliveryError) -> DeliveryError:
+    """For the messages after a channel went down: temporary, whatever the cause was."""
+    return DeliveryError(
+        f"not attempted: the channel was down earlier in this batch ({cause})",
+        permanent=False,
+        channel_down=True,
+        code=f"not attempted ({cause.code})",
+    )
+
+
+def env_secret(channel: str, variable: str, *, required: bool = True) -> str:
+    """A secret from the environment; the routing file only names the variable."""
+    value = os.environ.get(variable, "")
+    if required and not value:
+        raise ConfigurationError(
+            f"channel '{channel}': the environment variable {variable} is not set"
+        )
+    return value
+
+
+def default_env(channel: str, suffix: str) -> str:
+    """PERFPLAN_<CHANNEL>_<SUFFIX>, e.g. PERFPLAN_HR_DINGTALK_URL for channel hr-dingtalk."""
+    stem = "".join(ch if ch.isalnum() else "_" for ch in channel.upper())
+    return f"PERFPLAN_{stem}_{suffix}"
+
+
+def mask_url(url: str) -> str:
+    """Scheme and host only: webhook paths and queries carry tokens."""
+    if not url:
+        return "(not set)"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}/***"

@@ -1,0 +1,243 @@
+"""Email over SMTP: STARTTLS or SSL, credentials from the environment,
+multipart text + HTML, one connection per batch.
+
+SMTP 5xx replies to a message are permanent (dead letter); 4xx replies,
+timeouts and lost connections are temporary. Failing to connect, to start
+TLS or to log in is temporary too: the server or its settings can be fixed,
+and the messages wait for it instead of piling up as dead letters.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from collections.abc import Sequence
+from datetime import datetime
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+
+from notifications.channels import mime
+from notifications.channels.base import Channel, Clock, Options, env_secret, not_attempted
+from notifications.errors import DeliveryError
+from notifications.message import OutgoingMessage
+from notifications.settings import NotificationSettings, SmtpSecurity
+
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+$")
+_SENDER_NAMES = {"zh-CN": "人力资源部", "en": "Human Resources"}
+
+
+def valid_address(address: str) -> bool:
+    return bool(_EMAIL.match(address)) and not address.endswith(".")
+
+
+def build_email(
+    message: OutgoingMessage,
+    *,
+    sender: str,
+    sender_name: str,
+    sent_at: datetime,
+    readable: bool = False,
+) -> bytes:
+    """The MIME message, ready to send: text and HTML alternatives in UTF-8,
+    with the ledger's Message-ID so that a repeated copy is recognisably the
+    same message. CRLF, encoded words and base64 for SMTP; `readable` (for
+    files a person opens) keeps headers and bodies as plain UTF-8 (RFC 6532)
+    with LF line ends.
+    """
+    if not valid_address(message.address):
+        raise DeliveryError(
+            f"notification {message.id}: no valid email address",
+            permanent=True,
+            code="no address",
+        )
+    linesep = "\n" if readable else "\r\n"
+    name = sender_name or _SENDER_NAMES.get(message.locale, _SENDER_NAMES["en"])
+    headers = [
+        ("From", mime.address(name, sender, linesep, raw=readable)),
+        ("To", mime.address(message.recipient_name, message.address, linesep, raw=readable)),
+        ("Subject", mime.encoded_header(message.subject, linesep, raw=readable)),
+        ("Date", format_datetime(sent_at)),
+        ("Message-ID", message.message_id),
+        ("Content-Language", message.locale),
+        # RFC 3834: an automatic message; asks auto-responders (out of office) to stay quiet.
+        ("Auto-Submitted", "auto-generated"),
+        ("X-Auto-Response-Suppress", "All"),
+        ("X-Perfplan-Notification", str(message.id)),
+        ("X-Perfplan-Kind", message.kind),
+    ]
+    if message.plan_ref:
+        headers.append(("X-Perfplan-Plan", message.plan_ref))
+    return mime.multipart_alternative(headers, message.text, message.html, readable=readable)
+
+
+def _reply_error(code: int, reply: bytes | str, *, stage: str) -> DeliveryError:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    return DeliveryError(
+        f"SMTP {code} at {stage}: {text}".strip(), permanent=code >= 500, code=f"SMTP {code}"
+    )
+
+
+def classify(error: Exception, *, stage: str) -> DeliveryError:
+    """An smtplib or socket error as a DeliveryError (permanent only for 5xx replies)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(error.recipients.values()), (450, b"recipient refused"))
+        return _reply_error(code, reply, stage="RCPT")
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return DeliveryError(
+            f"SMTP connection lost at {stage}", channel_down=True, code="disconnected"
+        )
+    if isinstance(error, smtplib.SMTPResponseException):
+        failed = _reply_error(error.smtp_code, error.smtp_error, stage=stage)
+        # 421: the server is closing the connection; the others may still be sent after reconnecting
+        failed.channel_down = error.smtp_code == 421
+        return failed
+    name = type(error).__name__
+    return DeliveryError(f"SMTP {stage} failed: {name}", channel_down=True, code=name)
+
+
+class SmtpOptions(Options):
+    """Overrides of the PERFPLAN_SMTP_* settings for one channel (never the password)."""
+
+    host: str | None = None
+    port: int | None = None
+    security: SmtpSecurity | None = None
+    username: str | None = None
+    password_env: str | None = None
+    sender: str | None = Field(default=None, alias="from")
+    sender_name: str | None = None
+    timeout: float | None = Field(default=None, gt=0)
+
+
+class SmtpChannel(Channel):
+    kind = "smtp"
+    options_model = SmtpOptions
+    uses_email = True
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        host: str,
+        port: int = 587,
+        security: SmtpSecurity = "starttls",
+        username: str = "",
+        password: SecretStr | None = None,
+        sender: str = "perfplan@localhost",
+        sender_name: str = "",
+        timeout: float = 30.0,
+        ca_file: Path | None = None,
+        clock: Clock,
+    ) -> None:
+        super().__init__(name, clock=clock)
+        self.host, self.port, self.security = host, port, security
+        self.username, self.password = username, password or SecretStr("")
+        self.sender, self.sender_name = sender, sender_name
+        self.timeout, self.ca_file = timeout, ca_file
+
+    @classmethod
+    def from_options(
+        cls, name: str, options: Any, settings: NotificationSettings, clock: Clock
+    ) -> SmtpChannel:
+        assert isinstance(options, SmtpOptions)
+        password = settings.smtp_password
+        if options.password_env:
+            password = SecretStr(env_secret(name, options.password_env))
+        return cls(
+            name,
+            host=options.host or settings.smtp_host or "localhost",
+            port=options.port or settings.smtp_port,
+            security=options.security or settings.smtp_security,
+            username=options.username if options.username is not None else settings.smtp_username,
+            password=password,
+            sender=options.sender or settings.smtp_from,
+            sender_name=options.sender_name or settings.smtp_from_name,
+            timeout=options.timeout or settings.smtp_timeout,
+            ca_file=settings.smtp_ca_file,
+            clock=clock,
+        )
+
+    def describe(self) -> dict[str, str]:
+        return {
+            **super().describe(),
+            "target": f"{self.host}:{self.port} ({self.security})",
+            "from": self.sender,
+            "credentials": (
+                f"user {self.username}, password "
+                + ("set" if self.password.get_secret_value() else "NOT SET")
+            )
+            if self.username
+            else "none",
+        }
+
+    def send(self, message: OutgoingMessage) -> None:
+        (error,) = self.send_batch([message])
+        if error is not None:
+            raise error
+
+    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
+        """All messages over one connection; reconnects once if it is lost midway."""
+        results: list[DeliveryError | None] = []
+        smtp: smtplib.SMTP | None = None
+        down: DeliveryError | None = None
+        try:
+            for message in messages:
+                if smtp is None and down is None:
+                    smtp, down = self._open()
+                if smtp is None:
+                    assert down is not None
+                    results.append(down if not results else not_attempted(down))
+                    continue
+                error = self._send_one(smtp, message)
+                results.append(error)
+                if error is not None and error.channel_down:
+                    _quit(smtp)
+                    smtp, down = self._open()
+        finally:
+            if smtp is not None:
+                _quit(smtp)
+        return results
+
+    def _open(self) -> tuple[smtplib.SMTP | None, DeliveryError | None]:
+        stage = "connect"
+        try:
+            context = ssl.create_default_context(cafile=self.ca_file)
+            if self.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=context
+                )
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.security == "starttls":
+                    stage = "STARTTLS"
+                    smtp.starttls(context=context)
+            if self.username:
+                stage = "login"
+                smtp.login(self.username, self.password.get_secret_value())
+        except (smtplib.SMTPException, OSError) as error:
+            failed = classify(error, stage=stage)
+            failed.permanent, failed.channel_down = False, True
+            return None, failed
+        return smtp, None
+
+    def _send_one(self, smtp: smtplib.SMTP, message: OutgoingMessage) -> DeliveryError | None:
+        try:
+            email = build_email(
+                message, sender=self.sender, sender_name=self.sender_name, sent_at=self.clock()
+            )
+            smtp.sendmail(self.sender, [message.address], email)
+        except DeliveryError as error:
+            return error
+        except (smtplib.SMTPException, OSError) as error:
+            return classify(error, stage="send")
+        return None
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()

@@ -1,0 +1,180 @@
+"""How values read in each language: dates, cadences, roles, outcomes, lists.
+
+Installed as Jinja2 filters; each reads the template's `locale`. Any value may
+also be a mapping of locale to text (as definitions write labels), which `tr`
+resolves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+
+DEFAULT_SENDER = {"en": "Human Resources", "zh-CN": "人力资源部"}
+
+_WEEKDAYS = {
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    "zh": ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"],
+}
+_MONTHS = [
+    "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December",
+]  # fmt: skip
+
+ROLES = {
+    "employee": {"en": "employee", "zh": "员工"},
+    "manager": {"en": "manager", "zh": "直属经理"},
+    "hr": {"en": "HR partner", "zh": "HR 业务伙伴"},
+    "mentor": {"en": "mentor", "zh": "导师"},
+    "collaborator": {"en": "collaborator", "zh": "协作同事"},
+    "department_head": {"en": "department head", "zh": "部门负责人"},
+}
+OUTCOMES = {
+    "successful": {"en": "completed successfully", "zh": "顺利完成"},
+    "extended": {"en": "extended", "zh": "延期继续"},
+    "not_met": {"en": "goals not met", "zh": "目标未达成"},
+}
+FIELDS = {
+    "due": {"en": "due date", "zh": "截止日期"},
+    "title": {"en": "title", "zh": "名称"},
+    "criterion": {"en": "acceptance criterion", "zh": "验收标准"},
+    "starts": {"en": "start date", "zh": "开始日期"},
+    "ends": {"en": "end date", "zh": "结束日期"},
+    "recurrence": {"en": "schedule", "zh": "频率"},
+    "milestone": {"en": "milestone", "zh": "里程碑"},
+    "action": {"en": "action", "zh": "措施"},
+}
+_CADENCE_UNITS = {
+    "D": ({"en": "day", "zh": "天"}),
+    "W": ({"en": "week", "zh": "周"}),
+    "M": ({"en": "month", "zh": "月"}),
+}
+_EN_NUMBERS = ["", "one", "two", "three", "four"]
+_ZH_NUMBERS = ["", "一", "两", "三", "四"]
+
+
+def _lang(context: Context) -> str:
+    return "zh" if str(context.get("locale", "en")).startswith("zh") else "en"
+
+
+def as_date(value: date | datetime | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+@pass_context
+def tr(context: Context, value: Any) -> Any:
+    """A {locale: text} mapping in the reader's language (else English, else any)."""
+    if not isinstance(value, Mapping):
+        return value
+    locale = str(context.get("locale", "en"))
+    for key in (locale, locale.partition("-")[0], "zh-CN" if locale.startswith("zh") else "en"):
+        if key in value:
+            return value[key]
+    return next(iter(value.values()), "")
+
+
+@pass_context
+def longdate(context: Context, value: date | datetime | str) -> str:
+    """Friday 9 October 2026 / 2026年10月9日（星期五）."""
+    day = as_date(value)
+    if _lang(context) == "zh":
+        return f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS['zh'][day.weekday()]}）"
+    return f"{_WEEKDAYS['en'][day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+@pass_context
+def shortdate(context: Context, value: date | datetime | str) -> str:
+    """9 Oct 2026 / 2026年10月9日."""
+    day = as_date(value)
+    if _lang(context) == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {_MONTHS[day.month - 1][:3]} {day.year}"
+
+
+@pass_context
+def cadence(context: Context, value: str) -> str:
+    """P1W -> every week / 每周; P2W -> every two weeks / 每两周."""
+    match = re.fullmatch(r"P(\d+)([DWM])", str(value).strip().upper())
+    lang = _lang(context)
+    if not match:
+        return str(value)
+    count, unit = int(match.group(1)), _CADENCE_UNITS[match.group(2)][lang]
+    if lang == "zh":
+        spoken = _ZH_NUMBERS[count] if count < len(_ZH_NUMBERS) else str(count)
+        return f"每{unit}" if count == 1 else f"每{spoken}{'个' if unit == '月' else ''}{unit}"
+    if count == 1:
+        return f"every {unit}"
+    spoken = _EN_NUMBERS[count] if count < len(_EN_NUMBERS) else str(count)
+    return f"every {spoken} {unit}s"
+
+
+def _label(table: Mapping[str, Mapping[str, str]]) -> Callable[[Context, str], str]:
+    @pass_context
+    def label(context: Context, key: str) -> str:
+        entry = table.get(str(key))
+        return entry[_lang(context)] if entry else str(key).replace("_", " ")
+
+    return label
+
+
+@pass_context
+def business_days(context: Context, count: int) -> str:
+    """3 business days / 3 个工作日."""
+    if _lang(context) == "zh":
+        return f"{count} 个工作日"
+    return f"{count} business day{'' if count == 1 else 's'}"
+
+
+@pass_context
+def join_names(context: Context, names: Iterable[Any]) -> str:
+    """A, B and C / A、B和C."""
+    items = [str(tr(context, name)) for name in names]
+    if len(items) < 2:
+        return "".join(items)
+    if _lang(context) == "zh":
+        return "、".join(items[:-1]) + "和" + items[-1]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def number(value: float | int | str | None) -> str:
+    """95.0 -> 95; 72.5 -> 72.5; None -> –."""
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    return f"{value:g}" if float(value) != int(value) else str(int(value))
+
+
+@pass_context
+def value_text(context: Context, value: Any) -> str:
+    """A changed value as it reads: dates as dates, the rest as text."""
+    if isinstance(value, date):
+        return shortdate(context, value)
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return shortdate(context, value)
+    return str(tr(context, value))
+
+
+def install(env: Environment) -> None:
+    env.filters.update(
+        tr=tr,
+        longdate=longdate,
+        shortdate=shortdate,
+        cadence=cadence,
+        role=_label(ROLES),
+        outcome=_label(OUTCOMES),
+        field=_label(FIELDS),
+        business_days=business_days,
+        join_names=join_names,
+        number=number,
+        value=value_text,
+    )

@@ -1,0 +1,588 @@
+"""The delivery ledger: a message is a row before it is sent; senders claim due
+rows with a lease, send them, and record each attempt; temporary failures come
+back later, permanent ones become dead letters.
+
+The guarantee (docs/notifications.md): a crash between sending and recording
+repeats a message at most once per crash, and never loses one. The row is
+committed before any send; the result is recorded after the send; a sender
+that dies in between leaves its lease to expire, and the next sender sends
+the message again, with the same Message-ID / Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, func, insert, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from models.tables import NOTIFICATION, NOTIFICATION_ATTEMPT
+from notifications.channels.base import Channel
+from notifications.config import NotificationConfig
+from notifications.errors import DeliveryError, NotificationNotFound, NotRetryable
+from notifications.kinds import check_kind
+from notifications.message import OutgoingMessage, Recipient, Rendered
+from notifications.registry import channel_class
+from notifications.settings import NotificationSettings
+
+log = logging.getLogger("perfplan.notifications")
+
+QUEUED, SENT, DEAD = "queued", "sent", "dead"
+N, A = NOTIFICATION, NOTIFICATION_ATTEMPT
+INTERRUPTED = (
+    "the sender stopped before recording the result (its lease expired): "
+    "the message may have been delivered, and is sent again"
+)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A ledger row that `enqueue` created."""
+
+    id: int
+    channel: str
+    dedup_key: str
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How often and how patiently to try (from the PERFPLAN_* settings)."""
+
+    max_attempts: int = 6
+    backoff_base: float = 60.0
+    backoff_cap: float = 6 * 3600.0
+    lease_seconds: float = 300.0
+    batch_size: int = 100
+
+    @classmethod
+    def from_settings(cls, settings: NotificationSettings) -> DeliveryPolicy:
+        return cls(
+            max_attempts=settings.max_attempts,
+            backoff_base=settings.backoff_base,
+            backoff_cap=settings.backoff_cap,
+            lease_seconds=settings.lease_seconds,
+            batch_size=settings.batch_size,
+        )
+
+    def backoff(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
+        """Seconds before attempt `attempt + 1`: exponential, capped, with jitter.
+
+        "Equal jitter": between half and all of base * 2^(attempt-1), so that
+        messages that failed together do not all come back together. A
+        server's Retry-After is a floor.
+        """
+        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** max(attempt - 1, 0))
+        delay = ceiling * rng.uniform(0.5, 1.0)
+        if retry_after:
+            delay = max(delay, min(retry_after, self.backoff_cap))
+        return delay
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    interrupted: int = 0
+    more: bool = False
+
+
+@dataclass
+class Claim:
+    token: str
+    messages: list[OutgoingMessage] = field(default_factory=list)
+    interrupted: int = 0
+
+
+# Recording ------------------------------------------------------------------
+
+
+def enqueue(
+    session: Session,
+    *,
+    config: NotificationConfig,
+    kind: str,
+    plan_id: int | None,
+    recipient: Recipient,
+    context: Mapping[str, Any],
+    dedup_key: str,
+    now: datetime,
+) -> list[Queued]:
+    """Record `kind` for `recipient`, one row per channel the routing names.
+
+    Runs in the caller's transaction and never commits. The message is
+    rendered now, so the ledger holds exactly what is sent. Returns the rows
+    created: none if this reminder was recorded before, by anyone — the
+    unique `dedup_key` (extended with person and channel) decides, even when
+    two callers race.
+    """
+    check_kind(kind)
+    names = config.routing.channels_for(kind, recipient)
+    keys = {name: f"{dedup_key}|to:{recipient.person_id}|via:{name}" for name in names}
+    fresh = _not_recorded(session, keys)
+    if not fresh:
+        return []  # asked before: nothing to render, nothing to write
+    locale = config.routing.locale_for(recipient)
+    who = {"name": recipient.name, "role": recipient.role, "locale": locale}
+    rendered = config.renderer.render(kind, locale, {**context, "recipient": who})
+    queued = []
+    for name in fresh:
+        row = _row(config, kind, plan_id, recipient, name, rendered, now)
+        new_id = _insert_once(session, {**row, "dedup_key": keys[name]})
+        if new_id is not None:  # None: a concurrent caller recorded it first
+            queued.append(Queued(new_id, name, keys[name]))
+    return queued
+
+
+def _not_recorded(session: Session, keys: Mapping[str, str]) -> list[str]:
+    """The channels whose row does not exist yet (the insert still guards a race)."""
+    if not keys:
+        return []
+    query = select(N.c.dedup_key).where(N.c.dedup_key.in_(list(keys.values())))
+    known = set(session.execute(query).scalars())
+    return [name for name, key in keys.items() if key not in known]
+
+
+def _row(
+    config: NotificationConfig,
+    kind: str,
+    plan_id: int | None,
+    recipient: Recipient,
+    channel: str,
+    rendered: Rendered,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "plan_id": plan_id,
+        "person_id": recipient.person_id,
+        "role": recipient.role,
+        "kind": kind,
+        "channel": channel,
+        "locale": rendered.locale,
+        "address": _address(config, channel, recipient),
+        "recipient_name": recipient.name,
+        "subject": rendered.subject,
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "link": config.renderer.plan_url(plan_id) if plan_id is not None else "",
+        # Made once: every copy of this message, a repeat included, carries it.
+        "message_id": f"<perfplan.{uuid.uuid4().hex}@{config.mail_domain}>",
+        "status": QUEUED,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+        "claimed_until": None,
+        "claimed_by": "",
+        "sent_at": None,
+        "dead_at": None,
+        "last_error": "",
+    }
+
+
+def _address(config: NotificationConfig, channel: str, recipient: Recipient) -> str:
+    kind = config.routing.kind_of(channel)
+    handle = recipient.handles.get(channel) or recipient.handles.get(kind)
+    if handle:
+        return handle
+    return recipient.email if channel_class(kind).uses_email else ""
+
+
+# INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING id, the same on SQLite
+# (3.35+) and PostgreSQL. Written as text because SQLAlchemy does not cache
+# its dialect-specific INSERT constructs, and compiling one per message would
+# halve the rate at which messages can be recorded.
+_ROW = [c.name for c in N.c if c.name != "id"]
+_INSERT_ONCE = text(
+    f"INSERT INTO {N.name} ({', '.join(_ROW)}) VALUES ({', '.join(f':{c}' for c in _ROW)}) "
+    "ON CONFLICT (dedup_key) DO NOTHING RETURNING id"
+).bindparams(*(bindparam(c, type_=N.c[c].type) for c in _ROW))
+
+
+def _insert_once(session: Session, row: dict[str, Any]) -> int | None:
+    """INSERT … ON CONFLICT (dedup_key) DO NOTHING; a savepoint on other databases."""
+    if session.get_bind().dialect.name in ("sqlite", "postgresql"):
+        new_id = session.execute(_INSERT_ONCE, row).scalar()
+        return int(new_id) if new_id is not None else None
+    try:
+        with session.begin_nested():
+            return int(session.execute(insert(N).returning(N.c.id), row).scalar_one())
+    except IntegrityError:
+        return None
+
+
+# Sending --------------------------------------------------------------------
+
+
+def deliver_due(
+    engine: Engine,
+    *,
+    channels: Mapping[str, Channel],
+    now: datetime,
+    policy: DeliveryPolicy | None = None,
+    max_batches: int | None = None,
+    rng: random.Random | None = None,
+    unavailable: Mapping[str, str] | None = None,
+) -> DeliveryReport:
+    """Send every message due at `now`, batch by batch, in transactions of its own.
+
+    Safe to run in several processes at once: each batch is claimed with a
+    lease, and a claimed row is nobody else's until the lease expires. Stops
+    early (report.more) once a quarter of the lease has gone by, so that no
+    lease can run out under a batch; call it again with a fresh `now`.
+    Messages for a channel in `unavailable` (name -> why, e.g. a secret not
+    set) wait and are retried; for a channel nobody knows, they are dead letters.
+    """
+    policy = policy or DeliveryPolicy()
+    rng = rng or random.Random()
+    report = DeliveryReport()
+    started, batches = time.monotonic(), 0
+    while True:
+        claim = claim_due(engine, now=now, policy=policy)
+        if not claim.messages:
+            return report
+        outcomes = send_claimed(claim.messages, channels, unavailable or {})
+        sent, retried, dead = record_results(
+            engine, token=claim.token, outcomes=outcomes, now=now, policy=policy, rng=rng
+        )
+        batches += 1
+        report.claimed += len(claim.messages)
+        report.interrupted += claim.interrupted
+        report.sent, report.retried, report.dead = (
+            report.sent + sent,
+            report.retried + retried,
+            report.dead + dead,
+        )
+        over_time = time.monotonic() - started > policy.lease_seconds / 4
+        if over_time or (max_batches is not None and batches >= max_batches):
+            report.more = True
+            return report
+
+
+def _due(now: datetime) -> Any:
+    return (
+        (N.c.status == QUEUED)
+        & (N.c.next_attempt_at <= now)
+        & (N.c.claimed_until.is_(None) | (N.c.claimed_until < now))
+    )
+
+
+def claim_due(engine: Engine, *, now: datetime, policy: DeliveryPolicy) -> Claim:
+    """Take up to one batch of due messages for this sender, under a lease.
+
+    One statement claims them: UPDATE … WHERE id IN (due rows, FOR UPDATE SKIP
+    LOCKED on PostgreSQL) AND the row is still due. A row another sender
+    claimed first no longer matches, so no two senders hold the same row.
+    The new attempt rows are written in the same transaction.
+    """
+    claim = Claim(token=uuid.uuid4().hex)
+    with engine.begin() as connection:
+        # A write first: on SQLite it takes the database's write lock, so the
+        # claims of concurrent senders are serialised there.
+        _bury_exhausted(connection, now=now, policy=policy)
+        claim.messages = _take(connection, token=claim.token, now=now, policy=policy)
+        if claim.messages:
+            ids = [m.id for m in claim.messages]
+            claim.interrupted = _interrupt_stale(connection, ids, now)
+            _open_attempts(connection, claim, now)
+    return claim
+
+
+def _take(
+    connection: Connection, *, token: str, now: datetime, policy: DeliveryPolicy
+) -> list[OutgoingMessage]:
+    candidates = (
+        select(N.c.id)
+        .where(_due(now))
+        .order_by(N.c.next_attempt_at, N.c.id)
+        .limit(policy.batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = connection.execute(
+        update(N)
+        .where(N.c.id.in_(candidates), _due(now))
+        .values(
+            claimed_until=now + timedelta(seconds=policy.lease_seconds),
+            claimed_by=token,
+            attempts=N.c.attempts + 1,
+        )
+        .returning(*N.c)
+    ).all()
+    return sorted((OutgoingMessage.from_row(row._mapping) for row in claimed), key=lambda m: m.id)
+
+
+def _open_attempts(connection: Connection, claim: Claim, now: datetime) -> None:
+    connection.execute(
+        insert(A),
+        [
+            {"notification_id": m.id, "number": m.attempt, "claimed_by": claim.token,
+             "started_at": now, "status": "sending", "error": ""}
+            for m in claim.messages
+        ],
+    )  # fmt: skip
+
+
+def _interrupt_stale(connection: Connection, ids: Sequence[int], now: datetime) -> int:
+    """Attempts still 'sending' on rows we now hold belong to a sender that died."""
+    result = connection.execute(
+        update(A)
+        .where(A.c.notification_id.in_(ids), A.c.status == "sending")
+        .values(status="interrupted", finished_at=now, error=INTERRUPTED)
+    )
+    if result.rowcount:
+        log.warning(
+            "%d interrupted attempt(s) found; those messages are sent again", result.rowcount
+        )
+    return int(result.rowcount)
+
+
+def _bury_exhausted(connection: Connection, *, now: datetime, policy: DeliveryPolicy) -> None:
+    """A message whose last allowed attempt was interrupted becomes a dead letter,
+    so that a message that crashes its sender cannot crash every sender forever."""
+    dead = (
+        connection.execute(
+            update(N)
+            .where(
+                N.c.status == QUEUED,
+                N.c.attempts >= policy.max_attempts,
+                N.c.claimed_until.is_not(None),
+                N.c.claimed_until < now,
+            )
+            .values(
+                status=DEAD,
+                dead_at=now,
+                claimed_until=None,
+                last_error=f"gave up after {policy.max_attempts} attempts; the last: {INTERRUPTED}",
+            )
+            .returning(N.c.id)
+        )
+        .scalars()
+        .all()
+    )
+    if dead:
+        _interrupt_stale(connection, dead, now)
+        for notification_id in dead:
+            log.error(
+                "notification %d: dead letter, its last attempt was interrupted", notification_id
+            )
+
+
+def send_claimed(
+    messages: Sequence[OutgoingMessage],
+    channels: Mapping[str, Channel],
+    unavailable: Mapping[str, str] | None = None,
+) -> list[tuple[OutgoingMessage, DeliveryError | None]]:
+    """Hand each channel its share of the batch, in one `send_batch` call."""
+    by_channel: dict[str, list[OutgoingMessage]] = {}
+    for message in messages:
+        by_channel.setdefault(message.channel, []).append(message)
+    outcomes: list[tuple[OutgoingMessage, DeliveryError | None]] = []
+    for name, group in by_channel.items():
+        results = _send_group(name, group, channels.get(name), (unavailable or {}).get(name))
+        outcomes += zip(group, results, strict=True)
+    return outcomes
+
+
+def _send_group(
+    name: str, group: Sequence[OutgoingMessage], channel: Channel | None, why_not: str | None
+) -> list[DeliveryError | None]:
+    if channel is None and why_not is not None:
+        waiting = DeliveryError(
+            f"channel '{name}' is not ready: {why_not}", channel_down=True, code="not ready"
+        )
+        return [waiting] * len(group)
+    if channel is None:
+        missing = DeliveryError(
+            f"channel '{name}' is not configured; fix the routing file, then "
+            "`perfplan notify retry --all`",
+            permanent=True,
+            code="no such channel",
+        )
+        return [missing] * len(group)
+    try:
+        results = channel.send_batch(group)
+    except Exception as error:  # a bug in a channel must not lose the batch
+        log.exception("channel %s failed unexpectedly (%s)", name, type(error).__name__)
+        failed = DeliveryError(f"{name}: {type(error).__name__}", code=type(error).__name__)
+        return [failed] * len(group)
+    if len(results) != len(group):
+        broken = DeliveryError(f"{name}: returned {len(results)} results for {len(group)}")
+        return [broken] * len(group)
+    return results
+
+
+def record_results(
+    engine: Engine,
+    *,
+    token: str,
+    outcomes: Sequence[tuple[OutgoingMessage, DeliveryError | None]],
+    now: datetime,
+    policy: DeliveryPolicy,
+    rng: random.Random,
+) -> tuple[int, int, int]:
+    """Settle the attempts of one claim: sent, to retry later, or dead. (sent, retried, dead)"""
+    sent = [m for m, error in outcomes if error is None]
+    retry = [
+        (m, e) for m, e in outcomes if e and not e.permanent and m.attempt < policy.max_attempts
+    ]
+    dead = [(m, e) for m, e in outcomes if e and (e.permanent or m.attempt >= policy.max_attempts)]
+    with engine.begin() as connection:
+        if sent:
+            _mark_sent(connection, sent, now)
+        if retry:
+            _mark_retry(connection, token, retry, now, policy, rng)
+        if dead:
+            _mark_dead(connection, dead, now)
+        attempts = [
+            {"nid": m.id, "new_status": _attempt_status(e), "err": str(e) if e else ""}
+            for m, e in outcomes
+        ]
+        connection.execute(
+            update(A)
+            .where(
+                A.c.notification_id == bindparam("nid"),
+                A.c.claimed_by == token,
+                A.c.status == "sending",
+            )
+            .values(status=bindparam("new_status"), finished_at=now, error=bindparam("err")),
+            attempts,
+        )
+    _log_outcomes(sent, retry, dead, policy)
+    return len(sent), len(retry), len(dead)
+
+
+def _attempt_status(error: DeliveryError | None) -> str:
+    if error is None:
+        return SENT
+    return "permanent" if error.permanent else "temporary"
+
+
+def _mark_sent(connection: Connection, sent: Sequence[OutgoingMessage], now: datetime) -> None:
+    # Whoever holds the lease now, the message went out: it is sent.
+    connection.execute(
+        update(N)
+        .where(N.c.id == bindparam("nid"), N.c.status == QUEUED)
+        .values(status=SENT, sent_at=now, claimed_until=None, last_error=""),
+        [{"nid": m.id} for m in sent],
+    )
+
+
+def _mark_retry(
+    connection: Connection,
+    token: str,
+    retry: Sequence[tuple[OutgoingMessage, DeliveryError]],
+    now: datetime,
+    policy: DeliveryPolicy,
+    rng: random.Random,
+) -> None:
+    connection.execute(
+        update(N)
+        .where(N.c.id == bindparam("nid"), N.c.claimed_by == token, N.c.status == QUEUED)
+        .values(
+            next_attempt_at=bindparam("retry_at"), claimed_until=None, last_error=bindparam("err")
+        ),
+        [
+            {"nid": m.id, "err": str(e),
+             "retry_at": now + timedelta(seconds=policy.backoff(m.attempt, rng, e.retry_after))}
+            for m, e in retry
+        ],
+    )  # fmt: skip
+
+
+def _mark_dead(
+    connection: Connection, dead: Sequence[tuple[OutgoingMessage, DeliveryError]], now: datetime
+) -> None:
+    connection.execute(
+        update(N)
+        .where(N.c.id == bindparam("nid"), N.c.status == QUEUED)
+        .values(status=DEAD, dead_at=now, claimed_until=None, last_error=bindparam("err")),
+        [{"nid": m.id, "err": str(e)} for m, e in dead],
+    )
+
+
+def _log_outcomes(
+    sent: Sequence[OutgoingMessage],
+    retry: Sequence[tuple[OutgoingMessage, DeliveryError]],
+    dead: Sequence[tuple[OutgoingMessage, DeliveryError]],
+    policy: DeliveryPolicy,
+) -> None:
+    # Ids, kinds, channels and short codes only: never a name, an address or a reply text.
+    for message in sent:
+        log.debug("notification %d (%s) sent via %s", message.id, message.kind, message.channel)
+    for message, error in retry:
+        log.warning(
+            "notification %d (%s) via %s: %s, attempt %d of %d; will retry",
+            message.id, message.kind, message.channel, error.code, message.attempt,
+            policy.max_attempts,
+        )  # fmt: skip
+    for message, error in dead:
+        log.error(
+            "notification %d (%s) via %s: %s, attempt %d; dead letter",
+            message.id, message.kind, message.channel, error.code, message.attempt,
+        )  # fmt: skip
+
+
+# Dead letters ---------------------------------------------------------------
+
+
+def dead_letters(session: Session, *, limit: int = 200) -> list[dict[str, Any]]:
+    """The messages that will not be sent without help, newest first."""
+    rows = session.execute(
+        select(
+            N.c.id, N.c.kind, N.c.plan_id, N.c.person_id, N.c.role, N.c.channel, N.c.locale,
+            N.c.subject, N.c.attempts, N.c.created_at, N.c.dead_at, N.c.last_error,
+        ).where(N.c.status == DEAD).order_by(N.c.dead_at.desc(), N.c.id.desc()).limit(limit)
+    )  # fmt: skip
+    return [dict(row._mapping) for row in rows]
+
+
+def retry(session: Session, *, notification_id: int | None, now: datetime) -> int:
+    """Queue one dead letter again (or all of them, with None), with a fresh set of attempts.
+
+    Its earlier attempts stay in the ledger.
+    """
+    where = [N.c.status == DEAD]
+    if notification_id is not None:
+        status = session.execute(select(N.c.status).where(N.c.id == notification_id)).scalar()
+        if status is None:
+            raise NotificationNotFound(notification_id)
+        if status != DEAD:
+            raise NotRetryable(notification_id, status)
+        where.append(N.c.id == notification_id)
+    result = session.connection().execute(
+        update(N)
+        .where(*where)
+        .values(
+            status=QUEUED,
+            attempts=0,
+            next_attempt_at=now,
+            claimed_until=None,
+            claimed_by="",
+            dead_at=None,
+        )
+    )
+    log.info("%d dead letter(s) queued again", result.rowcount)
+    return int(result.rowcount)
+
+
+def attempts_of(session: Session, notification_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(A.c.number, A.c.status, A.c.started_at, A.c.finished_at, A.c.error)
+        .where(A.c.notification_id == notification_id)
+        .order_by(A.c.id)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(N.c.status, func.count()).group_by(N.c.status))
+    return {str(status): int(count) for status, count in rows}

@@ -1,0 +1,54 @@
+"""The voice room's settings, from PERFPLAN_* environment variables.
+
+Secrets (the SMTP password, webhook URLs with tokens, signing secrets) come
+only from the environment; the routing file names the variables, never the
+values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SmtpSecurity = Literal["starttls", "ssl", "none"]
+
+
+class NotificationSettings(BaseSettings):
+    """Every knob of notifications; the defaults suit a laptop (file outbox, no SMTP)."""
+
+    model_config = SettingsConfigDict(env_prefix="PERFPLAN_", extra="ignore")
+
+    # Where plan links point: {base_url}/plans/{id}.
+    base_url: str = "http://localhost:8000"
+    # The organisation that signs the messages ("Human Resources" / "人力资源部" if empty).
+    sender_name: str = ""
+    default_locale: str = "en"
+    # Admin overrides: a file here wins over the built-in template of the same name.
+    templates_dir: Path | None = None
+    # Routing (YAML, docs/notifications.md); without it every message goes to the outbox.
+    notify_config: Path | None = None
+    outbox_dir: Path = Path("perfplan-out/outbox")
+
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: SmtpSecurity = "starttls"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = "perfplan@localhost"
+    smtp_from_name: str = ""
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    # A CA bundle for an SMTP server with a private certificate authority.
+    smtp_ca_file: Path | None = None
+
+    webhook_timeout: float = Field(default=10.0, gt=0)
+
+    # Delivery: attempts before a dead letter, backoff base and cap (seconds),
+    # how long a sender owns the messages it claimed, and how many per batch.
+    max_attempts: int = Field(default=6, ge=1)
+    backoff_base: float = Field(default=60.0, gt=0)
+    backoff_cap: float = Field(default=6 * 3600.0, gt=0)
+    lease_seconds: float = Field(default=300.0, gt=0)
+    batch_size: int = Field(default=100, ge=1)

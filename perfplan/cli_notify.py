@@ -1,0 +1,274 @@
+"""`perfplan notify ...`: the channels configured, what a message says, the
+dead letters and their retry, and sending what is due."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from perfplan.common import JsonOption, NowOption, console, errors, instant, print_json, session
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from notifications.config import NotificationConfig
+
+app = typer.Typer(
+    help="Notifications: channels, template previews, dead letters and retries.",
+    no_args_is_help=True,
+)
+
+
+def _config() -> NotificationConfig:
+    from notifications.config import NotificationConfig
+
+    return NotificationConfig.load()
+
+
+@app.command("channels")
+def channels(as_json: JsonOption = False) -> None:
+    """The channels and routes configured (PERFPLAN_NOTIFY_CONFIG), secrets masked."""
+    config = _config()
+    ready, not_ready = config.available_channels()
+    described = [
+        {**ready[name].describe(), "ready": True}
+        if name in ready
+        else {"name": name, "kind": spec.kind, "ready": False, "problem": not_ready[name]}
+        for name, spec in config.routing.channels.items()
+    ]
+    routes = [
+        {"kinds": sorted(r.kinds), "roles": sorted(r.roles), "channels": list(r.channels),
+         "also": list(r.also)}
+        for r in config.routing.routes
+    ]  # fmt: skip
+    data = {
+        "source": config.routing.source,
+        "channels": described,
+        "default": list(config.routing.default),
+        "routes": routes,
+        "people_with_preferences": len(config.routing.people),
+        "templates_override": str(config.settings.templates_dir or ""),
+        "base_url": config.settings.base_url,
+    }
+    if as_json:
+        print_json(data)
+        return
+    _print_channels(data)
+
+
+def _print_channels(data: dict[str, Any]) -> None:
+    console.print(f"Routing: {data['source']}; links to {data['base_url']}/plans/<id>")
+    table = Table("channel", "kind", "target", "details", "ready")
+    for channel in data["channels"]:
+        extra = {k: v for k, v in channel.items() if k not in ("name", "kind", "target", "ready")}
+        details = ", ".join(f"{k}: {v}" for k, v in extra.items())
+        ready = "[green]yes[/]" if channel["ready"] else "[red]no[/]"
+        table.add_row(channel["name"], channel["kind"], channel.get("target", ""), details, ready)
+    console.print(table)
+    routes = Table("kinds", "roles", "channels", "also", title="Routes (first match wins)")
+    for route in data["routes"]:
+        routes.add_row(
+            *(", ".join(route[k]) or "-" for k in ("kinds", "roles", "channels", "also"))
+        )
+    routes.add_row("(anything else)", "*", ", ".join(data["default"]) or "-", "")
+    console.print(routes)
+
+
+Kind = Annotated[str, typer.Argument(help="A message kind, e.g. milestone_overdue.")]
+
+
+@app.command("preview")
+def preview(
+    kind: Kind,
+    locale: Annotated[
+        str | None, typer.Option("--locale", help="en or zh-CN; default: the reader's own.")
+    ] = None,
+    plan_id: Annotated[
+        int | None, typer.Option("--plan", help="Render with this plan; else Zhang's sample plan.")
+    ] = None,
+    role: Annotated[str, typer.Option("--role", help="Whom it addresses.")] = "employee",
+    level: Annotated[int, typer.Option("--level", min=1, help="Escalation level.")] = 1,
+    html: Annotated[bool, typer.Option("--html", help="Print the HTML body too.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Render a message kind as its reader would receive it (subject, text, HTML)."""
+    from notifications.kinds import check_kind
+    from notifications.samples import sample_context
+
+    check_kind(kind)
+    detail = _plan_detail(plan_id) if plan_id is not None else None
+    context = sample_context(kind, role=role, level=level, detail=detail)
+    reader = locale or _reader_locale(detail, role)
+    rendered = _config().renderer.render(kind, reader, context)
+    if as_json:
+        print_json(rendered.__dict__)
+        return
+    typer.echo(f"Subject: {rendered.subject}\nLocale:  {rendered.locale}\n\n{rendered.text}")
+    if html:
+        typer.echo(rendered.html)
+
+
+def _reader_locale(detail: dict[str, Any] | None, role: str) -> str:
+    from notifications.samples import ZHANG
+
+    people = (detail or ZHANG)["people"]
+    return next((str(p["locale"]) for p in people if p["role"] == role), "en")
+
+
+def _plan_detail(plan_id: int) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from models.tables import PERSON
+    from states.queries import plan_detail
+
+    with session() as active:
+        detail = plan_detail(active, plan_id)
+        keys = dict(active.execute(select(PERSON.c.id, PERSON.c.key)).tuples().all())
+        head = _department_head(active, detail)
+    for adjustment in detail["adjustments"]:
+        adjustment["proposed_by"] = keys.get(adjustment.get("proposed_by_id"), "")
+    if head and not any(p["role"] == "department_head" for p in detail["people"]):
+        detail["people"].append({**head, "role": "department_head"})
+    return detail
+
+
+def _department_head(active: Session, detail: dict[str, Any]) -> dict[str, Any] | None:
+    """The employee's department head: a role the definition derives, not stored on the plan."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import aliased
+
+    from models.tables import DEPARTMENT, PERSON
+
+    employee = next((p["key"] for p in detail["people"] if p["role"] == "employee"), None)
+    head = aliased(PERSON)
+    row = active.execute(
+        select(head.c.key, head.c.name, head.c.email, head.c.locale)
+        .select_from(PERSON)
+        .join(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
+        .join(head, head.c.id == DEPARTMENT.c.head_id)
+        .where(PERSON.c.key == employee)
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+@app.command("failed")
+def failed(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 200,
+    as_json: JsonOption = False,
+) -> None:
+    """Dead letters: messages that will not be sent without help, newest first."""
+    from notifications.ledger import dead_letters
+
+    with session() as active:
+        rows = dead_letters(active, limit=limit)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No dead letters.")
+        return
+    table = Table("id", "kind", "plan", "to (person, role)", "channel", "attempts", "dead at",
+                  "last error")  # fmt: skip
+    for row in rows:
+        table.add_row(
+            str(row["id"]), row["kind"], f"PIP-{row['plan_id']}",
+            f"{row['person_id']} ({row['role']})", row["channel"], str(row["attempts"]),
+            row["dead_at"].strftime("%Y-%m-%d %H:%M"), row["last_error"][:120],
+        )  # fmt: skip
+    console.print(table)
+    console.print("Re-queue with `perfplan notify retry ID` or `perfplan notify retry --all`.")
+
+
+@app.command("retry")
+def retry(
+    notification_id: Annotated[
+        int | None, typer.Argument(help="A dead letter's id (see `perfplan notify failed`).")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every dead letter.")] = False,
+    now: NowOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Queue dead letters again, with a fresh set of attempts; they go out with the next send."""
+    from notifications.ledger import retry as requeue
+
+    if (notification_id is None) == (not all_):
+        raise typer.BadParameter("give one notification id, or --all")
+    with session() as active:
+        count = requeue(active, notification_id=notification_id, now=instant(now))
+    if as_json:
+        print_json({"requeued": count})
+    else:
+        console.print(f"{count} message(s) queued again.")
+
+
+@app.command("send")
+def send(now: NowOption = None, as_json: JsonOption = False) -> None:
+    """Send every message that is due now (retries included) through the configured channels."""
+    from sqlalchemy import Engine
+
+    from notifications.ledger import DeliveryPolicy, deliver_due
+
+    config = _config()
+    channels, not_ready = config.available_channels()
+    for name, why in not_ready.items():
+        errors.print(f"[yellow]warning:[/] channel {name} is not ready, its messages wait: {why}")
+    with session() as active:
+        engine = active.get_bind()
+        assert isinstance(engine, Engine)
+        report = deliver_due(
+            engine,
+            channels=channels,
+            unavailable=not_ready,
+            now=instant(now),
+            policy=DeliveryPolicy.from_settings(config.settings),
+        )
+    if as_json:
+        print_json(report.__dict__)
+    else:
+        console.print(
+            f"sent {report.sent}, to retry {report.retried}, dead letters {report.dead}"
+            + (" (more are due: run it again)" if report.more else "")
+        )
+
+
+@app.command("show")
+def show(
+    notification_id: Annotated[int, typer.Argument(help="A notification's id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One message as recorded, and every attempt to send it."""
+    with session() as active:
+        data = _message(active, notification_id)
+    if as_json:
+        print_json(data)
+        return
+    console.print(
+        f"[bold]{data['id']}[/] {data['kind']} · PIP-{data['plan_id']} · {data['status']} · "
+        f"via {data['channel']} to person {data['person_id']} ({data['role']}, {data['locale']})"
+    )
+    console.print(f"Subject: {data['subject']}")
+    table = Table("#", "status", "started", "finished", "error", title="Attempts")
+    for attempt in data["attempts"]:
+        finished = attempt["finished_at"]
+        table.add_row(
+            str(attempt["number"]), attempt["status"], attempt["started_at"].isoformat(),
+            finished.isoformat() if finished else "", attempt["error"][:120],
+        )  # fmt: skip
+    console.print(table)
+
+
+def _message(active: Session, notification_id: int) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from models.tables import NOTIFICATION
+    from notifications.errors import NotificationNotFound
+    from notifications.ledger import attempts_of
+
+    row = active.execute(select(NOTIFICATION).where(NOTIFICATION.c.id == notification_id)).first()
+    if row is None:
+        raise NotificationNotFound(notification_id)
+    data = {k: v for k, v in row._mapping.items() if k not in ("body_html", "claimed_by")}
+    data["attempts"] = attempts_of(active, notification_id)
+    return data

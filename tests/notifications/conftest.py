@@ -1,0 +1,112 @@
+"""Fixtures for the voice room: real SMTP and HTTP servers on loopback, and
+the people of Zhang's plan as recipients (the servers live in support.py)."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy import Engine, select
+
+from models.clock import FrozenClock
+from models.db import session_scope
+from models.tables import PERSON, PLAN_ROLE
+from notifications.message import Recipient
+from tests.notifications.support import (
+    HttpServer,
+    Inbox,
+    SmtpServer,
+    TlsSmtpServer,
+    free_port,
+    self_signed,
+)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", controller.port, inbox)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def tls_smtp_server(tmp_path: Path) -> Iterator[TlsSmtpServer]:
+    """STARTTLS required, and AUTH (only over TLS) as perfplan / s3cret."""
+    cert_file, key_file = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    inbox = Inbox()
+    logins: list[str] = []
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            b"perfplan",
+            b"s3cret",
+        )
+        if ok:
+            logins.append(data.login.decode())
+        # handled=False: aiosmtpd itself answers 535 to a refused login.
+        return AuthResult(success=ok, handled=False)
+
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_required=True,
+        auth_require_tls=True,
+    )
+    controller.start()
+    try:
+        yield TlsSmtpServer("127.0.0.1", controller.port, inbox, ca_file=cert_file, logins=logins)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def http_server() -> Iterator[HttpServer]:
+    server = HttpServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def people(engine: Engine, zhang_plan: int) -> dict[str, Recipient]:
+    """Zhang's plan's people as recipients, in their role on the plan."""
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.email, PERSON.c.locale,
+                   PLAN_ROLE.c.role)
+            .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
+            .where(PLAN_ROLE.c.plan_id == zhang_plan)
+        ).all()  # fmt: skip
+        sun = session.execute(select(PERSON).where(PERSON.c.key == "sun")).one()
+    recipients = {
+        row.key: Recipient(person_id=row.id, role=row.role, name=row.name, email=row.email,
+                           locale=row.locale, key=row.key)
+        for row in rows
+    }  # fmt: skip
+    recipients["sun"] = Recipient(person_id=sun.id, role="department_head", name=sun.name,
+                                  email=sun.email, locale=sun.locale, key="sun")  # fmt: skip
+    return recipients
+
+
+@pytest.fixture
+def frozen(clock: FrozenClock) -> FrozenClock:
+    """The test clock set to a working morning during Zhang's plan."""
+    clock.set(datetime(2026, 10, 12, 9, 0, tzinfo=UTC))
+    return clock
