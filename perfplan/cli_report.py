@@ -1,0 +1,64 @@
+"""`perfplan report PLAN`: render a plan's evaluation report on demand."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from perfplan.common import console, print_json, session
+
+
+class Locale(StrEnum):
+    en = "en"
+    zh_CN = "zh-CN"
+
+
+class Format(StrEnum):
+    html = "html"
+    md = "md"
+
+
+def report(
+    plan_id: Annotated[int, typer.Argument(help="The plan's id (see `perfplan plan list`).")],
+    locale: Annotated[
+        Locale | None, typer.Option("--locale", help="One language (default: en and zh-CN).")
+    ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", help="One format (default: html, a printable page, and md)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Directory to write to (default: PERFPLAN_REPORTS_DIR, ./perfplan-out/reports).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report's data as JSON; write no files.")
+    ] = False,
+) -> None:
+    """Write a plan's evaluation report (goals against targets, milestones, adjustments,
+    signatures, timeline) as HTML and Markdown, and print where; provisional until evaluated."""
+    from states.report import evaluation_report
+    from workflows.report import FORMATS, LOCALES, write_reports
+    from workflows.settings import WorkflowSettings
+
+    settings = WorkflowSettings()
+    with session() as active:
+        data = evaluation_report(active, plan_id=plan_id)
+    if as_json:
+        print_json(data.as_dict())
+        return
+    paths = write_reports(
+        data,
+        directory=out or settings.reports_dir,
+        locales=[locale.value] if locale else LOCALES,
+        formats=[fmt.value] if fmt else FORMATS,
+        timezone=settings.report_timezone,
+    )
+    for path in paths:
+        console.print(str(path), soft_wrap=True)

@@ -1,0 +1,291 @@
+"""Rendering the evaluation report (`states.report`) to a printable HTML page and to
+Markdown, in English and Chinese, and writing the files.
+
+Pure rendering: no Prefect here, so it is fast and testable; the report flow
+wraps `produce_report` and publishes the Markdown as an artifact. Templates
+live in `templates/report/`, with one catalogue of wording per locale
+(`messages.<locale>.yaml`); every interpolated value is escaped for its
+format (HTML autoescape; Markdown backslash escapes), and an undefined
+variable is an error, never a blank.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlmodel import Session
+
+from states.report import EvaluationReport, GoalInfo, ResourceInfo, evaluation_report
+from workflows.settings import WorkflowSettings
+
+LOCALES = ("en", "zh-CN")
+FORMATS = ("html", "md")
+TEMPLATES = Path(__file__).parent / "templates" / "report"
+
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|#])")
+
+
+def markdown_escape(value: Any) -> Any:
+    """Text that Markdown shows as written: no emphasis, links, raw HTML or broken
+    table cells, whatever a person typed into a comment or feedback."""
+    if not isinstance(value, str):
+        return value
+    escaped = _MD_SPECIAL.sub(r"\\\1", value)
+    return "<br>".join(line.strip() for line in escaped.strip().splitlines()) or ""
+
+
+@cache
+def _environment(fmt: str) -> Environment:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format '{fmt}'; use one of {', '.join(FORMATS)}")
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        undefined=StrictUndefined,
+        autoescape=fmt == "html",
+        finalize=markdown_escape if fmt == "md" else None,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return environment
+
+
+@cache
+def messages(locale: str) -> dict[str, Any]:
+    """The wording of the report in `locale` (`templates/report/messages.<locale>.yaml`)."""
+    if locale not in LOCALES:
+        raise ValueError(f"unknown report locale '{locale}'; use one of {', '.join(LOCALES)}")
+    loaded = yaml.safe_load((TEMPLATES / f"messages.{locale}.yaml").read_text(encoding="utf-8"))
+    return dict(loaded)
+
+
+def _number(value: float) -> str:
+    """95.0 -> 95, 87.5 -> 87.5, 1.0749 -> 1.07: figures as people write them."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+_CADENCE = re.compile(r"^P(\d+)([DWM])$")
+_RULE_FREQ = re.compile(r"FREQ=(DAILY|WEEKLY|MONTHLY)")
+_RULE_DAYS = re.compile(r"BYDAY=([A-Z,]+)")
+
+
+class ReportFormat:
+    """How values read in one locale: numbers with units, dates, labels and sentences."""
+
+    def __init__(self, report: EvaluationReport, locale: str, timezone: str = "UTC") -> None:
+        self.report = report
+        self.locale = locale
+        self.zone = ZoneInfo(timezone)
+        self.timezone = timezone
+        self.words = messages(locale)
+
+    # wording
+    def t(self, key: str, **values: Any) -> str:
+        """A sentence of the catalogue, with its {placeholders} filled."""
+        return str(self.words[key]).format(**values)
+
+    def choice(self, group: str, value: str) -> str:
+        """An enumerated value (outcome, cause, status...) in words; unknown ones as stored."""
+        return str(self.words[group].get(value, value))
+
+    def label(self, labels: Mapping[str, str], fallback: str = "") -> str:
+        for key in (self.locale, "en"):
+            if labels.get(key):
+                return labels[key]
+        return next(iter(labels.values()), fallback)
+
+    def state(self, name: str) -> str:
+        return self.label(self.report.labels.states.get(name, {}), name) if name else "—"
+
+    def role(self, name: str) -> str:
+        return self.label(self.report.labels.roles.get(name, {}), self.choice("roles", name))
+
+    def event(self, name: str, kind: str = "transition") -> str:
+        """A transition by its definition's label; signatures and records by the catalogue."""
+        if name.startswith("sign:"):
+            return self.t("signature_for", event=self.event(name.removeprefix("sign:")))
+        if kind == "record" and name in self.words["events"]:
+            return self.choice("events", name)
+        labels = self.report.labels.events.get(name)
+        return self.label(labels, name) if labels else self.choice("events", name)
+
+    def person(self, key: str) -> str:
+        return self.report.names.get(key) or key or "—"
+
+    def people(self, keys: Iterable[str]) -> str:
+        return self.t("list_separator").join(self.person(key) for key in keys) or "—"
+
+    def field_value(self, field: str, text: str) -> str:
+        """An adjusted field's value as stored (ISO dates, person keys) in words."""
+        if field in ("due", "starts", "ends") and text:
+            return self.day(date.fromisoformat(text))
+        if field == "supporter":
+            return self.person(text)
+        if field == "recurrence":
+            return self.recurrence(text)
+        return text or "—"
+
+    def resource(self, resource: ResourceInfo) -> str:
+        status = self.choice("resource_status", resource.status)
+        if resource.amount:
+            return self.t("resource_amount_line", name=resource.name, amount=resource.amount,
+                          status=status)  # fmt: skip
+        return self.t("resource_line", name=resource.name, status=status)
+
+    # figures
+    def num(self, value: float | None) -> str:
+        return "—" if value is None else _number(value)
+
+    def unit(self, unit: str) -> str:
+        return str(self.words["units"].get(unit, unit))
+
+    def qty(self, value: float | None, unit: str) -> str:
+        """A figure with its unit: 95 %, 24 h (en); 95%, 24 小时 (zh-CN)."""
+        if value is None:
+            return "—"
+        if unit == "%":
+            return self.t("percent", n=_number(value))
+        return f"{_number(value)} {self.unit(unit)}".strip()
+
+    def pct(self, ratio: float | None) -> str:
+        return "—" if ratio is None else self.t("percent", n=_number(ratio * 100))
+
+    def target(self, goal: GoalInfo) -> str:
+        """≥ 100 % for a goal that raises its metric, ≤ 24 h for one that lowers it."""
+        sign = "≤" if goal.direction == "lower" else "≥"
+        return f"{sign} {self.qty(goal.target, goal.unit)}"
+
+    def change(self, goal: GoalInfo) -> str:
+        """Baseline → actual, with the way it moved: 60 → 95 % ↑, 48 h → 24 h ↓."""
+        if goal.result is None:
+            return self.t("not_measured")
+        actual = goal.result.actual
+        if goal.baseline is None:
+            return self.qty(actual, goal.unit)
+        arrow = "↑" if actual > goal.baseline else "↓" if actual < goal.baseline else "="
+        if goal.unit == "%":  # one unit for both ends: 60 → 95 %
+            return f"{self.t('percent', n=f'{_number(goal.baseline)} → {_number(actual)}')} {arrow}"
+        return f"{self.qty(goal.baseline, goal.unit)} → {self.qty(actual, goal.unit)} {arrow}"
+
+    # time
+    def day(self, value: date | datetime | None) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, datetime):
+            value = value.astimezone(self.zone).date()
+        month = self.words["months"][value.month - 1]
+        return self.t("date", day=value.day, month=month, year=value.year)
+
+    def when(self, value: datetime | None) -> str:
+        if value is None:
+            return "—"
+        local = value.astimezone(self.zone)
+        return self.t("date_time", date=self.day(local.date()), time=local.strftime("%H:%M"))
+
+    def period(self, start: date | None, end: date | None) -> str:
+        if start is None and end is None:
+            return "—"
+        return self.t("period_text", start=self.day(start), end=self.day(end))
+
+    def cadence(self, every: str) -> str:
+        """P1W -> weekly, P2W -> every 2 weeks; other ISO durations as written."""
+        match = _CADENCE.match(every)
+        if not match:
+            return every
+        count, unit = int(match.group(1)), match.group(2)
+        if count == 1:
+            return str(self.words["cadence_one"][unit])
+        return self.t(f"cadence_many_{unit}", n=count)
+
+    def recurrence(self, rule: str) -> str:
+        """FREQ=WEEKLY;BYDAY=WE -> every Wednesday; rules beyond that as written."""
+        freq, days = _RULE_FREQ.search(rule), _RULE_DAYS.search(rule)
+        if not rule or freq is None or ("INTERVAL=" in rule and "INTERVAL=1" not in rule):
+            return rule
+        if freq.group(1) == "WEEKLY" and days:
+            names = [self.words["weekdays"].get(day, day) for day in days.group(1).split(",")]
+            return self.t("every_weekday", days=self.t("list_separator").join(names))
+        return str(self.words["cadence_rule"][freq.group(1)])
+
+    def yes_no(self, value: bool) -> str:
+        return self.t("answer_yes") if value else self.t("answer_no")
+
+
+def render_report(
+    report: EvaluationReport, *, locale: str = "en", fmt: str = "html", timezone: str = "UTC"
+) -> str:
+    """The report as a printable HTML page or as Markdown, in `locale`."""
+    template = _environment(fmt).get_template(f"report.{fmt}.j2")
+    words = ReportFormat(report, locale, timezone)
+    return template.render(r=report, f=words, locale=locale)
+
+
+def report_filename(plan_id: int, locale: str, fmt: str) -> str:
+    return f"plan-{plan_id}-evaluation.{locale}.{fmt}"
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: a reader (or a crash)
+    never sees half a report, and writing the same report again is harmless."""
+    # Not mkstemp: its files are private (0600); a report keeps the umask's permissions.
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8", newline="\n")
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_reports(
+    report: EvaluationReport,
+    *,
+    directory: Path,
+    locales: Iterable[str] = LOCALES,
+    formats: Iterable[str] = FORMATS,
+    timezone: str = "UTC",
+) -> list[Path]:
+    """Render and write `plan-<id>-evaluation.<locale>.<fmt>` files; returns their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for locale in locales:
+        for fmt in formats:
+            path = directory / report_filename(report.plan.id, locale, fmt)
+            _write_whole(path, render_report(report, locale=locale, fmt=fmt, timezone=timezone))
+            written.append(path)
+    return written
+
+
+@dataclass(frozen=True)
+class ProducedReport:
+    """What `produce_report` wrote, and the English Markdown (for a Prefect artifact)."""
+
+    paths: list[Path]
+    markdown: str
+    report: EvaluationReport
+
+
+def produce_report(
+    session: Session, *, plan_id: int, now: datetime, directory: Path | None = None
+) -> ProducedReport:
+    """Read a plan's report and write it in every locale and format to the reports directory."""
+    settings = WorkflowSettings()
+    report = evaluation_report(session, plan_id=plan_id, now=now)
+    paths = write_reports(
+        report,
+        directory=directory or settings.reports_dir,
+        timezone=settings.report_timezone,
+    )
+    markdown = render_report(report, locale="en", fmt="md", timezone=settings.report_timezone)
+    return ProducedReport(paths=paths, markdown=markdown, report=report)
