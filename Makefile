@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 ## make demo: Zhang's plan through its whole life, on a SQLite file in ./perfplan-out
 demo: $(STAMP)
 	mkdir -p perfplan-out
-	rm -f perfplan-out/demo.db perfplan-out/demo.db-wal perfplan-out/demo.db-shm
-	PERFPLAN_DATABASE_URL=sqlite:///perfplan-out/demo.db $(BIN)/perfplan demo
+	rm -rf perfplan-out/demo.db perfplan-out/demo.db-wal perfplan-out/demo.db-shm \
+	       perfplan-out/outbox perfplan-out/reports
+	PERFPLAN_DATABASE_URL=sqlite:///perfplan-out/demo.db \
+	PERFPLAN_PREFECT_HOME=$(CURDIR)/perfplan-out/prefect \
+	$(BIN)/perfplan demo
 
 ## make test: lint, types, then the whole suite
 test: $(STAMP) lint types unit

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from perfplan import cli_audit, cli_config, cli_db, cli_plan
+from perfplan import cli_audit, cli_config, cli_db, cli_flows, cli_notify, cli_plan, cli_report
 from perfplan.common import NowOption, console, database_url, errors, instant
 
 app = typer.Typer(
@@ -21,6 +21,11 @@ app.add_typer(cli_plan.app, name="plan")
 app.add_typer(cli_audit.app, name="audit")
 app.add_typer(cli_config.app, name="config")
 app.add_typer(cli_db.app, name="db")
+app.add_typer(cli_notify.app, name="notify")
+app.command("sweep")(cli_flows.sweep)
+app.command("dispatch")(cli_flows.dispatch)
+app.command("serve")(cli_flows.serve)
+app.command("report")(cli_report.report)
 
 
 @app.command("init")
@@ -63,12 +68,13 @@ def main(argv: list[str] | None = None) -> None:
 def _is_user_error(error: Exception) -> bool:
     from sqlalchemy.exc import OperationalError
 
+    from notifications.errors import NotificationsError
     from perfplan.errors import PerfplanError
     from states.errors import StatesError
 
     if isinstance(error, OperationalError):
         return True  # an unreachable or locked database: say so, no traceback
-    return isinstance(error, StatesError | PerfplanError)
+    return isinstance(error, StatesError | PerfplanError | NotificationsError)
 
 
 if __name__ == "__main__":

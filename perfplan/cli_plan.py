@@ -13,6 +13,7 @@ from perfplan.common import (
     JsonOption,
     NowOption,
     console,
+    dispatch_after_commit,
     instant,
     print_json,
     session,
@@ -57,10 +58,12 @@ def create(
     from states.plans import create_plan, read_document_file
 
     document = read_document_file(file)
+    moment = instant(now)
     with session() as active:
         plan_id = create_plan(
-            session=active, document=document, actor=actor, now=instant(now), source=str(file)
+            session=active, document=document, actor=actor, now=moment, source=str(file)
         )
+    dispatch_after_commit(plan_id, moment)
     if as_json:
         print_json({"plan_id": plan_id})
     else:
@@ -134,17 +137,19 @@ def fire(
     """Fire an event on a plan, as a person; checked, stored and audited in one transaction."""
     from states.engine import fire as fire_event
 
+    moment = instant(now)
     with session() as active:
         fired = fire_event(
             session=active,
             plan_id=plan_id,
             event=event,
             actor=actor,
-            now=instant(now),
+            now=moment,
             comment=comment,
             inputs=_pairs(inputs, "--input"),
             expected_version=expect_version,
         )
+    dispatch_after_commit(plan_id, moment)
     _report_fired(fired, as_json)
 
 
@@ -163,16 +168,18 @@ def sign(
     """Sign the current step of the plan's approval chain; the last signature fires it."""
     from states.engine import sign as sign_chain
 
+    moment = instant(now)
     with session() as active:
         signed = sign_chain(
             session=active,
             plan_id=plan_id,
             actor=actor,
-            now=instant(now),
+            now=moment,
             event=event,
             comment=comment,
             expected_version=expect_version,
         )
+    dispatch_after_commit(plan_id, moment)
     if as_json:
         print_json({**signed.__dict__, "fired": signed.fired.__dict__ if signed.fired else None})
         return
@@ -309,15 +316,17 @@ def adjust(
     if (milestone is None) == (action is None):
         raise typer.BadParameter("name exactly one of --milestone or --action")
     kind, key = ("milestone", milestone) if milestone else ("action", action)
+    moment = instant(now)
     with session() as active:
         record(
             session=active,
             plan_id=plan_id,
             actor=actor,
-            now=instant(now),
+            now=moment,
             kind=kind,
             key=key or "",
             changes=_pairs(changes, "--set"),
             reason=reason,
         )
+    dispatch_after_commit(plan_id, moment)
     console.print(f"Plan {plan_id}: {kind} {key} adjusted; waiting for re-confirmation.")

@@ -78,3 +78,33 @@ def _plain(value: Any) -> Any:
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, default=_plain, ensure_ascii=False, indent=2))
+
+
+def dispatch_after_commit(plan_id: int, now: datetime) -> None:
+    """Carry out the plan's outbox rows now that the change has committed.
+
+    Embedded: plain functions in this process, no Prefect start-up; a crash
+    here leaves the rows for `perfplan dispatch`. Served: ask the dispatcher
+    deployment to run now (its interval is the safety net).
+    """
+    import logging
+
+    from workflows.settings import WorkflowSettings
+
+    if WorkflowSettings().mode == "served":
+        from workflows.serve import trigger_dispatch
+
+        try:
+            trigger_dispatch(plan_id)
+        except Exception as error:  # the dispatcher's interval picks the rows up
+            logging.getLogger(__name__).warning("could not trigger the dispatcher: %s", error)
+        return
+    from models.db import make_engine
+    from workflows import dispatch, messages
+
+    engine = make_engine(database_url())
+    try:
+        dispatch.dispatch_pending(engine, now=now, plan_id=plan_id)
+        messages.deliver(engine, now=now)
+    finally:
+        engine.dispose()

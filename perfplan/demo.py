@@ -1,19 +1,23 @@
-"""`perfplan demo`: Zhang's plan (DOMAIN.md) through its whole life on the engine,
-with simulated time, printed as a timeline."""
+"""`perfplan demo`: Zhang's plan (DOMAIN.md) through its whole life, with simulated
+time and the real clockwork: every change dispatched by Prefect flows, a sweep
+each morning, messages in Chinese and English in the file outbox, the
+evaluation report at the end."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from models import migrate
 from models.clock import FrozenClock
 from models.db import make_engine, session_scope
+from models.tables import NOTIFICATION
 from perfplan.common import console, database_url
 from states import audit, engine, records
 from states.errors import StatesError
@@ -21,235 +25,229 @@ from states.plans import create_plan, read_document_file
 from states.queries import plan_detail
 
 EXAMPLE = Path(__file__).parent / "examples" / "zhang.yaml"
-START = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)
+FIRST_DAY = date(2026, 8, 25)
+LAST_DAY = date(2026, 12, 1)
+SWEEP_HOUR = 2  # UTC: 10:00 in Beijing, after the 09:00 reminders fall due
+
+Step = Callable[[Any], object]
 
 
 class Demo:
-    """Runs steps at simulated instants and keeps the timeline."""
+    """Runs scripted steps and daily sweeps at simulated instants, and keeps the timeline."""
 
-    def __init__(self, db: Engine, clock: FrozenClock) -> None:
-        self.db, self.clock = db, clock
-        self.timeline = Table("when", "who", "what", "state", title="Zhang's plan, as it happened")
+    def __init__(self, db: Engine) -> None:
+        self.db = db
+        self.clock = FrozenClock(datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=UTC))
+        self.timeline = Table(
+            "when (UTC)", "who", "what", "state", title="Zhang's plan, as it happened"
+        )
         self.plan_id = 0
+        self.last_message = 0
+
+    def state(self) -> str:
+        with session_scope(self.db) as session:
+            return engine.load_plan(session, self.plan_id).state if self.plan_id else "-"
+
+    def row(self, who: str, what: str) -> None:
+        self.timeline.add_row(self.clock().strftime("%Y-%m-%d %H:%M"), who, what, self.state())
+
+    def step(self, who: str, what: str, action: Step) -> None:
+        try:
+            with session_scope(self.db) as session:
+                action(session)
+        except StatesError as refused:
+            self.row(who, f"[red]refused[/]: {what}\n  [dim]{refused}[/]")
+            return
+        self.row(who, what)
+        self.clockwork("dispatch")
+
+    def clockwork(self, which: str) -> None:
+        """Run the dispatcher or the sweep as Prefect flows, then deliver; list what went out."""
+        from workflows.flows import deliver_flow, dispatch_flow, sweep_flow
+
+        as_of = self.clock().isoformat()
+        if which == "sweep":
+            sweep_flow(as_of=as_of)
+        else:
+            dispatch_flow(as_of=as_of)
+        deliver_flow(as_of=as_of)
+        self._messages()
+
+    def _messages(self) -> None:
+        with session_scope(self.db) as session:
+            rows = session.execute(
+                select(NOTIFICATION.c.id, NOTIFICATION.c.kind, NOTIFICATION.c.recipient_name,
+                       NOTIFICATION.c.locale)
+                .where(NOTIFICATION.c.id > self.last_message).order_by(NOTIFICATION.c.id)
+            ).all()  # fmt: skip
+        if not rows:
+            return
+        self.last_message = rows[-1].id
+        by_kind: dict[str, list[str]] = {}
+        for row in rows:
+            by_kind.setdefault(row.kind, []).append(f"{row.recipient_name} ({row.locale})")
+        for kind, people in by_kind.items():
+            self.timeline.add_row(
+                "", "[dim]perfplan[/]", f"[cyan]✉ {kind}[/] → {', '.join(people)}", ""
+            )
 
     def at(self, when: str) -> None:
         self.clock.set(datetime.fromisoformat(when).replace(tzinfo=UTC))
 
-    def step(self, who: str, what: str, action: Callable[[Any], object]) -> None:
-        try:
-            with session_scope(self.db) as session:
-                action(session)
-            state = self._state()
-            self.timeline.add_row(self.clock().strftime("%Y-%m-%d %H:%M"), who, what, state)
-        except StatesError as refused:
-            self.timeline.add_row(
-                self.clock().strftime("%Y-%m-%d %H:%M"),
-                who,
-                f"[red]refused[/]: {what}\n  [dim]{refused}[/]",
-                self._state(),
-            )
 
-    def _state(self) -> str:
-        with session_scope(self.db) as session:
-            return engine.load_plan(session, self.plan_id).state
-
-
-def _sign(demo: Demo, who: str, role: str, comment: str = "") -> None:
-    demo.step(
+def _sign(who: str, role: str, comment: str = "") -> tuple[str, str, Callable[[Demo], Step]]:
+    return (
         who,
         f"signs as {role}",
-        lambda s: engine.sign(
-            session=s, plan_id=demo.plan_id, actor=who, now=demo.clock(), comment=comment
+        lambda d: (
+            lambda s: engine.sign(
+                session=s, plan_id=d.plan_id, actor=who, now=d.clock(), comment=comment
+            )
         ),
     )
 
 
-def _fire(demo: Demo, who: str, event: str, **kwargs: Any) -> None:
-    demo.step(
+def _fire(who: str, event: str, **kwargs: Any) -> tuple[str, str, Callable[[Demo], Step]]:
+    return (
         who,
         event,
-        lambda s: engine.fire(
-            session=s, plan_id=demo.plan_id, event=event, actor=who, now=demo.clock(), **kwargs
+        lambda d: (
+            lambda s: engine.fire(
+                session=s, plan_id=d.plan_id, event=event, actor=who, now=d.clock(), **kwargs
+            )
         ),
     )
 
 
-def _record(demo: Demo, who: str, what: str, service: Callable[..., object], **kwargs: Any) -> None:
-    demo.step(
+def _record(
+    who: str, what: str, service: Callable[..., object], **kwargs: Any
+) -> tuple[str, str, Callable[[Demo], Step]]:
+    return (
         who,
         what,
-        lambda s: service(session=s, plan_id=demo.plan_id, actor=who, now=demo.clock(), **kwargs),
+        lambda d: (
+            lambda s: service(session=s, plan_id=d.plan_id, actor=who, now=d.clock(), **kwargs)
+        ),
     )
 
 
-def _agreement(demo: Demo) -> None:
+def _done(key: str) -> tuple[str, str, Callable[[Demo], Step]]:
+    return _record("li", f"milestone {key} done", records.complete_milestone, milestone=key)
+
+
+# (instant, step) — the plan's life as DOMAIN.md tells it.
+SCRIPT: list[tuple[str, tuple[str, str, Callable[[Demo], Step]]]] = [
+    ("2026-08-26T10:00", _sign("li", "manager")),  # refused: the employee signs first
+    ("2026-08-26T10:30", _sign("zhang", "employee", "同意计划，会按时提交报告")),
+    ("2026-08-26T15:00", _sign("li", "manager")),
+    ("2026-08-28T11:00", _fire("li", "start")),  # refused: HR has not signed yet
+    ("2026-08-28T11:30", _sign("wang", "HR")),
+    ("2026-09-01T09:00", _fire("li", "start", comment="Kick-off 1:1 held")),
+    ("2026-09-04T10:00", _record("zhang", "progress report", records.report_progress,
+                                 summary="培训已报名；与技术支持约定了对接人")),
+    ("2026-09-07T10:00", _record("li", "coaching (15 min)", records.record_coaching,
+                                 notes="Prepare the needs-analysis template before the training")),
+    ("2026-09-15T09:00", _done("training_attended")),
+    ("2026-09-30T08:00", _record("li", "measures training = 86", records.measure,
+                                 goal="training", value=86)),
+    ("2026-09-30T08:05", _done("training_passed")),
+    ("2026-10-09T10:00", _record("zhang", "progress report", records.report_progress,
+                                 summary="2 reports done this week, 1 approved",
+                                 blockers="the rest waits on data from the technical department")),
+    ("2026-10-14T09:00", _record("li", "adjusts report_1: due 10-09 → 10-16", records.adjust,
+                                 kind="milestone", key="report_1", changes={"due": "2026-10-16"},
+                                 reason="customer data from the technical department came late")),
+    ("2026-10-14T14:00", _sign("zhang", "employee (re-confirms)")),
+    ("2026-10-14T14:30", _sign("li", "manager (re-confirms)")),
+    ("2026-10-16T09:00", _done("report_1")),
+    ("2026-10-20T09:00", _done("report_2")),
+    ("2026-10-30T08:00", _done("report_3")),
+    ("2026-10-30T08:30", _done("response_36h")),
+    ("2026-10-31T08:00", _done("contracts_oct")),
+    ("2026-11-30T08:00", _record("li", "measures contracts = 95", records.measure,
+                                 goal="contracts", value=95, source="CRM quarterly report")),
+    ("2026-11-30T08:01", _record("li", "measures reports = 100", records.measure,
+                                 goal="reports", value=100, source="manager's approval log")),
+    ("2026-11-30T08:02", _record("li", "measures response_time = 24", records.measure,
+                                 goal="response_time", value=24, source="OA ticket records")),
+    ("2026-11-30T08:03", _done("contracts_nov")),
+    ("2026-11-30T08:04", _done("response_24h")),
+    ("2026-12-01T09:00", _fire("li", "evaluate", inputs={
+        "outcome": "successful",
+        "feedback": "From 60 % to 95 % of the contract target; every analysis report approved.",
+        "lessons": "Keep the needs-analysis template; run the industry training for new hires.",
+    })),
+]  # fmt: skip
+
+
+def _play(demo: Demo) -> None:
     document = read_document_file(EXAMPLE)
     demo.at("2026-08-25T09:00")
     with session_scope(demo.db) as session:
-        demo.plan_id = create_plan(
-            session=session, document=document, actor="wang", now=demo.clock(), source=str(EXAMPLE)
-        )
-    demo.timeline.add_row("2026-08-25 09:00", "wang", f"opens plan {demo.plan_id}", "drafted")
-    demo.at("2026-08-26T10:00")
-    _sign(demo, "li", "manager")  # refused: the employee signs first
-    demo.at("2026-08-26T10:30")
-    _sign(demo, "zhang", "employee", "同意计划，会按时提交报告")
-    demo.at("2026-08-26T15:00")
-    _sign(demo, "li", "manager")
-    demo.at("2026-08-27T11:00")
-    _fire(demo, "li", "start")  # refused: not agreed yet
-    _sign(demo, "wang", "HR")
-    demo.at("2026-09-01T09:00")
-    _fire(demo, "li", "start", comment="Kick-off 1:1 held")
-
-
-def _tracking(demo: Demo) -> None:
-    demo.at("2026-09-04T18:00")
-    _record(
-        demo,
-        "zhang",
-        "progress report",
-        records.report_progress,
-        summary="培训已报名；与技术支持约定了对接人",
-        blockers="",
-    )
-    demo.at("2026-09-07T10:00")
-    _record(
-        demo,
-        "li",
-        "coaching (15 min)",
-        records.record_coaching,
-        notes="Prepare the needs-analysis template before the training",
-    )
-    demo.at("2026-09-15T17:00")
-    _record(
-        demo,
-        "li",
-        "milestone training_attended done",
-        records.complete_milestone,
-        milestone="training_attended",
-    )
-    demo.at("2026-09-30T16:00")
-    _record(demo, "li", "measures training = 86", records.measure, goal="training", value=86)
-    _record(
-        demo,
-        "li",
-        "milestone training_passed done",
-        records.complete_milestone,
-        milestone="training_passed",
-    )
-    demo.at("2026-10-09T18:00")
-    _record(
-        demo,
-        "zhang",
-        "progress report",
-        records.report_progress,
-        summary="2 reports done this week, 1 approved",
-        blockers="the rest waits on data from the technical department",
-    )
-
-
-def _adjustment(demo: Demo) -> None:
-    demo.at("2026-10-12T10:00")
-    _record(
-        demo,
-        "li",
-        "adjusts report_1: due 10-09 → 10-16",
-        records.adjust,
-        kind="milestone",
-        key="report_1",
-        changes={"due": "2026-10-16"},
-        reason="customer data from the technical department arrived a week late",
-    )
-    demo.at("2026-10-12T14:00")
-    _sign(demo, "zhang", "employee (re-confirms)")
-    _sign(demo, "li", "manager (re-confirms)")
-    for when, key in (
-        ("2026-10-16T17:00", "report_1"),
-        ("2026-10-20T17:00", "report_2"),
-        ("2026-10-30T17:00", "report_3"),
-        ("2026-10-30T17:30", "response_36h"),
-        ("2026-10-31T12:00", "contracts_oct"),
-    ):
-        demo.at(when)
-        _record(demo, "li", f"milestone {key} done", records.complete_milestone, milestone=key)
-
-
-def _evaluation(demo: Demo) -> None:
-    demo.at("2026-11-30T16:00")
-    for goal, value, source in (
-        ("contracts", 95, "CRM quarterly report"),
-        ("reports", 100, "manager's approval log"),
-        ("response_time", 24, "OA ticket records"),
-    ):
-        _record(
-            demo,
-            "li",
-            f"measures {goal} = {value}",
-            records.measure,
-            goal=goal,
-            value=value,
-            source=source,
-        )
-    for key in ("contracts_nov", "response_24h"):
-        _record(demo, "li", f"milestone {key} done", records.complete_milestone, milestone=key)
-    demo.at("2026-12-01T10:00")
-    _fire(
-        demo,
-        "li",
-        "evaluate",
-        inputs={
-            "outcome": "successful",
-            "feedback": "From 60 % to 95 % of the contract target; every analysis report approved.",
-            "lessons": "Keep the needs-analysis template; run the industry training for new hires.",
-        },
-    )
+        demo.plan_id = create_plan(session=session, document=document, actor="wang",
+                                   now=demo.clock(), source=str(EXAMPLE))  # fmt: skip
+    demo.row("wang", f"opens plan {demo.plan_id} ({document.definition})")
+    demo.clockwork("dispatch")
+    script = sorted(SCRIPT, key=lambda entry: entry[0])
+    day = FIRST_DAY
+    while day <= LAST_DAY:
+        demo.at(f"{day.isoformat()}T{SWEEP_HOUR:02d}:00")
+        demo.clockwork("sweep")
+        for when, (who, what, make) in [e for e in script if e[0].startswith(day.isoformat())]:
+            demo.at(when)
+            demo.step(who, what, make(demo))
+        day += timedelta(days=1)
 
 
 def _summary(demo: Demo) -> None:
     with session_scope(demo.db) as session:
         detail = plan_detail(session, demo.plan_id)
         report = audit.verify(session, demo.plan_id)
+        locales = session.execute(
+            select(NOTIFICATION.c.locale, NOTIFICATION.c.kind).where(
+                NOTIFICATION.c.plan_id == demo.plan_id)
+        ).all()  # fmt: skip
     goals = {g["id"]: g for g in detail["goals"]}
-    results = Table(
-        "goal",
-        "baseline → target",
-        "actual",
-        "attainment",
-        "met",
-        title=f"Evaluation: {detail['evaluation']['outcome']}",
-    )
+    results = Table("goal", "baseline → target", "actual", "attainment", "met",
+                    title=f"Evaluation: {detail['evaluation']['outcome']}")  # fmt: skip
     for result in detail["results"]:
         goal = goals[result["goal_id"]]
         baseline = "–" if goal["baseline"] is None else f"{goal['baseline']:g}"
-        results.add_row(
-            goal["key"],
-            f"{baseline} → {goal['target']:g} {goal['unit']}",
-            f"{result['actual']:g}",
-            f"{result['attainment']:.0%}",
-            "yes" if result["met"] else "no",
-        )
+        results.add_row(goal["key"], f"{baseline} → {goal['target']:g} {goal['unit']}",
+                        f"{result['actual']:g}", f"{result['attainment']:.0%}",
+                        "yes" if result["met"] else "no")  # fmt: skip
     console.print(results)
+    from notifications.settings import NotificationSettings
+    from workflows.settings import WorkflowSettings
+
+    outbox = NotificationSettings().outbox_dir
+    reports = sorted(WorkflowSettings().reports_dir.glob(f"plan-{demo.plan_id}-evaluation.*"))
+    zh = sum(1 for locale, _ in locales if locale == "zh-CN")
+    console.print(f"Messages: {len(locales)} in {outbox}/ ({zh} in Chinese, "
+                  f"{len(locales) - zh} in English).")  # fmt: skip
+    console.print("Evaluation report: " + ", ".join(str(p) for p in reports))
     verdict = "[green]verifies[/]" if report.ok else f"[red]BROKEN[/]: {report.breaks}"
     console.print(f"Audit trail: {report.records} hash-chained records, {verdict}.")
     console.print(f"Database: {database_url()}")
-    console.print(
-        f"Look closer:  perfplan plan show {demo.plan_id}  ·  "
-        f"perfplan audit log {demo.plan_id}  ·  perfplan config diagram standard "
-        f"--plan {demo.plan_id}"
-    )
+    console.print(f"Look closer:  perfplan plan show {demo.plan_id}  ·  perfplan audit log "
+                  f"{demo.plan_id}  ·  perfplan report {demo.plan_id}")  # fmt: skip
 
 
 def run(started_at: datetime | None = None) -> None:
-    """Play the whole plan; `started_at` only shifts nothing but is accepted for --now."""
+    """Play the whole plan with the flows in this process (embedded Prefect)."""
+    del started_at  # the story has its own dates; --now is accepted like everywhere
+    from workflows.runtime import embedded
+
+    # Prefect's own INFO lines (one per flow run) would drown the timeline;
+    # warnings and errors still show.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     db = make_engine(database_url())
     migrate.upgrade(db)
-    demo = Demo(db, FrozenClock(started_at or START))
+    demo = Demo(db)
+    console.print("Starting Prefect in this process (the first start takes a few seconds)...")
     try:
-        _agreement(demo)
-        _tracking(demo)
-        _adjustment(demo)
-        _evaluation(demo)
+        with embedded():
+            _play(demo)
         console.print(demo.timeline)
         _summary(demo)
     finally:

@@ -41,6 +41,14 @@ class BusinessCalendar:
                 remaining -= 1
         return day
 
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (0 when end <= start)."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
     def shift(self, day: date, duration: Duration, *, backwards: bool = False) -> date:
         """`day` moved by a duration; business days use this calendar."""
         if duration.business_days:

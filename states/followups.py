@@ -353,6 +353,8 @@ def _milestone_check(
     if timer.kind == "milestone_due_soon":
         if as_of.date() > milestone.due:
             return None  # already overdue: the ladder speaks now, not the reminder
+        calendar = BusinessCalendar(definition.spec.timers.calendar)
+        context["business_days_left"] = calendar.working_days_between(as_of.date(), milestone.due)
         return RECIPIENT_ROLES["milestone_due_soon"], context
     ladder = definition.spec.timers.escalation.get("milestone_overdue", [])
     if timer.level > len(ladder):

@@ -46,7 +46,8 @@ def claim(
     now: datetime,
     limit: int = 100,
     lease: timedelta = DEFAULT_LEASE,
-    flows: tuple[str, ...] | None = None, plan_id: int | None = None,
+    flows: tuple[str, ...] | None = None,
+    plan_id: int | None = None,
 ) -> list[OutboxItem]:
     """Claim up to `limit` rows whose turn has come, oldest first. Commit to make it stick."""
     query = select(OUTBOX.c.id).where(_claimable(now)).order_by(OUTBOX.c.id).limit(limit)

@@ -1,0 +1,190 @@
+"""Benchmark: the follow-up sweep over 100,000 active plans with 1,000,000 milestones.
+
+Measures a sweep with nothing due, and a sweep with 10,000 reminders and
+escalations due (claiming the timers, checking each, and recording every
+message in the delivery ledger). The setup writes plans, roles, milestones
+and the timers `states.followups.schedule` would write, in bulk, with the real
+business-day calendar. Last line: one JSON object.
+
+    .venv/bin/python bench/sweep.py [--plans 100000] [--milestones-per-plan 10] [--due 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import insert, text
+
+from models.db import create_schema, make_engine, session_scope
+from models.tables import (
+    DEFINITION_VERSION,
+    DEPARTMENT,
+    FOLLOWUP,
+    GOAL,
+    MILESTONE,
+    PERSON,
+    PLAN,
+    PLAN_ROLE,
+)
+from states import catalog, followups
+from states.calendar import BusinessCalendar
+from states.durations import parse_duration
+from workflows import sweep
+
+AS_OF = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
+START = date(2027, 1, 4)
+
+
+def _people(conn, plans: int) -> None:
+    conn.execute(insert(DEPARTMENT), [{"id": 1, "name": "Sales", "head_id": None}])
+    rows = [{"id": i, "key": f"p{i}", "name": f"Person {i}", "email": f"p{i}@example.com",
+             "locale": "zh-CN" if i % 2 else "en", "department_id": 1, "manager_id": None}
+            for i in range(1, plans + 3)]  # fmt: skip
+    conn.execute(insert(PERSON), rows)
+
+
+def _plans(conn, plans: int, definition) -> None:
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    conn.execute(insert(PLAN), [
+        {"id": i, "title": f"Plan {i}", "reason": "kpi_below_target",
+         "definition_name": definition.name, "definition_version": definition.version,
+         "definition_hash": definition.hash, "state": "in_progress", "version": 5, "epoch": 3,
+         "period_start": START, "period_end": START + timedelta(days=180), "report_every": "P1W",
+         "coaching_every": "P1W", "content_digest": "x", "audit_seq": 0, "audit_head": "0" * 64,
+         "created_at": now, "updated_at": now}
+        for i in range(1, plans + 1)
+    ])  # fmt: skip
+    roles = []
+    for i in range(1, plans + 1):
+        roles += [{"plan_id": i, "person_id": i, "role": "employee"},
+                  {"plan_id": i, "person_id": plans + 1, "role": "manager"},
+                  {"plan_id": i, "person_id": plans + 2, "role": "hr"}]  # fmt: skip
+    conn.execute(insert(PLAN_ROLE), roles)
+    conn.execute(insert(GOAL), [
+        {"id": i, "plan_id": i, "key": "g", "title": "Goal", "metric": "m", "unit": "%",
+         "baseline": 50, "target": 90, "direction": "raise", "deadline": START, "priority": 1,
+         "source": ""}
+        for i in range(1, plans + 1)
+    ])  # fmt: skip
+
+
+def _timers_for(plan_id: int, key: str, due: date, calendar, lead, ladder) -> list[dict]:
+    rows = []
+    specs = [("milestone_due_soon", 0, calendar.shift(due, lead, backwards=True))]
+    first = calendar.add_working_days(due, 1)
+    specs += [("milestone_overdue", n, calendar.shift(first, parse_duration(r.after)))
+              for n, r in enumerate(ladder, start=1)]  # fmt: skip
+    for kind, level, day in specs:
+        dedup = followups.dedup_key(plan_id, kind, key, level, due)
+        rows.append({"key": f"{dedup}:e3", "dedup_key": dedup, "plan_id": plan_id, "kind": kind,
+                     "subject": key, "level": level, "epoch": 3, "subject_due": due,
+                     "due_at": datetime.combine(day, followups.REMINDER_TIME, tzinfo=UTC),
+                     "status": "pending", "created_at": AS_OF})  # fmt: skip
+    return rows
+
+
+def _milestones(conn, plans: int, per_plan: int, due_count: int, definition) -> int:
+    """Milestones due in the future, except enough of them for `due_count` timers due now."""
+    calendar = BusinessCalendar(definition.spec.timers.calendar)
+    lead = parse_duration(definition.spec.timers.milestone_due_soon)
+    ladder = definition.spec.timers.escalation["milestone_overdue"]
+    rng = random.Random(7)
+    soon = AS_OF.date() + timedelta(days=2)  # due-soon reminder falls due before AS_OF
+    due_now_plans = set(rng.sample(range(1, plans + 1), due_count))
+    milestones, timers = [], []
+    for plan_id in range(1, plans + 1):
+        for n in range(per_plan):
+            if n == 0 and plan_id in due_now_plans:
+                due = soon
+            else:
+                due = AS_OF.date() + timedelta(days=30 + (plan_id + n * 7) % 120)
+            key = f"m{n}"
+            milestones.append({"plan_id": plan_id, "goal_id": plan_id, "key": key,
+                               "title": f"Milestone {n}", "due": due, "criterion": "",
+                               "status": "pending"})  # fmt: skip
+            timers += _timers_for(plan_id, key, due, calendar, lead, ladder)
+        if len(milestones) >= 100_000:
+            conn.execute(insert(MILESTONE), milestones)
+            conn.execute(insert(FOLLOWUP), timers)
+            milestones, timers = [], []
+    if milestones:
+        conn.execute(insert(MILESTONE), milestones)
+        conn.execute(insert(FOLLOWUP), timers)
+    return len(due_now_plans)
+
+
+def setup(url: str, plans: int, per_plan: int, due: int) -> None:
+    engine = make_engine(url)
+    create_schema(engine)
+    definition = catalog.find("standard")
+    with session_scope(engine) as session:
+        catalog.install(session, definition, AS_OF)
+    with engine.begin() as conn:
+        _people(conn, plans)
+        _plans(conn, plans, definition)
+        _milestones(conn, plans, per_plan, due, definition)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+    assert DEFINITION_VERSION is not None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=100_000)
+    parser.add_argument("--milestones-per-plan", type=int, default=10)
+    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="perfplan-bench-")
+    url = args.database_url or f"sqlite:///{folder}/sweep.db"
+    started = time.perf_counter()
+    setup(url, args.plans, args.milestones_per_plan, args.due)
+    print(
+        f"setup: {args.plans} plans, {args.plans * args.milestones_per_plan} milestones, "
+        f"{4 * args.plans * args.milestones_per_plan} timers "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    engine = make_engine(url)
+    try:
+        quiet_at = AS_OF - timedelta(days=30)
+        t0 = time.perf_counter()
+        quiet = sweep.sweep(engine, as_of=quiet_at)
+        nothing_ms = (time.perf_counter() - t0) * 1000
+        print(f"sweep with nothing due: {nothing_ms:.1f} ms ({quiet.reminders} reminders)")
+        t0 = time.perf_counter()
+        busy = sweep.sweep(engine, as_of=AS_OF)
+        busy_s = time.perf_counter() - t0
+        print(
+            f"sweep with {busy.reminders} due: {busy_s:.2f} s, {busy.recorded} messages recorded "
+            f"in {busy.batches} batches ({busy.reminders / busy_s:.0f} reminders/s)"
+        )
+    finally:
+        engine.dispose()
+    print(
+        json.dumps(
+            {
+                "benchmark": "sweep",
+                "database": url.split(":")[0],
+                "plans": args.plans,
+                "milestones": args.plans * args.milestones_per_plan,
+                "nothing_due_ms": round(nothing_ms, 2),
+                "due": busy.reminders,
+                "due_sweep_s": round(busy_s, 3),
+                "messages_recorded": busy.recorded,
+                "reminders_per_s": round(busy.reminders / busy_s),
+                "by_kind": busy.by_kind,
+                "goal_nothing_due_ms": 100,
+                "goal_due_sweep_s": 5,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

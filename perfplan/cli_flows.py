@@ -1,0 +1,101 @@
+"""`perfplan sweep`, `perfplan dispatch`, `perfplan serve`: the follow-ups that run themselves."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from perfplan.common import JsonOption, NowOption, console, instant, print_json
+
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Sweep as if it were this instant (ISO-8601); default: now.",
+        show_default=False,
+    ),
+]
+
+
+def _print(result: dict[str, Any], as_json: bool, headline: str) -> None:
+    if as_json:
+        print_json(result)
+    else:
+        console.print(headline)
+
+
+def sweep(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False) -> None:
+    """Send the reminders and escalations due now (or --as-of), then deliver messages.
+
+    Starts Prefect (in this process) only when something is due.
+    """
+    from models.db import make_engine
+    from workflows import sweep as sweeping
+
+    moment = instant(as_of or now)
+    engine = make_engine()
+    try:
+        due = sweeping.due_count(engine, as_of=moment)
+    finally:
+        engine.dispose()
+    if not due:
+        _print({"as_of": moment, "due": 0}, as_json, f"Nothing due at {moment:%Y-%m-%d %H:%M}.")
+        return
+    from workflows.runtime import embedded
+
+    with embedded():
+        from workflows.flows import deliver_flow, sweep_flow
+
+        result = sweep_flow(as_of=moment.isoformat())
+        delivered = deliver_flow(as_of=moment.isoformat())
+    result = {"as_of": moment, "due": due, **result, "delivered": delivered}
+    _print(
+        result,
+        as_json,
+        f"Swept at {moment:%Y-%m-%d %H:%M}: {result['reminders']} reminder(s), "
+        f"{result['recorded']} message(s) recorded, {delivered.get('sent', 0)} sent.",
+    )
+
+
+def dispatch(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False) -> None:
+    """Carry out the outbox rows of committed transitions, then deliver messages.
+
+    Picks up what a crashed process left behind; starts Prefect only when there is work.
+    """
+    from models.db import make_engine, session_scope
+    from states.outbox import pending_count
+
+    moment = instant(as_of or now)
+    engine = make_engine()
+    try:
+        with session_scope(engine) as session:
+            waiting = pending_count(session)
+    finally:
+        engine.dispose()
+    if not waiting:
+        _print({"pending": 0}, as_json, "Nothing to dispatch.")
+        return
+    from workflows.runtime import embedded
+
+    with embedded():
+        from workflows.flows import deliver_flow, dispatch_flow
+
+        result = dispatch_flow(as_of=moment.isoformat())
+        delivered = deliver_flow(as_of=moment.isoformat())
+    _print(
+        {**result, "delivered": delivered},
+        as_json,
+        f"Dispatched {result['done']} row(s); {result['failed']} failed; "
+        f"{delivered.get('sent', 0)} message(s) sent.",
+    )
+
+
+def serve() -> None:
+    """Run the deployments on a Prefect server (PREFECT_API_URL, or a local one started here)."""
+    from workflows.serve import serve as run
+
+    try:
+        run(announce=console.print)
+    except KeyboardInterrupt:
+        console.print("Stopped.")

@@ -1,0 +1,101 @@
+"""Carrying out the outbox: the effects a committed transition started.
+
+Plain functions, no Prefect: a CLI transition dispatches its own rows right
+after it commits, and the Prefect flows (`workflows.flows`) call the very
+same functions. Each row is claimed with a lease, handled in its own
+transaction and marked done there, so a crash at any point leaves the row to
+be picked up again; every effect is idempotent (notification dedup keys, timer
+keys, report files written whole), so handling a row twice changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from models.db import session_scope
+from states import followups, outbox
+from states.outbox import OutboxItem
+from workflows import messages
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, OutboxItem, datetime], None]
+
+
+def _announce(session: Session, item: OutboxItem, now: datetime) -> None:
+    messages.announce(session, item=item, now=now)
+
+
+def _request_signatures(session: Session, item: OutboxItem, now: datetime) -> None:
+    messages.request_signatures(session, item=item, now=now)
+
+
+def _schedule_followups(session: Session, item: OutboxItem, now: datetime) -> None:
+    followups.schedule(session, plan_id=item.plan_id, now=now)
+
+
+def _evaluation_report(session: Session, item: OutboxItem, now: datetime) -> None:
+    from workflows.report import produce_report
+
+    produced = produce_report(session, plan_id=item.plan_id, now=now)
+    messages.announce_report(session, report=produced.report, now=now)
+
+
+HANDLERS: dict[str, Handler] = {
+    "announce": _announce,
+    "request_signatures": _request_signatures,
+    "schedule_followups": _schedule_followups,
+    "evaluation_report": _evaluation_report,
+}
+
+
+@dataclass
+class DispatchReport:
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.done or self.failed)
+
+
+def _handle(
+    engine: Engine, item: OutboxItem, now: datetime, handlers: dict[str, Handler]
+) -> str | None:
+    """Carry out one row; returns the error, if any (the row then waits for a retry)."""
+    try:
+        with session_scope(engine) as session:
+            handlers[item.flow](session, item, now)
+            outbox.complete(session, item.id, now=now)
+        return None
+    except Exception as error:  # any failure of an effect: record it, retry later
+        log.warning("outbox row %s (%s) failed: %s", item.id, item.flow, type(error).__name__)
+        with session_scope(engine) as session:
+            outbox.fail(session, item, f"{type(error).__name__}: {error}", now=now)
+        return str(error)
+
+
+def dispatch_pending(
+    engine: Engine,
+    *,
+    now: datetime,
+    plan_id: int | None = None,
+    batch: int = 100,
+    handlers: dict[str, Handler] | None = None,
+) -> DispatchReport:
+    """Claim and carry out every outbox row whose turn has come, in bounded batches."""
+    handlers = {**HANDLERS, **(handlers or {})}
+    report = DispatchReport()
+    while True:
+        with session_scope(engine) as session:
+            items = outbox.claim(session, now=now, limit=batch, plan_id=plan_id)
+        for item in items:
+            error = _handle(engine, item, now, handlers)
+            (report.failed if error else report.done).append(item.key)
+        if len(items) < batch:
+            return report
