@@ -38,9 +38,9 @@ class Demo:
     def __init__(self, db: Engine) -> None:
         self.db = db
         self.clock = FrozenClock(datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=UTC))
-        self.timeline = Table(
-            "when (UTC)", "who", "what", "state", title="Zhang's plan, as it happened"
-        )
+        self.timeline = Table(title="Zhang's plan, as it happened")
+        for name in ("when (UTC)", "who", "what", "state"):
+            self.timeline.add_column(name, overflow="fold")
         self.plan_id = 0
         self.last_message = 0
 
@@ -87,8 +87,9 @@ class Demo:
         for row in rows:
             by_kind.setdefault(row.kind, []).append(f"{row.recipient_name} ({row.locale})")
         for kind, people in by_kind.items():
+            when = self.clock().strftime("%Y-%m-%d %H:%M")
             self.timeline.add_row(
-                "", "[dim]perfplan[/]", f"[cyan]✉ {kind}[/] → {', '.join(people)}", ""
+                when, "[dim]perfplan[/]", f"[cyan]✉ {kind}[/] → {', '.join(people)}", ""
             )
 
     def at(self, when: str) -> None:
