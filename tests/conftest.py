@@ -7,8 +7,10 @@ Zhao the collaborator from Technical Support.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,3 +98,37 @@ def zhang_plan(engine: Engine, zhang_doc: PlanDocument, clock: FrozenClock) -> i
     """Zhang's plan, drafted by Wang from HR, not yet signed."""
     with session_scope(engine) as session:
         return create_plan(session=session, document=zhang_doc, actor="wang", now=clock())
+
+
+@dataclass
+class Run:
+    """One `perfplan` command run in-process: its exit code and what it printed."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> object:
+        return json.loads(self.out)
+
+
+Cli = Callable[..., Run]
+
+
+def cli_runner(capsys: pytest.CaptureFixture[str]) -> Cli:
+    """Runs `perfplan ARGS...` through `main`, as the console script does; a user's
+    mistake must never print a traceback."""
+    from perfplan.cli import main
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err, captured.err
+        return Run(code, captured.out, captured.err)
+
+    return run

@@ -4,9 +4,6 @@ letters, retry, send and show, with distinct exit codes."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,7 @@ from sqlalchemy import Engine
 
 from models.clock import FrozenClock
 from notifications.message import Recipient
-from perfplan.cli import main
+from tests.conftest import Cli, cli_runner
 from tests.notifications.support import BASE_URL, enqueue_sample, ledger_rows, make_config
 
 ROUTING = """
@@ -26,19 +23,6 @@ routes:
   - {kinds: [milestone_overdue], roles: [hr], channels: [outbox], also: [team-chat]}
   - {kinds: ["*"], roles: ["*"], channels: [outbox]}
 """
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> object:
-        return json.loads(self.out)
-
-
-Cli = Callable[..., Run]
 
 
 @pytest.fixture
@@ -57,18 +41,7 @@ def cli(
     for name in ("PERFPLAN_NOW", "PERFPLAN_TEMPLATES_DIR", "TEAM_CHAT_URL", "TEAM_CHAT_SECRET"):
         monkeypatch.delenv(name, raising=False)
 
-    def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err, captured.err
-        return Run(code, captured.out, captured.err)
-
-    return run
+    return cli_runner(capsys)
 
 
 def test_channels_shows_what_is_configured_with_secrets_masked(

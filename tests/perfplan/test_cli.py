@@ -5,33 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import subprocess
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from models.db import make_engine
-from perfplan.cli import main
-from tests.conftest import ZHANG_FILE, unprotect_audit
+from tests.conftest import ZHANG_FILE, Cli, cli_runner, unprotect_audit
 from tests.postgres import PostgresFactory
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> object:
-        return json.loads(self.out)
-
-
-Cli = Callable[..., Run]
 
 
 @pytest.fixture
@@ -40,18 +23,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db_
     monkeypatch.delenv("PERFPLAN_NOW", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
 
-    def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err, captured.err
-        return Run(code, captured.out, captured.err)
-
-    return run
+    return cli_runner(capsys)
 
 
 @pytest.fixture

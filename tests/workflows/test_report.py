@@ -17,12 +17,11 @@ from sqlalchemy import Engine, text
 
 from models.clock import FrozenClock
 from models.db import session_scope
-from perfplan.cli import main
 from states import engine as rules
 from states import records
 from states.errors import PlanNotFound
 from states.report import EvaluationReport, GoalInfo, MilestoneInfo, evaluation_report
-from tests.conftest import unprotect_audit
+from tests.conftest import Cli, cli_runner, unprotect_audit
 from workflows.report import (
     FORMATS,
     LOCALES,
@@ -481,37 +480,15 @@ def test_reports_are_written_in_both_locales_and_formats(
     assert again == paths and len(list(target.iterdir())) == 4
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
 @pytest.fixture
-def cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db_url: str
-) -> Callable[..., Run]:
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db_url: str) -> Cli:
     monkeypatch.setenv("PERFPLAN_DATABASE_URL", db_url)
     monkeypatch.setenv("COLUMNS", "300")
 
-    def run(*args: str) -> Run:
-        capsys.readouterr()
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        captured = capsys.readouterr()
-        assert "Traceback" not in captured.err, captured.err
-        return Run(code, captured.out, captured.err)
-
-    return run
+    return cli_runner(capsys)
 
 
-def test_cli_writes_the_report_and_prints_where(
-    cli: Callable[..., Run], evaluated: int, tmp_path: Path
-) -> None:
+def test_cli_writes_the_report_and_prints_where(cli: Cli, evaluated: int, tmp_path: Path) -> None:
     result = cli(
         "report", str(evaluated), "--locale", "zh-CN", "--format", "md", "--out", str(tmp_path)
     )
@@ -522,7 +499,7 @@ def test_cli_writes_the_report_and_prints_where(
 
 
 def test_cli_writes_every_locale_and_format_to_the_configured_directory(
-    cli: Callable[..., Run], evaluated: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, evaluated: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PERFPLAN_REPORTS_DIR", str(tmp_path / "configured"))
     result = cli("report", str(evaluated))
@@ -532,7 +509,7 @@ def test_cli_writes_every_locale_and_format_to_the_configured_directory(
     assert all(Path(p).exists() for p in result.out.split())
 
 
-def test_cli_prints_the_data_as_json(cli: Callable[..., Run], evaluated: int) -> None:
+def test_cli_prints_the_data_as_json(cli: Cli, evaluated: int) -> None:
     result = cli("report", str(evaluated), "--json")
     assert result.code == 0, result.err
     data = json.loads(result.out)
@@ -542,7 +519,7 @@ def test_cli_prints_the_data_as_json(cli: Callable[..., Run], evaluated: int) ->
     assert data["evaluation"]["feedback"] == FEEDBACK
 
 
-def test_cli_unknown_plan_exits_3_with_a_sentence(cli: Callable[..., Run], engine: Engine) -> None:
+def test_cli_unknown_plan_exits_3_with_a_sentence(cli: Cli, engine: Engine) -> None:
     result = cli("report", "999")
     assert result.code == 3
     assert "no plan with id 999" in result.err
