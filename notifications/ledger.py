@@ -220,6 +220,72 @@ def _insert_once(session: Session, row: dict[str, Any]) -> int | None:
         return None
 
 
+@dataclass(frozen=True)
+class Request:
+    """One message to record: `enqueue`'s arguments, for recording many at once."""
+
+    kind: str
+    plan_id: int | None
+    recipient: Recipient
+    context: Mapping[str, Any]
+    dedup_key: str
+
+
+_INSERT_MANY = text(
+    f"INSERT INTO {N.name} ({', '.join(_ROW)}) VALUES ({', '.join(f':{c}' for c in _ROW)}) "
+    "ON CONFLICT (dedup_key) DO NOTHING"
+).bindparams(*(bindparam(c, type_=N.c[c].type) for c in _ROW))
+_KEY_CHUNK = 500
+
+
+def _recorded_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(keys), _KEY_CHUNK):
+        chunk = list(keys[start : start + _KEY_CHUNK])
+        known |= set(
+            session.execute(select(N.c.dedup_key).where(N.c.dedup_key.in_(chunk))).scalars()
+        )
+    return known
+
+
+def enqueue_many(
+    session: Session, *, config: NotificationConfig, requests: Sequence[Request], now: datetime
+) -> int:
+    """`enqueue` for a batch (a sweep's reminders): one look-up of the dedup keys and
+    one multi-row insert instead of two statements per message. Same guarantees:
+    a message recorded before, by anyone, is not recorded again. Returns the rows written."""
+    if session.get_bind().dialect.name not in ("sqlite", "postgresql"):
+        return sum(len(enqueue(session, config=config, kind=r.kind, plan_id=r.plan_id,
+                               recipient=r.recipient, context=r.context,
+                               dedup_key=r.dedup_key, now=now)) for r in requests)  # fmt: skip
+    wanted: list[tuple[Request, str, str]] = []
+    for request in requests:
+        check_kind(request.kind)
+        for name in config.routing.channels_for(request.kind, request.recipient):
+            key = f"{request.dedup_key}|to:{request.recipient.person_id}|via:{name}"
+            wanted.append((request, name, key))
+    known = _recorded_keys(session, [key for _, _, key in wanted])
+    rows: dict[str, dict[str, Any]] = {}
+    rendered: dict[int, Rendered] = {}
+    for request, name, key in wanted:
+        if key in known or key in rows:
+            continue
+        if id(request) not in rendered:
+            locale = config.routing.locale_for(request.recipient)
+            who = {"name": request.recipient.name, "role": request.recipient.role, "locale": locale}
+            rendered[id(request)] = config.renderer.render(
+                request.kind, locale, {**request.context, "recipient": who}
+            )
+        row = _row(config, request.kind, request.plan_id, request.recipient, name,
+                   rendered[id(request)], now)  # fmt: skip
+        rows[key] = {**row, "dedup_key": key}
+    if not rows:
+        return 0
+    result = session.execute(_INSERT_MANY, list(rows.values()))
+    written = result.rowcount  # type: ignore[attr-defined]
+    return int(written) if written is not None and written >= 0 else len(rows)
+
+
 # Sending --------------------------------------------------------------------
 
 

@@ -205,15 +205,16 @@ def record_reminders(session: Session, reminders: list[Reminder], *, now: dateti
         return 0
     facts = _facts(session, sorted({r.plan_id for r in reminders}))
     _department_heads(session, reminders, facts)
-    recorded = 0
+    requests = []
     for reminder in reminders:
-        kind = MESSAGE_KIND[reminder.kind]
         plan = facts[reminder.plan_id]
         context = {**plan.base(), **_reminder_context(session, reminder, plan, now)}
-        recipients = [_recipient(p) for p in reminder.recipients]
-        recorded += _record(session, kind=kind, plan_id=reminder.plan_id, recipients=recipients,
-                            context=context, dedup_key=reminder.dedup_key, now=now)  # fmt: skip
-    return recorded
+        requests += [
+            ledger.Request(MESSAGE_KIND[reminder.kind], reminder.plan_id, _recipient(person),
+                           context, reminder.dedup_key)
+            for person in reminder.recipients
+        ]  # fmt: skip
+    return ledger.enqueue_many(session, config=config(), requests=requests, now=now)
 
 
 def _signatures(session: Session, plan_id: int, event: str, epoch: int) -> list[dict[str, Any]]:

@@ -22,14 +22,18 @@ from models.tables import PERSON, PLAN_ROLE
 from notifications.channels.base import Channel
 from notifications.config import NotificationConfig
 from notifications.errors import DeliveryError, NotificationNotFound, NotRetryable
+from notifications.kinds import dedup_key
 from notifications.ledger import (
     DeliveryPolicy,
+    Request,
     claim_due,
     deliver_due,
+    enqueue_many,
     retry,
     send_claimed,
 )
 from notifications.message import OutgoingMessage, Recipient
+from notifications.samples import sample_context
 from states.document import PlanDocument
 from states.plans import create_plan
 from tests.notifications.support import (
@@ -438,3 +442,34 @@ def test_a_channel_whose_secret_is_missing_keeps_its_messages_waiting(
     assert (report.retried, report.dead) == (1, 0)
     (row,) = ledger_rows(engine)
     assert row["status"] == "queued" and "channel 'chat' is not ready" in row["last_error"]
+
+
+def test_a_batch_is_recorded_once_and_agrees_with_one_by_one(
+    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    frozen: FrozenClock,
+) -> None:  # fmt: skip
+    """`enqueue_many` (the sweep's path) keeps `enqueue`'s promise, batch against single."""
+    config = make_config(tmp_path)
+    requests = []
+    for level in (1, 2):
+        context = sample_context("milestone_overdue", role="employee", level=level)
+        context["plan"] = {**context["plan"], "id": zhang_plan}
+        key = dedup_key(plan_id=zhang_plan, kind="milestone_overdue",
+                        subject="milestone:report_1", level=level, due="2026-10-09")  # fmt: skip
+        requests += [Request("milestone_overdue", zhang_plan, people[who], context, key)
+                     for who in ("zhang", "li")]  # fmt: skip
+    # Level 1 for Zhang was recorded one by one before the batch comes.
+    assert len(enqueue_sample(engine, config, kind="milestone_overdue", recipient=people["zhang"],
+                              plan_id=zhang_plan, now=frozen(), subject="milestone:report_1",
+                              level=1, due="2026-10-09")) == 1  # fmt: skip
+    with session_scope(engine) as session:
+        assert enqueue_many(session, config=config, requests=requests, now=frozen()) == 3
+    with session_scope(engine) as session:
+        assert enqueue_many(session, config=config, requests=requests, now=frozen()) == 0
+    rows = ledger_rows(engine)
+    assert len(rows) == 4
+    assert len({row["dedup_key"] for row in rows}) == 4
+    assert {(row["recipient_name"], row["locale"]) for row in rows} == {
+        (people["zhang"].name, "zh-CN"),
+        (people["li"].name, "en"),
+    }
