@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Prefect reads its settings when first imported: point it at a folder of the
 # test run's own (kept between local runs, so its database is migrated once).
-os.environ["PREFECT_HOME"] = str(ROOT / ".pytest_cache" / "prefect-home")
+PREFECT_HOME = ROOT / ".pytest_cache" / "prefect-home"
+PREFECT_HOME.mkdir(parents=True, exist_ok=True)  # Prefect creates one level only
+os.environ["PREFECT_HOME"] = str(PREFECT_HOME)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 ZHANG_FILE = ROOT / "docs" / "examples" / "zhang.yaml"
