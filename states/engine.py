@@ -34,10 +34,10 @@ from states.errors import (
 from states.registry import ACTIONS, DERIVED_ROLES, GUARDS
 from states.schema import ApprovalChain, ChainStep, TransitionSpec
 
-_PLAN_COLUMNS = [PLAN.c[name] for name in PlanSnapshot.__dataclass_fields__]
+PLAN_COLUMNS = [PLAN.c[name] for name in PlanSnapshot.__dataclass_fields__]
 # Built once: these run on every change, and building a statement costs more
 # than running it on SQLite.
-_LOAD_PLAN = select(*_PLAN_COLUMNS).where(PLAN.c.id == bindparam("plan_id"))
+_LOAD_PLAN = select(*PLAN_COLUMNS).where(PLAN.c.id == bindparam("plan_id"))
 _LOAD_ACTOR = select(PERSON.c.id, PERSON.c.name).where(PERSON.c.key == bindparam("key"))
 _ROLES_OF = select(PLAN_ROLE.c.role).where(
     PLAN_ROLE.c.plan_id == bindparam("plan_id"), PLAN_ROLE.c.person_id == bindparam("person_id")
@@ -130,7 +130,7 @@ def _holds(
     return DERIVED_ROLES[spec.derived](session, plan.id, actor.id)
 
 
-def _authorise(
+def authorise(
     session: Session,
     plan: PlanSnapshot,
     definition: CompiledDefinition,
@@ -294,7 +294,7 @@ def fire(
             state=plan.state,
         )
     person = load_actor(session, actor)
-    role = _authorise(session, plan, definition, person, list(spec.roles), event)
+    role = authorise(session, plan, definition, person, list(spec.roles), event)
     ctx = Context(
         session=session,
         plan=plan,
@@ -309,7 +309,7 @@ def fire(
     return _apply(ctx, spec, comment)
 
 
-def _round_signatures(session: Session, plan: PlanSnapshot, event: str) -> list[_Sig]:
+def round_signatures(session: Session, plan: PlanSnapshot, event: str) -> list[_Sig]:
     """Signatures of this round that still match what the plan says now."""
     rows = session.execute(
         select(SIGNATURE.c.person_id, SIGNATURE.c.role, SIGNATURE.c.step).where(
@@ -330,7 +330,7 @@ def _missing(step: ChainStep, signed: list[_Sig]) -> tuple[str, ...]:
     return (f"{step.quorum - len({s.person_id for s in signed})} of {', '.join(step.roles)}",)
 
 
-def _progress(chain: ApprovalChain, name: str, signed: list[_Sig]) -> ChainStatus:
+def chain_progress(chain: ApprovalChain, name: str, signed: list[_Sig]) -> ChainStatus:
     for index, step in enumerate(chain.steps):
         missing = _missing(step, [s for s in signed if s.step == index])
         if missing:
@@ -343,7 +343,7 @@ def chain_status(
 ) -> ChainStatus:
     assert spec.approval is not None
     chain = definition.spec.approval_chains[spec.approval]
-    return _progress(chain, spec.approval, _round_signatures(session, plan, spec.trigger))
+    return chain_progress(chain, spec.approval, round_signatures(session, plan, spec.trigger))
 
 
 def _chain_transition(
@@ -468,7 +468,7 @@ def sign(
             content_digest=digest,
         )
     )
-    after = _progress(chain, spec.approval, [*status.signed, _Sig(person.id or 0, role, step)])
+    after = chain_progress(chain, spec.approval, [*status.signed, _Sig(person.id or 0, role, step)])
     fired = _apply(ctx, spec, comment) if after.step is None else None
     if after.step is not None and after.step != step:  # the next step's signers are asked
         write_outbox(

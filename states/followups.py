@@ -36,7 +36,7 @@ from states.calendar import BusinessCalendar
 from states.compiled import CompiledDefinition
 from states.context import PlanSnapshot
 from states.durations import Duration, parse_duration
-from states.engine import _PLAN_COLUMNS, _progress, _round_signatures, load_plan
+from states.engine import PLAN_COLUMNS, chain_progress, load_plan, round_signatures
 
 # Reminders go out at 01:00 UTC: 09:00 in China (UTC+8).
 REMINDER_TIME = time(1, 0)
@@ -306,7 +306,7 @@ def _times(
 
 def _load_batch(session: Session, timers: list[Any]) -> _Batch:
     plan_ids = sorted({t.plan_id for t in timers})
-    rows = session.execute(select(*_PLAN_COLUMNS).where(PLAN.c.id.in_(plan_ids)))
+    rows = session.execute(select(*PLAN_COLUMNS).where(PLAN.c.id.in_(plan_ids)))
     plans = {r.id: PlanSnapshot.from_row(r) for r in rows}
     keys = {t.subject for t in timers if t.kind.startswith("milestone")}
     milestones = {
@@ -395,7 +395,9 @@ def _signature_check(
     if transition is None or transition.approval is None:
         return None
     chain = definition.spec.approval_chains[transition.approval]
-    status = _progress(chain, transition.approval, _round_signatures(session, plan, timer.subject))
+    status = chain_progress(
+        chain, transition.approval, round_signatures(session, plan, timer.subject)
+    )
     if status.step is None:
         return None
     roles = tuple(chain.steps[status.step].roles)

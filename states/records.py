@@ -30,7 +30,7 @@ from states import audit, catalog
 from states.compiled import CompiledDefinition
 from states.content import plan_digest
 from states.context import Actor, PlanSnapshot
-from states.engine import _authorise, fire, load_actor, load_plan
+from states.engine import authorise, fire, load_actor, load_plan
 from states.errors import InvalidInput, NotAllowedNow
 from states.registry import ACTIVITY_ROLES
 
@@ -62,7 +62,7 @@ def _begin(
             state=plan.state,
         )
     person = load_actor(session, actor)
-    role = _authorise(session, plan, definition, person, list(ACTIVITY_ROLES[activity]), activity)
+    role = authorise(session, plan, definition, person, list(ACTIVITY_ROLES[activity]), activity)
     return _Activity(plan, definition, person, role)
 
 

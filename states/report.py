@@ -595,7 +595,7 @@ def _signatures(session: Session, plan_id: int) -> list[SignatureInfo]:
     return [SignatureInfo(*row) for row in rows]
 
 
-def _progress(session: Session, plan_id: int) -> tuple[list[ProgressInfo], list[CoachingInfo]]:
+def chain_progress(session: Session, plan_id: int) -> tuple[list[ProgressInfo], list[CoachingInfo]]:
     reports = session.execute(
         select(PERSON.c.key, PROGRESS_REPORT.c.submitted_at, PROGRESS_REPORT.c.summary,
                PROGRESS_REPORT.c.blockers)
@@ -653,7 +653,7 @@ def evaluation_report(
     signatures = _signatures(session, plan_id)
     adjustments = _adjustments(session, plan_id, signatures, _confirming_events(definition))
     evidence, problems = _diagnosis(session, plan_id)
-    reports, coaching = _progress(session, plan_id)
+    reports, coaching = chain_progress(session, plan_id)
     people = _people(session, plan_id, definition)
     return EvaluationReport(
         plan=plan, as_of=as_of, labels=_labels(definition),
