@@ -86,6 +86,10 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # Templates are read once per process: without this, every message
+            # would stat each template file again. A running `perfplan serve`
+            # picks up edited templates when it restarts.
+            auto_reload=False,
         )
         formats.install(env)
         return cls(env, base_url.rstrip("/"), sender_name, default_locale)
