@@ -422,6 +422,10 @@ def sign(
     assert spec.approval is not None
     chain = definition.spec.approval_chains[spec.approval]
     status = chain_status(session, plan, definition, spec)
+    if status.step is None:
+        # The chain is complete, yet the plan read above still waits for it: another
+        # signer completed it between the two reads. Nothing is left to sign here.
+        raise Conflict(plan.id, plan.version)
     person = load_actor(session, actor)
     if any(s.person_id == person.id for s in status.signed):
         raise NotAllowedNow(
