@@ -15,9 +15,25 @@ Setup (not measured) opens one real plan with `create_plan` and clones it,
 state `agreed`, in bulk. Last line: one JSON object.
 
     .venv/bin/python bench/transitions.py [--plans 100000] [--timed 10000]
-                                          [--database-url URL] [--quick] [--profile]
+                                          [--database-url URL] [--workers N]
+                                          [--quick] [--profile N]
 
-`--database-url` must point to an empty database (a PostgreSQL one works too).
+`--workers N` (N > 1) adds a concurrent run: 1 and then N worker processes,
+each with its own engine and connection, start distinct plans at once,
+beside 1 and N processes writing the same rows with raw Core (again in
+alternating blocks); the JSON then also holds `workers`,
+`transitions_per_s_by_workers`, `raw_core_per_s_by_workers` and
+`ratio_vs_core_by_workers` (keys: the number of workers).
+
+`--database-url`: without it, a SQLite file in a temporary folder. A SQLite
+URL, or a PostgreSQL URL naming a database that exists, is used as given and
+kept: it must be empty. A PostgreSQL URL naming a database that does not
+exist, or naming none (`postgresql+psycopg://postgres@127.0.0.1:5432`), makes
+the benchmark create that database (or `perfplan_bench_<random>`) and drop
+it at the end:
+
+    .venv/bin/python bench/transitions.py --workers 4 \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/perfplan_bench
 """
 
 from __future__ import annotations
@@ -31,11 +47,13 @@ import importlib.machinery
 import importlib.util
 import io
 import json
+import multiprocessing
 import pstats
 import shutil
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,9 +84,19 @@ else:
     sys.path[:] = [str(ROOT), *_outside_bench(sys.path)]
 
 import psutil  # noqa: E402
-from sqlalchemy import Engine, bindparam, func, insert, select, update  # noqa: E402
+from sqlalchemy import (  # noqa: E402
+    Engine,
+    bindparam,
+    create_engine,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url  # noqa: E402
 
-from models.db import create_schema, make_engine, session_scope  # noqa: E402
+from models.db import create_schema, make_engine, normalise_url, session_scope  # noqa: E402
 from models.plans import GENESIS_HASH  # noqa: E402
 from models.tables import AUDIT, OUTBOX, PLAN, PLAN_ROLE  # noqa: E402
 
@@ -79,6 +107,13 @@ BLOCK = 500  # engine and raw transitions alternate in blocks of this many
 WARM_UP = 200
 CHUNK = 10_000  # rows per bulk INSERT during setup
 GOAL = {"transitions_per_s": 1000, "ratio_vs_core": 3.0, "rss_ratio_100k_vs_10k": 1.25}
+# The issue's goal for PostgreSQL: transitions/s with 1 and with 4 workers, and at most
+# this many times slower than raw Core with the same number of workers.
+CONCURRENT_GOAL = {1: 800, 4: 1500}
+CONCURRENT_RATIO = 3.0
+CONCURRENT_BLOCK = 2_000  # transitions per block (all workers together) in the concurrent run
+WORKER_WARM_UP = 50  # untimed transitions per worker and side before the concurrent run
+SPAWN = multiprocessing.get_context("spawn")
 
 
 def say(line: str) -> None:
@@ -272,9 +307,13 @@ def timed(step: Callable[[int], None], plan_ids: range) -> float:
 
 
 def blocks(total: int) -> Iterator[int]:
+    return blocks_of(total, BLOCK)
+
+
+def blocks_of(total: int, size: int) -> Iterator[int]:
     while total > 0:
-        yield min(BLOCK, total)
-        total -= BLOCK
+        yield min(size, total)
+        total -= size
 
 
 def compare(
@@ -308,6 +347,171 @@ def profile(db: Engine, engine_ids: PlanIds, count: int) -> str:
     return out.getvalue()
 
 
+# --- several workers at once ----------------------------------------------------------------------
+
+
+def _worker(url: str, template: Template, flows: tuple[str, ...], conn: Any) -> None:
+    """One benchmark process with its own engine: runs each block it is sent when told to go."""
+    db = make_engine(url)
+    steps: dict[str, Callable[[int], None]] = {
+        "engine": lambda plan_id: fire_start(db, plan_id),
+        "raw": raw_start(db, template, flows),
+    }
+    while (job := conn.recv()) is not None:
+        kind, plan_ids = job
+        conn.send("ready")
+        conn.recv()  # go
+        conn.send(timed(steps[kind], plan_ids))
+    db.dispose()
+
+
+class Workers:
+    """`size` long-lived processes; `run` makes the first few of them work at the same moment."""
+
+    def __init__(self, url: str, template: Template, flows: tuple[str, ...], size: int) -> None:
+        self.conns: list[Any] = []
+        self.processes: list[Any] = []
+        for _ in range(size):
+            ours, theirs = SPAWN.Pipe()
+            process = SPAWN.Process(target=_worker, args=(url, template, flows, theirs))
+            process.start()
+            self.conns.append(ours)
+            self.processes.append(process)
+
+    def run(self, kind: str, slices: list[range]) -> float:
+        """Wall seconds from the common start until the last of the workers is done."""
+        active = self.conns[: len(slices)]
+        for conn, plan_ids in zip(active, slices, strict=True):
+            conn.send((kind, plan_ids))
+        for conn in active:
+            conn.recv()  # ready: imported, connected, waiting
+        began = time.perf_counter()
+        for conn in active:
+            conn.send("go")
+        for conn in active:
+            conn.recv()
+        return time.perf_counter() - began
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.send(None)
+        for process in self.processes:
+            process.join(timeout=60)
+            if process.exitcode != 0:
+                raise SystemExit(f"a benchmark worker failed (exit code {process.exitcode})")
+
+
+def split(ids: PlanIds, size: int, workers: int) -> list[range]:
+    """`size` fresh plans (rounded down to a multiple of `workers`), one slice per worker."""
+    each = size // workers
+    return [ids.take(each) for _ in range(workers)]
+
+
+def worker_counts(workers: int) -> list[int]:
+    return sorted({1, workers})
+
+
+def concurrent_plans(workers: int, count: int) -> int:
+    """Plans each side needs for the concurrent run: warm-up, then `count` per worker count."""
+    return workers * WORKER_WARM_UP + len(worker_counts(workers)) * count
+
+
+@dataclass
+class Concurrent:
+    """Transitions per second, engine and raw, by number of workers."""
+
+    engine: dict[int, float]
+    raw: dict[int, float]
+    fired: int  # engine transitions done in worker processes (warm-up included)
+    written: int  # raw transitions done in worker processes (warm-up included)
+
+
+def measure_concurrency(
+    pool: Workers, engine_ids: PlanIds, raw_ids: PlanIds, workers: int, count: int
+) -> Concurrent:
+    """For 1 and `workers` workers: `count` engine and `count` raw transitions, in
+    alternating blocks, every worker on plans of its own."""
+    began = (engine_ids.taken(), raw_ids.taken())
+    for kind, ids in (("engine", engine_ids), ("raw", raw_ids)):
+        pool.run(kind, split(ids, workers * WORKER_WARM_UP, workers))
+    result = Concurrent({}, {}, 0, 0)
+    for size in worker_counts(workers):
+        done = {"engine": 0, "raw": 0}
+        seconds = {"engine": 0.0, "raw": 0.0}
+        for block in blocks_of(count, CONCURRENT_BLOCK):
+            for kind, ids in (("engine", engine_ids), ("raw", raw_ids)):
+                slices = split(ids, block, size)
+                seconds[kind] += pool.run(kind, slices)
+                done[kind] += sum(len(s) for s in slices)
+        result.engine[size] = done["engine"] / seconds["engine"]
+        result.raw[size] = done["raw"] / seconds["raw"]
+        say(
+            f"{size} worker(s): engine {result.engine[size]:,.0f} transitions/s, raw Core "
+            f"{result.raw[size]:,.0f}/s: engine costs {result.raw[size] / result.engine[size]:.2f}×"
+        )
+    result.fired = engine_ids.taken() - began[0]
+    result.written = raw_ids.taken() - began[1]
+    return result
+
+
+def concurrent_figures(workers: int, result: Concurrent, count: int) -> dict[str, Any]:
+    by = {str(k): round(v, 1) for k, v in result.engine.items()}
+    raw = {str(k): round(v, 1) for k, v in result.raw.items()}
+    ratios = {str(k): round(result.raw[k] / result.engine[k], 3) for k in result.engine}
+    checked = [k for k in CONCURRENT_GOAL if k in result.engine]
+    return {
+        "workers": workers,
+        "concurrent_transitions": count,
+        "transitions_per_s_by_workers": by,
+        "raw_core_per_s_by_workers": raw,
+        "ratio_vs_core_by_workers": ratios,
+        "meets_concurrency_goal": all(
+            result.engine[k] >= CONCURRENT_GOAL[k]
+            and result.raw[k] / result.engine[k] <= CONCURRENT_RATIO
+            for k in checked
+        ),
+    }
+
+
+# --- the database -------------------------------------------------------------------------------
+
+
+def _quoted(engine: Engine, name: str) -> str:
+    return str(engine.dialect.identifier_preparer.quote_identifier(name))
+
+
+def server_database(url: str) -> tuple[str, Callable[[], None] | None]:
+    """A PostgreSQL database named by `url` that exists is used as it is. One that does
+    not exist, or none named, is created; the second value then drops it."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "postgresql":
+        return url, None
+    name = parsed.database or f"perfplan_bench_{uuid.uuid4().hex[:8]}"
+    given = parsed.set(database=name).render_as_string(hide_password=False)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        query = text("SELECT 1 FROM pg_database WHERE datname = :name")
+        if conn.execute(query, {"name": name}).scalar():
+            admin.dispose()
+            return given, None
+        conn.execute(text(f"CREATE DATABASE {_quoted(admin, name)}"))
+    say(f"created database {name} (dropped at the end)")
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {_quoted(admin, name)} WITH (FORCE)"))
+        admin.dispose()
+        say(f"dropped database {name}")
+
+    return given, drop
+
+
+def check_empty(db: Engine) -> None:
+    with db.connect() as conn:
+        if conn.execute(select(func.count()).select_from(PLAN)).scalar_one():
+            raise SystemExit("--database-url must point to an empty database (it holds plans)")
+
+
 # --- the run ------------------------------------------------------------------------------------
 
 
@@ -315,7 +519,15 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--plans", type=int, default=100_000, help="plans fired by the engine")
     parser.add_argument("--timed", type=int, default=10_000, help="transitions compared per side")
-    parser.add_argument("--database-url", default=None, help="an empty database (default: temp)")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="an empty database, or a PostgreSQL server/new database name to create and drop "
+        "(default: a temporary SQLite file)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="also measure 1 and N concurrent worker processes"
+    )
     parser.add_argument("--quick", action="store_true", help="a small run (smoke test)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N fires")
     args = parser.parse_args(argv)
@@ -324,6 +536,9 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     args.small = min(10_000, args.plans)
     if args.plans < args.timed + WARM_UP + args.profile:
         parser.error("--plans must exceed --timed plus the warm-up and profiled fires")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    args.concurrent = args.timed - args.timed % args.workers if args.workers > 1 else 0
     return args
 
 
@@ -335,18 +550,44 @@ def database_url(given: str | None) -> str:
     return f"sqlite:///{Path(directory) / 'bench.db'}"
 
 
+def run_concurrently(
+    args: argparse.Namespace, url: str, template: Template, flows: tuple[str, ...], first: int
+) -> Concurrent:
+    """The concurrent run on plans from `first` on: engine plans, then raw ones."""
+    needed = concurrent_plans(args.workers, args.concurrent)
+    engine_ids = PlanIds(first, first + needed - 1)
+    raw_ids = PlanIds(first + needed, first + 2 * needed - 1)
+    say(f"concurrent run: 1 and {args.workers} worker processes, {args.concurrent:,} each side")
+    pool = Workers(url, template, flows, args.workers)
+    try:
+        return measure_concurrency(pool, engine_ids, raw_ids, args.workers, args.concurrent)
+    finally:
+        pool.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = options(argv)
-    db = make_engine(database_url(args.database_url))
+    url, drop = server_database(database_url(args.database_url))
+    try:
+        run(args, url)
+    finally:
+        if drop is not None:
+            drop()
+
+
+def run(args: argparse.Namespace, url: str) -> None:
+    db = make_engine(url)
     kind = db.dialect.name
     create_schema(db)
+    check_empty(db)
     began = time.perf_counter()
     template = open_template_plan(db)
     first = int(template.plan["id"]) + 1
     raw_count = args.timed + WARM_UP
-    clone_agreed_plans(db, template, first, args.plans + raw_count)
+    extra = 2 * concurrent_plans(args.workers, args.concurrent) if args.concurrent else 0
+    clone_agreed_plans(db, template, first, args.plans + raw_count + extra)
     say(
-        f"setup: {args.plans + raw_count:,} agreed plans on {kind} "
+        f"setup: {args.plans + raw_count + extra:,} agreed plans on {kind} "
         f"in {time.perf_counter() - began:.1f} s"
     )
     engine_ids = PlanIds(first, first + args.plans - 1)
@@ -380,9 +621,14 @@ def main(argv: list[str] | None = None) -> None:
     long_per_s = (more + rest) / (more_s + rest_s) if more + rest else per_s
     say(f"engine over the long run: {long_per_s:,.0f} transitions/s ({more + rest:,} fires)")
 
+    concurrent = None
+    if args.concurrent:
+        concurrent = run_concurrently(args, url, template, flows, first + args.plans + raw_count)
     with db.connect() as conn:
         audits = conn.execute(select(func.count()).select_from(AUDIT)).scalar_one()
     expected = 1 + fired + raw_count  # the template's creation, then one per start
+    if concurrent is not None:
+        expected += concurrent.fired + concurrent.written
     assert audits == expected, (audits, expected)
     if report:
         say(report)
@@ -408,6 +654,8 @@ def main(argv: list[str] | None = None) -> None:
         and figures["ratio_vs_core"] <= GOAL["ratio_vs_core"]
         and figures["rss_ratio_100k_vs_10k"] <= GOAL["rss_ratio_100k_vs_10k"]
     )
+    if concurrent is not None:
+        figures |= concurrent_figures(args.workers, concurrent, args.concurrent)
     db.dispose()
     print(json.dumps(figures), flush=True)
 
