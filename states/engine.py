@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session
@@ -446,7 +446,7 @@ def sign(
         inputs=_checked_inputs(spec, inputs),
     )
     _check_guards(ctx, spec)
-    step = cast(int, status.step)
+    step = status.step
     entry = audit.Entry(
         kind="signature",
         event=f"sign:{spec.trigger}",
