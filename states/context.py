@@ -27,6 +27,8 @@ class PlanSnapshot:
     definition_hash: str
     period_start: date
     period_end: date
+    report_every: str
+    coaching_every: str
     content_digest: str
     audit_seq: int
     audit_head: str

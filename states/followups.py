@@ -170,7 +170,7 @@ def _plan_timers(
         timers += _cadence_timer(
             "progress_report_due",
             plan,
-            _row_value(session, plan, "report_every"),
+            plan.report_every,
             spec.timers.progress_report.remind_before,
             now,
         )
@@ -178,7 +178,7 @@ def _plan_timers(
         timers += _cadence_timer(
             "coaching_session_due",
             plan,
-            _row_value(session, plan, "coaching_every"),
+            plan.coaching_every,
             spec.timers.coaching.remind_before,
             now,
         )
@@ -188,8 +188,9 @@ def _plan_timers(
     return timers
 
 
-def _row_value(session: Session, plan: PlanSnapshot, column: str) -> str:
-    return str(session.execute(select(PLAN.c[column]).where(PLAN.c.id == plan.id)).scalar_one())
+def _cadence_of(plan: PlanSnapshot, kind: str) -> str:
+    """The plan's own cadence for a recurring reminder kind (e.g. P1W)."""
+    return plan.report_every if kind == "progress_report_due" else plan.coaching_every
 
 
 def _timer_row(plan: PlanSnapshot, timer: _Timer, now: datetime) -> dict[str, Any]:
@@ -416,8 +417,7 @@ def _check(
     if timer.kind.startswith("milestone_"):
         return _milestone_check(batch, timer, plan, definition, as_of)
     if timer.kind in ("progress_report_due", "coaching_session_due"):
-        column = "report_every" if timer.kind == "progress_report_due" else "coaching_every"
-        return _cadence_check(batch, timer, plan, _row_value(session, plan, column))
+        return _cadence_check(batch, timer, plan, _cadence_of(plan, timer.kind))
     if timer.kind == "signature_pending":
         return _signature_check(session, timer, plan, definition)
     return RECIPIENT_ROLES["evaluation_due"], {"period_end": plan.period_end.isoformat()}
@@ -432,14 +432,13 @@ def _next(session: Session, timer: Any, plan: PlanSnapshot, as_of: datetime) -> 
         return [t for t in later if t.subject == timer.subject]
     spec = definition.spec.timers
     cadence = spec.progress_report if timer.kind == "progress_report_due" else spec.coaching
-    column = "report_every" if timer.kind == "progress_report_due" else "coaching_every"
     if cadence is None:
         return []
     return list(
         _cadence_timer(
             timer.kind,
             plan,
-            _row_value(session, plan, column),
+            _cadence_of(plan, timer.kind),
             cadence.remind_before,
             max(as_of, timer.due_at),
         )
