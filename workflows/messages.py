@@ -104,9 +104,7 @@ def _facts(session: Session, plan_ids: list[int]) -> dict[int, _Facts]:
     return facts
 
 
-def _department_heads(
-    session: Session, reminders: list[Reminder], facts: dict[int, _Facts]
-) -> None:
+def _department_heads(reminders: list[Reminder], facts: dict[int, _Facts]) -> None:
     """Department heads arrive with the reminders (states resolves the derived role)."""
     for reminder in reminders:
         for person in reminder.recipients:
@@ -172,15 +170,12 @@ def _signature_context(session: Session, plan_id: int, event: str, now: datetime
     definition = catalog.by_hash(session, plan.definition_hash)
     transition = definition.transition(plan.state, event)
     label = (transition.label if transition and transition.label else None) or {"en": event}
-    signed = session.execute(
-        select(PERSON.c.name, SIGNATURE.c.role)
-        .join(PERSON, PERSON.c.id == SIGNATURE.c.person_id)
-        .where(SIGNATURE.c.plan_id == plan_id, SIGNATURE.c.event == event,
-               SIGNATURE.c.epoch == plan.epoch, SIGNATURE.c.content_digest == plan.content_digest)
-        .order_by(SIGNATURE.c.id)
-    ).all()  # fmt: skip
+    signed = [
+        {"name": s["name"], "role": s["role"]}
+        for s in _signatures(session, plan_id, event, plan.epoch, plan.content_digest)
+    ]
     return {"signature": {"label": label, "requested_on": now.date(), "respond_by": None,
-                          "signed": [{"name": n, "role": r} for n, r in signed]}}  # fmt: skip
+                          "signed": signed}}  # fmt: skip
 
 
 def _reminder_context(
@@ -204,7 +199,7 @@ def record_reminders(session: Session, reminders: list[Reminder], *, now: dateti
     if not reminders:
         return 0
     facts = _facts(session, sorted({r.plan_id for r in reminders}))
-    _department_heads(session, reminders, facts)
+    _department_heads(reminders, facts)
     requests = []
     for reminder in reminders:
         plan = facts[reminder.plan_id]
@@ -217,15 +212,20 @@ def record_reminders(session: Session, reminders: list[Reminder], *, now: dateti
     return ledger.enqueue_many(session, config=config(), requests=requests, now=now)
 
 
-def _signatures(session: Session, plan_id: int, event: str, epoch: int) -> list[dict[str, Any]]:
-    rows = session.execute(
+def _signatures(
+    session: Session, plan_id: int, event: str, epoch: int, digest: str | None = None
+) -> list[dict[str, Any]]:
+    """Who signed `event` in this round (and, given a digest, for this very content)."""
+    query = (
         select(PERSON.c.name, SIGNATURE.c.role, SIGNATURE.c.signed_at)
         .join(PERSON, PERSON.c.id == SIGNATURE.c.person_id)
         .where(SIGNATURE.c.plan_id == plan_id, SIGNATURE.c.event == event,
                SIGNATURE.c.epoch == epoch)
         .order_by(SIGNATURE.c.id)
     )  # fmt: skip
-    return [{"name": n, "role": r, "signed_on": at.date()} for n, r, at in rows]
+    if digest is not None:
+        query = query.where(SIGNATURE.c.content_digest == digest)
+    return [{"name": n, "role": r, "signed_on": at.date()} for n, r, at in session.execute(query)]
 
 
 def _adjustments(session: Session, plan_id: int, status: str) -> list[dict[str, Any]]:
@@ -250,7 +250,7 @@ def _adjustments(session: Session, plan_id: int, status: str) -> list[dict[str, 
 def _announcement_context(
     session: Session, kind: str, item: OutboxItem, facts: _Facts, now: datetime
 ) -> dict[str, Any] | None:
-    plan_id, seq = item.plan_id, int(item.payload["seq"])
+    plan_id = item.plan_id
     epoch = load_plan(session, plan_id).epoch
     if kind == "plan_agreed":
         # The agreement's signatures are those of the round that just ended.
@@ -266,7 +266,6 @@ def _announcement_context(
         proposed = _adjustments(session, plan_id, "proposed")
         return {"adjustment": proposed[-1]} if proposed else None
     confirmed = _adjustments(session, plan_id, "confirmed")
-    del seq
     return {"adjustments": confirmed, "confirmed_on": now.date()} if confirmed else None
 
 
