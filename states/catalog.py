@@ -79,28 +79,39 @@ def by_hash(session: Session, definition_hash: str) -> CompiledDefinition:
     return compile_text(row.source, source=f"installed {row.name} v{row.version}")
 
 
-def install(session: Session, compiled: CompiledDefinition, now: datetime) -> None:
-    """Record this definition version in the database, once; a reused version number
-    with different content is refused so that versions keep meaning something."""
-    existing = session.execute(
-        select(DefinitionVersion).where(
+def _installed_hash(session: Session, compiled: CompiledDefinition) -> str | None:
+    return session.execute(
+        select(DEFINITION_VERSION.c.hash).where(
             DEFINITION_VERSION.c.name == compiled.name,
             DEFINITION_VERSION.c.version == compiled.version,
         )
     ).scalar_one_or_none()
-    if existing is not None:
-        if existing.hash != compiled.hash:
-            raise DefinitionInvalid(
-                compiled.name,
-                [
-                    Problem(
-                        "VERSION_REUSED",
-                        "version",
-                        f"'{compiled.name}' version {compiled.version} is already in use with "
-                        "different content; raise `version` so running plans keep their rules",
-                    )
-                ],
-            )
+
+
+def _refuse_reuse(session: Session, compiled: CompiledDefinition) -> bool:
+    """True when this exact version is installed; raises if its number holds other content."""
+    installed = _installed_hash(session, compiled)
+    if installed is None:
+        return False
+    if installed != compiled.hash:
+        raise DefinitionInvalid(
+            compiled.name,
+            [
+                Problem(
+                    "VERSION_REUSED",
+                    "version",
+                    f"'{compiled.name}' version {compiled.version} is already in use with "
+                    "different content; raise `version` so running plans keep their rules",
+                )
+            ],
+        )
+    return True
+
+
+def install(session: Session, compiled: CompiledDefinition, now: datetime) -> None:
+    """Record this definition version in the database, once; a reused version number
+    with different content is refused so that versions keep meaning something."""
+    if _refuse_reuse(session, compiled):
         return
     row = DefinitionVersion(
         name=compiled.name,
@@ -113,4 +124,5 @@ def install(session: Session, compiled: CompiledDefinition, now: datetime) -> No
         with session.begin_nested():
             session.add(row)
     except IntegrityError:
-        pass  # installed by a concurrent writer a moment ago: same content hash
+        # A concurrent writer installed it a moment ago: the same rule applies to theirs.
+        _refuse_reuse(session, compiled)
