@@ -13,6 +13,7 @@ from sqlmodel import Session, SQLModel
 
 # Importing the table modules registers them on SQLModel.metadata.
 from models import (  # noqa: F401
+    access,
     audit,
     definitions,
     followups,

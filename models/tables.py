@@ -12,6 +12,7 @@ from typing import cast
 from sqlalchemy import Table
 from sqlmodel import SQLModel
 
+from models.access import ApiToken, Credential, OrgRole, WebSession
 from models.audit import AuditRecord
 from models.definitions import DefinitionVersion
 from models.followups import Followup
@@ -67,3 +68,7 @@ DEFINITION_VERSION = table(DefinitionVersion)
 NOTIFICATION = table(Notification)
 NOTIFICATION_ATTEMPT = table(NotificationAttempt)
 FOLLOWUP = table(Followup)
+ORG_ROLE = table(OrgRole)
+CREDENTIAL = table(Credential)
+API_TOKEN = table(ApiToken)
+WEB_SESSION = table(WebSession)
