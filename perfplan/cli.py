@@ -7,7 +7,16 @@ import sys
 
 import typer
 
-from perfplan import cli_audit, cli_config, cli_db, cli_flows, cli_notify, cli_plan, cli_report
+from perfplan import (
+    cli_audit,
+    cli_config,
+    cli_db,
+    cli_flows,
+    cli_notify,
+    cli_plan,
+    cli_report,
+    cli_web,
+)
 from perfplan.common import NowOption, console, database_url, errors, instant
 
 app = typer.Typer(
@@ -26,6 +35,9 @@ app.command("sweep")(cli_flows.sweep)
 app.command("dispatch")(cli_flows.dispatch)
 app.command("serve")(cli_flows.serve)
 app.command("report")(cli_report.report)
+app.command("web")(cli_web.web)
+app.add_typer(cli_web.tokens, name="token")
+app.add_typer(cli_web.people, name="people")
 
 
 @app.command("init")

@@ -25,6 +25,7 @@ from states.errors import (
     NotAllowedNow,
     NotFound,
     StatesError,
+    Unauthenticated,
 )
 
 
@@ -46,6 +47,7 @@ ERROR_MAP: list[tuple[type[Exception], int, int]] = [
     (DefinitionInvalid, 2, 422),
     (InvalidInput, 2, 422),
     (NotFound, 3, 404),
+    (Unauthenticated, 4, 401),
     (Forbidden, 4, 403),
     (Conflict, 6, 409),
     (NotAllowedNow, 5, 409),

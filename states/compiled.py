@@ -51,6 +51,10 @@ class CompiledDefinition:
     def initial(self) -> str:
         return next(name for name, state in self.spec.states.items() if state.initial)
 
+    @property
+    def final_states(self) -> list[str]:
+        return [name for name, state in self.spec.states.items() if state.final]
+
     def state(self, name: str) -> StateSpec:
         return self.spec.states[name]
 

@@ -7,6 +7,7 @@
      │    ├── PlanNotFound
      │    └── PersonNotFound
      ├── InvalidInput           a plan document or an event's inputs are malformed
+     ├── Unauthenticated        no valid token, password or session
      ├── Forbidden              the actor's role may not do this (at all)
      ├── NotAllowedNow          the plan's state or a guard refuses it (now)
      │    └── GuardFailed
@@ -74,6 +75,10 @@ class InvalidInput(StatesError):
     def __init__(self, message: str, *, field: str = "") -> None:
         self.field = field
         super().__init__(f"{field}: {message}" if field else message)
+
+
+class Unauthenticated(StatesError):
+    """Who is asking could not be proven (unknown, revoked or expired credentials)."""
 
 
 class Forbidden(StatesError):

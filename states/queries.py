@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select, true
 from sqlmodel import Session
 
 from models.tables import (
     ACTION,
     ADJUSTMENT,
+    AUDIT,
+    DEPARTMENT,
     EVALUATION,
     EVIDENCE,
     GOAL,
@@ -23,9 +27,11 @@ from models.tables import (
     PROGRESS_REPORT,
     SIGNATURE,
 )
-from states import catalog
+from states import access, catalog
+from states.access import Viewer
 from states.context import PlanSnapshot
 from states.engine import chain_status, load_plan
+from states.errors import InvalidInput
 
 
 def _dicts(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
@@ -134,3 +140,170 @@ def plan_detail(session: Session, plan_id: int) -> dict[str, Any]:
         else [],
         "next_events": _next_events(session, plan),
     }
+
+
+# What a signed-in person sees -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanFilter:
+    """The filters of a plan list; None means any."""
+
+    state: str | None = None
+    department: str | None = None
+    definition: str | None = None
+    overdue: bool | None = None
+    # Plans whose period overlaps [period_from, period_to].
+    period_from: date | None = None
+    period_to: date | None = None
+    # "own": the viewer is the plan's employee; "team": the viewer manages the employee
+    # (plan role manager, line manager or department head).
+    relation: str | None = None
+
+
+def _final_states_clause(session: Session) -> ColumnElement[bool]:
+    """True for plans that are still running (not in a final state of their definition)."""
+    hashes = session.execute(select(PLAN.c.definition_hash).distinct()).scalars()
+    finished = []
+    for definition_hash in hashes:
+        finals = catalog.by_hash(session, definition_hash).final_states
+        finished.append(and_(PLAN.c.definition_hash == definition_hash, PLAN.c.state.in_(finals)))
+    return not_(or_(*finished)) if finished else true()
+
+
+def _overdue_count(today: date) -> Any:
+    return (
+        select(func.count(MILESTONE.c.id))
+        .where(MILESTONE.c.plan_id == PLAN.c.id, MILESTONE.c.status != "done",
+               MILESTONE.c.due < today)
+        .correlate(PLAN).scalar_subquery()
+    )  # fmt: skip
+
+
+def _next_due(today: date) -> Any:
+    return (
+        select(func.min(MILESTONE.c.due))
+        .where(MILESTONE.c.plan_id == PLAN.c.id, MILESTONE.c.status != "done",
+               MILESTONE.c.due >= today)
+        .correlate(PLAN).scalar_subquery()
+    )  # fmt: skip
+
+
+def _relation_filter(viewer: Viewer, relation: str) -> ColumnElement[bool]:
+    if relation not in ("own", "team"):
+        raise InvalidInput(f"'{relation}' is not a relation; use own or team", field="relation")
+    if relation == "own":
+        return exists(select(PLAN_ROLE.c.id).where(
+            PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id,
+            PLAN_ROLE.c.role == "employee").correlate(PLAN))  # fmt: skip
+    as_manager = exists(select(PLAN_ROLE.c.id).where(
+        PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id,
+        PLAN_ROLE.c.role == "manager").correlate(PLAN))  # fmt: skip
+    clauses = access.relation_clauses(viewer)
+    return or_(as_manager, clauses["line_manager"], clauses["department_head"])
+
+
+def search_plans(
+    session: Session,
+    *,
+    viewer: Viewer,
+    today: date,
+    filters: PlanFilter = PlanFilter(),
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The plans the viewer may see, filtered, newest first, with what is overdue and next."""
+    employee = PERSON.alias("employee")
+    query = (
+        select(PLAN.c.id, PLAN.c.title, PLAN.c.state, PLAN.c.version,
+               PLAN.c.definition_name.label("definition"), PLAN.c.definition_version,
+               PLAN.c.period_start, PLAN.c.period_end, PLAN.c.updated_at,
+               employee.c.key.label("employee"), employee.c.name.label("employee_name"),
+               DEPARTMENT.c.name.label("department"),
+               _overdue_count(today).label("overdue_milestones"),
+               _next_due(today).label("next_due"))
+        .join(PLAN_ROLE, and_(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee"))
+        .join(employee, employee.c.id == PLAN_ROLE.c.person_id)
+        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
+        .where(access.allowed_clause(viewer))
+        .order_by(PLAN.c.id.desc()).limit(limit).offset(offset)
+    )  # fmt: skip
+    return _dicts(session, query.where(*_filter_clauses(session, filters, today, viewer)))
+
+
+def _filter_clauses(
+    session: Session, filters: PlanFilter, today: date, viewer: Viewer
+) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if filters.state:
+        clauses.append(PLAN.c.state == filters.state)
+    if filters.definition:
+        clauses.append(PLAN.c.definition_name == filters.definition)
+    if filters.department:
+        clauses.append(DEPARTMENT.c.name == filters.department)
+    if filters.period_from:
+        clauses.append(PLAN.c.period_end >= filters.period_from)
+    if filters.period_to:
+        clauses.append(PLAN.c.period_start <= filters.period_to)
+    if filters.overdue is not None:
+        late = and_(_overdue_count(today) > 0, _final_states_clause(session))
+        clauses.append(late if filters.overdue else not_(late))
+    if filters.relation:
+        clauses.append(_relation_filter(viewer, filters.relation))
+    return clauses
+
+
+def overdue_milestones(
+    session: Session, *, viewer: Viewer, today: date, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Every milestone past due and not done on a running plan the viewer may see,
+    most late first (HR's dashboard)."""
+    employee = PERSON.alias("employee")
+    query = (
+        select(PLAN.c.id.label("plan_id"), PLAN.c.title, PLAN.c.state,
+               employee.c.key.label("employee"), employee.c.name.label("employee_name"),
+               DEPARTMENT.c.name.label("department"), MILESTONE.c.key.label("milestone"),
+               MILESTONE.c.title.label("milestone_title"), MILESTONE.c.due)
+        .join(PLAN, PLAN.c.id == MILESTONE.c.plan_id)
+        .join(PLAN_ROLE, and_(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee"))
+        .join(employee, employee.c.id == PLAN_ROLE.c.person_id)
+        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
+        .where(MILESTONE.c.status != "done", MILESTONE.c.due < today,
+               access.allowed_clause(viewer), _final_states_clause(session))
+        .order_by(MILESTONE.c.due, PLAN.c.id).limit(limit)
+    )  # fmt: skip
+    rows = _dicts(session, query)
+    for row in rows:
+        row["days_late"] = (today - row["due"]).days
+    return rows
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    plan_id: int | None = None
+    actor: str | None = None
+    event: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def search_audit(
+    session: Session, *, viewer: Viewer, query: AuditQuery, limit: int = 500, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Audit records of the plans the viewer may see, oldest first, filtered."""
+    statement = (
+        select(AUDIT).join(PLAN, PLAN.c.id == AUDIT.c.plan_id)
+        .where(access.allowed_clause(viewer))
+        .order_by(AUDIT.c.at, AUDIT.c.plan_id, AUDIT.c.seq).limit(limit).offset(offset)
+    )  # fmt: skip
+    if query.plan_id is not None:
+        statement = statement.where(AUDIT.c.plan_id == query.plan_id)
+    if query.actor:
+        statement = statement.where(AUDIT.c.actor == query.actor)
+    if query.event:
+        statement = statement.where(AUDIT.c.event == query.event)
+    if query.since:
+        statement = statement.where(AUDIT.c.at >= query.since)
+    if query.until:
+        statement = statement.where(AUDIT.c.at < query.until)
+    return _dicts(session, statement)

@@ -1,0 +1,76 @@
+"""Errors become HTTP answers here, with the statuses of `perfplan.errors` (the one
+map of error → exit code → status): JSON under /api, a page elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+
+from notifications.errors import NotificationsError
+from perfplan.errors import PerfplanError, http_status
+from states.errors import DefinitionInvalid, InvalidDocument, InvalidInput, StatesError
+
+
+class ErrorBody(BaseModel):
+    """What every refusal of the API answers: a sentence, the kind, and where."""
+
+    detail: str
+    error: str
+    field: str | None = None
+    problems: list[str] = []
+
+
+# The statuses each kind of route may answer besides success, for the OpenAPI document.
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        401: "No valid API token",
+        403: "The person's role may not do this",
+        404: "No such thing, or not one this person may see",
+        409: "Not allowed now (state or guard), or changed by someone else first",
+        422: "The request is malformed; `field` or `problems` say where",
+    }
+    return {s: {"model": ErrorBody, "description": described[s]} for s in statuses}
+
+
+def error_body(error: Exception) -> ErrorBody:
+    problems: list[str] = []
+    if isinstance(error, DefinitionInvalid):
+        problems = [str(p) for p in error.problems]
+    elif isinstance(error, InvalidDocument):
+        problems = list(error.problems)
+    field = error.field or None if isinstance(error, InvalidInput) else None
+    return ErrorBody(
+        detail=str(error).split("\n", 1)[0] if problems else str(error),
+        error=type(error).__name__,
+        field=field,
+        problems=problems,
+    )
+
+
+def _api_answer(error: Exception, status: int) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(error).model_dump(), status_code=status, headers=headers)
+
+
+def install_handlers(app: FastAPI, page_error: Any) -> None:
+    """`page_error(request, error, status)` renders the refusal for a browser."""
+
+    async def domain_error(request: Request, error: Exception) -> Response:
+        status = http_status(error)
+        if request.url.path.startswith("/api"):
+            return _api_answer(error, status)
+        return page_error(request, error, status)  # type: ignore[no-any-return]
+
+    async def database_down(request: Request, error: Exception) -> Response:
+        unavailable = PerfplanError(f"the database is not available: {error.__class__.__name__}")
+        if request.url.path.startswith("/api"):
+            return _api_answer(unavailable, 503)
+        return page_error(request, unavailable, 503)  # type: ignore[no-any-return]
+
+    for kind in (StatesError, NotificationsError, PerfplanError):
+        app.add_exception_handler(kind, domain_error)
+    app.add_exception_handler(OperationalError, database_down)

@@ -1,0 +1,22 @@
+"""Settings of the HTTP front door (PERFPLAN_WEB_*)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebSettings(BaseSettings):
+    """How `perfplan web` listens and how its sessions behave."""
+
+    model_config = SettingsConfigDict(env_prefix="PERFPLAN_WEB_")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # How long a signed-in browser stays signed in without signing in again.
+    session_hours: float = 12.0
+    # Mark cookies Secure (HTTPS only). Unset: secure whenever the request came over
+    # HTTPS (behind a proxy, run uvicorn with --proxy-headers so it knows).
+    secure_cookies: bool | None = None
+    # Carry out a change's effects (messages, reports) after the response, in this
+    # process, as the CLI does; off when a served dispatcher does it.
+    dispatch_after_commit: bool = True

@@ -1,0 +1,235 @@
+"""Who may see and do what: a person's relations to a plan, their standing roles,
+and the one policy table that the API, the pages and the authorisation tests read.
+
+A plan that a person has no relation to does not exist for them (PlanNotFound,
+404), so ids cannot be probed. A relation that allows reading but not acting
+(an auditor's) is Forbidden (403). Which *event* a person may fire is still the
+definition's business: the engine checks plan roles after this gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, exists, false, insert, or_, select, true
+from sqlmodel import Session
+
+from models.tables import DEPARTMENT, ORG_ROLE, PERSON, PLAN, PLAN_ROLE
+from states.errors import Forbidden, InvalidInput, PersonNotFound, PlanNotFound
+
+ORG_ROLES = ("hr", "auditor", "admin")
+
+# A person's relations to a plan, strongest reading right first.
+#   participant      holds a role on the plan (employee, manager, hr, mentor, ...)
+#   line_manager     the plan's employee reports to them
+#   department_head  heads the employee's department
+#   hr               standing HR role for the employee's department (or all)
+#   auditor          standing auditor role: reads every plan, changes none
+RELATIONS = ("participant", "line_manager", "department_head", "hr", "auditor")
+
+# What each relation allows on a plan. `read`: see it, its history, ledger and
+# report. `act`: fire events, sign, record progress (the engine then checks
+# that the definition gives the person's plan role that right).
+PLAN_POLICY: dict[str, frozenset[str]] = {
+    "read": frozenset(RELATIONS),
+    "act": frozenset({"participant", "line_manager", "department_head", "hr"}),
+}
+
+# Organisation-wide rights, by standing role; "anyone" is every signed-in person.
+ORG_POLICY: dict[str, frozenset[str]] = {
+    "plans.create": frozenset({"hr"}),
+    "plans.overdue_dashboard": frozenset({"hr", "auditor"}),
+    "audit.search": frozenset({"auditor"}),
+    "audit.verify_all": frozenset({"auditor"}),
+    "definitions.read": frozenset({"anyone"}),
+    "definitions.check": frozenset({"admin"}),
+    "definitions.install": frozenset({"admin"}),
+    "notifications.dead_letters": frozenset({"hr", "admin"}),
+    "notifications.retry": frozenset({"hr", "admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in person, with their standing roles (role, department id or None)."""
+
+    id: int
+    key: str
+    name: str
+    locale: str
+    org_roles: frozenset[tuple[str, int | None]]
+
+    def has(self, role: str) -> bool:
+        return any(held == role for held, _ in self.org_roles)
+
+    @property
+    def hr_departments(self) -> set[int | None]:
+        return {dept for held, dept in self.org_roles if held == "hr"}
+
+    @property
+    def sees_every_plan(self) -> bool:
+        return self.has("auditor") or None in self.hr_departments
+
+
+def load_viewer(
+    session: Session, *, person_id: int | None = None, key: str | None = None
+) -> Viewer:
+    """The person with their standing roles, by id or key."""
+    query = select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.locale)
+    query = query.where(PERSON.c.id == person_id if person_id is not None else PERSON.c.key == key)
+    row = session.execute(query).first()
+    if row is None:
+        raise PersonNotFound(key or f"#{person_id}")
+    roles = session.execute(
+        select(ORG_ROLE.c.role, ORG_ROLE.c.department_id).where(ORG_ROLE.c.person_id == row.id)
+    )
+    return Viewer(
+        row.id, row.key, row.name, row.locale, frozenset((r.role, r.department_id) for r in roles)
+    )
+
+
+def may(viewer: Viewer, right: str) -> bool:
+    """Whether the viewer's standing roles give an organisation-wide right."""
+    allowed = ORG_POLICY[right]
+    return "anyone" in allowed or any(viewer.has(role) for role in allowed)
+
+
+def require(viewer: Viewer, right: str) -> None:
+    if not may(viewer, right):
+        needed = " or ".join(sorted(ORG_POLICY[right]))
+        raise Forbidden(
+            f"{viewer.key} may not {right.replace('.', ': ').replace('_', ' ')}; "
+            f"it needs the standing role {needed}",
+            plan_id=0,
+            event=right,
+            actor=viewer.key,
+        )
+
+
+def _employee_of_plan() -> Any:
+    """The plan's employee row, correlated to PLAN (for EXISTS clauses)."""
+    return (
+        select(PERSON.c.id)
+        .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
+        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee")
+        .correlate(PLAN)
+    )
+
+
+def relation_clauses(viewer: Viewer) -> dict[str, ColumnElement[bool]]:
+    participant = exists(
+        select(PLAN_ROLE.c.id)
+        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id)
+        .correlate(PLAN)
+    )
+    line_manager = exists(_employee_of_plan().where(PERSON.c.manager_id == viewer.id))
+    headed = select(DEPARTMENT.c.id).where(DEPARTMENT.c.head_id == viewer.id).correlate(None)
+    department_head = exists(_employee_of_plan().where(PERSON.c.department_id.in_(headed)))
+    departments = viewer.hr_departments
+    if None in departments:
+        hr: ColumnElement[bool] = true()
+    elif departments:
+        hr = exists(_employee_of_plan().where(PERSON.c.department_id.in_(departments)))
+    else:
+        hr = false()
+    auditor = true() if viewer.has("auditor") else false()
+    return {"participant": participant, "line_manager": line_manager,
+            "department_head": department_head, "hr": hr, "auditor": auditor}  # fmt: skip
+
+
+def allowed_clause(viewer: Viewer, action: str = "read") -> ColumnElement[bool]:
+    """A WHERE clause on PLAN: the plans the viewer may `action` (for lists and searches)."""
+    if action == "read" and viewer.sees_every_plan:
+        return true()
+    clauses = relation_clauses(viewer)
+    return or_(*(clauses[name] for name in RELATIONS if name in PLAN_POLICY[action]))
+
+
+def relations(session: Session, viewer: Viewer, plan_id: int) -> set[str]:
+    """The viewer's relations to one plan (empty: the plan is not theirs to see)."""
+    clauses = relation_clauses(viewer)
+    query = select(*(clauses[name].label(name) for name in RELATIONS)).where(PLAN.c.id == plan_id)
+    row = session.execute(query).first()
+    if row is None:
+        return set()
+    return {name for name in RELATIONS if row._mapping[name]}
+
+
+def check_plan(session: Session, viewer: Viewer, plan_id: int, action: str = "read") -> set[str]:
+    """Refuse unless the viewer may `action` the plan: PlanNotFound when they may not even
+    see it, Forbidden when they may only read it. Returns their relations."""
+    held = relations(session, viewer, plan_id)
+    if not held & PLAN_POLICY["read"]:
+        raise PlanNotFound(plan_id)
+    if not held & PLAN_POLICY[action]:
+        raise Forbidden(
+            f"{viewer.key} may read plan {plan_id} ({', '.join(sorted(held))}) but not change it",
+            plan_id=plan_id,
+            event=action,
+            actor=viewer.key,
+        )
+    return held
+
+
+def visible_plan_ids(session: Session, viewer: Viewer) -> list[int]:
+    query = select(PLAN.c.id).where(allowed_clause(viewer)).order_by(PLAN.c.id)
+    return list(session.execute(query).scalars())
+
+
+def _department_id(session: Session, name: str | None) -> int | None:
+    if name is None:
+        return None
+    found = session.execute(select(DEPARTMENT.c.id).where(DEPARTMENT.c.name == name)).scalar()
+    if found is None:
+        known = ", ".join(session.execute(select(DEPARTMENT.c.name)).scalars()) or "none"
+        raise InvalidInput(f"no department named '{name}'; known: {known}", field="department")
+    return int(found)
+
+
+def grant(
+    session: Session, *, person: str, role: str, department: str | None, now: datetime, by: str
+) -> bool:
+    """Give a person a standing role (HR: for one department, or all when none is named).
+    Returns False when they held it already."""
+    if role not in ORG_ROLES:
+        raise InvalidInput(f"'{role}' is not a standing role; known: {', '.join(ORG_ROLES)}",
+                           field="role")  # fmt: skip
+    if department is not None and role != "hr":
+        raise InvalidInput("only the hr role is given per department", field="department")
+    viewer = load_viewer(session, key=person)
+    department_id = _department_id(session, department)
+    if (role, department_id) in viewer.org_roles:
+        return False
+    session.execute(insert(ORG_ROLE).values(person_id=viewer.id, role=role,
+                                            department_id=department_id, granted_at=now,
+                                            granted_by=by))  # fmt: skip
+    return True
+
+
+def revoke(session: Session, *, person: str, role: str, department: str | None) -> bool:
+    viewer = load_viewer(session, key=person)
+    department_id = _department_id(session, department)
+    scope = (
+        ORG_ROLE.c.department_id.is_(None)
+        if department_id is None
+        else ORG_ROLE.c.department_id == department_id
+    )
+    done = session.execute(
+        delete(ORG_ROLE).where(ORG_ROLE.c.person_id == viewer.id, ORG_ROLE.c.role == role, scope)
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
+
+
+def standing_roles(session: Session) -> list[dict[str, Any]]:
+    """Every standing role, with the person's key and the department's name."""
+    query = (
+        select(PERSON.c.key.label("person"), ORG_ROLE.c.role,
+               DEPARTMENT.c.name.label("department"), ORG_ROLE.c.granted_at,
+               ORG_ROLE.c.granted_by)
+        .join(PERSON, PERSON.c.id == ORG_ROLE.c.person_id)
+        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == ORG_ROLE.c.department_id)
+        .order_by(PERSON.c.key, ORG_ROLE.c.role)
+    )  # fmt: skip
+    return [dict(row._mapping) for row in session.execute(query)]

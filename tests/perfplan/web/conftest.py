@@ -1,0 +1,163 @@
+"""The web's world: Zhang's plan and a second plan in another department, the
+standing roles, personal tokens, an in-process client and a live server.
+
+Personas beyond docs/examples/zhang.yaml:
+  Liu Yang (刘洋), Technical Support, on a plan of her own, managed by Zhao;
+  Qian (钱) from HR, covering Technical Support; Audrey the auditor; Adam the admin.
+Wang from HR covers Sales East.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import httpx
+import pytest
+import uvicorn
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from models.clock import FrozenClock
+from models.db import session_scope
+from perfplan.web.app import create_app
+from perfplan.web.runtime import Runtime
+from perfplan.web.settings import WebSettings
+from states import access, identity
+from states.document import PlanDocument
+from states.people import add_person
+from states.plans import create_plan
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real Argon2id with small costs: the tests sign in often."""
+    monkeypatch.setattr(
+        identity, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+def liu_document(zhang_doc: PlanDocument) -> PlanDocument:
+    """Liu's plan: Zhang's goals, another employee, department, manager and HR partner."""
+    data = zhang_doc.model_dump()
+    return PlanDocument.model_validate(
+        data
+        | {
+            "title": "Liu Yang — ticket response times",
+            "departments": [{"name": "Technical Support", "head": None}],
+            "people": [
+                {"key": "liu", "name": "刘洋 Liu Yang", "email": "liu.yang@example.com",
+                 "locale": "zh-CN", "department": "Technical Support", "manager": "zhao"},
+                {"key": "zhao", "name": "赵磊 Zhao Lei", "email": "zhao.lei@example.com",
+                 "locale": "zh-CN", "department": "Technical Support"},
+                {"key": "qian", "name": "钱敏 Qian Min", "email": "qian.min@example.com",
+                 "locale": "zh-CN", "department": "HR"},
+            ],
+            "roles": {"employee": ["liu"], "manager": ["zhao"], "hr": ["qian"]},
+            "actions": [a | {"executor": "liu", "supporter": None, "collaborators": []}
+                        for a in data["actions"]],
+        }
+    )  # fmt: skip
+
+
+@dataclass
+class World:
+    """Both plans, and a token per persona (`headers("li")` for the API)."""
+
+    engine: Engine
+    clock: FrozenClock
+    zhang_plan: int
+    liu_plan: int
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, person: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[person]}"}
+
+    def set_password(self, person: str, password: str = PASSWORD) -> None:
+        with session_scope(self.engine) as session:
+            identity.set_password(session, person=person, password=password, now=self.clock())
+
+    @property
+    def today(self) -> date:
+        return self.clock().date()
+
+
+PERSONAS = ("zhang", "li", "wang", "sun", "chen", "zhao", "liu", "qian", "audrey", "adam")
+
+
+@pytest.fixture
+def world(engine: Engine, zhang_doc: PlanDocument, clock: FrozenClock) -> World:
+    with session_scope(engine) as session:
+        zhang = create_plan(session=session, document=zhang_doc, actor="wang", now=clock())
+        liu_doc = liu_document(zhang_doc)
+        liu = create_plan(session=session, document=liu_doc, actor="qian", now=clock())
+        add_person(session, key="audrey", name="Audrey Lin", email="audrey@example.com",
+                   department="Internal Audit")  # fmt: skip
+        add_person(session, key="adam", name="Adam Xu", email="adam@example.com",
+                   department="IT")  # fmt: skip
+        for person, role, department in [
+            ("wang", "hr", "Sales East"),
+            ("qian", "hr", "Technical Support"),
+            ("audrey", "auditor", None),
+            ("adam", "admin", None),
+        ]:
+            access.grant(session, person=person, role=role, department=department,
+                         now=clock(), by="test")  # fmt: skip
+        tokens = {
+            p: identity.create_token(session, person=p, name="test", now=clock()).token
+            for p in PERSONAS
+        }
+    return World(engine, clock, zhang, liu, tokens)
+
+
+@pytest.fixture
+def runtime(world: World) -> Runtime:
+    """The app's runtime on the test database and frozen clock; effects after commit
+    are carried out in-process, as `perfplan web` does."""
+    return Runtime(engine=world.engine, settings=WebSettings(), now=world.clock)
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), raise_server_exceptions=True) as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    runtime: Runtime
+
+
+@pytest.fixture
+def live_server(runtime: Runtime) -> Iterator[LiveServer]:
+    """The app served by uvicorn on a free loopback port, in a thread (for the browser)."""
+    port = free_port()
+    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/api/health", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    yield LiveServer(url, runtime)
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -1,0 +1,145 @@
+"""Who is asking: API tokens (hashed, revocable, expiring), passwords, sessions, CSRF."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from models.db import session_scope
+from models.tables import API_TOKEN, WEB_SESSION
+from perfplan.web.deps import SESSION_COOKIE
+from states import identity
+from tests.perfplan.web.conftest import PASSWORD, World
+
+
+def test_a_token_is_stored_only_as_its_digest(world: World) -> None:
+    with session_scope(world.engine) as session:
+        stored = set(session.execute(select(API_TOKEN.c.token_hash)).scalars())
+    assert world.tokens["li"] not in stored
+    assert identity.digest(world.tokens["li"]) in stored
+
+
+def test_me_names_the_tokens_owner(client: TestClient, world: World) -> None:
+    answer = client.get("/api/me", headers=world.headers("wang"))
+    assert answer.status_code == 200
+    assert answer.json()["key"] == "wang"
+    assert answer.json()["standing_roles"][0]["role"] == "hr"
+
+
+def test_no_token_or_a_wrong_one_is_401(client: TestClient, world: World) -> None:
+    assert client.get("/api/me").status_code == 401
+    wrong = client.get("/api/me", headers={"Authorization": "Bearer pp_not-a-token"})
+    assert wrong.status_code == 401
+    assert wrong.headers["www-authenticate"] == "Bearer"
+    assert wrong.json()["error"] == "Unauthenticated"
+
+
+def test_a_revoked_token_stops_working_at_once(client: TestClient, world: World) -> None:
+    with session_scope(world.engine) as session:
+        token_id = identity.list_tokens(session, person="li")[0]["id"]
+        identity.revoke_token(session, token_id=token_id, now=world.clock())
+    assert client.get("/api/me", headers=world.headers("li")).status_code == 401
+    assert client.get("/api/me", headers=world.headers("zhang")).status_code == 200
+
+
+def test_an_expired_token_is_refused(client: TestClient, world: World) -> None:
+    with session_scope(world.engine) as session:
+        issued = identity.create_token(session, person="li", name="short", now=world.clock(),
+                                       expires_at=world.clock() + timedelta(hours=1))  # fmt: skip
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    assert client.get("/api/me", headers=headers).status_code == 200
+    world.clock.advance(hours=2)
+    answer = client.get("/api/me", headers=headers)
+    assert answer.status_code == 401
+    assert "expired" in answer.json()["detail"]
+
+
+def _login_form(client: TestClient) -> str:
+    page = client.get("/login")
+    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def test_sign_in_opens_a_session_and_sign_out_ends_it(client: TestClient, world: World) -> None:
+    world.set_password("li")
+    csrf = _login_form(client)
+    answer = client.post("/login", data={"person": "li", "password": PASSWORD,
+                                         "csrf_token": csrf, "next": "/plans"},
+                         follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303
+    cookie = answer.cookies[SESSION_COOKIE]
+    with session_scope(world.engine) as session:
+        signed = identity.session_viewer(session, cookie=cookie, now=world.clock())
+    assert signed.viewer.key == "li"
+    out = client.post("/logout", data={"csrf_token": signed.csrf_token}, follow_redirects=False)
+    assert out.status_code == 303
+    with session_scope(world.engine) as session:
+        revoked = session.execute(select(WEB_SESSION.c.revoked_at)).scalar()
+    assert revoked is not None
+
+
+def test_a_wrong_password_and_an_unknown_person_read_the_same(
+    client: TestClient, world: World
+) -> None:
+    world.set_password("li")
+    answers = []
+    for person, password in [("li", "wrong password!"), ("nobody", PASSWORD)]:
+        csrf = _login_form(client)
+        answers.append(client.post("/login", data={"person": person, "password": password,
+                                                   "csrf_token": csrf}))  # fmt: skip
+    assert [a.status_code for a in answers] == [401, 401]
+    assert all("Unknown user name or wrong password" in a.text for a in answers)
+    assert SESSION_COOKIE not in client.cookies
+
+
+def test_a_login_without_its_form_token_is_refused(client: TestClient, world: World) -> None:
+    world.set_password("li")
+    client.get("/login")
+    form = {"person": "li", "password": PASSWORD, "csrf_token": "forged"}
+    answer = client.post("/login", data=form, follow_redirects=False)
+    assert answer.status_code == 400
+    assert SESSION_COOKIE not in answer.cookies
+
+
+def test_a_form_without_the_sessions_csrf_token_changes_nothing(
+    client: TestClient, world: World
+) -> None:
+    world.set_password("li")
+    csrf = _login_form(client)
+    client.post("/login", data={"person": "li", "password": PASSWORD, "csrf_token": csrf})
+    answer = client.post("/logout", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert answer.status_code == 403
+    with session_scope(world.engine) as session:
+        assert session.execute(select(WEB_SESSION.c.revoked_at)).scalar() is None
+
+
+def test_pages_send_strangers_to_the_login_page(client: TestClient) -> None:
+    answer = client.get("/plans/1", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=/plans/1"
+
+
+def test_login_never_redirects_to_another_site(client: TestClient, world: World) -> None:
+    world.set_password("li")
+    for target in ["https://evil.example/", "//evil.example/", "/plans/1"]:
+        csrf = _login_form(client)
+        answer = client.post("/login", data={"person": "li", "password": PASSWORD,
+                                             "csrf_token": csrf, "next": target},
+                             follow_redirects=False)  # fmt: skip
+        assert answer.headers["location"] == (target if target == "/plans/1" else "/plans")
+
+
+def test_a_new_password_signs_out_other_browsers(client: TestClient, world: World) -> None:
+    world.set_password("li")
+    csrf = _login_form(client)
+    answer = client.post("/login", data={"person": "li", "password": PASSWORD,
+                                         "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+    cookie = answer.cookies[SESSION_COOKIE]
+    world.set_password("li", "another long password")
+    with session_scope(world.engine) as session:
+        try:
+            identity.session_viewer(session, cookie=cookie, now=world.clock())
+        except identity.Unauthenticated:
+            return
+    raise AssertionError("the old session still works")
