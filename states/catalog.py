@@ -3,6 +3,8 @@ database (the exact versions running plans are bound to)."""
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 
@@ -41,10 +43,25 @@ def definition_files(directory: Path) -> list[Path]:
     return sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
 
 
+# Valid texts seen lately, by their SHA-256: parsing and checking a definition costs
+# tens of milliseconds, and opening plans in bulk reads the same file each time.
+_BY_TEXT: OrderedDict[str, CompiledDefinition] = OrderedDict()
+_TEXTS_KEPT = 64
+
+
 def compile_text(text: str, *, source: str) -> CompiledDefinition:
     """Parse, check and compile; the compiled machine is shared by content hash."""
+    key = hashlib.sha256(text.encode()).hexdigest()
+    cached = _BY_TEXT.get(key)
+    if cached is not None:
+        _BY_TEXT.move_to_end(key)
+        return cached
     compiled = compile_definition(parse_definition(text, source=source), text)
-    return _BY_HASH.setdefault(compiled.hash, compiled)
+    compiled = _BY_HASH.setdefault(compiled.hash, compiled)
+    _BY_TEXT[key] = compiled
+    if len(_BY_TEXT) > _TEXTS_KEPT:
+        _BY_TEXT.popitem(last=False)
+    return compiled
 
 
 def load_file(path: Path) -> CompiledDefinition:
