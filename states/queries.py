@@ -203,6 +203,15 @@ def _relation_filter(viewer: Viewer, relation: str) -> ColumnElement[bool]:
     return or_(as_manager, clauses["line_manager"], clauses["department_head"])
 
 
+def _employee_joins(query: Select[Any], employee: Any) -> Select[Any]:
+    return (
+        query.join(PLAN_ROLE, and_(PLAN_ROLE.c.plan_id == PLAN.c.id,
+                                   PLAN_ROLE.c.role == "employee"))
+        .join(employee, employee.c.id == PLAN_ROLE.c.person_id)
+        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
+    )  # fmt: skip
+
+
 def search_plans(
     session: Session,
     *,
@@ -212,23 +221,28 @@ def search_plans(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """The plans the viewer may see, filtered, newest first, with what is overdue and next."""
+    """The plans the viewer may see, filtered, newest first, with what is overdue and next.
+
+    The page of ids is chosen first (by primary key), and what is overdue and next is
+    worked out for its rows only: one statement, as fast at 10,000 plans as at 10.
+    """
     employee = PERSON.alias("employee")
-    query = (
+    page = (
+        _employee_joins(select(PLAN.c.id), employee)
+        .where(access.allowed_clause(viewer), *_filter_clauses(session, filters, today, viewer))
+        .order_by(PLAN.c.id.desc()).limit(limit).offset(offset)
+    )  # fmt: skip
+    query = _employee_joins(
         select(PLAN.c.id, PLAN.c.title, PLAN.c.state, PLAN.c.version,
                PLAN.c.definition_name.label("definition"), PLAN.c.definition_version,
                PLAN.c.period_start, PLAN.c.period_end, PLAN.c.updated_at,
                employee.c.key.label("employee"), employee.c.name.label("employee_name"),
                DEPARTMENT.c.name.label("department"),
                _overdue_count(today).label("overdue_milestones"),
-               _next_due(today).label("next_due"))
-        .join(PLAN_ROLE, and_(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee"))
-        .join(employee, employee.c.id == PLAN_ROLE.c.person_id)
-        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
-        .where(access.allowed_clause(viewer))
-        .order_by(PLAN.c.id.desc()).limit(limit).offset(offset)
-    )  # fmt: skip
-    return _dicts(session, query.where(*_filter_clauses(session, filters, today, viewer)))
+               _next_due(today).label("next_due")),
+        employee,
+    ).where(PLAN.c.id.in_(page.scalar_subquery())).order_by(PLAN.c.id.desc())  # fmt: skip
+    return _dicts(session, query)
 
 
 def _filter_clauses(
