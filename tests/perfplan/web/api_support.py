@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.perfplan.web.conftest import World
@@ -38,3 +40,10 @@ def start(client: TestClient, world: World) -> None:
 def state_of(client: TestClient, world: World, plan: int | None = None) -> str:
     detail = ok(client, world, "wang", "GET", f"/api/plans/{plan or world.zhang_plan}")
     return str(detail["plan"]["state"])
+
+
+@pytest.fixture(autouse=True)
+def output_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages and reports that changes produce land in the test's own folder."""
+    monkeypatch.setenv("PERFPLAN_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("PERFPLAN_REPORTS_DIR", str(tmp_path / "reports"))

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 from models.db import session_scope
 from models.tables import PLAN
 from tests.conftest import ZHANG_FILE
-from tests.perfplan.web.api_support import call, ok, sign_off, start, state_of
+from tests.perfplan.web.api_support import call, ok, output_in_tmp, sign_off, start, state_of
 from tests.perfplan.web.conftest import World
+
+__all__ = ["output_in_tmp"]  # the fixture, used by every test here
 
 
 def _plan_count(world: World) -> int:
