@@ -263,3 +263,13 @@ def test_unknown_fields_and_huge_ids_are_bad_input(client: TestClient, world: Wo
     assert "evnt" in json.dumps(extra.json()["problems"])
     assert call(client, world, "zhang", "GET", f"/api/plans/{2**40}").status_code == 422
     assert call(client, world, "zhang", "GET", "/api/plans/0").status_code == 422
+
+
+def test_a_body_that_cannot_be_read_is_malformed_input(client: TestClient, world: World) -> None:
+    """Found by schemathesis: bytes that are not UTF-8 made FastAPI answer 400 unlisted."""
+    json_type = {"Content-Type": "application/json"}
+    answer = call(client, world, "zhang", "POST", f"/api/plans/{world.zhang_plan}/signatures",
+                  content=b"\x8f\xa9W<,\n", headers=json_type)  # fmt: skip
+    assert answer.status_code == 422
+    assert (answer.json()["error"], answer.json()["field"]) == ("InvalidInput", "body")
+    assert state_of(client, world) == "drafted"
