@@ -37,11 +37,23 @@ def after_commit(background: BackgroundTasks, rt: Runtime, plan_id: int, now: da
     background.add_task(rt.changed, plan_id, now)
 
 
+async def _body_within_limit(request: Request) -> bytes:
+    """The body, read no further than MAX_UPLOAD: a huge upload is refused, not buffered."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD:
+        raise InvalidInput(f"the upload is larger than {MAX_UPLOAD} bytes", field="body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD:
+            raise InvalidInput(f"the upload is larger than {MAX_UPLOAD} bytes", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def uploaded_text(request: Request) -> str:
     """The request body as UTF-8 text (an uploaded YAML definition or plan document)."""
-    body = await request.body()
-    if len(body) > MAX_UPLOAD:
-        raise InvalidInput(f"the upload is larger than {MAX_UPLOAD} bytes", field="body")
+    body = await _body_within_limit(request)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -51,6 +63,26 @@ async def uploaded_text(request: Request) -> str:
     if not text.strip():
         raise InvalidInput("the upload is empty", field="body")
     return text
+
+
+def nul_paths(value: Any, path: str = "") -> list[str]:
+    """Where parsed data holds a NUL character (JSON `\\u0000`, YAML `"\\0"`), which
+    PostgreSQL cannot store in text."""
+    if isinstance(value, str):
+        return [path or "$"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = [p for k, v in value.items() for p in nul_paths(v, f"{path}.{k}".lstrip("."))]
+        return found + [f"{path or '$'} (a key)" for k in value if "\x00" in str(k)]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in nul_paths(item, f"{path}.{i}")]
+    return []
+
+
+DefinitionName = Annotated[
+    str,
+    Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+         description="A definition's name."),
+]  # fmt: skip
 
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")

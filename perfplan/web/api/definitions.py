@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
 from perfplan.web.api import schemas
-from perfplan.web.api.common import MAX_ID, Key, Responses, uploaded_text, yaml_body
+from perfplan.web.api.common import MAX_ID, DefinitionName, Responses, uploaded_text, yaml_body
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
 from states import access, catalog, diagram, engine, library
@@ -39,7 +39,7 @@ def list_definitions(rt: RuntimeDep, viewer: ApiViewer) -> list[schemas.Definiti
 
 @router.get("/{name}", summary="One definition in full", responses=error_responses(401, 404, 422))
 def show(
-    name: Key, rt: RuntimeDep, viewer: ApiViewer, version: Version = None
+    name: DefinitionName, rt: RuntimeDep, viewer: ApiViewer, version: Version = None
 ) -> schemas.DefinitionDetail:
     """Its source YAML, roles, states, transitions and approval chains."""
     access.require(viewer, "definitions.read")
@@ -89,7 +89,7 @@ DIAGRAM_TEXT: Responses = {
             response_model=schemas.Diagram,
             responses=error_responses(401, 404, 422) | DIAGRAM_TEXT)  # fmt: skip
 def show_diagram(
-    name: Key,
+    name: DefinitionName,
     rt: RuntimeDep,
     viewer: ApiViewer,
     version: Version = None,

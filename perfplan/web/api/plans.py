@@ -22,6 +22,7 @@ from perfplan.web.api.common import (
     Responses,
     after_commit,
     name_query,
+    nul_paths,
     uploaded_text,
 )
 from perfplan.web.deps import ApiViewer, RuntimeDep
@@ -67,13 +68,22 @@ def _document_body() -> dict[str, Any]:
 def _document(request: Request, text: str) -> PlanDocument:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
-        return read_document(text, source="request.json")
-    if kind in YAML_TYPES:
-        return read_document(text, source="request.yaml")
-    raise InvalidInput(
-        f"send the plan document as application/json or {YAML_TYPES[0]}, not '{kind or 'none'}'",
-        field="content-type",
-    )
+        source = "request.json"
+    elif kind in YAML_TYPES:
+        source = "request.yaml"
+    else:
+        raise InvalidInput(
+            f"send the plan document as application/json or {YAML_TYPES[0]}, "
+            f"not '{kind or 'none'}'",
+            field="content-type",
+        )
+    document = read_document(text, source=source)
+    nul = nul_paths(document.model_dump(mode="json"))
+    if nul:
+        raise InvalidDocument(
+            source, [f"{where}: a NUL character cannot be stored" for where in nul]
+        )
+    return document
 
 
 def _refuse_outside_departments(session: Any, viewer: access.Viewer, plan_id: int) -> None:

@@ -6,15 +6,21 @@ model are left out, so nothing internal leaks by accident."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-# Texts people type: bounded, so a request cannot carry a novel into the audit trail.
-Comment = Field(default=None, max_length=4000, description="Why; kept in the audit trail.")
+# Texts people type: bounded, so a request cannot carry a novel into the audit trail,
+# and without NUL, which PostgreSQL refuses in text (a 422 here, not a 500 there).
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, StringConstraints(max_length=4000, pattern=NO_NUL)]
+RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=NO_NUL)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
+Comment = Field(default=None, description="Why; kept in the audit trail.")
 ExpectedVersion = Field(
     default=None,
     ge=1,
+    le=2**31 - 1,
     description="The plan version you saw; a different current version answers 409.",
 )
 
@@ -204,21 +210,21 @@ class Created(BaseModel):
 
 class FireRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    comment: str | None = Comment
-    inputs: dict[str, str] = Field(default_factory=dict, description="What the event takes.")
+    comment: Text | None = Comment
+    inputs: dict[Name, Text] = Field(default_factory=dict, description="What the event takes.")
     expected_version: int | None = ExpectedVersion
 
 
 class SignRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    event: str | None = Field(default=None, description="Which approval, when several wait.")
-    comment: str | None = Comment
+    event: Name | None = Field(default=None, description="Which approval, when several wait.")
+    comment: Text | None = Comment
     expected_version: int | None = ExpectedVersion
 
 
 class ConfirmRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    comment: str | None = Comment
+    comment: Text | None = Comment
     expected_version: int | None = ExpectedVersion
 
 
@@ -242,52 +248,52 @@ class SignedAnswer(BaseModel):
 
 class ProgressRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    summary: str = Field(min_length=1, max_length=4000)
-    blockers: str = Field(default="", max_length=4000)
+    summary: RequiredText
+    blockers: Text = ""
     expected_version: int | None = ExpectedVersion
 
 
 class CoachingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    notes: str = Field(default="", max_length=4000)
+    notes: Text = ""
     minutes: int = Field(default=15, ge=1, le=600)
     expected_version: int | None = ExpectedVersion
 
 
 class MeasurementRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    goal: str = Field(min_length=1, max_length=200)
+    goal: Name
     value: float = Field(allow_inf_nan=False)
     measured_on: date | None = None
-    source: str = Field(default="", max_length=500)
-    note: str = Field(default="", max_length=2000)
+    source: Text = ""
+    note: Text = ""
     expected_version: int | None = ExpectedVersion
 
 
 class MilestoneDoneRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    comment: str = Field(default="", max_length=4000)
+    comment: Text = ""
     expected_version: int | None = ExpectedVersion
 
 
 class AdjustmentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["milestone", "action"]
-    key: str = Field(min_length=1, max_length=200)
-    changes: dict[str, str] = Field(
+    key: Name
+    changes: dict[Name, Text] = Field(
         min_length=1, description="milestone: due, title, criterion; action: title, starts, "
         "ends, recurrence, supporter",
     )  # fmt: skip
-    reason: str = Field(min_length=1, max_length=4000)
+    reason: RequiredText
     expected_version: int | None = ExpectedVersion
 
 
 class EvaluateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["successful", "extended", "not_met"]
-    feedback: str = Field(default="", max_length=4000)
-    lessons: str = Field(default="", max_length=4000)
-    comment: str | None = Comment
+    feedback: Text = ""
+    lessons: Text = ""
+    comment: Text | None = Comment
     expected_version: int | None = ExpectedVersion
 
 

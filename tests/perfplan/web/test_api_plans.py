@@ -273,3 +273,32 @@ def test_a_body_that_cannot_be_read_is_malformed_input(client: TestClient, world
     assert answer.status_code == 422
     assert (answer.json()["error"], answer.json()["field"]) == ("InvalidInput", "body")
     assert state_of(client, world) == "drafted"
+
+
+def test_a_nul_character_is_refused_before_it_reaches_the_database(
+    client: TestClient, world: World
+) -> None:
+    """PostgreSQL cannot store NUL in text: it is bad input on every database."""
+    start(client, world)
+    plan = f"/api/plans/{world.zhang_plan}"
+    report = call(client, world, "zhang", "POST", f"{plan}/progress-reports",
+                  json={"summary": "done\u0000"})  # fmt: skip
+    assert (report.status_code, report.json()["field"]) == (422, "summary")
+    from states.plans import read_document_file
+
+    document = read_document_file(ZHANG_FILE).model_dump(mode="json")
+    document["goals"][0]["title"] = "contracts\u0000"
+    created = call(client, world, "wang", "POST", "/api/plans", json=document)
+    assert created.status_code == 422
+    assert created.json()["problems"] == ["goals.0.title: a NUL character cannot be stored"]
+    assert _plan_count(world) == 2
+    listed = call(client, world, "wang", "GET", "/api/plans", params={"state": "in\u0000progress"})
+    assert listed.status_code == 422
+
+
+def test_an_upload_over_a_megabyte_is_refused_unread(client: TestClient, world: World) -> None:
+    huge = b"# " + b"x" * 1_000_001
+    answer = call(client, world, "wang", "POST", "/api/plans", content=huge,
+                  headers={"Content-Type": "application/yaml"})  # fmt: skip
+    assert answer.status_code == 422
+    assert "larger than" in answer.json()["detail"]
