@@ -3,13 +3,15 @@ no request, however odd, gets a server error or a status the document does not l
 and every answer matches its documented schema and content type.
 
 SQLite only: the generated requests test the API's contract, not the database
-(the route tests run on both). Bounded examples keep it under a minute.
+(the route tests run on both). Bounded examples keep it under a minute; see the
+environment switches below for a deeper run.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +32,8 @@ from tests.perfplan.web.conftest import World
 
 __all__ = ["output_in_tmp"]
 
-# PERFPLAN_SCHEMATHESIS_EXAMPLES=200 for a deeper hunt; the default keeps the run short.
+# PERFPLAN_SCHEMATHESIS_EXAMPLES=200 for a deeper hunt; the default keeps the run under a
+# minute (explicit examples and 10 generated requests per operation, valid and invalid).
 EXAMPLES = int(os.environ.get("PERFPLAN_SCHEMATHESIS_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]  # fmt: skip
@@ -52,6 +55,9 @@ class CurrentApp:
 
 CURRENT = CurrentApp()
 schema = schemathesis.openapi.from_asgi("/openapi.json", CURRENT)
+# The coverage phase (every boundary and negative case of every parameter, other HTTP
+# methods) doubles the run: PERFPLAN_SCHEMATHESIS_COVERAGE=1 turns it on for a deep hunt.
+schema.config.phases.coverage.enabled = bool(os.environ.get("PERFPLAN_SCHEMATHESIS_COVERAGE"))
 ASKERS = itertools.cycle(["wang", "audrey", "adam", "li"])
 PLAN_IDS: list[int] = []
 
@@ -66,19 +72,25 @@ def real_plans_mostly(_context: Any, path_parameters: dict[str, Any] | None) -> 
 
 
 @pytest.fixture
-def api_app(runtime: Runtime, world: World, db_url: str) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("schemathesis runs on SQLite only (the route tests cover PostgreSQL)")
+def db_url(tmp_path: Path) -> str:
+    """SQLite only, here: this overrides the both-databases fixture of tests/conftest.py."""
+    return f"sqlite:///{tmp_path / 'perfplan.db'}"
+
+
+@pytest.fixture
+def api_world(world: World, runtime: Runtime) -> World:
+    """The web world, served by the app the loaded schema calls."""
     CURRENT.app = create_app(runtime)
     PLAN_IDS[:] = [world.zhang_plan, world.liu_plan]
+    return world
 
 
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])  # fmt: skip
-def test_the_api_keeps_its_documented_contract(case: Any, world: World, api_app: None) -> None:
+def test_the_api_keeps_its_documented_contract(case: Any, api_world: World) -> None:
     # Each example asks as the next of HR, an auditor and an admin: between them they hold
     # every standing right, so each route is seen both refusing and answering.
     person = next(ASKERS)
-    case.call_and_validate(headers=world.headers(person), checks=CHECKS)
+    case.call_and_validate(headers=api_world.headers(person), checks=CHECKS)
