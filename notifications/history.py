@@ -1,14 +1,18 @@
-"""A plan's delivery ledger as people read it: every message about the plan, to whom,
-through which channel, its status, and each attempt at sending it."""
+"""The delivery ledger as people read it: a plan's messages (to whom, through which
+channel, status, each attempt), and the dead letters and their retry limited to the
+plans a caller may handle (the scope is a WHERE clause on PLAN from the front door)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlmodel import Session
 
-from models.tables import NOTIFICATION, NOTIFICATION_ATTEMPT, PERSON
+from models.tables import NOTIFICATION, NOTIFICATION_ATTEMPT, PERSON, PLAN
+from notifications import ledger
+from notifications.errors import NotificationNotFound
 
 N, A = NOTIFICATION, NOTIFICATION_ATTEMPT
 
@@ -36,3 +40,45 @@ def plan_ledger(
         for attempt in tries:
             by_id[attempt.notification_id]["tries"].append(dict(attempt._mapping))
     return messages
+
+
+def _in_scope(scope: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    """Messages of the plans `scope` (a WHERE clause on PLAN) allows; None: every message."""
+    if scope is None:
+        return []
+    return [N.c.plan_id.in_(select(PLAN.c.id).where(scope))]
+
+
+def dead_letters(
+    session: Session, *, scope: ColumnElement[bool] | None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The dead letters of the plans in scope, newest first."""
+    rows = session.execute(
+        select(N.c.id, N.c.kind, N.c.plan_id, N.c.role, N.c.channel, N.c.locale, N.c.subject,
+               N.c.attempts, N.c.created_at, N.c.dead_at, N.c.last_error)
+        .where(N.c.status == ledger.DEAD, *_in_scope(scope))
+        .order_by(N.c.dead_at.desc(), N.c.id.desc()).limit(limit)
+    )  # fmt: skip
+    return [dict(row._mapping) for row in rows]
+
+
+def retry(
+    session: Session,
+    *,
+    notification_id: int | None,
+    scope: ColumnElement[bool] | None,
+    now: datetime,
+) -> int:
+    """Queue one dead letter again, or every one in scope; a message outside the scope
+    does not exist for the caller."""
+    if notification_id is not None:
+        visible = session.execute(
+            select(N.c.id).where(N.c.id == notification_id, *_in_scope(scope))
+        ).first()
+        if visible is None:
+            raise NotificationNotFound(notification_id)
+        return ledger.retry(session, notification_id=notification_id, now=now)
+    if scope is None:
+        return ledger.retry(session, notification_id=None, now=now)
+    ids = session.execute(select(N.c.id).where(N.c.status == ledger.DEAD, *_in_scope(scope)))
+    return sum(ledger.retry(session, notification_id=i, now=now) for i in ids.scalars())

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from notifications import history, ledger
+from notifications import history
 from perfplan.web.api import schemas
 from perfplan.web.api.common import MAX_ID, Limit, Offset, PlanId
 from perfplan.web.deps import ApiViewer, RuntimeDep
@@ -31,10 +31,11 @@ def plan_ledger(
 @router.get("/notifications/dead-letters", summary="Messages that will not go out without help",
             responses=error_responses(401, 403, 422))  # fmt: skip
 def dead_letters(rt: RuntimeDep, viewer: ApiViewer, limit: Limit = 200) -> list[schemas.DeadLetter]:
-    """Newest first, with the last error; needs the standing HR or admin role."""
+    """Newest first, with the last error; needs the standing HR or admin role. HR see the
+    messages of their departments' plans; admins every one."""
     access.require(viewer, "notifications.dead_letters")
     with rt.transaction() as session:
-        rows = ledger.dead_letters(session, limit=limit)
+        rows = history.dead_letters(session, scope=access.message_scope(viewer), limit=limit)
     return [schemas.DeadLetter.model_validate(row) for row in rows]
 
 
@@ -44,7 +45,8 @@ def retry_all(rt: RuntimeDep, viewer: ApiViewer) -> schemas.Requeued:
     """Each gets a fresh set of attempts; its earlier attempts stay in the ledger."""
     access.require(viewer, "notifications.retry")
     with rt.transaction() as session:
-        count = ledger.retry(session, notification_id=None, now=rt.now())
+        count = history.retry(session, notification_id=None, now=rt.now(),
+                              scope=access.message_scope(viewer))  # fmt: skip
     return schemas.Requeued(requeued=count)
 
 
@@ -53,8 +55,10 @@ def retry_all(rt: RuntimeDep, viewer: ApiViewer) -> schemas.Requeued:
 def retry_one(
     notification_id: Annotated[int, Path(ge=1, le=MAX_ID)], rt: RuntimeDep, viewer: ApiViewer
 ) -> schemas.Requeued:
-    """409 when the message is not a dead letter (queued or sent)."""
+    """409 when the message is not a dead letter (queued or sent); 404 when it is not
+    one of yours to handle."""
     access.require(viewer, "notifications.retry")
     with rt.transaction() as session:
-        count = ledger.retry(session, notification_id=notification_id, now=rt.now())
+        count = history.retry(session, notification_id=notification_id, now=rt.now(),
+                              scope=access.message_scope(viewer))  # fmt: skip
     return schemas.Requeued(requeued=count)

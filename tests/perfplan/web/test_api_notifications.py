@@ -72,3 +72,23 @@ def test_retry_all_queues_every_dead_letter(client: TestClient, world: World) ->
     assert ok(client, world, "wang", "POST", "/api/notifications/dead-letters/retry") == {
         "requeued": 1}  # fmt: skip
     assert ok(client, world, "wang", "GET", "/api/notifications/dead-letters") == []
+
+
+def test_hr_handle_only_their_departments_dead_letters(client: TestClient, world: World) -> None:
+    """A message's subject names the employee: HR for Sales East never see Liu's."""
+    sign_off(client, world)
+    ok(client, world, "liu", "POST", f"/api/plans/{world.liu_plan}/signatures", json={})
+    zhangs, lius = _bury(world, "PIP-1"), _bury(world, "PIP-2")
+
+    def dead(who: str) -> list[int]:
+        return [d["id"] for d in ok(client, world, who, "GET", "/api/notifications/dead-letters")]
+
+    assert dead("wang") == [zhangs]
+    assert dead("qian") == [lius]
+    assert sorted(dead("adam")) == sorted([zhangs, lius])
+    assert (
+        call(client, world, "wang", "POST", f"/api/notifications/{lius}/retry").status_code == 404
+    )
+    assert ok(client, world, "wang", "POST", "/api/notifications/dead-letters/retry") == {
+        "requeued": 1}  # fmt: skip
+    assert dead("adam") == [lius]
