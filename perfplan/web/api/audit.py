@@ -86,7 +86,8 @@ def search(
     query = queries.AuditQuery(
         plan_id=plan, actor=actor, event=event,
         since=_day_start(since) if since else None,
-        until=_day_start(until + timedelta(days=1)) if until else None,
+        # Up to the end of `until`; the last day there is has no next day to stop at.
+        until=_day_start(until + timedelta(days=1)) if until and until < date.max else None,
     )  # fmt: skip
     with rt.transaction() as session:
         rows = queries.search_audit(session, viewer=viewer, query=query, limit=limit,

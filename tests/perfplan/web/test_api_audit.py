@@ -53,6 +53,7 @@ def test_the_global_search_is_for_auditors_and_filters(client: TestClient, world
     assert search("?since=2026-08-26") == []
     assert len(search("?until=2026-08-25")) == 6
     assert len(search(f"?plan={world.liu_plan}")) == 1
+    assert len(search("?since=0001-01-01&until=9999-12-31")) == 6  # no day after the last
     assert len(search("?limit=2&offset=1")) == 2
     exported = call(client, world, "audrey", "GET", "/api/audit?format=csv&actor=wang")
     assert exported.text.splitlines()[0].startswith("plan_id,seq,kind,event")
