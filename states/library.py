@@ -17,8 +17,9 @@ from sqlmodel import Session
 
 from models.tables import DEFINITION_VERSION
 from states import catalog
-from states.compiled import CompiledDefinition
+from states.compiled import CompiledDefinition, compile_definition
 from states.errors import DefinitionInvalid, DefinitionNotFound, NotConfigured, Problem
+from states.loader import parse_definition
 
 # A definition's name becomes a file name: nothing that could leave the directory.
 SAFE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -102,9 +103,10 @@ def definition(
 
 
 def check(text: str, *, source: str) -> tuple[CompiledDefinition | None, list[Problem]]:
-    """Every problem of a definition text, without installing it."""
+    """Every problem of a definition text, without installing it (nor keeping it in the
+    process's shared cache: a check is not a reason to hold a machine in memory)."""
     try:
-        return catalog.compile_text(text, source=source), []
+        return compile_definition(parse_definition(text, source=source), text), []
     except DefinitionInvalid as invalid:
         return None, invalid.problems
 
