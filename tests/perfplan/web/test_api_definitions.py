@@ -65,6 +65,11 @@ def test_a_check_lists_every_problem_with_where(client: TestClient, world: World
     assert len(broken["problems"]) >= 2, broken
     assert all(p["path"] and p["message"] for p in broken["problems"])
     assert any(p["line"] for p in broken["problems"]), codes
+    checked = ok(client, world, "adam", "POST", "/api/definitions/check", content=STANDARD_V2,
+                 headers=YAML)  # fmt: skip
+    assert (checked["valid"], checked["version"]) == (True, 2)
+    listed = {d["name"]: d for d in ok(client, world, "adam", "GET", "/api/definitions")}
+    assert (listed["standard"]["version"], listed["standard"]["installed"]) == (1, [1])
     not_yaml = ok(client, world, "adam", "POST", "/api/definitions/check", content=b"a: [1, 2",
                   headers=YAML)  # fmt: skip
     assert not_yaml["valid"] is False and not_yaml["problems"]
