@@ -233,3 +233,12 @@ def standing_roles(session: Session) -> list[dict[str, Any]]:
         .order_by(PERSON.c.key, ORG_ROLE.c.role)
     )  # fmt: skip
     return [dict(row._mapping) for row in session.execute(query)]
+
+
+def message_scope(viewer: Viewer) -> ColumnElement[bool] | None:
+    """Which plans' messages the viewer may handle in the delivery ledger (dead letters,
+    retries): admins, who run the channels, and HR for every department see all (None);
+    HR for some departments only their plans' — a subject names the employee."""
+    if viewer.has("admin") or None in viewer.hr_departments:
+        return None
+    return allowed_clause(viewer)

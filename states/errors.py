@@ -11,7 +11,8 @@
      ├── Forbidden              the actor's role may not do this (at all)
      ├── NotAllowedNow          the plan's state or a guard refuses it (now)
      │    └── GuardFailed
-     └── Conflict               someone else changed the plan first
+     ├── Conflict               someone else changed the plan first
+     └── NotConfigured          this installation is not set up for the request
 
 The front door maps these to exit codes and HTTP statuses in one place.
 """
@@ -129,3 +130,7 @@ class InvalidDocument(InvalidInput):
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+
+
+class NotConfigured(StatesError):
+    """The request needs a setting this installation does not have (e.g. a directory)."""

@@ -77,6 +77,11 @@ def _known_people(session: Session, doc: PlanDocument) -> set[str]:
     return existing | {p.key for p in doc.people}
 
 
+def _exists(session: Session, key: str) -> bool:
+    """Whether a person is known already (the author need not be named in the document)."""
+    return session.execute(select(PERSON.c.id).where(PERSON.c.key == key)).first() is not None
+
+
 def _role_problems(doc: PlanDocument, definition: CompiledDefinition) -> list[str]:
     problems = []
     roles = definition.spec.roles
@@ -262,7 +267,7 @@ def create_plan(
     definition = catalog.find(document.definition, definitions_dir)
     problems = check_document(session, document, definition)
     people_known = _known_people(session, document)
-    if actor != "system" and actor not in people_known:
+    if actor != "system" and actor not in people_known and not _exists(session, actor):
         problems.append(f"--as: unknown person '{actor}'")
     if problems:
         raise InvalidDocument(source, problems)

@@ -6,9 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
 
 from notifications.errors import NotificationsError
 from perfplan.errors import PerfplanError, http_status
@@ -56,6 +62,40 @@ def _api_answer(error: Exception, status: int) -> Response:
     return JSONResponse(error_body(error).model_dump(), status_code=status, headers=headers)
 
 
+def _malformed(error: RequestValidationError) -> ErrorBody:
+    """FastAPI's own check of a request (types, bounds) in the API's error body."""
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "request"
+        problems.append(f"{where}: {item['msg']}")
+    first = error.errors()[0]["loc"] if error.errors() else ()
+    field = str(first[-1]) if first else None
+    return ErrorBody(detail=f"the request is malformed: {problems[0] if problems else ''}",
+                     error="InvalidInput", field=field, problems=problems)  # fmt: skip
+
+
+async def _malformed_request(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    if request.url.path.startswith("/api"):
+        return JSONResponse(_malformed(error).model_dump(), status_code=422)
+    return await request_validation_exception_handler(request, error)
+
+
+async def _http_refusal(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if not request.url.path.startswith("/api"):
+        return await http_exception_handler(request, error)
+    if error.status_code == 400:
+        # FastAPI could not even parse the body (e.g. bytes that are not UTF-8): that
+        # is malformed input like any other, and answers 422 as documented.
+        body = ErrorBody(detail=f"the request body cannot be read: {error.detail}",
+                         error="InvalidInput", field="body")  # fmt: skip
+        return JSONResponse(body.model_dump(), status_code=422)
+    body = ErrorBody(detail=str(error.detail), error=type(error).__name__)
+    return JSONResponse(body.model_dump(), status_code=error.status_code,
+                        headers=error.headers)  # fmt: skip
+
+
 def install_handlers(app: FastAPI, page_error: Any) -> None:
     """`page_error(request, error, status)` renders the refusal for a browser."""
 
@@ -71,6 +111,8 @@ def install_handlers(app: FastAPI, page_error: Any) -> None:
             return _api_answer(unavailable, 503)
         return page_error(request, unavailable, 503)  # type: ignore[no-any-return]
 
+    app.add_exception_handler(RequestValidationError, _malformed_request)
+    app.add_exception_handler(HTTPException, _http_refusal)
     for kind in (StatesError, NotificationsError, PerfplanError):
         app.add_exception_handler(kind, domain_error)
     app.add_exception_handler(OperationalError, database_down)

@@ -1,0 +1,120 @@
+"""Audit routes: a plan's history, the auditors' global search, verification of the
+hash chains, and exports as JSON or CSV (with a header row)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from perfplan.web.api import schemas
+from perfplan.web.api.common import MAX_ID, Limit, Offset, PlanId, Responses, name_query
+from perfplan.web.deps import ApiViewer, RuntimeDep
+from perfplan.web.errors import error_responses
+from states import access, audit, queries
+from states.errors import InvalidInput
+
+router = APIRouter(tags=["audit"])
+
+Format = Annotated[Literal["json", "csv"], Query(description="json, or csv with a header row.")]
+CSV_CONTENT: Responses = {
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "The records, oldest first",
+    }
+}
+
+
+def _csv(records: list[schemas.AuditEntry], filename: str) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=schemas.AUDIT_FIELDS)
+    writer.writeheader()
+    for record in records:
+        writer.writerow(record.model_dump(mode="json"))
+    disposition = f'attachment; filename="{filename}"'
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": disposition})  # fmt: skip
+
+
+def _answer(rows: list[Any], fmt: str, filename: str) -> Any:
+    records = [schemas.AuditEntry.model_validate(row) for row in rows]
+    return _csv(records, filename) if fmt == "csv" else records
+
+
+@router.get("/plans/{plan_id}/audit", summary="A plan's audit history",
+            response_model=list[schemas.AuditEntry],
+            responses=error_responses(401, 404, 422) | CSV_CONTENT)  # fmt: skip
+def plan_history(
+    plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer, format: Format = "json"
+) -> Any:
+    """Every record of the plan's hash-chained history, oldest first: who did what, when,
+    from which state to which."""
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "read")
+        rows = audit.history(session, plan_id)
+    return _answer(rows, format, f"plan-{plan_id}-audit.{format}")
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+@router.get("/audit", summary="Search every plan's audit trail (auditors)",
+            response_model=list[schemas.AuditEntry],
+            responses=error_responses(401, 403, 422) | CSV_CONTENT)  # fmt: skip
+def search(
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    actor: Annotated[str | None, name_query("Who did it (a person's key, or system).")] = None,
+    event: Annotated[str | None, name_query("The event, e.g. start, sign:agree.")] = None,
+    plan: Annotated[int | None, Query(ge=1, le=MAX_ID, description="One plan's id.")] = None,
+    since: Annotated[date | None, Query(description="From this day (UTC), inclusive.")] = None,
+    until: Annotated[date | None, Query(description="To this day (UTC), inclusive.")] = None,
+    format: Format = "json",
+    limit: Limit = 500,
+    offset: Offset = 0,
+) -> Any:
+    """Records oldest first, filtered by actor, event, plan and period; needs the standing
+    auditor role."""
+    access.require(viewer, "audit.search")
+    if since and until and since > until:
+        raise InvalidInput("since is after until", field="since")
+    query = queries.AuditQuery(
+        plan_id=plan, actor=actor, event=event,
+        since=_day_start(since) if since else None,
+        # Up to the end of `until`; the last day there is has no next day to stop at.
+        until=_day_start(until + timedelta(days=1)) if until and until < date.max else None,
+    )  # fmt: skip
+    with rt.transaction() as session:
+        rows = queries.search_audit(session, viewer=viewer, query=query, limit=limit,
+                                    offset=offset)  # fmt: skip
+    return _answer(rows, format, f"audit.{format}")
+
+
+def _verified(report: audit.VerifyReport) -> schemas.Verified:
+    breaks = [schemas.BreakRow.model_validate(b) for b in report.breaks]
+    return schemas.Verified(ok=report.ok, plans=report.plans, records=report.records,
+                            breaks=breaks)  # fmt: skip
+
+
+@router.get("/plans/{plan_id}/audit/verify", summary="Verify a plan's hash chain",
+            responses=error_responses(401, 404, 422))  # fmt: skip
+def verify_plan(plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer) -> schemas.Verified:
+    """Recompute the plan's chain. A broken chain is a successful check: 200 with `ok`
+    false and the first broken record named."""
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "read")
+        return _verified(audit.verify(session, plan_id))
+
+
+@router.get("/audit/verify", summary="Verify every plan's hash chain (auditors)",
+            responses=error_responses(401, 403))  # fmt: skip
+def verify_all(rt: RuntimeDep, viewer: ApiViewer) -> schemas.Verified:
+    """Recompute every chain; each broken plan is named with its first broken record."""
+    access.require(viewer, "audit.verify_all")
+    with rt.transaction() as session:
+        return _verified(audit.verify(session))

@@ -1,0 +1,95 @@
+"""What the API's routers share: bounded parameter types and the after-commit hook."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import BackgroundTasks, Path, Query, Request
+
+from perfplan.web.runtime import Runtime
+from states.errors import InvalidInput
+
+# The `responses=` of a route, for the OpenAPI document.
+Responses = dict[int | str, dict[str, Any]]
+
+# Ids fit the databases' integer columns: a larger one is bad input, not a crash.
+MAX_ID = 2**31 - 1
+PlanId = Annotated[int, Path(ge=1, le=MAX_ID, description="The plan's id.")]
+# Names and filters: no NUL (PostgreSQL refuses it in text), bounded.
+NAME_PATTERN = r"^[^\x00]*$"
+Key = Annotated[
+    str, Path(min_length=1, max_length=200, pattern=NAME_PATTERN, description="A key or name.")
+]
+Limit = Annotated[int, Query(ge=1, le=500, description="At most this many (≤ 500).")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Skip this many first.")]
+# An uploaded definition or plan document larger than this is refused unread.
+MAX_UPLOAD = 1_000_000
+
+
+def name_query(description: str) -> object:
+    return Query(min_length=1, max_length=200, pattern=NAME_PATTERN,
+                 description=description)  # fmt: skip
+
+
+def after_commit(background: BackgroundTasks, rt: Runtime, plan_id: int, now: datetime) -> None:
+    """Carry out the change's effects (messages, reports) once the response is sent."""
+    background.add_task(rt.changed, plan_id, now)
+
+
+async def _body_within_limit(request: Request) -> bytes:
+    """The body, read no further than MAX_UPLOAD: a huge upload is refused, not buffered."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD:
+        raise InvalidInput(f"the upload is larger than {MAX_UPLOAD} bytes", field="body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD:
+            raise InvalidInput(f"the upload is larger than {MAX_UPLOAD} bytes", field="body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def uploaded_text(request: Request) -> str:
+    """The request body as UTF-8 text (an uploaded YAML definition or plan document)."""
+    body = await _body_within_limit(request)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the upload is not UTF-8 text ({exc.reason})", field="body") from exc
+    if "\x00" in text:
+        raise InvalidInput("the upload contains a NUL character", field="body")
+    if not text.strip():
+        raise InvalidInput("the upload is empty", field="body")
+    return text
+
+
+def nul_paths(value: Any, path: str = "") -> list[str]:
+    """Where parsed data holds a NUL character (JSON `\\u0000`, YAML `"\\0"`), which
+    PostgreSQL cannot store in text."""
+    if isinstance(value, str):
+        return [path or "$"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = [p for k, v in value.items() for p in nul_paths(v, f"{path}.{k}".lstrip("."))]
+        return found + [f"{path or '$'} (a key)" for k in value if "\x00" in str(k)]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in nul_paths(item, f"{path}.{i}")]
+    return []
+
+
+DefinitionName = Annotated[
+    str,
+    Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+         description="A definition's name."),
+]  # fmt: skip
+
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+
+
+def yaml_body(description: str) -> dict[str, object]:
+    """The OpenAPI description of a raw YAML request body."""
+    schema = {"type": "string", "maxLength": MAX_UPLOAD}
+    content = {YAML_TYPES[0]: {"schema": schema}}
+    return {"requestBody": {"required": True, "description": description, "content": content}}

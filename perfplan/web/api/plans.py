@@ -1,0 +1,425 @@
+"""Plan routes: open, list, show, fire, sign, record, adjust, evaluate, report.
+
+Every route on one plan first asks `access.check_plan` (404 for a plan that is
+not the viewer's to see, 403 for a read-only relation), then the service as the
+viewer, in one transaction; a change's effects run after it has committed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+
+from perfplan.web.api import schemas
+from perfplan.web.api.common import (
+    YAML_TYPES,
+    Key,
+    Limit,
+    Offset,
+    PlanId,
+    Responses,
+    after_commit,
+    name_query,
+    nul_paths,
+    uploaded_text,
+)
+from perfplan.web.deps import ApiViewer, RuntimeDep
+from perfplan.web.errors import error_responses
+from states import access, engine, operations, queries, records
+from states.document import PlanDocument
+from states.errors import (
+    DefinitionNotFound,
+    Forbidden,
+    InvalidDocument,
+    InvalidInput,
+    PlanNotFound,
+)
+from states.plans import create_plan, read_document
+from states.report import evaluation_report
+
+router = APIRouter(prefix="/plans", tags=["plans"])
+
+READ = error_responses(401, 404, 422)
+CHANGE = error_responses(401, 403, 404, 409, 422)
+
+
+def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema with its local $refs replaced by what they name (for OpenAPI)."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inlined(defs[schema["$ref"].rsplit("/", 1)[1]], defs)
+        return {k: _inlined(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(item, defs) for item in schema]
+    return schema
+
+
+def _document_body() -> dict[str, Any]:
+    schema = PlanDocument.model_json_schema()
+    document = _inlined(schema, schema.get("$defs", {}))
+    text = {"type": "string", "maxLength": 1_000_000}
+    content = {"application/json": {"schema": document}, YAML_TYPES[0]: {"schema": text}}
+    described = "A plan document (docs/plan-format.md), as JSON or as YAML text"
+    return {"requestBody": {"required": True, "description": described, "content": content}}
+
+
+def _document(request: Request, text: str) -> PlanDocument:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        source = "request.json"
+    elif kind in YAML_TYPES:
+        source = "request.yaml"
+    else:
+        raise InvalidInput(
+            f"send the plan document as application/json or {YAML_TYPES[0]}, "
+            f"not '{kind or 'none'}'",
+            field="content-type",
+        )
+    document = read_document(text, source=source)
+    nul = nul_paths(document.model_dump(mode="json"))
+    if nul:
+        raise InvalidDocument(
+            source, [f"{where}: a NUL character cannot be stored" for where in nul]
+        )
+    return document
+
+
+def _refuse_outside_departments(session: Any, viewer: access.Viewer, plan_id: int) -> None:
+    """HR opens plans only for the departments they cover; the transaction rolls back."""
+    try:
+        access.check_plan(session, viewer, plan_id, "act")
+    except PlanNotFound:
+        raise Forbidden(
+            f"{viewer.key} is not HR for the employee's department: the plan was not opened",
+            plan_id=0, event="create", actor=viewer.key,
+        ) from None  # fmt: skip
+
+
+@router.post(
+    "", status_code=201, summary="Open a plan from a plan document",
+    responses=error_responses(401, 403, 422), openapi_extra=_document_body(),
+)  # fmt: skip
+def create(
+    request: Request,
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    background: BackgroundTasks,
+    text: Annotated[str, Depends(uploaded_text)],
+) -> schemas.Created:
+    """The same document as `perfplan plan create`; needs the standing HR role for the
+    employee's department. Every problem of a malformed document is listed."""
+    access.require(viewer, "plans.create")
+    document = _document(request, text)
+    now = rt.now()
+    with rt.transaction() as session:
+        try:
+            plan_id = create_plan(session=session, document=document, actor=viewer.key, now=now,
+                                  source="request")  # fmt: skip
+        except DefinitionNotFound as unknown:
+            raise InvalidDocument("request", [f"definition: {unknown}"]) from unknown
+        _refuse_outside_departments(session, viewer, plan_id)
+        plan = engine.load_plan(session, plan_id)
+    after_commit(background, rt, plan_id, now)
+    return schemas.Created(plan_id=plan_id, title=document.title, state=plan.state)
+
+
+@router.get("", summary="The plans you may see, filtered", responses=error_responses(401, 422))
+def list_plans(
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    state: Annotated[str | None, name_query("Only plans in this state.")] = None,
+    department: Annotated[str | None, name_query("The employee's department.")] = None,
+    definition: Annotated[str | None, name_query("The workflow definition's name.")] = None,
+    overdue: Annotated[
+        bool | None, Query(description="Running plans with a milestone past due (or not).")
+    ] = None,
+    period_from: Annotated[date | None, Query(description="Period ends on or after.")] = None,
+    period_to: Annotated[date | None, Query(description="Period starts on or before.")] = None,
+    relation: Annotated[
+        Literal["own", "team"] | None,
+        Query(description="own: you are the employee; team: you manage the employee."),
+    ] = None,
+) -> schemas.PlanList:
+    """Newest first: an employee sees their own plans, a manager their reports', HR their
+    departments', an auditor every plan."""
+    if period_from and period_to and period_from > period_to:
+        raise InvalidInput("period_from is after period_to", field="period_from")
+    filters = queries.PlanFilter(state=state, department=department, definition=definition,
+                                 overdue=overdue, period_from=period_from, period_to=period_to,
+                                 relation=relation)  # fmt: skip
+    with rt.transaction() as session:
+        rows = queries.search_plans(session, viewer=viewer, today=rt.now().date(),
+                                    filters=filters, limit=limit, offset=offset)  # fmt: skip
+    plans = [schemas.PlanSummary.model_validate(row) for row in rows]
+    return schemas.PlanList(plans=plans, limit=limit, offset=offset)
+
+
+@router.get("/overdue", summary="Overdue milestones (HR's dashboard)",
+            responses=error_responses(401, 403, 422))  # fmt: skip
+def overdue(
+    rt: RuntimeDep, viewer: ApiViewer, limit: Limit = 500
+) -> list[schemas.OverdueMilestone]:
+    """Every milestone past due and not done on a running plan you may see, most late first."""
+    access.require(viewer, "plans.overdue_dashboard")
+    with rt.transaction() as session:
+        rows = queries.overdue_milestones(session, viewer=viewer, today=rt.now().date(),
+                                          limit=limit)  # fmt: skip
+    return [schemas.OverdueMilestone.model_validate(row) for row in rows]
+
+
+@router.get("/{plan_id}", summary="One plan in full", responses=READ)
+def show(plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer) -> schemas.PlanDetail:
+    """People, diagnosis, goals and milestones, actions, signatures, adjustments, the
+    evaluation, and what can happen next (with whose signatures a chain waits for)."""
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "read")
+        return schemas.PlanDetail.model_validate(queries.plan_detail(session, plan_id))
+
+
+def _transitioned(fired: engine.Fired) -> schemas.Transitioned:
+    return schemas.Transitioned.model_validate(fired)
+
+
+def _signed(signed: engine.Signed) -> schemas.SignedAnswer:
+    fired = _transitioned(signed.fired) if signed.fired else None
+    return schemas.SignedAnswer(plan_id=signed.plan_id, event=signed.event, role=signed.role,
+                                step=signed.step, waiting_for=list(signed.waiting_for),
+                                fired=fired)  # fmt: skip
+
+
+@router.post("/{plan_id}/events/{event}", summary="Fire an event", responses=CHANGE)
+def fire(
+    plan_id: PlanId,
+    event: Key,
+    body: schemas.FireRequest,
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    background: BackgroundTasks,
+) -> schemas.Transitioned:
+    """Fire an event the definition allows now (e.g. start, adjust); the engine checks
+    that your role on the plan may, and the guards."""
+    now = rt.now()
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "act")
+        fired = engine.fire(session=session, plan_id=plan_id, event=event, actor=viewer.key,
+                            now=now, comment=body.comment, inputs=body.inputs,
+                            expected_version=body.expected_version)  # fmt: skip
+    after_commit(background, rt, plan_id, now)
+    return _transitioned(fired)
+
+
+@router.post("/{plan_id}/signatures", summary="Sign the approval chain", responses=CHANGE)
+def sign(
+    plan_id: PlanId,
+    body: schemas.SignRequest,
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    background: BackgroundTasks,
+) -> schemas.SignedAnswer:
+    """Sign the current step of the chain that waits (e.g. sign-off); the last signature
+    fires its transition. No one approves their own plan: 403."""
+    now = rt.now()
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "act")
+        signed = engine.sign(session=session, plan_id=plan_id, actor=viewer.key, now=now,
+                             event=body.event, comment=body.comment,
+                             expected_version=body.expected_version)  # fmt: skip
+    after_commit(background, rt, plan_id, now)
+    return _signed(signed)
+
+
+def _recorded(session: Any, plan_id: int, record_id: int | None) -> schemas.Recorded:
+    version = engine.load_plan(session, plan_id).version
+    return schemas.Recorded(plan_id=plan_id, id=record_id, version=version)
+
+
+@router.post("/{plan_id}/progress-reports", status_code=201, summary="Report progress",
+             responses=CHANGE)  # fmt: skip
+def report_progress(
+    plan_id: PlanId,
+    body: schemas.ProgressRequest,
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    background: BackgroundTasks,
+) -> schemas.Recorded:
+    """The employee's progress report: what was done, what is in the way."""
+    now = rt.now()
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "act")
+        made = records.report_progress(session=session, plan_id=plan_id, actor=viewer.key,
+                                       now=now, summary=body.summary, blockers=body.blockers,
+                                       expected_version=body.expected_version)  # fmt: skip
+        answer = _recorded(session, plan_id, made)
+    after_commit(background, rt, plan_id, now)
+    return answer
+
+
+@router.post("/{plan_id}/coaching-sessions", status_code=201, summary="Record a coaching talk",
+             responses=CHANGE)  # fmt: skip
+def record_coaching(
+    plan_id: PlanId,
+    body: schemas.CoachingRequest,
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    background: BackgroundTasks,
+) -> schemas.Recorded:
+    """A coaching talk held now by the manager or the mentor."""
+    now = rt.now()
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "act")
+        made = records.record_coaching(session=session, plan_id=plan_id, actor=viewer.key,
+                                       now=now, notes=body.notes, minutes=body.minutes,
+                                       expected_version=body.expected_version)  # fmt: skip
+        answer = _recorded(session, plan_id, made)
+    after_commit(background, rt, plan_id, now)
+    return answer
+
+
+@router.post("/{plan_id}/measurements", status_code=201, summary="Record a measured value",
+             responses=CHANGE)  # fmt: skip
+def measure(
+    plan_id: PlanId,
+    body: schemas.MeasurementRequest,
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    background: BackgroundTasks,
+) -> schemas.Recorded:
+    """A measured value of a goal's metric, in the goal's unit (default date: today)."""
+    now = rt.now()
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "act")
+        made = records.measure(session=session, plan_id=plan_id, goal=body.goal,
+                               value=body.value, actor=viewer.key, now=now,
+                               measured_on=body.measured_on, source=body.source, note=body.note,
+                               expected_version=body.expected_version)  # fmt: skip
+        answer = _recorded(session, plan_id, made)
+    after_commit(background, rt, plan_id, now)
+    return answer
+
+
+@router.post("/{plan_id}/milestones/{milestone}/done", summary="Mark a milestone done",
+             responses=CHANGE)  # fmt: skip
+def complete_milestone(
+    plan_id: PlanId,
+    milestone: Key,
+    body: schemas.MilestoneDoneRequest,
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    background: BackgroundTasks,
+) -> schemas.Recorded:
+    """The manager accepts a milestone against its criterion."""
+    now = rt.now()
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "act")
+        records.complete_milestone(session=session, plan_id=plan_id, milestone=milestone,
+                                   actor=viewer.key, now=now, comment=body.comment,
+                                   expected_version=body.expected_version)  # fmt: skip
+        answer = _recorded(session, plan_id, None)
+    after_commit(background, rt, plan_id, now)
+    return answer
+
+
+@router.post("/{plan_id}/adjustments", status_code=201, summary="Propose an adjustment",
+             responses=CHANGE)  # fmt: skip
+def adjust(
+    plan_id: PlanId,
+    body: schemas.AdjustmentRequest,
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    background: BackgroundTasks,
+) -> schemas.Recorded:
+    """Change a milestone or an action (goals stay fixed), with a reason. A running plan
+    moves into adjustment first; the change waits for re-confirmation."""
+    now = rt.now()
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "act")
+        made = records.adjust(session=session, plan_id=plan_id, actor=viewer.key, now=now,
+                              kind=body.kind, key=body.key, changes=body.changes,
+                              reason=body.reason,
+                              expected_version=body.expected_version)  # fmt: skip
+        answer = _recorded(session, plan_id, made)
+    after_commit(background, rt, plan_id, now)
+    return answer
+
+
+@router.post("/{plan_id}/adjustments/confirm", summary="Re-confirm the proposed adjustments",
+             responses=CHANGE)  # fmt: skip
+def confirm_adjustments(
+    plan_id: PlanId,
+    body: schemas.ConfirmRequest,
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    background: BackgroundTasks,
+) -> schemas.SignedAnswer:
+    """Sign the re-confirmation chain; its last signature confirms the adjustments and
+    resumes the plan."""
+    now = rt.now()
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "act")
+        signed = operations.confirm_adjustments(session=session, plan_id=plan_id,
+                                                actor=viewer.key, now=now, comment=body.comment,
+                                                expected_version=body.expected_version)  # fmt: skip
+    after_commit(background, rt, plan_id, now)
+    return _signed(signed)
+
+
+@router.post("/{plan_id}/evaluation", summary="Evaluate the plan", responses=CHANGE)
+def evaluate(
+    plan_id: PlanId,
+    body: schemas.EvaluateRequest,
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    background: BackgroundTasks,
+) -> schemas.Transitioned:
+    """Every goal against its target (each needs a measured value) and the outcome; the
+    evaluation report is written after the change commits."""
+    now = rt.now()
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "act")
+        fired = operations.evaluate(session=session, plan_id=plan_id, actor=viewer.key, now=now,
+                                    outcome=body.outcome, feedback=body.feedback,
+                                    lessons=body.lessons, comment=body.comment,
+                                    expected_version=body.expected_version)  # fmt: skip
+    after_commit(background, rt, plan_id, now)
+    return _transitioned(fired)
+
+
+REPORT_CONTENT: Responses = {
+    200: {
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "text/markdown": {"schema": {"type": "string"}},
+        },
+        "description": "The report as data (json), a printable page (html) or Markdown (md)",
+    }
+}
+
+
+@router.get("/{plan_id}/report", summary="The evaluation report", response_model=dict[str, Any],
+            responses=READ | REPORT_CONTENT)  # fmt: skip
+def report(
+    plan_id: PlanId,
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    format: Annotated[Literal["json", "html", "md"], Query()] = "json",
+    locale: Annotated[Literal["en", "zh-CN"], Query()] = "en",
+) -> Any:
+    """Goals against targets, milestones on time or late, adjustments, signatures and the
+    timeline; provisional until the plan is evaluated."""
+    from workflows.report import render_report
+    from workflows.settings import WorkflowSettings
+
+    with rt.transaction() as session:
+        access.check_plan(session, viewer, plan_id, "read")
+        data = evaluation_report(session, plan_id=plan_id, now=rt.now())
+    if format == "json":
+        return data.as_dict()
+    zone = WorkflowSettings().report_timezone
+    text = render_report(data, locale=locale, fmt=format, timezone=zone)
+    if format == "html":
+        return HTMLResponse(text)
+    return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
