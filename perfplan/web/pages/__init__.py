@@ -6,12 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from perfplan.web.pages import auth
+from perfplan.web.pages import admin, audit, auth, dashboard, plans
 from perfplan.web.pages.rendering import locale_of, render, words
 from states.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
+for pages in (plans, dashboard, audit, admin):
+    router.include_router(pages.router)
 
 
 def page_error(request: Request, error: Exception, status: int) -> Response:
