@@ -40,6 +40,8 @@ ADJUSTABLE = {
     "milestone": ("due", "title", "criterion"),
     "action": ("title", "starts", "ends", "recurrence", "supporter"),
 }
+# The activities the plan page has a form for (drafting is done with plan documents).
+OFFERED = ("report_progress", "record_coaching", "measure", "complete_milestone", "adjust")
 NOTICES = ("fired", "signed", "progress", "coaching", "measured", "milestone", "adjusted")
 Refused = (Forbidden, NotAllowedNow, Conflict, InvalidInput)
 Form = dict[str, str]
@@ -97,6 +99,7 @@ def plan_page(
                                  today_label=catalog["plan.today"]),
         "adjustable": ADJUSTABLE, "may_adjust": _may_adjust(view),
         "read_only": not view.relations & access.PLAN_POLICY["act"],
+        "anything": _anything(view),
     }  # fmt: skip
     return render(request, "plan.html.j2", context, signed=signed, status=status)
 
@@ -108,6 +111,11 @@ def _may_adjust(view: Any) -> bool:
         return True
     definition = view.definition
     return any(definition.allows(e.transition.dest, "adjust") for e in view.may.events)
+
+
+def _anything(view: Any) -> bool:
+    offered = [a for a in view.may.activities if a in OFFERED]
+    return bool(view.may.events or view.may.sign or offered)
 
 
 @router.get("/plans/{plan_id}")

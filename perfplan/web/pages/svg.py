@@ -15,8 +15,12 @@ from markupsafe import Markup
 from states.compiled import CompiledDefinition
 
 BOX_W, BOX_H = 150, 44
-COL_GAP, ROW_GAP = 90, 46
+COL_GAP, ROW_GAP = 150, 40
 MARGIN = 24
+# Arrows back to an earlier column run through a band above the boxes.
+BACK_BAND = 56
+# Longer event labels are cut (the whole label is the arrow's tooltip).
+LABEL_CHARS = 22
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,9 @@ def _layout(definition: CompiledDefinition) -> dict[str, _Box]:
     for name, column in columns(definition).items():
         row = rows.get(column, 0)
         rows[column] = row + 1
-        boxes[name] = _Box(MARGIN + column * (BOX_W + COL_GAP), MARGIN + row * (BOX_H + ROW_GAP))
+        boxes[name] = _Box(
+            MARGIN + column * (BOX_W + COL_GAP), MARGIN + BACK_BAND + row * (BOX_H + ROW_GAP)
+        )
     return boxes
 
 
@@ -61,23 +67,27 @@ def _event_label(definition: CompiledDefinition, trigger: str, locale: str) -> s
     return trigger
 
 
+def _text(x: int, y: int, label: str) -> str:
+    shown = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+    return (f'<text x="{x}" y="{y}" text-anchor="middle"><title>{escape(label)}</title>'
+            f"{escape(shown)}</text>")  # fmt: skip
+
+
 def _forward(a: _Box, b: _Box, label: str, marker: str) -> str:
     x1, y1, x2, y2 = a.x + BOX_W, a.mid_y, b.x - 4, b.mid_y
-    mx, my = (x1 + x2) // 2, (y1 + y2) // 2 - 6
+    # The label sits near the start of the arrow, where arrows of one state fan out.
+    mx, my = x1 + (x2 - x1) // 2, y1 + (y2 - y1) // 3 - 6
     return (f'<g class="edge"><line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" '
-            f'marker-end="url(#{marker})"/>'
-            f'<text x="{mx}" y="{my}" text-anchor="middle">{escape(label)}</text></g>')  # fmt: skip
+            f'marker-end="url(#{marker})"/>{_text(mx, my, label)}</g>')  # fmt: skip
 
 
-def _backward(a: _Box, b: _Box, label: str, marker: str, bottom: int) -> str:
-    """An arrow back to an earlier (or the same) column, curved under the boxes."""
-    x1, y1 = a.x + BOX_W // 2, a.y + BOX_H
-    x2, y2 = b.x + BOX_W // 2 + 12, b.y + BOX_H + 4
-    cx, cy = (x1 + x2) // 2, bottom
-    lx, ly = cx, (max(y1, y2) + bottom) // 2 + 10
+def _backward(a: _Box, b: _Box, label: str, marker: str) -> str:
+    """An arrow back to an earlier (or the same) column, curved through the band above."""
+    x1, y1 = a.x + BOX_W // 2 - 20, a.y
+    x2, y2 = b.x + BOX_W // 2 + 20, b.y - 4
+    cx, cy = (x1 + x2) // 2, min(y1, y2) - BACK_BAND - 20
     return (f'<g class="edge back"><path d="M{x1},{y1} Q{cx},{cy} {x2},{y2}" fill="none" '
-            f'marker-end="url(#{marker})"/>'
-            f'<text x="{lx}" y="{ly}" text-anchor="middle">{escape(label)}</text></g>')  # fmt: skip
+            f'marker-end="url(#{marker})"/>{_text(cx, MARGIN + 6, label)}</g>')  # fmt: skip
 
 
 def _state_box(definition: CompiledDefinition, name: str, box: _Box, current: str | None,
@@ -99,8 +109,7 @@ def diagram_svg(
     """The whole diagram; `uid` keeps marker ids apart when a page shows several."""
     boxes = _layout(definition)
     width = max(b.x for b in boxes.values()) + BOX_W + MARGIN
-    deepest = max(b.y for b in boxes.values()) + BOX_H
-    bottom = deepest + 70
+    bottom = max(b.y for b in boxes.values()) + BOX_H + MARGIN
     marker = f"arrow-{escape(uid)}"
     edges = []
     for spec in definition.spec.transitions:
@@ -110,12 +119,12 @@ def diagram_svg(
             if b.x > a.x:
                 edges.append(_forward(a, b, label, marker))
             else:
-                edges.append(_backward(a, b, label, marker, bottom))
+                edges.append(_backward(a, b, label, marker))
     states = [_state_box(definition, n, b, current, locale) for n, b in boxes.items()]
     title = escape(definition.spec.title.get(locale) or definition.name)
     return Markup(
         f'<svg class="diagram" xmlns="http://www.w3.org/2000/svg" role="img" '
-        f'viewBox="0 0 {width} {bottom + 10}" width="{width}" height="{bottom + 10}">'
+        f'viewBox="0 0 {width} {bottom}" width="{width}" height="{bottom}">'
         f"<title>{title}</title>"
         f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
         f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker>'
