@@ -1,6 +1,12 @@
-"""The "my plans" list: the plans a person holds a role on (their own, and those they
-take part in as manager, HR partner, mentor or collaborator), a page at a time, each
-with what is overdue and what is due next — one query for the page, one for the roles.
+"""The plan lists of the pages: "my plans" (every plan the person holds a role on: their
+own, and those they take part in as manager, HR partner, mentor or collaborator) and
+"my team" (plans of the people they manage), a page at a time, each row with what is
+overdue and what is due next.
+
+Each list is one statement: the page of plan ids is chosen first (newest first, by the
+primary key, stopping at the page's end), and only those rows are joined to their
+employee and get their milestone subqueries — computing them for every plan and then
+sorting, as a flat query makes SQLite do, costs ~20 ms per thousand plans.
 """
 
 from __future__ import annotations
@@ -8,10 +14,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, MILESTONE, PERSON, PLAN, PLAN_ROLE
+from states import access
 from states.access import Viewer
 
 
@@ -33,36 +40,70 @@ def _next_due(today: date) -> Any:
     )  # fmt: skip
 
 
+def _holds_role(viewer: Viewer, role: str | None = None) -> ColumnElement[bool]:
+    held = select(PLAN_ROLE.c.id).where(
+        PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id
+    )
+    return exists(held.where(PLAN_ROLE.c.role == role) if role else held)
+
+
+def _roles_of(viewer: Viewer) -> Any:
+    """The viewer's roles on the row's plan, comma-separated (group_concat / string_agg)."""
+    return (
+        select(func.aggregate_strings(PLAN_ROLE.c.role, ","))
+        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id)
+        .correlate(PLAN).scalar_subquery()
+    )  # fmt: skip
+
+
+def _page(
+    session: Session, where: ColumnElement[bool], today: date, limit: int, offset: int,
+    *extra: Any,
+) -> list[dict[str, Any]]:  # fmt: skip
+    employee_of = (
+        select(PLAN_ROLE.c.person_id)
+        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee")
+        .correlate(PLAN).limit(1).scalar_subquery()
+    )  # fmt: skip
+    # The employee is found inside the page's subquery, by the plan's index, so that the
+    # planner never scans every plan role to join them.
+    chosen = (
+        select(PLAN.c.id.label("id"), employee_of.label("employee_id")).where(where)
+        .order_by(PLAN.c.id.desc()).limit(limit).offset(offset).subquery()
+    )  # fmt: skip
+    employee = PERSON.alias("employee")
+    query = (
+        select(PLAN.c.id, PLAN.c.title, PLAN.c.state, PLAN.c.definition_name.label("definition"),
+               PLAN.c.definition_version, PLAN.c.period_start, PLAN.c.period_end,
+               PLAN.c.updated_at, employee.c.key.label("employee"),
+               employee.c.name.label("employee_name"), DEPARTMENT.c.name.label("department"),
+               _overdue(today).label("overdue_milestones"), _next_due(today).label("next_due"),
+               *extra)
+        .select_from(chosen).join(PLAN, PLAN.c.id == chosen.c.id)
+        .join(employee, employee.c.id == chosen.c.employee_id)
+        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
+        .order_by(PLAN.c.id.desc())
+    )  # fmt: skip
+    return [dict(r._mapping) for r in session.execute(query)]
+
+
 def taking_part(
     session: Session, *, viewer: Viewer, today: date, limit: int = 50, offset: int = 0
 ) -> list[dict[str, Any]]:
     """Plans where the viewer holds a plan role, newest first; `roles` lists theirs."""
-    employee = PERSON.alias("employee")
-    holds_role = exists(
-        select(PLAN_ROLE.c.id)
-        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id)
-        .correlate(PLAN)
-    )
-    employee_role = PLAN_ROLE.alias("employee_role")
-    query = (
-        select(PLAN.c.id, PLAN.c.title, PLAN.c.state, PLAN.c.definition_name.label("definition"),
-               PLAN.c.definition_version,
-               PLAN.c.period_start, PLAN.c.period_end, PLAN.c.updated_at,
-               employee.c.key.label("employee"), employee.c.name.label("employee_name"),
-               DEPARTMENT.c.name.label("department"),
-               _overdue(today).label("overdue_milestones"), _next_due(today).label("next_due"))
-        .join(employee_role, and_(employee_role.c.plan_id == PLAN.c.id,
-                                  employee_role.c.role == "employee"))
-        .join(employee, employee.c.id == employee_role.c.person_id)
-        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
-        .where(holds_role).order_by(PLAN.c.id.desc()).limit(limit).offset(offset)
-    )  # fmt: skip
-    rows = [dict(r._mapping) for r in session.execute(query)]
-    roles = session.execute(
-        select(PLAN_ROLE.c.plan_id, PLAN_ROLE.c.role).where(
-            PLAN_ROLE.c.person_id == viewer.id, PLAN_ROLE.c.plan_id.in_([r["id"] for r in rows])
-        ).order_by(PLAN_ROLE.c.id)
-    ).all()  # fmt: skip
+    rows = _page(session, _holds_role(viewer), today, limit, offset,
+                 _roles_of(viewer).label("roles"))  # fmt: skip
     for row in rows:
-        row["roles"] = [r.role for r in roles if r.plan_id == row["id"]]
+        row["roles"] = sorted(str(row["roles"]).split(",")) if row["roles"] else []
     return rows
+
+
+def team_plans(
+    session: Session, *, viewer: Viewer, today: date, limit: int = 50, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Plans of the people the viewer manages: as the plan's manager, as the employee's
+    line manager, or as head of the employee's department; newest first."""
+    relations = access.relation_clauses(viewer)
+    managed = or_(_holds_role(viewer, "manager"), relations["line_manager"],
+                  relations["department_head"])  # fmt: skip
+    return _page(session, managed, today, limit, offset)

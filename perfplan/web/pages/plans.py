@@ -31,7 +31,6 @@ from states.diagram import mermaid
 from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
 from states.identity import SignedIn
 from states.plan_view import plan_view
-from states.queries import PlanFilter, search_plans
 
 router = APIRouter()
 
@@ -53,13 +52,9 @@ def _list_page(
     number = Page(whole_number(page, field="page", default=1))
     now, locale = rt.now(), locale_of(request, signed)
     with rt.transaction() as session:
-        if team:
-            rows = search_plans(session, viewer=signed.viewer, today=now.date(),
-                                filters=PlanFilter(relation="team"), limit=number.fetch,
-                                offset=number.offset)  # fmt: skip
-        else:
-            rows = plan_lists.taking_part(session, viewer=signed.viewer, today=now.date(),
-                                          limit=number.fetch, offset=number.offset)  # fmt: skip
+        listed = plan_lists.team_plans if team else plan_lists.taking_part
+        rows = listed(session, viewer=signed.viewer, today=now.date(), limit=number.fetch,
+                      offset=number.offset)  # fmt: skip
         state_words = StateWords(session, locale)
         for row in rows:
             state_words.label_row(row)
