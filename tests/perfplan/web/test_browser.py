@@ -109,7 +109,7 @@ def test_screenshots_of_the_main_pages(page: Page, live_server: LiveServer, worl
     world.clock.advance(days=40)  # 2026-10-04: the training milestones are late
     log_in(page, live_server, world, "wang")
     page.goto(f"{live_server.url}/overdue")
-    expect(page.locator("table.overdue tbody tr")).to_have_count(2)
+    expect(page.locator("table.late-milestones tbody tr")).to_have_count(2)
     shot(page, "overdue-wang")
     page.goto(f"{live_server.url}/plans/{world.zhang_plan}")
     expect(page.locator("svg.timeline circle.late")).to_have_count(2)
