@@ -119,7 +119,9 @@ def test_milestones_are_done_due_or_late_on_the_clocks_date(
 def test_a_strangers_plan_and_a_missing_plan_answer_the_same_404(
     client: TestClient, world: World
 ) -> None:
-    sign_in(client, world, "zhang")
+    csrf = sign_in(client, world, "zhang")
+    posted = post(client, world, world.liu_plan, "sign", csrf, event="agree")
+    assert posted.status_code == 404 and count(world, SIGNATURE) == 0
     theirs = client.get(f"/plans/{world.liu_plan}")
     missing = client.get("/plans/99999")
     nonsense = client.get("/plans/abc")
@@ -320,3 +322,50 @@ def test_zhang_reads_his_plan_in_chinese(client: TestClient, world: World) -> No
     english = client.get(f"/plans/{world.zhang_plan}").text
     assert "My plans" in english and "Drafted" in english and "草拟中" not in english
     assert "我的角色" in listing and "员工" in listing
+
+
+def test_malformed_forms_are_refused_with_a_sentence_and_change_nothing(
+    client: TestClient, world: World
+) -> None:
+    plan = world.zhang_plan
+    csrf = start(client, world, plan)
+    malformed = [
+        ("fire", {"event": "fly"}, "has no event 'fly'"),
+        ("fire", {"event": "evaluate", "input.mood": "good"}, "takes no input mood"),
+        ("sign", {"event": "start"}, "'start' is not possible from there"),
+        ("sign", {}, "nothing waits for signatures"),
+        ("measure", {"goal": "happiness", "value": "3"}, "has no goal 'happiness'"),
+        ("measure", {"goal": "contracts", "value": "70", "measured_on": "31/10/2026"},
+         "'31/10/2026' is not a date"),
+        ("milestone", {"milestone": "moon_landing"}, "has no milestone 'moon_landing'"),
+        ("adjust", {"target": "goal:contracts", "field": "target", "value": "90", "reason": "x"},
+         "goals stay fixed"),
+        ("adjust", {"target": "milestone:report_2", "field": "due", "value": "soon",
+                    "reason": "x"}, "'soon' is not a date"),
+        ("adjust", {"target": "milestone:report_2", "field": "due", "value": "2026-11-01",
+                    "reason": " "}, "needs a reason"),
+        ("coaching", {"notes": " "}, "needs notes"),
+        ("progress", {"summary": "ok", "version": "latest"}, "'latest' is not a whole number"),
+    ]  # fmt: skip
+    before = plan_row(world, plan)
+    for what, fields, sentence in malformed:
+        answer = post(client, world, plan, what, csrf, **fields)
+        assert 400 <= answer.status_code < 500, (what, fields, answer.status_code)
+        assert sentence in unescape(answer.text), (what, sentence)
+        assert 'id="plan-state"' in answer.text  # the plan again, with the reason
+    after = plan_row(world, plan)
+    assert (after["version"], after["state"]) == (before["version"], before["state"])
+    assert count(world, MEASUREMENT) == 0 and count(world, ADJUSTMENT) == 0
+
+
+def test_the_diagram_draws_every_state_and_transition_and_marks_the_current_one(
+    client: TestClient, world: World
+) -> None:
+    start(client, world, world.zhang_plan)
+    svg = client.get(f"/plans/{world.zhang_plan}").text.split('<svg class="diagram"')[1]
+    svg = svg.split("</svg>")[0]
+    assert svg.count('<g class="state') == 5
+    assert svg.count('<g class="edge') == 5  # agree, start, adjust, reconfirm, evaluate
+    assert svg.count('<g class="edge back"') == 1  # reconfirm goes back to in progress
+    assert 'class="state current" data-state="in_progress"' in svg
+    assert svg.count("current") == 1
