@@ -30,7 +30,7 @@ from states import access, engine, plan_lists, records
 from states.diagram import mermaid
 from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
 from states.identity import SignedIn
-from states.plan_view import plan_view
+from states.plan_view import PlanView, plan_view
 
 router = APIRouter()
 
@@ -99,7 +99,7 @@ def plan_page(
     return render(request, "plan.html.j2", context, signed=signed, status=status)
 
 
-def _may_adjust(view: Any) -> bool:
+def _may_adjust(view: PlanView) -> bool:
     """Adjusting is offered where the state allows it, or where an event the viewer may
     fire leads into such a state (`records.adjust` fires it first)."""
     if "adjust" in view.may.activities:
@@ -108,7 +108,7 @@ def _may_adjust(view: Any) -> bool:
     return any(definition.allows(e.transition.dest, "adjust") for e in view.may.events)
 
 
-def _anything(view: Any) -> bool:
+def _anything(view: PlanView) -> bool:
     offered = [a for a in view.may.activities if a in OFFERED]
     return bool(view.may.events or view.may.sign or offered)
 
@@ -143,6 +143,10 @@ async def _form(request: Request) -> Form:
 
 
 def _version(form: Form) -> int:
+    """The plan version the form was shown at: a change made since is a Conflict."""
+    if not form.get("version", "").strip():
+        raise InvalidInput("the form does not say which version of the plan it was shown at; "
+                           "reload the page", field="version")  # fmt: skip
     return whole_number(form.get("version"), field="version", default=0)
 
 

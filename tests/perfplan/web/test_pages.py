@@ -346,6 +346,7 @@ def test_malformed_forms_are_refused_with_a_sentence_and_change_nothing(
                     "reason": " "}, "needs a reason"),
         ("coaching", {"notes": " "}, "needs notes"),
         ("progress", {"summary": "ok", "version": "latest"}, "'latest' is not a whole number"),
+        ("progress", {"summary": "ok", "version": ""}, "reload the page"),
     ]  # fmt: skip
     before = plan_row(world, plan)
     for what, fields, sentence in malformed:
