@@ -75,9 +75,22 @@ def team_plans(request: Request, rt: RuntimeDep, signed: SignedInDep,
     return _list_page(request, rt, signed, page, team=True)
 
 
+def _keeper(posted: Form | None) -> Callable[..., str]:
+    """What the person typed into the refused form, so that it is not lost: `kept(form,
+    field)` is the posted value when `form` ("progress", "fire:evaluate", ...) was sent."""
+    sent = posted or {}
+    which = sent.get("form", "")
+
+    def kept(form: str, field: str, default: str = "") -> str:
+        return sent.get(field, default) if form == which else default
+
+    return kept
+
+
 def plan_page(
     request: Request, rt: Runtime, signed: SignedIn, plan_id: int, *,
     error: Exception | None = None, status: int = 200, notice: str | None = None,
+    posted: Form | None = None,
 ) -> Response:  # fmt: skip
     now, locale = rt.now(), locale_of(request, signed)
     with rt.transaction() as session:
@@ -94,7 +107,7 @@ def plan_page(
                                  today_label=catalog["plan.today"]),
         "adjustable": ADJUSTABLE, "may_adjust": _may_adjust(view),
         "read_only": not view.relations & access.PLAN_POLICY["act"],
-        "anything": _anything(view),
+        "anything": _anything(view), "kept": _keeper(posted),
     }  # fmt: skip
     return render(request, "plan.html.j2", context, signed=signed, status=status)
 
@@ -121,7 +134,7 @@ def show_plan(request: Request, rt: RuntimeDep, signed: SignedInDep, plan_id: st
 
 def _change(
     request: Request, rt: Runtime, signed: SignedIn, plan_id: int, background: BackgroundTasks,
-    notice: str, change: Callable[[Session, datetime, str], object],
+    notice: str, change: Callable[[Session, datetime, str], object], posted: Form,
 ) -> Response:  # fmt: skip
     """Check that the viewer may act on the plan, run the change in one transaction, then
     carry out its effects after the response; a refusal shows the plan with the reason."""
@@ -131,7 +144,8 @@ def _change(
             access.check_plan(session, signed.viewer, plan_id, "act")
             change(session, now, signed.viewer.key)
     except Refused as refused:
-        return plan_page(request, rt, signed, plan_id, error=refused, status=http_status(refused))
+        return plan_page(request, rt, signed, plan_id, error=refused, status=http_status(refused),
+                         posted=posted)  # fmt: skip
     background.add_task(rt.changed, plan_id, now)
     return RedirectResponse(f"/plans/{plan_id}?done={notice}", status_code=303)
 
@@ -252,7 +266,9 @@ async def act_on_plan(
     if what not in FORMS:
         raise NotFound(f"no form '{what}' on the plan page")
     form = await _form(request) | {"plan_id": str(number)}
+    event = form.get("event", "")
+    form["form"] = f"{what}:{event}" if what in ("fire", "sign") else what
     build, notice = FORMS[what]
     return await run_in_threadpool(
-        _change, request, rt, signed, number, background, notice, build(form)
+        _change, request, rt, signed, number, background, notice, build(form), form
     )

@@ -238,8 +238,9 @@ def test_running_a_plan_from_its_page(client: TestClient, world: World) -> None:
     assert f'action="/plans/{plan}/milestone"' not in page  # the manager's to accept
     done = post(client, world, plan, "progress", csrf, summary="Two proposals sent", blockers="")
     assert done.status_code == 303 and done.headers["location"] == f"/plans/{plan}?done=progress"
-    empty = post(client, world, plan, "progress", csrf, summary="  ")
+    empty = post(client, world, plan, "progress", csrf, summary="  ", blockers="No CRM access")
     assert empty.status_code == 422 and "needs a summary" in unescape(empty.text)
+    assert 'rows="2">No CRM access</textarea>' in empty.text  # kept for the next try
     csrf = sign_in(client, world, "li")
     assert post(client, world, plan, "coaching", csrf, notes="Reviewed the proposals",
                 minutes="20").status_code == 303  # fmt: skip
@@ -289,8 +290,10 @@ def test_evaluating_takes_the_definitions_inputs(client: TestClient, world: Worl
         assert post(client, world, plan, "measure", csrf, goal=goal, value=value).status_code == 303
     page = client.get(f"/plans/{plan}").text
     assert 'name="input.outcome"' in page and 'value="not_met"' in page
-    missing = post(client, world, plan, "fire", csrf, event="evaluate")
+    missing = post(client, world, plan, "fire", csrf, event="evaluate",
+                   **{"input.feedback": "Contracts back at 101 %"})  # fmt: skip
     assert missing.status_code == 422 and "needs the input 'outcome'" in unescape(missing.text)
+    assert ">Contracts back at 101 %</textarea>" in missing.text  # what was typed is kept
     wrong = post(client, world, plan, "fire", csrf, event="evaluate", **{"input.outcome": "great"})
     assert wrong.status_code == 422 and "'great' is not one of" in unescape(wrong.text)
     done = post(client, world, plan, "fire", csrf, event="evaluate",
