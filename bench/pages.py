@@ -108,7 +108,8 @@ def main() -> None:
         runtime = Runtime(engine=db, settings=WebSettings(dispatch_after_commit=False),
                           now=FrozenClock(datetime(2026, 10, 4, 9, 0, tzinfo=UTC)))  # fmt: skip
         pages = [("li", "/plans"), ("li", "/plans?page=100"), ("li", "/team"),
-                 ("wang", "/plans"), ("wang", "/overdue"), ("audrey", "/audit"),
+                 ("wang", "/plans"), ("wang", "/plans?scope=all"), ("audrey", "/plans?scope=all"),
+                 ("wang", "/overdue"), ("audrey", "/audit"),
                  ("li", f"/plans/{template}")]  # fmt: skip
         figures: dict[str, Any] = {"plans": args.plans, "database": db.dialect.name}
         for person, path in pages:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, MILESTONE, PERSON, PLAN, PLAN_ROLE
@@ -107,3 +107,29 @@ def team_plans(
     managed = or_(_holds_role(viewer, "manager"), relations["line_manager"],
                   relations["department_head"])  # fmt: skip
     return _page(session, managed, today, limit, offset)
+
+
+def visible_plans(
+    session: Session, *, viewer: Viewer, today: date, state: str | None = None,
+    department: str | None = None, limit: int = 50, offset: int = 0,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Every plan the viewer may read (HR: their departments'; auditors: all), newest
+    first, optionally in one state or of one department's employees."""
+    where = [access.allowed_clause(viewer)]
+    if state:
+        where.append(PLAN.c.state == state)
+    if department:
+        in_department = (
+            select(PLAN_ROLE.c.id)
+            .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
+            .join(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
+            .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee",
+                   DEPARTMENT.c.name == department)
+            .correlate(PLAN)
+        )  # fmt: skip
+        where.append(exists(in_department))
+    return _page(session, and_(*where), today, limit, offset)
+
+
+def departments(session: Session) -> list[str]:
+    return list(session.execute(select(DEPARTMENT.c.name).order_by(DEPARTMENT.c.name)).scalars())

@@ -5,8 +5,10 @@ a refused action shows the plan again with the reason, and nothing changes."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import RedirectResponse, Response
@@ -27,6 +29,7 @@ from perfplan.web.pages.rendering import locale_of, render, words
 from perfplan.web.pages.svg import diagram_svg, timeline_svg
 from perfplan.web.runtime import Runtime
 from states import access, engine, plan_lists, records
+from states.access import Viewer
 from states.diagram import mermaid
 from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
 from states.identity import SignedIn
@@ -46,33 +49,62 @@ Refused = (Forbidden, NotAllowedNow, Conflict, InvalidInput)
 Form = dict[str, str]
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """Which list a page shows: mine, my team's, or every plan I may read (filtered)."""
+
+    scope: str = "mine"
+    state: str = ""
+    department: str = ""
+
+    def rows(self, session: Session, viewer: Viewer, today: date, page: Page) -> list[Any]:
+        limit, offset = page.fetch, page.offset
+        if self.scope == "team":
+            return plan_lists.team_plans(session, viewer=viewer, today=today, limit=limit,
+                                         offset=offset)  # fmt: skip
+        if self.scope == "all":
+            return plan_lists.visible_plans(session, viewer=viewer, today=today,
+                                            state=self.state or None,
+                                            department=self.department or None,
+                                            limit=limit, offset=offset)  # fmt: skip
+        return plan_lists.taking_part(session, viewer=viewer, today=today, limit=limit,
+                                      offset=offset)  # fmt: skip
+
+
 def _list_page(
-    request: Request, rt: Runtime, signed: SignedIn, page: str | None, team: bool
+    request: Request, rt: Runtime, signed: SignedIn, page: str | None, listing: _Listing
 ) -> Response:
     number = Page(whole_number(page, field="page", default=1))
     now, locale = rt.now(), locale_of(request, signed)
     with rt.transaction() as session:
-        listed = plan_lists.team_plans if team else plan_lists.taking_part
-        rows = listed(session, viewer=signed.viewer, today=now.date(), limit=number.fetch,
-                      offset=number.offset)  # fmt: skip
+        rows = listing.rows(session, signed.viewer, now.date(), number)
         state_words = StateWords(session, locale)
         for row in rows:
             state_words.label_row(row)
-    context = {"rows": rows[: number.size], "page": number.number,
-               "more": len(rows) > number.size, "team": team, "today": now.date()}  # fmt: skip
+        departments = plan_lists.departments(session) if listing.scope == "all" else []
+    query = urlencode({k: v for k, v in vars(listing).items() if v and v != "mine"})
+    context = {"rows": rows[: number.size], "page": number.number, "more": len(rows) > number.size,
+               "team": listing.scope == "team", "listing": listing, "query": query,
+               "departments": departments, "today": now.date()}  # fmt: skip
     return render(request, "plans.html.j2", context, signed=signed)
 
 
 @router.get("/plans")
-def my_plans(request: Request, rt: RuntimeDep, signed: SignedInDep,
-             page: str | None = None) -> Response:  # fmt: skip
-    return _list_page(request, rt, signed, page, team=False)
+def my_plans(
+    request: Request, rt: RuntimeDep, signed: SignedInDep, page: str | None = None,
+    scope: str = "mine", state: str = "", department: str = "",
+) -> Response:  # fmt: skip
+    """My plans; `scope=all`: every plan I may read, by state and department."""
+    if scope not in ("mine", "all"):
+        raise InvalidInput(f"'{scope}' is not a list; use mine or all", field="scope")
+    listing = _Listing(scope, state.strip(), department.strip())
+    return _list_page(request, rt, signed, page, listing)
 
 
 @router.get("/team")
 def team_plans(request: Request, rt: RuntimeDep, signed: SignedInDep,
                page: str | None = None) -> Response:  # fmt: skip
-    return _list_page(request, rt, signed, page, team=True)
+    return _list_page(request, rt, signed, page, _Listing("team"))
 
 
 def _keeper(posted: Form | None) -> Callable[..., str]:

@@ -17,6 +17,9 @@ from states.registry import ACTIVITIES
 TEMPLATES = sorted((HERE / "templates").glob("*.j2"))
 LITERAL_KEY = re.compile(r"""\bt\(\s*'([a-z0-9_.]+)'\s*[,)]""")
 BUILT_KEY = re.compile(r"""\bt\(\s*'([a-z0-9_.]+)'\s*~""")
+# The plan lists name their words by the list shown: t(kind ~ '.title').
+LIST_KEY = re.compile(r"""\bt\(\s*kind\s*~\s*'([a-z0-9_.]+)'\s*\)""")
+LISTS = ("mine", "team", "all")
 
 
 def template_text() -> str:
@@ -36,6 +39,14 @@ def test_every_key_a_template_uses_is_in_both_catalogs() -> None:
     for locale in LOCALES:
         missing = used - set(words(locale))
         assert not missing, f"{locale} lacks {sorted(missing)}"
+
+
+def test_every_word_of_every_plan_list_is_in_both_catalogs() -> None:
+    suffixes = set(LIST_KEY.findall(template_text()))
+    assert suffixes == {".title", ".intro", ".none"}
+    for locale in LOCALES:
+        missing = [k + s for k in LISTS for s in suffixes if k + s not in words(locale)]
+        assert not missing, f"{locale} lacks {missing}"
 
 
 def _values_of(field: object) -> list[str]:

@@ -72,6 +72,27 @@ def test_team_lists_the_plans_of_the_people_i_manage(client: TestClient, world: 
     assert "No one you manage is on a plan" in client.get("/team").text
 
 
+def test_hr_and_auditors_list_every_plan_they_may_read(client: TestClient, world: World) -> None:
+    sign_in(client, world, "wang")  # HR for Sales East
+    page = client.get("/plans?scope=all").text
+    assert 'id="all-plans"' in page
+    assert f'data-plan="{world.zhang_plan}"' in page and f'data-plan="{world.liu_plan}"' not in page
+    sign_in(client, world, "audrey")
+    page = client.get("/plans?scope=all").text
+    assert f'data-plan="{world.zhang_plan}"' in page and f'data-plan="{world.liu_plan}"' in page
+    support = client.get("/plans?scope=all&department=Technical+Support").text
+    assert (
+        f'data-plan="{world.liu_plan}"' in support
+        and f'data-plan="{world.zhang_plan}"' not in support
+    )
+    assert "data-plan=" not in client.get("/plans?scope=all&state=in_progress").text
+    assert client.get("/plans?scope=everything").status_code == 422
+    sign_in(client, world, "zhang")  # no standing role: no such tab, and only his own plan
+    assert 'id="all-plans"' not in client.get("/plans").text
+    page = client.get("/plans?scope=all").text
+    assert f'data-plan="{world.zhang_plan}"' in page and f'data-plan="{world.liu_plan}"' not in page
+
+
 def test_a_page_number_that_is_not_one_is_a_clear_422(client: TestClient, world: World) -> None:
     sign_in(client, world, "li")
     answer = client.get("/plans?page=two")

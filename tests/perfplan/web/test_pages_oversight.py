@@ -262,7 +262,12 @@ def test_recording_more_does_not_add_queries_to_the_plan_page(
 
 
 def test_each_plan_list_is_one_query(client: TestClient, world: World) -> None:
-    for person, path in [("wang", "/plans"), ("li", "/team"), ("li", "/plans?page=2")]:
+    for person, path in [
+        ("wang", "/plans"),
+        ("li", "/team"),
+        ("li", "/plans?page=2"),
+        ("audrey", "/plans?scope=all&department=Sales+East"),
+    ]:
         sign_in(client, world, person)
         with counted(world) as statements:
             assert client.get(path).status_code == 200
