@@ -34,10 +34,12 @@ types: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
-## make browser: Debian's Chromium for the browser tests (as root; does nothing when present)
+## make browser: Debian's Chromium and a Chinese font for the browser tests and their
+## screenshots (as root; does nothing when present)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  chromium fonts-wqy-zenhei >/dev/null; }
 
 bench: $(STAMP)
 	$(BIN)/python bench/transitions.py

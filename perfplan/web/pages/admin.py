@@ -1,0 +1,130 @@
+"""The admin's page: the definitions on the search path and those installed, each
+version's diagram and source, and checking a definition (pasted or uploaded) before
+installing it — every problem shown with its code, path and line."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from perfplan.web.deps import CheckedForm, RuntimeDep, SignedInDep
+from perfplan.web.pages.common import Labels, whole_number
+from perfplan.web.pages.rendering import locale_of, render
+from perfplan.web.pages.svg import diagram_svg
+from perfplan.web.runtime import Runtime
+from states import access, catalog, definition_admin
+from states.compiled import CompiledDefinition
+from states.diagram import mermaid
+from states.errors import DefinitionInvalid, DefinitionNotFound, Problem
+from states.identity import SignedIn
+
+router = APIRouter(prefix="/admin/definitions")
+
+# A definition is a page of YAML; anything far larger is not one.
+MAX_UPLOAD = 256 * 1024
+
+
+def _listing(
+    request: Request, rt: Runtime, signed: SignedIn, *, status: int = 200, **extra: Any
+) -> Response:
+    access.require(signed.viewer, "definitions.check")
+    with rt.transaction() as session:
+        versions = definition_admin.installed_versions(session)
+    context = {"files": definition_admin.definition_files(), "versions": versions,
+               "source": "", "problems": None, "candidate": None, "installed": None,
+               "checked": None, "compiled": None, "diagram": None, "mermaid": None,
+               "may_install": access.may(signed.viewer, "definitions.install")} | extra  # fmt: skip
+    return render(request, "definitions.html.j2", context, signed=signed, status=status)
+
+
+@router.get("")
+def definitions(request: Request, rt: RuntimeDep, signed: SignedInDep,
+                installed: str | None = None) -> Response:  # fmt: skip
+    return _listing(request, rt, signed, installed=installed)
+
+
+def _shown(compiled: CompiledDefinition, locale: str) -> dict[str, Any]:
+    uid = f"{compiled.name}-v{compiled.version}"
+    return {"compiled": compiled, "labels": Labels(compiled, locale),
+            "diagram": diagram_svg(compiled, locale=locale, uid=uid),
+            "mermaid": mermaid(compiled, locale=locale)}  # fmt: skip
+
+
+@router.get("/{name}/{version}")
+def definition_version(request: Request, rt: RuntimeDep, signed: SignedInDep, name: str,
+                       version: str) -> Response:  # fmt: skip
+    """One version: installed in the database, else the file of that name and version."""
+    access.require(signed.viewer, "definitions.check")
+    number = whole_number(version.removeprefix("v"), field="version", default=0)
+    try:
+        with rt.transaction() as session:
+            compiled = definition_admin.installed(session, name, number)
+    except DefinitionNotFound:
+        files = [f.compiled for f in definition_admin.definition_files() if f.compiled]
+        found = [c for c in files if c.name == name and c.version == number]
+        if not found:
+            raise
+        compiled = found[0]
+    context = _shown(compiled, locale_of(request, signed))
+    return render(request, "definition.html.j2", context, signed=signed)
+
+
+def _text_of(source: str, upload: UploadFile | None) -> tuple[str, str]:
+    """The definition to check: an uploaded file wins over the text area."""
+    if upload is None or not upload.filename:
+        return source, "pasted definition"
+    data = upload.file.read(MAX_UPLOAD + 1)
+    where = upload.filename
+    if len(data) > MAX_UPLOAD:
+        raise DefinitionInvalid(
+            where, [Problem("TOO_LARGE", "$", f"larger than {MAX_UPLOAD // 1024} KiB")]
+        )
+    try:
+        return data.decode("utf-8"), where
+    except UnicodeDecodeError:
+        raise DefinitionInvalid(where, [Problem("UNREADABLE", "$", "not UTF-8 text")]) from None
+
+
+def _checked(request: Request, rt: Runtime, signed: SignedIn, text: str, where: str) -> Response:
+    try:
+        with rt.transaction() as session:
+            candidate = definition_admin.check_candidate(session, text=text, source=where)
+    except DefinitionInvalid as invalid:
+        return _listing(request, rt, signed, status=422, source=text, problems=invalid.problems,
+                        checked=where)  # fmt: skip
+    shown = _shown(candidate.compiled, locale_of(request, signed))
+    return _listing(request, rt, signed, source=text, candidate=candidate, checked=where, **shown)
+
+
+@router.post("/check")
+def check(
+    request: Request, rt: RuntimeDep, signed: CheckedForm,
+    source: Annotated[str, Form()] = "", upload: Annotated[UploadFile | None, File()] = None,
+) -> Response:  # fmt: skip
+    access.require(signed.viewer, "definitions.check")
+    try:
+        text, where = _text_of(source, upload)
+    except DefinitionInvalid as invalid:
+        return _listing(request, rt, signed, status=422, problems=invalid.problems,
+                        checked=invalid.source)  # fmt: skip
+    return _checked(request, rt, signed, text, where)
+
+
+@router.post("/install")
+def install(
+    request: Request, rt: RuntimeDep, signed: CheckedForm, source: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    """Install what was checked; it is checked again here, in the installing transaction."""
+    access.require(signed.viewer, "definitions.install")
+    try:
+        with rt.transaction() as session:
+            candidate = definition_admin.check_candidate(session, text=source, source="install")
+            catalog.install(session, candidate.compiled, rt.now())
+    except DefinitionInvalid as invalid:
+        return _listing(request, rt, signed, status=422, source=source,
+                        problems=invalid.problems, checked="install")  # fmt: skip
+    done = f"{candidate.compiled.name} v{candidate.compiled.version}"
+    return RedirectResponse(f"/admin/definitions?installed={quote(done)}", status_code=303)

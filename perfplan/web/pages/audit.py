@@ -1,0 +1,142 @@
+"""The auditor's page: search the audit trail by plan, actor, event and period, read
+the records, verify a plan's chain (or every chain), and export what was found."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from models.clock import utc
+from perfplan.web.deps import CheckedForm, RuntimeDep, SignedInDep
+from perfplan.web.pages.common import Page, a_date, whole_number
+from perfplan.web.pages.rendering import render
+from perfplan.web.runtime import Runtime
+from states import access, audit
+from states.errors import InvalidInput
+from states.identity import SignedIn
+from states.queries import AuditQuery, search_audit
+
+router = APIRouter()
+
+COLUMNS = ("plan_id", "seq", "at", "kind", "event", "from_state", "to_state", "actor", "role",
+           "comment", "definition_hash", "content_digest", "prev_hash", "hash")  # fmt: skip
+EXPORT_BATCH = 5000
+
+
+def _query(plan: str | None, actor: str | None, event: str | None, since: str | None,
+           until: str | None) -> AuditQuery:  # fmt: skip
+    """The search form as a query; `until` is a whole day, included."""
+    start, end = a_date(since, field="since"), a_date(until, field="until")
+    if start and end and end < start:
+        raise InvalidInput("the period ends before it starts", field="until")
+    return AuditQuery(
+        plan_id=whole_number(plan, field="plan", default=0) or None,
+        actor=(actor or "").strip() or None,
+        event=(event or "").strip() or None,
+        since=utc(datetime.combine(start, time())) if start else None,
+        until=utc(datetime.combine(end + timedelta(days=1), time())) if end else None,
+    )
+
+
+def _form_values(query: AuditQuery, since: str | None, until: str | None) -> dict[str, str]:
+    return {"plan": str(query.plan_id or ""), "actor": query.actor or "",
+            "event": query.event or "", "since": since or "", "until": until or ""}  # fmt: skip
+
+
+def _page(
+    request: Request, rt: Runtime, signed: SignedIn, query: AuditQuery, values: dict[str, str],
+    page: Page, report: audit.VerifyReport | None = None, verified_plan: int | None = None,
+) -> Response:  # fmt: skip
+    access.require(signed.viewer, "audit.search")
+    with rt.transaction() as session:
+        if query.plan_id is not None:
+            access.check_plan(session, signed.viewer, query.plan_id, "read")
+        rows = search_audit(session, viewer=signed.viewer, query=query, limit=page.fetch,
+                            offset=page.offset)  # fmt: skip
+    export = urlencode({k: v for k, v in values.items() if v})
+    context = {"rows": rows[: page.size], "more": len(rows) > page.size, "page": page.number,
+               "values": values, "report": report, "verified_plan": verified_plan,
+               "export": export}  # fmt: skip
+    return render(request, "audit.html.j2", context, signed=signed)
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request, rt: RuntimeDep, signed: SignedInDep, plan: str | None = None,
+    actor: str | None = None, event: str | None = None, since: str | None = None,
+    until: str | None = None, page: str | None = None,
+) -> Response:  # fmt: skip
+    query = _query(plan, actor, event, since, until)
+    number = Page(whole_number(page, field="page", default=1))
+    return _page(request, rt, signed, query, _form_values(query, since, until), number)
+
+
+@router.post("/audit/verify")
+def verify(
+    request: Request, rt: RuntimeDep, signed: CheckedForm,
+    plan: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    """Recompute one plan's chain (any auditor) or every chain (audit.verify_all)."""
+    access.require(signed.viewer, "audit.search")
+    plan_id = whole_number(plan, field="plan", default=0) or None
+    with rt.transaction() as session:
+        if plan_id is None:
+            access.require(signed.viewer, "audit.verify_all")
+        else:
+            access.check_plan(session, signed.viewer, plan_id, "read")
+        report = audit.verify(session, plan_id)
+    query = AuditQuery(plan_id=plan_id)
+    return _page(request, rt, signed, query, _form_values(query, None, None), Page(1),
+                 report=report, verified_plan=plan_id)  # fmt: skip
+
+
+def _all_rows(rt: Runtime, signed: SignedIn, query: AuditQuery) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with rt.transaction() as session:
+        if query.plan_id is not None:
+            access.check_plan(session, signed.viewer, query.plan_id, "read")
+        while True:
+            batch = search_audit(session, viewer=signed.viewer, query=query,
+                                 limit=EXPORT_BATCH, offset=len(rows))  # fmt: skip
+            rows.extend(batch)
+            if len(batch) < EXPORT_BATCH:
+                return rows
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([row["at"].isoformat() if c == "at" else row[c] for c in COLUMNS])
+    return out.getvalue()
+
+
+@router.get("/audit/export")
+def export(
+    rt: RuntimeDep, signed: SignedInDep, format: str = "csv", plan: str | None = None,
+    actor: str | None = None, event: str | None = None, since: str | None = None,
+    until: str | None = None,
+) -> Response:  # fmt: skip
+    """The records found, whole (every column, hashes included), as CSV or JSON."""
+    access.require(signed.viewer, "audit.search")
+    if format not in ("csv", "json"):
+        raise InvalidInput(f"'{format}' is not an export format; use csv or json", field="format")
+    rows = _all_rows(rt, signed, _query(plan, actor, event, since, until))
+    stamp = rt.now().strftime("%Y%m%dT%H%M%SZ")
+    name = f"perfplan-audit-{stamp}.{format}"
+    if format == "csv":
+        body, media = "\ufeff" + _csv(rows), "text/csv; charset=utf-8"  # BOM: Excel reads UTF-8
+    else:
+        records = [{c: row["at"].isoformat() if c == "at" else row[c] for c in COLUMNS}
+                   for row in rows]  # fmt: skip
+        body, media = json.dumps(records, ensure_ascii=False, indent=1), "application/json"
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip

@@ -1,0 +1,125 @@
+"""What several pages share: reading query parameters without a traceback, paging,
+and the labels of a definition's states, events, roles and inputs in one locale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from states import definition_admin
+from states.compiled import CompiledDefinition
+from states.errors import InvalidInput, PlanNotFound
+from states.schema import TransitionSpec
+
+PAGE_SIZE = 50
+
+
+def whole_number(text: str | None, *, field: str, default: int, least: int = 1) -> int:
+    """A whole number from a form or query; a clear InvalidInput otherwise."""
+    if text is None or not text.strip():
+        return default
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise InvalidInput(f"'{text}' is not a whole number", field=field) from None
+    if value < least:
+        raise InvalidInput(f"must be at least {least}", field=field)
+    return value
+
+
+def a_date(text: str | None, *, field: str) -> date | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"'{text}' is not a date (YYYY-MM-DD)", field=field) from None
+
+
+def plan_id_of(text: str) -> int:
+    """A plan id from the path; anything else is no plan (the same 404 as a stranger's)."""
+    if not text.isdigit() or len(text) > 12:
+        raise PlanNotFound(0)
+    return int(text)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: fetch `size + 1` rows to know whether another page follows."""
+
+    number: int
+    size: int = PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    @property
+    def fetch(self) -> int:
+        return self.size + 1
+
+
+@dataclass(frozen=True)
+class Labels:
+    """A definition's words in one locale (the definition's own `label`s)."""
+
+    definition: CompiledDefinition
+    locale: str
+
+    def _pick(self, labels: dict[str, str] | None, fallback: str) -> str:
+        if not labels:
+            return fallback
+        return labels.get(self.locale) or labels.get("en") or fallback
+
+    def state(self, name: str) -> str:
+        return (
+            self.definition.label(name, self.locale)
+            if name in self.definition.spec.states
+            else name
+        )
+
+    def event(self, spec: TransitionSpec) -> str:
+        return self._pick(spec.label, spec.trigger)
+
+    def trigger(self, trigger: str) -> str:
+        for spec in self.definition.spec.transitions:
+            if spec.trigger == trigger:
+                return self.event(spec)
+        return trigger
+
+    def role(self, name: str) -> str:
+        spec = self.definition.spec.roles.get(name)
+        return self._pick(spec.label if spec else None, name)
+
+    def input(self, spec: TransitionSpec, name: str) -> str:
+        return self._pick(spec.inputs[name].label, name.replace("_", " "))
+
+    @property
+    def title(self) -> str:
+        return self._pick(self.definition.spec.title, self.definition.name)
+
+
+class StateWords:
+    """State labels for list rows of many definitions: each installed version is
+    compiled once (cached by the catalog), not once per row."""
+
+    def __init__(self, session: Session, locale: str) -> None:
+        self._session = session
+        self._locale = locale
+        self._found: dict[tuple[str, int], Labels] = {}
+
+    def labels(self, row: dict[str, Any]) -> Labels:
+        key = (row["definition"], row["definition_version"])
+        if key not in self._found:
+            compiled = definition_admin.installed(self._session, *key)
+            self._found[key] = Labels(compiled, self._locale)
+        return self._found[key]
+
+    def label_row(self, row: dict[str, Any]) -> None:
+        """Add the row's state and (when listed) the viewer's roles, in words."""
+        labels = self.labels(row)
+        row["state_label"] = labels.state(row["state"])
+        row["role_labels"] = [labels.role(r) for r in row.get("roles", [])]

@@ -1,0 +1,306 @@
+"""My plans, my team's plans, and the plan page with the forms of what the viewer may
+do now. Every form is CSRF-checked; every plan is checked with `access.check_plan`;
+a refused action shows the plan again with the reason, and nothing changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from perfplan.errors import http_status
+from perfplan.web.deps import CheckedForm, RuntimeDep, SignedInDep
+from perfplan.web.pages.common import (
+    Labels,
+    Page,
+    StateWords,
+    a_date,
+    plan_id_of,
+    whole_number,
+)
+from perfplan.web.pages.rendering import locale_of, render, words
+from perfplan.web.pages.svg import diagram_svg, timeline_svg
+from perfplan.web.runtime import Runtime
+from states import access, engine, plan_lists, records
+from states.access import Viewer
+from states.diagram import mermaid
+from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
+from states.identity import SignedIn
+from states.plan_view import PlanView, plan_view
+
+router = APIRouter()
+
+# What an adjustment may change (records.adjust checks it again).
+ADJUSTABLE = {
+    "milestone": ("due", "title", "criterion"),
+    "action": ("title", "starts", "ends", "recurrence", "supporter"),
+}
+# The activities the plan page has a form for (drafting is done with plan documents).
+OFFERED = ("report_progress", "record_coaching", "measure", "complete_milestone", "adjust")
+NOTICES = ("fired", "signed", "progress", "coaching", "measured", "milestone", "adjusted")
+Refused = (Forbidden, NotAllowedNow, Conflict, InvalidInput)
+Form = dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """Which list a page shows: mine, my team's, or every plan I may read (filtered)."""
+
+    scope: str = "mine"
+    state: str = ""
+    department: str = ""
+
+    def rows(self, session: Session, viewer: Viewer, today: date, page: Page) -> list[Any]:
+        limit, offset = page.fetch, page.offset
+        if self.scope == "team":
+            return plan_lists.team_plans(session, viewer=viewer, today=today, limit=limit,
+                                         offset=offset)  # fmt: skip
+        if self.scope == "all":
+            return plan_lists.visible_plans(session, viewer=viewer, today=today,
+                                            state=self.state or None,
+                                            department=self.department or None,
+                                            limit=limit, offset=offset)  # fmt: skip
+        return plan_lists.taking_part(session, viewer=viewer, today=today, limit=limit,
+                                      offset=offset)  # fmt: skip
+
+
+def _list_page(
+    request: Request, rt: Runtime, signed: SignedIn, page: str | None, listing: _Listing
+) -> Response:
+    number = Page(whole_number(page, field="page", default=1))
+    now, locale = rt.now(), locale_of(request, signed)
+    with rt.transaction() as session:
+        rows = listing.rows(session, signed.viewer, now.date(), number)
+        state_words = StateWords(session, locale)
+        for row in rows:
+            state_words.label_row(row)
+        departments = plan_lists.departments(session) if listing.scope == "all" else []
+    query = urlencode({k: v for k, v in vars(listing).items() if v and v != "mine"})
+    context = {"rows": rows[: number.size], "page": number.number, "more": len(rows) > number.size,
+               "team": listing.scope == "team", "listing": listing, "query": query,
+               "departments": departments, "today": now.date()}  # fmt: skip
+    return render(request, "plans.html.j2", context, signed=signed)
+
+
+@router.get("/plans")
+def my_plans(
+    request: Request, rt: RuntimeDep, signed: SignedInDep, page: str | None = None,
+    scope: str = "mine", state: str = "", department: str = "",
+) -> Response:  # fmt: skip
+    """My plans; `scope=all`: every plan I may read, by state and department."""
+    if scope not in ("mine", "all"):
+        raise InvalidInput(f"'{scope}' is not a list; use mine or all", field="scope")
+    listing = _Listing(scope, state.strip(), department.strip())
+    return _list_page(request, rt, signed, page, listing)
+
+
+@router.get("/team")
+def team_plans(request: Request, rt: RuntimeDep, signed: SignedInDep,
+               page: str | None = None) -> Response:  # fmt: skip
+    return _list_page(request, rt, signed, page, _Listing("team"))
+
+
+def _keeper(posted: Form | None) -> Callable[..., str]:
+    """What the person typed into the refused form, so that it is not lost: `kept(form,
+    field)` is the posted value when `form` ("progress", "fire:evaluate", ...) was sent."""
+    sent = posted or {}
+    which = sent.get("form", "")
+
+    def kept(form: str, field: str, default: str = "") -> str:
+        return sent.get(field, default) if form == which else default
+
+    return kept
+
+
+def plan_page(
+    request: Request, rt: Runtime, signed: SignedIn, plan_id: int, *,
+    error: Exception | None = None, status: int = 200, notice: str | None = None,
+    posted: Form | None = None,
+) -> Response:  # fmt: skip
+    now, locale = rt.now(), locale_of(request, signed)
+    with rt.transaction() as session:
+        view = plan_view(session, viewer=signed.viewer, plan_id=plan_id, now=now)
+    labels = Labels(view.definition, locale)
+    catalog = words(locale)
+    context: dict[str, Any] = {
+        "view": view, "labels": labels, "today": now.date(), "error": error,
+        "notice": catalog.get(f"notice.{notice}") if notice in NOTICES else None,
+        "diagram": diagram_svg(view.definition, current=view.snapshot.state, locale=locale),
+        "mermaid": mermaid(view.definition, highlight=view.snapshot.state, locale=locale),
+        "timeline": timeline_svg(start=view.snapshot.period_start, end=view.snapshot.period_end,
+                                 today=now.date(), milestones=view.milestones,
+                                 today_label=catalog["plan.today"]),
+        "adjustable": ADJUSTABLE, "may_adjust": _may_adjust(view),
+        "read_only": not view.relations & access.PLAN_POLICY["act"],
+        "anything": _anything(view), "kept": _keeper(posted),
+    }  # fmt: skip
+    return render(request, "plan.html.j2", context, signed=signed, status=status)
+
+
+def _may_adjust(view: PlanView) -> bool:
+    """Adjusting is offered where the state allows it, or where an event the viewer may
+    fire leads into such a state (`records.adjust` fires it first)."""
+    if "adjust" in view.may.activities:
+        return True
+    definition = view.definition
+    return any(definition.allows(e.transition.dest, "adjust") for e in view.may.events)
+
+
+def _anything(view: PlanView) -> bool:
+    offered = [a for a in view.may.activities if a in OFFERED]
+    return bool(view.may.events or view.may.sign or offered)
+
+
+@router.get("/plans/{plan_id}")
+def show_plan(request: Request, rt: RuntimeDep, signed: SignedInDep, plan_id: str,
+              done: str | None = None) -> Response:  # fmt: skip
+    return plan_page(request, rt, signed, plan_id_of(plan_id), notice=done)
+
+
+def _change(
+    request: Request, rt: Runtime, signed: SignedIn, plan_id: int, background: BackgroundTasks,
+    notice: str, change: Callable[[Session, datetime, str], object], posted: Form,
+) -> Response:  # fmt: skip
+    """Check that the viewer may act on the plan, run the change in one transaction, then
+    carry out its effects after the response; a refusal shows the plan with the reason."""
+    now = rt.now()
+    try:
+        with rt.transaction() as session:
+            access.check_plan(session, signed.viewer, plan_id, "act")
+            change(session, now, signed.viewer.key)
+    except Refused as refused:
+        return plan_page(request, rt, signed, plan_id, error=refused, status=http_status(refused),
+                         posted=posted)  # fmt: skip
+    background.add_task(rt.changed, plan_id, now)
+    return RedirectResponse(f"/plans/{plan_id}?done={notice}", status_code=303)
+
+
+async def _form(request: Request) -> Form:
+    """The posted fields as text (files are not taken on the plan page)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def _version(form: Form) -> int:
+    """The plan version the form was shown at: a change made since is a Conflict."""
+    if not form.get("version", "").strip():
+        raise InvalidInput("the form does not say which version of the plan it was shown at; "
+                           "reload the page", field="version")  # fmt: skip
+    return whole_number(form.get("version"), field="version", default=0)
+
+
+def _fire(form: Form) -> Callable[[Session, datetime, str], object]:
+    inputs = {k.removeprefix("input."): v.strip() for k, v in form.items()
+              if k.startswith("input.") and v.strip()}  # fmt: skip
+    return lambda session, now, actor: engine.fire(
+        session=session, plan_id=int(form["plan_id"]), event=form.get("event", ""), actor=actor,
+        now=now, comment=form.get("comment", "").strip() or None, inputs=inputs,
+        expected_version=_version(form),
+    )  # fmt: skip
+
+
+def _sign(form: Form) -> Callable[[Session, datetime, str], object]:
+    return lambda session, now, actor: engine.sign(
+        session=session, plan_id=int(form["plan_id"]), event=form.get("event") or None,
+        actor=actor, now=now, comment=form.get("comment", "").strip() or None,
+        expected_version=_version(form),
+    )  # fmt: skip
+
+
+def _progress(form: Form) -> Callable[[Session, datetime, str], object]:
+    return lambda session, now, actor: records.report_progress(
+        session=session, plan_id=int(form["plan_id"]), actor=actor, now=now,
+        summary=form.get("summary", "").strip(), blockers=form.get("blockers", "").strip(),
+        expected_version=_version(form),
+    )  # fmt: skip
+
+
+def _coaching(form: Form) -> Callable[[Session, datetime, str], object]:
+    def change(session: Session, now: datetime, actor: str) -> object:
+        notes = form.get("notes", "").strip()
+        if not notes:
+            raise InvalidInput("a coaching session needs notes", field="notes")
+        return records.record_coaching(
+            session=session, plan_id=int(form["plan_id"]), actor=actor, now=now, notes=notes,
+            minutes=whole_number(form.get("minutes"), field="minutes", default=15),
+            expected_version=_version(form),
+        )  # fmt: skip
+
+    return change
+
+
+def _value(text: str | None) -> float:
+    try:
+        return float((text or "").strip().replace(",", "."))
+    except ValueError:
+        raise InvalidInput(f"'{text}' is not a number", field="value") from None
+
+
+def _measure(form: Form) -> Callable[[Session, datetime, str], object]:
+    return lambda session, now, actor: records.measure(
+        session=session, plan_id=int(form["plan_id"]), goal=form.get("goal", ""),
+        value=_value(form.get("value")), actor=actor, now=now,
+        measured_on=a_date(form.get("measured_on"), field="measured_on"),
+        source=form.get("source", "").strip(), note=form.get("note", "").strip(),
+        expected_version=_version(form),
+    )  # fmt: skip
+
+
+def _milestone(form: Form) -> Callable[[Session, datetime, str], object]:
+    return lambda session, now, actor: records.complete_milestone(
+        session=session, plan_id=int(form["plan_id"]), milestone=form.get("milestone", ""),
+        actor=actor, now=now, comment=form.get("comment", "").strip(),
+        expected_version=_version(form),
+    )  # fmt: skip
+
+
+def _adjust(form: Form) -> Callable[[Session, datetime, str], object]:
+    def change(session: Session, now: datetime, actor: str) -> object:
+        kind, _, key = form.get("target", "").partition(":")
+        field = form.get("field", "")
+        if not key or not field:
+            raise InvalidInput("choose what to change and which field", field="target")
+        return records.adjust(
+            session=session, plan_id=int(form["plan_id"]), actor=actor, now=now, kind=kind,
+            key=key, changes={field: form.get("value", "").strip()},
+            reason=form.get("reason", ""), expected_version=_version(form),
+        )  # fmt: skip
+
+    return change
+
+
+FORMS: dict[str, tuple[Callable[[Form], Callable[[Session, datetime, str], object]], str]] = {
+    "fire": (_fire, "fired"),
+    "sign": (_sign, "signed"),
+    "progress": (_progress, "progress"),
+    "coaching": (_coaching, "coaching"),
+    "measure": (_measure, "measured"),
+    "milestone": (_milestone, "milestone"),
+    "adjust": (_adjust, "adjusted"),
+}
+
+
+@router.post("/plans/{plan_id}/{what}")
+async def act_on_plan(
+    request: Request, rt: RuntimeDep, signed: CheckedForm, background: BackgroundTasks,
+    plan_id: str, what: str,
+) -> Response:  # fmt: skip
+    """Every form of the plan page: fire, sign, progress, coaching, measure, milestone,
+    adjust. The plan id of the path is the one acted on."""
+    number = plan_id_of(plan_id)
+    if what not in FORMS:
+        raise NotFound(f"no form '{what}' on the plan page")
+    form = await _form(request) | {"plan_id": str(number)}
+    event = form.get("event", "")
+    form["form"] = f"{what}:{event}" if what in ("fire", "sign") else what
+    build, notice = FORMS[what]
+    return await run_in_threadpool(
+        _change, request, rt, signed, number, background, notice, build(form), form
+    )
