@@ -12,10 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
-from models.tables import DEFINITION_VERSION
+from models.tables import DEFINITION_VERSION, PLAN
 from states import catalog
 from states.compiled import CompiledDefinition, compile_definition
 from states.errors import DefinitionInvalid, DefinitionNotFound, NotConfigured, Problem
@@ -49,22 +49,86 @@ def _installed(session: Session) -> dict[str, list[int]]:
     return found
 
 
+@dataclass(frozen=True)
+class DefinitionFile:
+    name: str
+    path: str
+    compiled: CompiledDefinition | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def definition_files(extra: Path | None = None) -> list[DefinitionFile]:
+    """Every definition file that `find` would see, checked; the first of a name wins."""
+    seen: set[str] = set()
+    found = []
+    for directory in catalog.search_path(extra):
+        if not directory.is_dir():
+            continue
+        for path in catalog.definition_files(directory):
+            if path.stem in seen:
+                continue
+            seen.add(path.stem)
+            try:
+                found.append(DefinitionFile(path.stem, str(path), catalog.load_file(path)))
+            except DefinitionInvalid as invalid:
+                found.append(DefinitionFile(path.stem, str(path), None, invalid.problems))
+    return found
+
+
+def installed_versions(session: Session) -> list[dict[str, Any]]:
+    """Installed versions, newest first per name, with the number of plans bound to each."""
+    bound = (
+        select(func.count(PLAN.c.id))
+        .where(PLAN.c.definition_hash == DEFINITION_VERSION.c.hash)
+        .correlate(DEFINITION_VERSION).scalar_subquery()
+    )  # fmt: skip
+    query = select(
+        DEFINITION_VERSION.c.name, DEFINITION_VERSION.c.version, DEFINITION_VERSION.c.hash,
+        DEFINITION_VERSION.c.installed_at, bound.label("plans"),
+    ).order_by(DEFINITION_VERSION.c.name, DEFINITION_VERSION.c.version.desc())  # fmt: skip
+    return [dict(r._mapping) for r in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A checked definition and what installing it would do: `new`, `installed` (the same
+    content is there already: nothing to do) — a reused number is a problem instead."""
+
+    compiled: CompiledDefinition
+    outcome: str
+
+
+def check_candidate(session: Session, *, text: str, source: str) -> Candidate:
+    """Every problem of the text (DefinitionInvalid), including a version number already
+    used with other content; else what installing it would do."""
+    if not text.strip():
+        raise DefinitionInvalid(source, [Problem("EMPTY", "$", "the definition is empty")])
+    compiled = catalog.compile_text(text, source=source)
+    existing = session.execute(
+        select(DEFINITION_VERSION.c.hash).where(
+            DEFINITION_VERSION.c.name == compiled.name,
+            DEFINITION_VERSION.c.version == compiled.version,
+        )
+    ).scalar()
+    if existing is None:
+        return Candidate(compiled, "new")
+    if existing == compiled.hash:
+        return Candidate(compiled, "installed")
+    raise DefinitionInvalid(source, [Problem(
+        "VERSION_REUSED", "version",
+        f"'{compiled.name}' version {compiled.version} is already installed with different "
+        "content; raise `version` so running plans keep their rules")])  # fmt: skip
+
+
 def _from_files(extra: Path | None) -> dict[str, Available]:
     """The first file of each name along the search path (as `catalog.find` picks it)."""
     found: dict[str, Available] = {}
-    path = catalog.search_path(extra)
-    for directory in path:
-        origin = "builtin" if directory == catalog.BUILTIN_DIR else "custom"
-        for file in catalog.definition_files(directory) if directory.is_dir() else []:
-            if file.stem in found:
-                continue
-            entry = Available(name=file.stem, origin=origin)
-            try:
-                compiled = catalog.load_file(file)
-                entry.title, entry.version = dict(compiled.spec.title), compiled.version
-            except DefinitionInvalid as invalid:
-                entry.problems = invalid.problems
-            found[file.stem] = entry
+    for file in definition_files(extra):
+        origin = "builtin" if Path(file.path).parent == catalog.BUILTIN_DIR else "custom"
+        entry = Available(name=file.name, origin=origin, problems=list(file.problems))
+        if file.compiled is not None:
+            entry.title, entry.version = dict(file.compiled.spec.title), file.compiled.version
+        found[file.name] = entry
     return found
 
 

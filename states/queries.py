@@ -156,9 +156,13 @@ class PlanFilter:
     # Plans whose period overlaps [period_from, period_to].
     period_from: date | None = None
     period_to: date | None = None
-    # "own": the viewer is the plan's employee; "team": the viewer manages the employee
-    # (plan role manager, line manager or department head).
+    # "own": the viewer is the plan's employee; "participant": the viewer holds any role
+    # on the plan; "team": the viewer manages the employee (plan role manager, line
+    # manager or department head).
     relation: str | None = None
+
+
+RELATION_FILTERS = ("own", "participant", "team")
 
 
 def _final_states_clause(session: Session) -> ColumnElement[bool]:
@@ -189,27 +193,33 @@ def _next_due(today: date) -> Any:
     )  # fmt: skip
 
 
-def _relation_filter(viewer: Viewer, relation: str) -> ColumnElement[bool]:
-    if relation not in ("own", "team"):
-        raise InvalidInput(f"'{relation}' is not a relation; use own or team", field="relation")
-    if relation == "own":
-        return exists(select(PLAN_ROLE.c.id).where(
-            PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id,
-            PLAN_ROLE.c.role == "employee").correlate(PLAN))  # fmt: skip
-    as_manager = exists(select(PLAN_ROLE.c.id).where(
-        PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id,
-        PLAN_ROLE.c.role == "manager").correlate(PLAN))  # fmt: skip
-    clauses = access.relation_clauses(viewer)
-    return or_(as_manager, clauses["line_manager"], clauses["department_head"])
+def _holds_role(viewer: Viewer, role: str | None = None) -> ColumnElement[bool]:
+    held = select(PLAN_ROLE.c.id).where(
+        PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id
+    )
+    return exists((held.where(PLAN_ROLE.c.role == role) if role else held).correlate(PLAN))
 
 
-def _employee_joins(query: Select[Any], employee: Any) -> Select[Any]:
+def _roles_of(viewer: Viewer) -> Any:
+    """The viewer's roles on the row's plan, comma-separated (group_concat / string_agg)."""
     return (
-        query.join(PLAN_ROLE, and_(PLAN_ROLE.c.plan_id == PLAN.c.id,
-                                   PLAN_ROLE.c.role == "employee"))
-        .join(employee, employee.c.id == PLAN_ROLE.c.person_id)
-        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
+        select(func.aggregate_strings(PLAN_ROLE.c.role, ","))
+        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id)
+        .correlate(PLAN).scalar_subquery()
     )  # fmt: skip
+
+
+def _relation_filter(viewer: Viewer, relation: str) -> ColumnElement[bool]:
+    if relation not in RELATION_FILTERS:
+        raise InvalidInput(f"'{relation}' is not a relation; use {', '.join(RELATION_FILTERS)}",
+                           field="relation")  # fmt: skip
+    if relation == "own":
+        return _holds_role(viewer, "employee")
+    if relation == "participant":
+        return _holds_role(viewer)
+    clauses = access.relation_clauses(viewer)
+    return or_(_holds_role(viewer, "manager"), clauses["line_manager"],
+               clauses["department_head"])  # fmt: skip
 
 
 def search_plans(
@@ -221,28 +231,53 @@ def search_plans(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """The plans the viewer may see, filtered, newest first, with what is overdue and next.
+    """The plans the viewer may see, filtered, newest first, with what is overdue, what is
+    due next, and the viewer's own roles on each (`roles`).
 
-    The page of ids is chosen first (by primary key), and what is overdue and next is
-    worked out for its rows only: one statement, as fast at 10,000 plans as at 10.
+    One statement: the page of plan ids is chosen first (by the primary key, stopping at
+    the page's end, the employee found by the plan's index), and only its rows are joined
+    to their employee and get the milestone subqueries. Computing those for every plan
+    and then sorting, as a flat query makes SQLite do, costs ~20 ms per thousand plans.
     """
-    employee = PERSON.alias("employee")
-    page = (
-        _employee_joins(select(PLAN.c.id), employee)
-        .where(access.allowed_clause(viewer), *_filter_clauses(session, filters, today, viewer))
-        .order_by(PLAN.c.id.desc()).limit(limit).offset(offset)
+    where = and_(access.allowed_clause(viewer), *_filter_clauses(session, filters, today, viewer))
+    employee_of = (
+        select(PLAN_ROLE.c.person_id)
+        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee")
+        .correlate(PLAN).limit(1).scalar_subquery()
     )  # fmt: skip
-    query = _employee_joins(
+    chosen = (
+        select(PLAN.c.id.label("id"), employee_of.label("employee_id")).where(where)
+        .order_by(PLAN.c.id.desc()).limit(limit).offset(offset).subquery()
+    )  # fmt: skip
+    employee = PERSON.alias("employee")
+    query = (
         select(PLAN.c.id, PLAN.c.title, PLAN.c.state, PLAN.c.version,
                PLAN.c.definition_name.label("definition"), PLAN.c.definition_version,
                PLAN.c.period_start, PLAN.c.period_end, PLAN.c.updated_at,
                employee.c.key.label("employee"), employee.c.name.label("employee_name"),
                DEPARTMENT.c.name.label("department"),
                _overdue_count(today).label("overdue_milestones"),
-               _next_due(today).label("next_due")),
-        employee,
-    ).where(PLAN.c.id.in_(page.scalar_subquery())).order_by(PLAN.c.id.desc())  # fmt: skip
-    return _dicts(session, query)
+               _next_due(today).label("next_due"), _roles_of(viewer).label("roles"))
+        .select_from(chosen).join(PLAN, PLAN.c.id == chosen.c.id)
+        .join(employee, employee.c.id == chosen.c.employee_id)
+        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
+        .order_by(PLAN.c.id.desc())
+    )  # fmt: skip
+    rows = _dicts(session, query)
+    for row in rows:
+        row["roles"] = sorted(str(row["roles"]).split(",")) if row["roles"] else []
+    return rows
+
+
+def _in_department(name: str) -> ColumnElement[bool]:
+    return exists(
+        select(PLAN_ROLE.c.id)
+        .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
+        .join(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
+        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee",
+               DEPARTMENT.c.name == name)
+        .correlate(PLAN)
+    )  # fmt: skip
 
 
 def _filter_clauses(
@@ -254,7 +289,7 @@ def _filter_clauses(
     if filters.definition:
         clauses.append(PLAN.c.definition_name == filters.definition)
     if filters.department:
-        clauses.append(DEPARTMENT.c.name == filters.department)
+        clauses.append(_in_department(filters.department))
     if filters.period_from:
         clauses.append(PLAN.c.period_end >= filters.period_from)
     if filters.period_to:
@@ -265,6 +300,10 @@ def _filter_clauses(
     if filters.relation:
         clauses.append(_relation_filter(viewer, filters.relation))
     return clauses
+
+
+def departments(session: Session) -> list[str]:
+    return list(session.execute(select(DEPARTMENT.c.name).order_by(DEPARTMENT.c.name)).scalars())
 
 
 def overdue_milestones(

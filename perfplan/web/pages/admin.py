@@ -15,10 +15,10 @@ from perfplan.web.pages.common import Labels, whole_number
 from perfplan.web.pages.rendering import locale_of, render
 from perfplan.web.pages.svg import diagram_svg
 from perfplan.web.runtime import Runtime
-from states import access, catalog, definition_admin
+from states import access, library
 from states.compiled import CompiledDefinition
 from states.diagram import mermaid
-from states.errors import DefinitionInvalid, DefinitionNotFound, Problem
+from states.errors import DefinitionInvalid, NotConfigured, Problem
 from states.identity import SignedIn
 
 router = APIRouter(prefix="/admin/definitions")
@@ -32,8 +32,8 @@ def _listing(
 ) -> Response:
     access.require(signed.viewer, "definitions.check")
     with rt.transaction() as session:
-        versions = definition_admin.installed_versions(session)
-    context = {"files": definition_admin.definition_files(), "versions": versions,
+        versions = library.installed_versions(session)
+    context = {"files": library.definition_files(), "versions": versions,
                "source": "", "problems": None, "candidate": None, "installed": None,
                "checked": None, "compiled": None, "diagram": None, "mermaid": None,
                "may_install": access.may(signed.viewer, "definitions.install")} | extra  # fmt: skip
@@ -59,15 +59,8 @@ def definition_version(request: Request, rt: RuntimeDep, signed: SignedInDep, na
     """One version: installed in the database, else the file of that name and version."""
     access.require(signed.viewer, "definitions.check")
     number = whole_number(version.removeprefix("v"), field="version", default=0)
-    try:
-        with rt.transaction() as session:
-            compiled = definition_admin.installed(session, name, number)
-    except DefinitionNotFound:
-        files = [f.compiled for f in definition_admin.definition_files() if f.compiled]
-        found = [c for c in files if c.name == name and c.version == number]
-        if not found:
-            raise
-        compiled = found[0]
+    with rt.transaction() as session:
+        compiled = library.definition(session, name, number)
     context = _shown(compiled, locale_of(request, signed))
     return render(request, "definition.html.j2", context, signed=signed)
 
@@ -91,7 +84,7 @@ def _text_of(source: str, upload: UploadFile | None) -> tuple[str, str]:
 def _checked(request: Request, rt: Runtime, signed: SignedIn, text: str, where: str) -> Response:
     try:
         with rt.transaction() as session:
-            candidate = definition_admin.check_candidate(session, text=text, source=where)
+            candidate = library.check_candidate(session, text=text, source=where)
     except DefinitionInvalid as invalid:
         return _listing(request, rt, signed, status=422, source=text, problems=invalid.problems,
                         checked=where)  # fmt: skip
@@ -117,14 +110,18 @@ def check(
 def install(
     request: Request, rt: RuntimeDep, signed: CheckedForm, source: Annotated[str, Form()] = "",
 ) -> Response:  # fmt: skip
-    """Install what was checked; it is checked again here, in the installing transaction."""
+    """Install what was checked, as the API does: checked again in the installing
+    transaction, recorded, and written to PERFPLAN_DEFINITIONS_DIR for new plans."""
     access.require(signed.viewer, "definitions.install")
     try:
         with rt.transaction() as session:
-            candidate = definition_admin.check_candidate(session, text=source, source="install")
-            catalog.install(session, candidate.compiled, rt.now())
+            compiled = library.install(session, text=source, now=rt.now())
     except DefinitionInvalid as invalid:
         return _listing(request, rt, signed, status=422, source=source,
                         problems=invalid.problems, checked="install")  # fmt: skip
-    done = f"{candidate.compiled.name} v{candidate.compiled.version}"
+    except NotConfigured as missing:
+        problem = Problem("NOT_CONFIGURED", "$", str(missing))
+        return _listing(request, rt, signed, status=409, source=source, problems=[problem],
+                        checked="install")  # fmt: skip
+    done = f"{compiled.name} v{compiled.version}"
     return RedirectResponse(f"/admin/definitions?installed={quote(done)}", status_code=303)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from states import definition_admin
+from states import library
 from states.compiled import CompiledDefinition
 from states.errors import InvalidInput, PlanNotFound
 from states.schema import TransitionSpec
@@ -114,7 +114,7 @@ class StateWords:
     def labels(self, row: dict[str, Any]) -> Labels:
         key = (row["definition"], row["definition_version"])
         if key not in self._found:
-            compiled = definition_admin.installed(self._session, *key)
+            compiled = library.definition(self._session, *key)
             self._found[key] = Labels(compiled, self._locale)
         return self._found[key]
 

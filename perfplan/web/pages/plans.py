@@ -28,7 +28,7 @@ from perfplan.web.pages.common import (
 from perfplan.web.pages.rendering import locale_of, render, words
 from perfplan.web.pages.svg import diagram_svg, timeline_svg
 from perfplan.web.runtime import Runtime
-from states import access, engine, plan_lists, records
+from states import access, engine, queries, records
 from states.access import Viewer
 from states.diagram import mermaid
 from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
@@ -58,17 +58,11 @@ class _Listing:
     department: str = ""
 
     def rows(self, session: Session, viewer: Viewer, today: date, page: Page) -> list[Any]:
-        limit, offset = page.fetch, page.offset
-        if self.scope == "team":
-            return plan_lists.team_plans(session, viewer=viewer, today=today, limit=limit,
-                                         offset=offset)  # fmt: skip
-        if self.scope == "all":
-            return plan_lists.visible_plans(session, viewer=viewer, today=today,
-                                            state=self.state or None,
-                                            department=self.department or None,
-                                            limit=limit, offset=offset)  # fmt: skip
-        return plan_lists.taking_part(session, viewer=viewer, today=today, limit=limit,
-                                      offset=offset)  # fmt: skip
+        relation = {"team": "team", "all": None}.get(self.scope, "participant")
+        filters = queries.PlanFilter(state=self.state or None, department=self.department or None,
+                                     relation=relation)  # fmt: skip
+        return queries.search_plans(session, viewer=viewer, today=today, filters=filters,
+                                    limit=page.fetch, offset=page.offset)  # fmt: skip
 
 
 def _list_page(
@@ -81,7 +75,7 @@ def _list_page(
         state_words = StateWords(session, locale)
         for row in rows:
             state_words.label_row(row)
-        departments = plan_lists.departments(session) if listing.scope == "all" else []
+        departments = queries.departments(session) if listing.scope == "all" else []
     query = urlencode({k: v for k, v in vars(listing).items() if v and v != "mine"})
     context = {"rows": rows[: number.size], "page": number.number, "more": len(rows) > number.size,
                "team": listing.scope == "team", "listing": listing, "query": query,

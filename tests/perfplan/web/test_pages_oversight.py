@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select, update
 
@@ -170,8 +171,10 @@ def test_checking_a_broken_definition_lists_every_problem_and_installs_nothing(
 
 
 def test_a_checked_definition_is_installed_once_and_a_reused_number_is_refused(
-    client: TestClient, world: World
+    client: TestClient, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    own = tmp_path / "definitions"
+    monkeypatch.setenv("PERFPLAN_DEFINITIONS_DIR", str(own))
     csrf = sign_in(client, world, "adam")
     same = client.post("/admin/definitions/check", data={"csrf_token": csrf, "source": STANDARD})
     assert same.status_code == 200 and "installed already" in same.text
@@ -193,6 +196,22 @@ def test_a_checked_definition_is_installed_once_and_a_reused_number_is_refused(
     with session_scope(world.engine) as session:
         versions = session.execute(select(DEFINITION_VERSION.c.version)).scalars().all()
     assert sorted(versions) == [1, 2]
+    # New plans get it: the file is where `catalog.find` looks first.
+    assert (own / "standard.yaml").read_text(encoding="utf-8") == source
+    assert catalog.find("standard").version == 2
+
+
+def test_installing_without_a_definitions_directory_says_what_to_set(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PERFPLAN_DEFINITIONS_DIR", raising=False)
+    csrf = sign_in(client, world, "adam")
+    newer = STANDARD.replace("version: 1", "version: 2")
+    refused = client.post("/admin/definitions/install", data={"csrf_token": csrf, "source": newer})
+    assert refused.status_code == 409
+    assert "PERFPLAN_DEFINITIONS_DIR" in refused.text
+    with session_scope(world.engine) as session:
+        assert len(session.execute(select(DEFINITION_VERSION)).all()) == 1
 
 
 def test_definitions_are_the_admins_only(client: TestClient, world: World) -> None:
