@@ -118,7 +118,12 @@ def _send(engine: Engine, config: NotificationConfig, batch: int) -> tuple[float
     policy = DeliveryPolicy(batch_size=batch, lease_seconds=3600)
     started = time.perf_counter()
     report = deliver_due(
-        engine, channels=config.channels(), now=NOW, policy=policy, rng=random.Random(1)
+        engine,
+        channels=config.channels(),
+        renderer=config.renderer,
+        now=NOW,
+        policy=policy,
+        rng=random.Random(1),
     )
     return time.perf_counter() - started, report.sent
 

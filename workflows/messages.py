@@ -335,7 +335,12 @@ def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:
         log.warning("channel %s is not usable (%s); its messages wait", name, problem)
     policy = ledger.DeliveryPolicy.from_settings(config().settings)
     report = ledger.deliver_due(
-        engine, channels=channels, now=now, policy=policy, unavailable=problems
+        engine,
+        channels=channels,
+        renderer=config().renderer,
+        now=now,
+        policy=policy,
+        unavailable=problems,
     )
     return {"sent": report.sent, "retried": report.retried, "dead": report.dead,
             "more": int(report.more)}  # fmt: skip
