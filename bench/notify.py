@@ -4,8 +4,8 @@ outbox and into an SMTP server on loopback (aiosmtpd), batched.
 Each message is recorded first (its context checked and inserted with its
 dedup key), then sent by `deliver_due`: claimed under a lease, rendered from
 the bilingual templates and its text stored, sent (one SMTP connection per
-batch), and its attempt recorded, all on a SQLite file. Goals: >= 2,000/s to the file outbox, >= 300/s over SMTP.
-Last line: one JSON object.
+batch), and its attempt recorded, all on a SQLite file. Goals: >= 2,000/s to
+the file outbox, >= 300/s over SMTP. Last line: one JSON object.
 
     .venv/bin/python bench/notify.py [--messages 5000] [--smtp-messages 2000] [--batch 200]
                                      [--no-fsync]
