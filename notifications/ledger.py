@@ -1,6 +1,7 @@
-"""The delivery ledger: a message is a row before it is sent; senders claim due
-rows with a lease, send them, and record each attempt; temporary failures come
-back later, permanent ones become dead letters.
+"""The delivery ledger: a message is a row (with its template context) before it
+is sent; senders claim due rows with a lease, render and store the text of those
+never rendered, send them, and record each attempt; temporary failures come
+back later, permanent ones (a template that fails included) become dead letters.
 
 The guarantee (docs/notifications.md): a crash between sending and recording
 repeats a message at most once per crash, and never loses one. The row is
