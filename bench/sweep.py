@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -170,6 +171,8 @@ def main() -> None:
         )
     finally:
         engine.dispose()
+        if not args.database_url:  # its own temporary file: gigabytes, not kept
+            shutil.rmtree(folder, ignore_errors=True)
     print(
         json.dumps(
             {
