@@ -1,11 +1,11 @@
 """Benchmark: messages per second through the delivery ledger, into the file
 outbox and into an SMTP server on loopback (aiosmtpd), batched.
 
-Each message is recorded first (rendered from the bilingual templates and
-inserted with its dedup key), then sent by `deliver_due`: claimed under a
-lease, sent (one SMTP connection per batch), and its attempt recorded, all on
-a SQLite file. Goals: >= 2,000/s to the file outbox, >= 300/s over SMTP.
-Last line: one JSON object.
+Each message is recorded first (its context checked and inserted with its
+dedup key), then sent by `deliver_due`: claimed under a lease, rendered from
+the bilingual templates and its text stored, sent (one SMTP connection per
+batch), and its attempt recorded, all on a SQLite file. Goals: >= 2,000/s to
+the file outbox, >= 300/s over SMTP. Last line: one JSON object.
 
     .venv/bin/python bench/notify.py [--messages 5000] [--smtp-messages 2000] [--batch 200]
                                      [--no-fsync]
@@ -118,7 +118,12 @@ def _send(engine: Engine, config: NotificationConfig, batch: int) -> tuple[float
     policy = DeliveryPolicy(batch_size=batch, lease_seconds=3600)
     started = time.perf_counter()
     report = deliver_due(
-        engine, channels=config.channels(), now=NOW, policy=policy, rng=random.Random(1)
+        engine,
+        channels=config.channels(),
+        renderer=config.renderer,
+        now=NOW,
+        policy=policy,
+        rng=random.Random(1),
     )
     return time.perf_counter() - started, report.sent
 

@@ -12,7 +12,12 @@ from models.types import UTCDateTime
 
 
 class Notification(SQLModel, table=True):
-    """One message to one person through one channel, rendered when it was recorded.
+    """One message to one person through one channel.
+
+    Recorded with its template `context` (JSON); rendered when a sender first
+    claims it, and the rendered `subject` and bodies are stored here before
+    the first attempt to send it (`rendered_at`), so the row holds exactly what
+    was sent, and a repeat sends the same text.
 
     `dedup_key` is unique: the same reminder, asked for twice, is one row.
     `status` is queued, sent or dead (a dead letter). A sender owns a queued row
@@ -36,6 +41,8 @@ class Notification(SQLModel, table=True):
     subject: str
     body_text: str = Field(sa_column=Column(Text, nullable=False))
     body_html: str = Field(sa_column=Column(Text, nullable=False))
+    context: str | None = Field(default=None, sa_column=Column(Text))
+    rendered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     link: str = ""
     message_id: str = Field(unique=True)
     status: str = "queued"  # queued | sent | dead

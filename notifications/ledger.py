@@ -1,6 +1,7 @@
-"""The delivery ledger: a message is a row before it is sent; senders claim due
-rows with a lease, send them, and record each attempt; temporary failures come
-back later, permanent ones become dead letters.
+"""The delivery ledger: a message is a row (with its template context) before it
+is sent; senders claim due rows with a lease, render and store the text of those
+never rendered, send them, and record each attempt; temporary failures come
+back later, permanent ones (a template that fails included) become dead letters.
 
 The guarantee (docs/notifications.md): a crash between sending and recording
 repeats a message at most once per crash, and never loses one. The row is
@@ -16,22 +17,29 @@ import random
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, select, text, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from models.tables import NOTIFICATION, NOTIFICATION_ATTEMPT
 from notifications.channels.base import Channel
 from notifications.config import NotificationConfig
-from notifications.errors import DeliveryError, NotificationNotFound, NotRetryable
-from notifications.kinds import check_kind
+from notifications.context import dump_context, load_context
+from notifications.errors import (
+    DeliveryError,
+    NotificationNotFound,
+    NotRetryable,
+    TemplateProblem,
+)
+from notifications.kinds import check_context, check_kind
 from notifications.message import OutgoingMessage, Recipient, Rendered
 from notifications.registry import channel_class
+from notifications.rendering import Renderer
 from notifications.settings import NotificationSettings
 
 log = logging.getLogger("perfplan.notifications")
@@ -99,9 +107,17 @@ class DeliveryReport:
 
 @dataclass
 class Claim:
+    """One sender's batch: the messages to send, and those that could not be
+    rendered (each with its permanent error, to be recorded as a dead letter)."""
+
     token: str
     messages: list[OutgoingMessage] = field(default_factory=list)
+    unrenderable: list[tuple[OutgoingMessage, DeliveryError]] = field(default_factory=list)
     interrupted: int = 0
+
+    @property
+    def claimed(self) -> list[OutgoingMessage]:
+        return self.messages + [message for message, _ in self.unrenderable]
 
 
 # Recording ------------------------------------------------------------------
@@ -121,23 +137,21 @@ def enqueue(
     """Record `kind` for `recipient`, one row per channel the routing names.
 
     Runs in the caller's transaction and never commits. The message is
-    rendered now, so the ledger holds exactly what is sent. Returns the rows
-    created: none if this reminder was recorded before, by anyone — the
-    unique `dedup_key` (extended with person and channel) decides, even when
-    two callers race.
+    recorded with its context and rendered when it is first sent (see
+    `claim_due`). Returns the rows created: none if this reminder was recorded
+    before, by anyone — the unique `dedup_key` (extended with person and
+    channel) decides, even when two callers race.
     """
     check_kind(kind)
     names = config.routing.channels_for(kind, recipient)
     keys = {name: f"{dedup_key}|to:{recipient.person_id}|via:{name}" for name in names}
     fresh = _not_recorded(session, keys)
     if not fresh:
-        return []  # asked before: nothing to render, nothing to write
-    locale = config.routing.locale_for(recipient)
-    who = {"name": recipient.name, "role": recipient.role, "locale": locale}
-    rendered = config.renderer.render(kind, locale, {**context, "recipient": who})
+        return []  # asked before: nothing to write
+    locale, stored = _stored_context(config, kind, recipient, context)
     queued = []
     for name in fresh:
-        row = _row(config, kind, plan_id, recipient, name, rendered, now)
+        row = _row(config, kind, plan_id, recipient, name, (locale, stored), now)
         new_id = _insert_once(session, {**row, "dedup_key": keys[name]})
         if new_id is not None:  # None: a concurrent caller recorded it first
             queued.append(Queued(new_id, name, keys[name]))
@@ -153,27 +167,45 @@ def _not_recorded(session: Session, keys: Mapping[str, str]) -> list[str]:
     return [name for name, key in keys.items() if key not in known]
 
 
+def _stored_context(
+    config: NotificationConfig, kind: str, recipient: Recipient, context: Mapping[str, Any]
+) -> tuple[str, str]:
+    """The reader's locale and the context as the ledger keeps it (JSON).
+
+    The context is checked now, so a caller that forgets a value hears of it
+    when recording; the templates are only run when the message is sent.
+    """
+    locale = config.routing.locale_for(recipient)
+    who = {"name": recipient.name, "role": recipient.role, "locale": locale}
+    full = {**context, "recipient": who}
+    check_context(kind, full)
+    return locale, dump_context(full)
+
+
 def _row(
     config: NotificationConfig,
     kind: str,
     plan_id: int | None,
     recipient: Recipient,
     channel: str,
-    rendered: Rendered,
+    stored: tuple[str, str],
     now: datetime,
 ) -> dict[str, Any]:
+    locale, context = stored
     return {
         "plan_id": plan_id,
         "person_id": recipient.person_id,
         "role": recipient.role,
         "kind": kind,
         "channel": channel,
-        "locale": rendered.locale,
+        "locale": locale,  # as the reader asked; the rendered one replaces it
         "address": _address(config, channel, recipient),
         "recipient_name": recipient.name,
-        "subject": rendered.subject,
-        "body_text": rendered.text,
-        "body_html": rendered.html,
+        "subject": "",
+        "body_text": "",
+        "body_html": "",
+        "context": context,
+        "rendered_at": None,
         "link": config.renderer.plan_url(plan_id) if plan_id is not None else "",
         # Made once: every copy of this message, a repeat included, carries it.
         "message_id": f"<perfplan.{uuid.uuid4().hex}@{config.mail_domain}>",
@@ -252,7 +284,8 @@ def enqueue_many(
     session: Session, *, config: NotificationConfig, requests: Sequence[Request], now: datetime
 ) -> int:
     """`enqueue` for a batch (a sweep's reminders): one look-up of the dedup keys and
-    one multi-row insert instead of two statements per message. Same guarantees:
+    one multi-row insert instead of two statements per message, nothing rendered
+    (as `enqueue`: the sender renders). Same guarantees:
     a message recorded before, by anyone, is not recorded again. Returns the rows written."""
     if session.get_bind().dialect.name not in ("sqlite", "postgresql"):
         return sum(len(enqueue(session, config=config, kind=r.kind, plan_id=r.plan_id,
@@ -266,18 +299,16 @@ def enqueue_many(
             wanted.append((request, name, key))
     known = _recorded_keys(session, [key for _, _, key in wanted])
     rows: dict[str, dict[str, Any]] = {}
-    rendered: dict[int, Rendered] = {}
+    stored: dict[int, tuple[str, str]] = {}  # one context per request, for all its channels
     for request, name, key in wanted:
         if key in known or key in rows:
             continue
-        if id(request) not in rendered:
-            locale = config.routing.locale_for(request.recipient)
-            who = {"name": request.recipient.name, "role": request.recipient.role, "locale": locale}
-            rendered[id(request)] = config.renderer.render(
-                request.kind, locale, {**request.context, "recipient": who}
+        if id(request) not in stored:
+            stored[id(request)] = _stored_context(
+                config, request.kind, request.recipient, request.context
             )
         row = _row(config, request.kind, request.plan_id, request.recipient, name,
-                   rendered[id(request)], now)  # fmt: skip
+                   stored[id(request)], now)  # fmt: skip
         rows[key] = {**row, "dedup_key": key}
     if not rows:
         return 0
@@ -293,6 +324,7 @@ def deliver_due(
     engine: Engine,
     *,
     channels: Mapping[str, Channel],
+    renderer: Renderer,
     now: datetime,
     policy: DeliveryPolicy | None = None,
     max_batches: int | None = None,
@@ -306,22 +338,23 @@ def deliver_due(
     early (report.more) once a quarter of the lease has gone by, so that no
     lease can run out under a batch; call it again with a fresh `now`.
     Messages for a channel in `unavailable` (name -> why, e.g. a secret not
-    set) wait and are retried; for a channel nobody knows, they are dead letters.
+    set) wait and are retried; for a channel nobody knows, they are dead letters,
+    and so are messages whose templates fail to render (`renderer`).
     """
     policy = policy or DeliveryPolicy()
     rng = rng or random.Random()
     report = DeliveryReport()
     started, batches = time.monotonic(), 0
     while True:
-        claim = claim_due(engine, now=now, policy=policy)
-        if not claim.messages:
+        claim = claim_due(engine, now=now, policy=policy, renderer=renderer)
+        if not claim.claimed:
             return report
-        outcomes = send_claimed(claim.messages, channels, unavailable or {})
+        outcomes = [*claim.unrenderable, *send_claimed(claim.messages, channels, unavailable or {})]
         sent, retried, dead = record_results(
             engine, token=claim.token, outcomes=outcomes, now=now, policy=policy, rng=rng
         )
         batches += 1
-        report.claimed += len(claim.messages)
+        report.claimed += len(claim.claimed)
         report.interrupted += claim.interrupted
         report.sent, report.retried, report.dead = (
             report.sent + sent,
@@ -342,30 +375,34 @@ def _due(now: datetime) -> Any:
     )
 
 
-def claim_due(engine: Engine, *, now: datetime, policy: DeliveryPolicy) -> Claim:
+def claim_due(
+    engine: Engine, *, now: datetime, policy: DeliveryPolicy, renderer: Renderer
+) -> Claim:
     """Take up to one batch of due messages for this sender, under a lease.
 
     One statement claims them: UPDATE … WHERE id IN (due rows, FOR UPDATE SKIP
     LOCKED on PostgreSQL) AND the row is still due. A row another sender
     claimed first no longer matches, so no two senders hold the same row.
-    The new attempt rows are written in the same transaction.
+    Messages never rendered are rendered now and their text is stored, and the
+    new attempt rows are written, all in the same transaction: nothing leaves
+    before the row holds the text that leaves.
     """
     claim = Claim(token=uuid.uuid4().hex)
     with engine.begin() as connection:
         # A write first: on SQLite it takes the database's write lock, so the
         # claims of concurrent senders are serialised there.
         _bury_exhausted(connection, now=now, policy=policy)
-        claim.messages = _take(connection, token=claim.token, now=now, policy=policy)
-        if claim.messages:
-            ids = [m.id for m in claim.messages]
-            claim.interrupted = _interrupt_stale(connection, ids, now)
+        rows = _take(connection, token=claim.token, now=now, policy=policy)
+        if rows:
+            claim.interrupted = _interrupt_stale(connection, [row["id"] for row in rows], now)
+            claim.messages, claim.unrenderable = _render_claimed(connection, rows, renderer, now)
             _open_attempts(connection, claim, now)
     return claim
 
 
 def _take(
     connection: Connection, *, token: str, now: datetime, policy: DeliveryPolicy
-) -> list[OutgoingMessage]:
+) -> list[RowMapping]:
     candidates = (
         select(N.c.id)
         .where(_due(now))
@@ -383,7 +420,72 @@ def _take(
         )
         .returning(*N.c)
     ).all()
-    return sorted((OutgoingMessage.from_row(row._mapping) for row in claimed), key=lambda m: m.id)
+    return sorted((row._mapping for row in claimed), key=lambda row: int(row["id"]))
+
+
+def _render_claimed(
+    connection: Connection, rows: Sequence[RowMapping], renderer: Renderer, now: datetime
+) -> tuple[list[OutgoingMessage], list[tuple[OutgoingMessage, DeliveryError]]]:
+    """The claimed rows as messages, rendering (and storing) those never rendered.
+
+    A row rendered before (a repeat, a retry) is sent as stored, never rendered
+    again. A message that cannot be rendered is not sent: its error names the
+    template, and it becomes a dead letter without holding up the others.
+    """
+    ready: list[OutgoingMessage] = []
+    failed: list[tuple[OutgoingMessage, DeliveryError]] = []
+    fresh: list[OutgoingMessage] = []
+    for row in rows:
+        message = OutgoingMessage.from_row(row)
+        if row["rendered_at"] is not None:
+            ready.append(message)
+            continue
+        try:
+            rendered = _render(renderer, message.kind, message.locale, row["context"])
+        except DeliveryError as error:
+            failed.append((message, error))
+            continue
+        message = replace(message, subject=rendered.subject, text=rendered.text,
+                          html=rendered.html, locale=rendered.locale)  # fmt: skip
+        ready.append(message)
+        fresh.append(message)
+    if fresh:
+        _store_rendered(connection, fresh, now)
+    return ready, failed
+
+
+def _render(renderer: Renderer, kind: str, locale: str, context: str | None) -> Rendered:
+    """Render a recorded message; any failure is permanent: the same templates and
+    context fail the same way, until someone fixes them and queues it again."""
+    try:
+        if context is None:
+            raise TemplateProblem(kind, "the message has neither text nor a context to render")
+        return renderer.render(kind, locale, load_context(context))
+    except TemplateProblem as problem:
+        raise DeliveryError(f"cannot render: {problem}", permanent=True, code="template") from None
+    except Exception as error:  # a broken filter or context must not stop the batch
+        raise DeliveryError(
+            f"cannot render {kind} ({locale}): {type(error).__name__}: {error}",
+            permanent=True,
+            code="template",
+        ) from None
+
+
+def _store_rendered(
+    connection: Connection, messages: Sequence[OutgoingMessage], now: datetime
+) -> None:
+    # Only ours to write: the claim in this transaction holds these rows.
+    statement = (
+        update(N)
+        .where(N.c.id == bindparam("nid"))
+        .values(subject=bindparam("new_subject"), body_text=bindparam("new_text"),
+                body_html=bindparam("new_html"), locale=bindparam("new_locale"), rendered_at=now)
+    )  # fmt: skip
+    connection.execute(
+        statement,
+        [{"nid": m.id, "new_subject": m.subject, "new_text": m.text, "new_html": m.html,
+          "new_locale": m.locale} for m in messages],
+    )  # fmt: skip
 
 
 def _open_attempts(connection: Connection, claim: Claim, now: datetime) -> None:
@@ -392,7 +494,7 @@ def _open_attempts(connection: Connection, claim: Claim, now: datetime) -> None:
         [
             {"notification_id": m.id, "number": m.attempt, "claimed_by": claim.token,
              "started_at": now, "status": "sending", "error": ""}
-            for m in claim.messages
+            for m in claim.claimed
         ],
     )  # fmt: skip
 

@@ -139,3 +139,6 @@ class Renderer:
             raise TemplateProblem(name, f"uses a value it was not given: {undefined}") from None
         except TemplateError as broken:
             raise TemplateProblem(name, str(broken)) from None
+        except (TypeError, ValueError, LookupError, AttributeError) as failed:
+            # A filter given a value it cannot read: still this template's problem.
+            raise TemplateProblem(name, f"{type(failed).__name__}: {failed}") from None

@@ -220,6 +220,7 @@ def send(now: NowOption = None, as_json: JsonOption = False) -> None:
         report = deliver_due(
             engine,
             channels=channels,
+            renderer=config.renderer,
             unavailable=not_ready,
             now=instant(now),
             policy=DeliveryPolicy.from_settings(config.settings),
@@ -248,7 +249,10 @@ def show(
         f"[bold]{data['id']}[/] {data['kind']} · PIP-{data['plan_id']} · {data['status']} · "
         f"via {data['channel']} to person {data['person_id']} ({data['role']}, {data['locale']})"
     )
-    console.print(f"Subject: {data['subject']}")
+    if data["rendered_at"] is None:
+        console.print("Subject: (not rendered yet: a message is rendered when it is first sent)")
+    else:
+        console.print(f"Subject: {data['subject']}")
     table = Table("#", "status", "started", "finished", "error", title="Attempts")
     for attempt in data["attempts"]:
         finished = attempt["finished_at"]
@@ -263,6 +267,7 @@ def _message(active: Session, notification_id: int) -> dict[str, Any]:
     from sqlalchemy import select
 
     from models.tables import NOTIFICATION
+    from notifications.context import load_context
     from notifications.errors import NotificationNotFound
     from notifications.ledger import attempts_of
 
@@ -270,5 +275,7 @@ def _message(active: Session, notification_id: int) -> dict[str, Any]:
     if row is None:
         raise NotificationNotFound(notification_id)
     data = {k: v for k, v in row._mapping.items() if k not in ("body_html", "claimed_by")}
+    # What the templates were given (and, once rendered, what they made of it).
+    data["context"] = load_context(row.context) if row.context else None
     data["attempts"] = attempts_of(active, notification_id)
     return data

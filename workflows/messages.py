@@ -82,7 +82,11 @@ class _Facts:
         return list(found.values())
 
 
-def _facts(session: Session, plan_ids: list[int]) -> dict[int, _Facts]:
+def _facts(
+    session: Session, plan_ids: list[int], milestones: set[str] | None = None
+) -> dict[int, _Facts]:
+    """The plans' facts; goal titles only for the `milestones` named (all when None):
+    a sweep's batch names a few keys of plans that have many milestones each."""
     plan_columns = (PLAN.c.id, PLAN.c.title, PLAN.c.period_start, PLAN.c.period_end,
                     PLAN.c.report_every, PLAN.c.coaching_every, PLAN.c.state)  # fmt: skip
     rows = session.execute(select(*plan_columns).where(PLAN.c.id.in_(plan_ids)))
@@ -95,11 +99,15 @@ def _facts(session: Session, plan_ids: list[int]) -> dict[int, _Facts]:
     )  # fmt: skip
     for row in people:
         facts[row.plan_id].people[row.role].append(dict(row._mapping))
-    goals = session.execute(
+    if milestones is not None and not milestones:
+        return facts
+    goals = (
         select(MILESTONE.c.plan_id, MILESTONE.c.key, GOAL.c.title)
         .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id).where(MILESTONE.c.plan_id.in_(plan_ids))
     )  # fmt: skip
-    for plan_id, key, title in goals:
+    if milestones is not None:
+        goals = goals.where(MILESTONE.c.key.in_(milestones))
+    for plan_id, key, title in session.execute(goals):
         facts[plan_id].goal_of_milestone[key] = title
     return facts
 
@@ -198,7 +206,8 @@ def record_reminders(session: Session, reminders: list[Reminder], *, now: dateti
     (a reminder recorded before is not recorded again)."""
     if not reminders:
         return 0
-    facts = _facts(session, sorted({r.plan_id for r in reminders}))
+    keys = {r.context["milestone"]["key"] for r in reminders if "milestone" in r.context}
+    facts = _facts(session, sorted({r.plan_id for r in reminders}), milestones=keys)
     _department_heads(reminders, facts)
     requests = []
     for reminder in reminders:
@@ -335,7 +344,12 @@ def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:
         log.warning("channel %s is not usable (%s); its messages wait", name, problem)
     policy = ledger.DeliveryPolicy.from_settings(config().settings)
     report = ledger.deliver_due(
-        engine, channels=channels, now=now, policy=policy, unavailable=problems
+        engine,
+        channels=channels,
+        renderer=config().renderer,
+        now=now,
+        policy=policy,
+        unavailable=problems,
     )
     return {"sent": report.sent, "retried": report.retried, "dead": report.dead,
             "more": int(report.more)}  # fmt: skip

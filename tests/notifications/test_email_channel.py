@@ -34,8 +34,8 @@ def _deliver(engine: Engine, config: object, clock: FrozenClock) -> object:
 
     assert isinstance(config, NotificationConfig)
     return deliver_due(
-        engine, channels=config.channels(clock), now=clock(), policy=POLICY,
-        rng=random.Random(7),
+        engine, channels=config.channels(clock), renderer=config.renderer, now=clock(),
+        policy=POLICY, rng=random.Random(7),
     )  # fmt: skip
 
 

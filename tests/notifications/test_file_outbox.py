@@ -26,8 +26,9 @@ def _deliver(engine: Engine, config: object, clock: FrozenClock) -> object:
 
     assert isinstance(config, NotificationConfig)
     return deliver_due(
-        engine, channels=config.channels(clock), now=clock(), policy=POLICY, rng=random.Random(1)
-    )
+        engine, channels=config.channels(clock), renderer=config.renderer, now=clock(),
+        policy=POLICY, rng=random.Random(1),
+    )  # fmt: skip
 
 
 def test_each_message_is_one_readable_eml_file(
@@ -84,7 +85,7 @@ def test_a_repeated_message_is_the_same_file_written_again(
     config = make_config(tmp_path)
     enqueue_sample(engine, config, kind="plan_agreed", recipient=people["li"],
                    plan_id=zhang_plan, now=frozen())  # fmt: skip
-    claim = claim_due(engine, now=frozen(), policy=POLICY)
+    claim = claim_due(engine, now=frozen(), policy=POLICY, renderer=config.renderer)
     send_claimed(claim.messages, config.channels(frozen))  # written; then the sender died
     frozen.advance(seconds=61)
     assert _deliver(engine, config, frozen).sent == 1  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ from models.db import make_engine, session_scope
 from models.tables import PERSON, PLAN_ROLE
 from notifications.channels.base import Channel
 from notifications.config import NotificationConfig
+from notifications.context import load_context
 from notifications.errors import DeliveryError, NotificationNotFound, NotRetryable
 from notifications.kinds import dedup_key
 from notifications.ledger import (
@@ -33,10 +34,12 @@ from notifications.ledger import (
     send_claimed,
 )
 from notifications.message import OutgoingMessage, Recipient
+from notifications.rendering import Renderer
 from notifications.samples import sample_context
 from states.document import PlanDocument
 from states.plans import create_plan
 from tests.notifications.support import (
+    BASE_URL,
     SmtpServer,
     attempt_rows,
     enqueue_sample,
@@ -46,6 +49,8 @@ from tests.notifications.support import (
 )
 
 POLICY = DeliveryPolicy(max_attempts=4, lease_seconds=300, batch_size=5)
+# As make_config's: messages are rendered when they are sent.
+RENDERER = Renderer.build(base_url=BASE_URL)
 
 
 def _deliver(
@@ -54,7 +59,8 @@ def _deliver(
     clock: FrozenClock,
     policy: DeliveryPolicy = POLICY,
 ) -> object:
-    return deliver_due(engine, channels=channels, now=clock(), policy=policy, rng=random.Random(1))
+    return deliver_due(engine, channels=channels, renderer=RENDERER, now=clock(), policy=policy,
+                       rng=random.Random(1))  # fmt: skip
 
 
 def test_the_same_reminder_is_recorded_once_whoever_asks(
@@ -128,7 +134,8 @@ people:
         "wang.fang@example.com",
     ]
     assert {r["locale"] for r in rows} == {"en"}  # Wang's preference in the routing file
-    assert all(r["subject"].startswith("HR review needed") for r in rows)
+    assert {r["subject"] for r in rows} == {""}  # rendered when sent, not when recorded
+    assert all(load_context(r["context"])["level"] == 3 for r in rows)
     assert len({r["message_id"] for r in rows}) == 3
     assert {r["link"] for r in rows} == {f"https://perfplan.example.com/plans/{zhang_plan}"}
 
@@ -322,7 +329,9 @@ def test_a_crash_before_sending_loses_nothing(
     config = make_config(tmp_path, smtp_routing(smtp_server))
     enqueue_sample(engine, config, kind="plan_started", recipient=people["li"],
                    plan_id=zhang_plan, now=frozen())  # fmt: skip
-    claim = claim_due(engine, now=frozen(), policy=POLICY)  # claimed, then the process died
+    claim = claim_due(
+        engine, now=frozen(), policy=POLICY, renderer=RENDERER
+    )  # claimed, then the process died
     assert len(claim.messages) == 1 and smtp_server.inbox.messages == []
     frozen.advance(seconds=POLICY.lease_seconds + 1)
     assert _deliver(engine, config.channels(frozen), frozen).sent == 1  # type: ignore[attr-defined]
@@ -339,7 +348,7 @@ def test_a_message_that_kills_every_sender_ends_as_a_dead_letter(
                    plan_id=zhang_plan, now=frozen())  # fmt: skip
     channels = config.channels(frozen)
     for _ in range(2):
-        claim = claim_due(engine, now=frozen(), policy=policy)
+        claim = claim_due(engine, now=frozen(), policy=policy, renderer=RENDERER)
         send_claimed(claim.messages, channels)  # ... and the sender dies every time
         frozen.advance(seconds=61)
     assert _deliver(engine, channels, frozen, policy).claimed == 0  # type: ignore[attr-defined]
@@ -437,8 +446,8 @@ def test_a_channel_whose_secret_is_missing_keeps_its_messages_waiting(
                    plan_id=zhang_plan, now=frozen())  # fmt: skip
     channels, not_ready = config.available_channels(frozen)
     assert channels == {} and "PERFPLAN_CHAT_URL is not set" in not_ready["chat"]
-    report = deliver_due(engine, channels=channels, unavailable=not_ready, now=frozen(),
-                         policy=POLICY)  # fmt: skip
+    report = deliver_due(engine, channels=channels, unavailable=not_ready, renderer=RENDERER,
+                         now=frozen(), policy=POLICY)  # fmt: skip
     assert (report.retried, report.dead) == (1, 0)
     (row,) = ledger_rows(engine)
     assert row["status"] == "queued" and "channel 'chat' is not ready" in row["last_error"]
@@ -473,3 +482,118 @@ def test_a_batch_is_recorded_once_and_agrees_with_one_by_one(
         (people["zhang"].name, "zh-CN"),
         (people["li"].name, "en"),
     }
+
+
+# Rendering when sent ------------------------------------------------------------
+
+
+def test_a_message_is_rendered_when_first_sent_and_the_ledger_keeps_what_went_out(
+    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
+    tmp_path: Path, frozen: FrozenClock,
+) -> None:  # fmt: skip
+    config = make_config(tmp_path, smtp_routing(smtp_server))
+    enqueue_sample(engine, config, kind="milestone_overdue", recipient=people["zhang"],
+                   plan_id=zhang_plan, now=frozen(), level=1)  # fmt: skip
+    (recorded,) = ledger_rows(engine)
+    assert (recorded["subject"], recorded["body_html"], recorded["rendered_at"]) == ("", "", None)
+
+    assert _deliver(engine, config.channels(frozen), frozen).sent == 1  # type: ignore[attr-defined]
+    (row,) = ledger_rows(engine)
+    (received,) = smtp_server.inbox.messages
+    assert row["rendered_at"] == frozen() and row["locale"] == "zh-CN"
+    assert (
+        row["subject"]
+        == received.email["Subject"]
+        == "里程碑已逾期：First analysis report approved（PIP-1）"
+    )
+    assert row["body_text"] == received.body("plain")
+    assert row["body_html"] == received.body("html")
+
+
+def test_a_repeat_after_a_crash_sends_the_stored_text_not_a_new_rendering(
+    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
+    tmp_path: Path, frozen: FrozenClock,
+) -> None:  # fmt: skip
+    config = make_config(tmp_path, smtp_routing(smtp_server))
+    enqueue_sample(engine, config, kind="plan_started", recipient=people["li"],
+                   plan_id=zhang_plan, now=frozen())  # fmt: skip
+    channels = config.channels(frozen)
+    with pytest.raises(Crash):
+        _deliver(engine, {"email": CrashAfterSending(channels["email"])}, frozen)
+    overrides = tmp_path / "edited"
+    (overrides / "plan_started").mkdir(parents=True)
+    (overrides / "plan_started" / "subject.en.j2").write_text("Edited after the first copy")
+    edited = Renderer.build(overrides=overrides, base_url=BASE_URL)
+    frozen.advance(seconds=POLICY.lease_seconds + 1)
+    report = deliver_due(engine, channels=channels, renderer=edited, now=frozen(), policy=POLICY)
+    assert (report.sent, report.interrupted) == (1, 1)
+    first, second = smtp_server.inbox.messages
+    assert first.email["Subject"] == second.email["Subject"] == ledger_rows(engine)[0]["subject"]
+    assert "Edited" not in second.email["Subject"]
+
+
+def _broken_english_subject(tmp_path: Path) -> Renderer:
+    folder = tmp_path / "broken" / "milestone_overdue" / "level1"
+    folder.mkdir(parents=True)
+    (folder / "subject.en.j2").write_text("{{ milestone.nope }}", encoding="utf-8")
+    return Renderer.build(overrides=tmp_path / "broken", base_url=BASE_URL)
+
+
+def test_a_template_that_fails_when_sent_is_a_dead_letter_naming_it_and_the_rest_go_out(
+    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
+    tmp_path: Path, frozen: FrozenClock,
+) -> None:  # fmt: skip
+    config = make_config(tmp_path, smtp_routing(smtp_server))
+    for key in ("zhang", "li", "wang"):  # Chinese, English, Chinese
+        enqueue_sample(engine, config, kind="milestone_overdue", recipient=people[key],
+                       plan_id=zhang_plan, now=frozen(), level=1)  # fmt: skip
+    channels = config.channels(frozen)
+    broken = _broken_english_subject(tmp_path)
+    report = deliver_due(engine, channels=channels, renderer=broken, now=frozen(), policy=POLICY)
+    assert (report.claimed, report.sent, report.retried, report.dead) == (3, 2, 0, 1)
+    assert {m.rcpt_tos[0] for m in smtp_server.inbox.messages} == {
+        "zhang.san@example.com", "wang.fang@example.com"}  # fmt: skip
+    dead = next(r for r in ledger_rows(engine) if r["status"] == "dead")
+    assert dead["person_id"] == people["li"].person_id and dead["rendered_at"] is None
+    assert "milestone_overdue/level1/subject.en.j2" in dead["last_error"]
+    assert [a["status"] for a in attempt_rows(engine, dead["id"])] == ["permanent"]
+    frozen.advance(days=1)  # a dead letter stays put: no sender tries it again
+    assert deliver_due(engine, channels=channels, renderer=broken, now=frozen()).claimed == 0
+
+    assert _retry_all(engine, frozen) == 1  # the template fixed, it is queued again
+    assert _deliver(engine, channels, frozen).sent == 1  # type: ignore[attr-defined]
+    assert len(smtp_server.inbox.messages) == 3
+
+
+def _retry_all(engine: Engine, frozen: FrozenClock) -> int:
+    with session_scope(engine) as session:
+        return retry(session, notification_id=None, now=frozen())
+
+
+def test_a_message_is_checked_when_recorded_and_its_dates_come_back_as_dates(
+    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    frozen: FrozenClock,
+) -> None:  # fmt: skip
+    from notifications.errors import TemplateProblem
+    from notifications.ledger import enqueue
+
+    config = make_config(tmp_path)
+    context = sample_context("milestone_due_soon", role="employee")
+    incomplete = {k: v for k, v in context.items() if k != "days_left"}
+    with pytest.raises(TemplateProblem, match="lacks days_left"), session_scope(engine) as session:
+        enqueue(
+            session,
+            config=config,
+            kind="milestone_due_soon",
+            plan_id=zhang_plan,
+            recipient=people["zhang"],
+            context=incomplete,
+            dedup_key="x",
+            now=frozen(),
+        )
+    enqueue_sample(engine, config, kind="milestone_due_soon", recipient=people["zhang"],
+                   plan_id=zhang_plan, now=frozen())  # fmt: skip
+    stored = load_context(ledger_rows(engine)[0]["context"])
+    assert stored["milestone"]["due"] == context["milestone"]["due"]
+    assert type(stored["milestone"]["due"]) is type(context["milestone"]["due"])
+    assert stored["recipient"] == {"name": "张三 Zhang San", "role": "employee", "locale": "zh-CN"}

@@ -118,7 +118,7 @@ def _dead_letters(
                        plan_id=plan_id, now=clock())[0].id
         for key in ("zhang", "li")
     ]  # fmt: skip
-    deliver_due(engine, channels={}, now=clock())
+    deliver_due(engine, channels={}, renderer=config.renderer, now=clock())
     return ids
 
 
@@ -156,6 +156,8 @@ def test_send_delivers_what_is_due_and_show_tells_its_story(
         engine, config, kind="coaching_session_due", recipient=people["li"],
         plan_id=zhang_plan, now=frozen(),
     )  # fmt: skip
+    waiting = cli("notify", "show", str(queued.id))
+    assert "not rendered yet" in waiting.out and "Coaching talk" not in waiting.out
     sent = cli("notify", "send", "--json", "--now", frozen().isoformat())
     assert sent.code == 0, sent.err
     assert "channel team-chat is not ready" in sent.err  # a secret not set: a warning
@@ -169,6 +171,7 @@ def test_send_delivers_what_is_due_and_show_tells_its_story(
     assert shown["status"] == "sent" and shown["channel"] == "outbox"
     assert [a["status"] for a in shown["attempts"]] == ["sent"]
     assert "body_html" not in shown
+    assert shown["context"]["recipient"]["name"] == people["li"].name  # what it was rendered from
     table = cli("notify", "show", str(queued.id))
     assert table.code == 0 and "Coaching talk with 张三 Zhang San" in table.out
     assert cli("notify", "show", "777").code == 3

@@ -40,8 +40,9 @@ def _config(tmp_path: Path, kind: str, extra: str = "") -> NotificationConfig:
 
 def _deliver(engine: Engine, config: NotificationConfig, clock: FrozenClock) -> DeliveryReport:
     return deliver_due(
-        engine, channels=config.channels(clock), now=clock(), policy=POLICY, rng=random.Random(3)
-    )
+        engine, channels=config.channels(clock), renderer=config.renderer, now=clock(),
+        policy=POLICY, rng=random.Random(3),
+    )  # fmt: skip
 
 
 @pytest.fixture

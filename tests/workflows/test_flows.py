@@ -143,6 +143,13 @@ def test_sweeping_twice_at_the_same_instant_sends_nothing_twice(
     again = sweep_flow(as_of="2026-10-08T02:00:00+00:00")
     assert (again["reminders"], again["recorded"]) == (0, 0)
     assert _messages(engine, kind="milestone_overdue") == overdue
+    deliver_flow(as_of="2026-10-08T02:00:00+00:00")  # rendered now, each with its goal
+    with session_scope(engine) as session:
+        texts = session.execute(
+            select(NOTIFICATION.c.body_text).where(NOTIFICATION.c.kind == "milestone_overdue")
+        ).scalars().all()  # fmt: skip
+    assert len(texts) == len(overdue)
+    assert all('"industry customer analysis" training' in text for text in texts)  # both overdue
 
 
 def test_evaluation_report_flow_publishes_an_artifact(
