@@ -21,8 +21,8 @@ demo: $(STAMP)
 	PERFPLAN_PREFECT_HOME=$(CURDIR)/perfplan-out/prefect \
 	$(BIN)/perfplan demo
 
-## make test: lint, types, then the whole suite
-test: $(STAMP) lint types unit
+## make test: the browser for the browser tests, lint, types, then the whole suite
+test: $(STAMP) browser lint types unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -31,8 +31,9 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# One worker per core: the suite is mostly CPU (SQLite, PostgreSQL, the browser).
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 ## make browser: Debian's Chromium and a Chinese font for the browser tests and their
 ## screenshots (as root; does nothing when present)

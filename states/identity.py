@@ -16,10 +16,10 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
-from models.tables import API_TOKEN, CREDENTIAL, PERSON, WEB_SESSION
+from models.tables import API_TOKEN, CREDENTIAL, ORG_ROLE, PERSON, WEB_SESSION
 from states.access import Viewer, load_viewer
 from states.errors import InvalidInput, NotFound, Unauthenticated
 
@@ -58,21 +58,34 @@ def create_token(
     return IssuedToken(int(token_id), token, prefix)
 
 
+# One statement per request: the token, its person and their standing roles.
+_TOKEN_OWNER = (
+    select(API_TOKEN.c.id, API_TOKEN.c.expires_at, API_TOKEN.c.revoked_at,
+           API_TOKEN.c.last_used_at, PERSON.c.id.label("person_id"), PERSON.c.key,
+           PERSON.c.name, PERSON.c.locale, ORG_ROLE.c.role, ORG_ROLE.c.department_id)
+    .join(PERSON, PERSON.c.id == API_TOKEN.c.person_id)
+    .outerjoin(ORG_ROLE, ORG_ROLE.c.person_id == PERSON.c.id)
+    .where(API_TOKEN.c.token_hash == bindparam("token_hash"))
+)  # fmt: skip
+_TOUCH_TOKEN = (
+    update(API_TOKEN).where(API_TOKEN.c.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("now", type_=API_TOKEN.c.last_used_at.type))
+)  # fmt: skip
+
+
 def authenticate_token(session: Session, *, token: str, now: datetime) -> Viewer:
     """The person a bearer token belongs to; Unauthenticated if unknown, revoked or expired."""
-    row = session.execute(
-        select(API_TOKEN.c.id, API_TOKEN.c.person_id, API_TOKEN.c.expires_at,
-               API_TOKEN.c.revoked_at, API_TOKEN.c.last_used_at)
-        .where(API_TOKEN.c.token_hash == digest(token))
-    ).first()  # fmt: skip
-    if row is None or row.revoked_at is not None:
+    rows = session.execute(_TOKEN_OWNER, {"token_hash": digest(token)}).all()
+    if not rows or rows[0].revoked_at is not None:
         raise Unauthenticated("the API token is unknown or revoked")
+    row = rows[0]
     if row.expires_at is not None and row.expires_at <= now:
         raise Unauthenticated("the API token has expired")
     # Written at most once a minute: a busy client must not turn every read into a write.
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        session.execute(update(API_TOKEN).where(API_TOKEN.c.id == row.id).values(last_used_at=now))
-    return load_viewer(session, person_id=row.person_id)
+        session.execute(_TOUCH_TOKEN, {"token_id": row.id, "now": now})
+    roles = frozenset((r.role, r.department_id) for r in rows if r.role is not None)
+    return Viewer(row.person_id, row.key, row.name, row.locale, roles)
 
 
 def revoke_token(session: Session, *, token_id: int, now: datetime) -> None:

@@ -27,7 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Prefect reads its settings when first imported: point it at a folder of the
 # test run's own (kept between local runs, so its database is migrated once).
-PREFECT_HOME = ROOT / ".pytest_cache" / "prefect-home"
+# With pytest-xdist each worker process has a Prefect (and its database) of its own.
+PREFECT_HOME = (
+    ROOT / ".pytest_cache" / f"prefect-home-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+)
 PREFECT_HOME.mkdir(parents=True, exist_ok=True)  # Prefect creates one level only
 os.environ["PREFECT_HOME"] = str(PREFECT_HOME)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"

@@ -25,6 +25,9 @@ def prepare_environment() -> None:
     # and a fresh database can report "database is locked".
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_UI_ENABLED", "true")
+    # A cold start migrates Prefect's database (~11 s here); on a busy two-core machine it
+    # has taken longer than Prefect's default 20 s, and the first flow then failed.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 

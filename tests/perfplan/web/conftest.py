@@ -9,12 +9,14 @@ Wang from HR covers Sales East.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
@@ -34,6 +36,29 @@ from states.people import add_person
 from states.plans import create_plan
 
 PASSWORD = "correct horse battery"
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The web's tests run on SQLite: the services under the routes and pages run on both
+    databases in their own tests. Those marked `both_databases` — where the database
+    itself decides (the access policy's SQL, tokens, PostgreSQL's own refusals) — run on
+    PostgreSQL too. PERFPLAN_TEST_WEB_ON_POSTGRES=1 runs every web test on both."""
+    if os.environ.get("PERFPLAN_TEST_WEB_ON_POSTGRES") == "1":
+        return
+    kept, dropped = [], []
+    for item in items:
+        on_postgres = (
+            getattr(item, "callspec", None) and item.callspec.params.get("db_url") == "postgresql"
+        )
+        ours = HERE in Path(str(item.path)).parents
+        if ours and on_postgres and not item.get_closest_marker("both_databases"):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)

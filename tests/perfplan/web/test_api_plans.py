@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -275,6 +276,7 @@ def test_a_body_that_cannot_be_read_is_malformed_input(client: TestClient, world
     assert state_of(client, world) == "drafted"
 
 
+@pytest.mark.both_databases
 def test_a_nul_character_is_refused_before_it_reaches_the_database(
     client: TestClient, world: World
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -12,6 +13,8 @@ from models.tables import API_TOKEN, WEB_SESSION
 from perfplan.web.deps import SESSION_COOKIE
 from states import identity
 from tests.perfplan.web.conftest import PASSWORD, World
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_a_token_is_stored_only_as_its_digest(world: World) -> None:

@@ -43,6 +43,9 @@ STANDING = {"wang": {"hr"}, "qian": {"hr"}, "audrey": {"auditor"}, "adam": {"adm
 
 STALE = {"expected_version": 999}
 
+# The access policy is SQL: it must give the same answers on both databases.
+pytestmark = pytest.mark.both_databases
+
 
 @dataclass(frozen=True)
 class Route:
