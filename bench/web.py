@@ -1,0 +1,249 @@
+"""Benchmark: latency of the plan list and the plan page, API and pages, with 10,000
+plans in a SQLite file, under 8 concurrent clients on loopback.
+
+Setup (not measured): 10,000 plans opened through the real `create_plan` service
+(each with its own employee, Zhang's goals, milestones and actions, and its first
+audit record; a manager per 20 employees), a quarter of them signed to `agreed`,
+an HR partner who covers every department (the widest list there is), a
+token and a password for them. Then `perfplan web` runs as its own process, as
+it would in production (one uvicorn worker), and 8 client threads, each with its
+own connection, ask in turn for:
+
+  api_list   GET /api/plans?limit=50          (the first page of 10,000)
+  api_plan   GET /api/plans/{id}              (a random plan)
+  page_list  GET /plans                       (the HTML list, signed in)
+  page_plan  GET /plans/{id}                  (the HTML plan page: goals, milestones,
+                                               history with its verification, diagram)
+
+The same read models called in-process, without HTTP (`service_list_ms`,
+`service_plan_ms`), are the floor the ratios are held against. Last line: one
+JSON object. Goal: p95 under 100 ms for each.
+
+    .venv/bin/python bench/web.py [--plans 10000] [--requests 400] [--clients 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from models.db import create_schema, make_engine, session_scope  # noqa: E402
+from states import access, identity, queries  # noqa: E402
+from states.document import PlanDocument  # noqa: E402
+from states.engine import sign  # noqa: E402
+from states.plans import create_plan, read_document_file  # noqa: E402
+
+DRAFTED = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)
+TODAY = date(2026, 10, 12)
+PASSWORD = "correct horse battery"
+
+
+def _document(base: dict, i: int) -> PlanDocument:
+    manager = f"m{i // 20}"
+    people = [
+        {"key": f"e{i}", "name": f"Employee {i}", "email": f"e{i}@example.com",
+         "locale": "zh-CN" if i % 2 else "en", "department": f"Sales {i % 10}",
+         "manager": manager},
+        {"key": manager, "name": f"Manager {i // 20}", "email": f"{manager}@example.com",
+         "department": f"Sales {i % 10}"},
+        {"key": "hr", "name": "HR partner", "email": "hr@example.com", "department": "HR"},
+    ]  # fmt: skip
+    actions = [a | {"executor": f"e{i}", "supporter": None, "collaborators": []}
+               for a in base["actions"]]  # fmt: skip
+    return PlanDocument.model_validate(
+        base | {"title": f"Plan {i}", "departments": [], "people": people, "actions": actions,
+                "roles": {"employee": [f"e{i}"], "manager": [manager], "hr": ["hr"]}}
+    )  # fmt: skip
+
+
+def seed(url: str, plans: int) -> None:
+    engine = make_engine(url)
+    create_schema(engine)
+    base = read_document_file(ROOT / "docs" / "examples" / "zhang.yaml").model_dump()
+    started = time.perf_counter()
+    for first in range(0, plans, 500):
+        with session_scope(engine) as session:
+            for i in range(first, min(first + 500, plans)):
+                plan_id = create_plan(session=session, document=_document(base, i), actor="hr",
+                                      now=DRAFTED)  # fmt: skip
+                if i % 4 == 0:
+                    for who in (f"e{i}", f"m{i // 20}", "hr"):
+                        sign(session=session, plan_id=plan_id, actor=who,
+                             now=DRAFTED + timedelta(hours=1))  # fmt: skip
+        print(f"  {min(first + 500, plans):>6} plans ({time.perf_counter() - started:.0f} s)",
+              flush=True)  # fmt: skip
+    with session_scope(engine) as session:
+        access.grant(session, person="hr", role="hr", department=None, now=DRAFTED, by="bench")
+        identity.set_password(session, person="hr", password=PASSWORD, now=DRAFTED)
+    engine.dispose()
+
+
+def service_floor(url: str, plan_ids: list[int], rounds: int = 50) -> tuple[float, float]:
+    """The read models in-process, no HTTP: median ms of the list and of one plan."""
+    engine = make_engine(url)
+    lists, details = [], []
+    with session_scope(engine) as session:
+        viewer = access.load_viewer(session, key="hr")
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            queries.search_plans(session, viewer=viewer, today=TODAY, limit=50)
+            t1 = time.perf_counter()
+            plan_id = random.choice(plan_ids)
+            access.check_plan(session, viewer, plan_id)
+            queries.plan_detail(session, plan_id)
+            t2 = time.perf_counter()
+            lists.append(t1 - t0)
+            details.append(t2 - t1)
+    engine.dispose()
+    return statistics.median(lists) * 1000, statistics.median(details) * 1000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_server(url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "PERFPLAN_DATABASE_URL": url, "PERFPLAN_NOW": TODAY.isoformat(),
+           "PERFPLAN_WEB_DISPATCH_AFTER_COMMIT": "false", "PREFECT_HOME": str(home)}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "perfplan.cli", "web", "--port", str(port)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"perfplan web did not start: {process.stderr.read().decode()[-2000:]}")
+
+
+def _session_cookies(base: str) -> httpx.Cookies:
+    with httpx.Client(base_url=base) as client:
+        form = client.get("/login").text
+        csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
+        answer = client.post("/login", data={"person": "hr", "password": PASSWORD,
+                                             "csrf_token": csrf})  # fmt: skip
+        if answer.status_code >= 400:
+            raise RuntimeError(f"could not sign in: {answer.status_code}")
+        return client.cookies
+
+
+def measure(
+    base: str, paths: Callable[[], str], *, headers: dict[str, str], cookies: httpx.Cookies,
+    requests: int, clients: int,
+) -> list[float]:  # fmt: skip
+    """`requests` GETs spread over `clients` threads; the latency of each, in ms."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def worker(count: int) -> None:
+        with httpx.Client(base_url=base, headers=headers, cookies=cookies, timeout=30) as client:
+            for _ in range(count):
+                path = paths()
+                t0 = time.perf_counter()
+                answer = client.get(path)
+                elapsed = (time.perf_counter() - t0) * 1000
+                if answer.status_code != 200:
+                    errors.append(f"{path}: {answer.status_code}")
+                with lock:
+                    latencies.append(elapsed)
+
+    threads = [threading.Thread(target=worker, args=(requests // clients,)) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[:3]}")
+    return latencies
+
+
+def _percentiles(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {"p50_ms": round(statistics.median(ordered), 1),
+            "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 1),
+            "max_ms": round(ordered[-1], 1)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=400, help="per measured route")
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'web.db'}"
+        print(f"seeding {args.plans} plans through create_plan ...", flush=True)
+        seed(url, args.plans)
+        plan_ids = list(range(1, args.plans + 1))
+        floor_list, floor_plan = service_floor(url, plan_ids)
+        process, base = start_server(url, Path(folder) / "prefect")
+        try:
+            results = run_routes(base, plan_ids, url, args)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+    for name, figures in results.items():
+        print(f"{name:>10}: p50 {figures['p50_ms']:6.1f} ms  p95 {figures['p95_ms']:6.1f} ms  "
+              f"max {figures['max_ms']:6.1f} ms")  # fmt: skip
+    print(f"service floor: list {floor_list:.1f} ms, plan {floor_plan:.1f} ms (in-process)")
+    summary = {
+        "plans": args.plans, "clients": args.clients, "requests_per_route": args.requests,
+        **{f"{name}_{k}": v for name, figures in results.items() for k, v in figures.items()},
+        "service_list_ms": round(floor_list, 2), "service_plan_ms": round(floor_plan, 2),
+        "api_list_p50_vs_service": round(results["api_list"]["p50_ms"] / floor_list, 2),
+        "api_plan_p50_vs_service": round(results["api_plan"]["p50_ms"] / floor_plan, 2),
+        "goal_p95_ms": 100,
+        "goal_met": all(f["p95_ms"] < 100 for f in results.values()),
+    }  # fmt: skip
+    print(json.dumps(summary))
+
+
+def run_routes(base: str, plan_ids: list[int], url: str, args: argparse.Namespace) -> dict:
+    with session_scope(make_engine(url)) as session:
+        token = identity.create_token(session, person="hr", name="bench", now=DRAFTED).token
+    headers = {"Authorization": f"Bearer {token}"}
+    cookies = _session_cookies(base)
+    routes: dict[str, Callable[[], str]] = {
+        "api_list": lambda: "/api/plans?limit=50",
+        "api_plan": lambda: f"/api/plans/{random.choice(plan_ids)}",
+        "page_list": lambda: "/plans",
+        "page_plan": lambda: f"/plans/{random.choice(plan_ids)}",
+    }
+    results = {}
+    for name, paths in routes.items():
+        measure(base, paths, headers=headers, cookies=cookies, requests=args.clients * 4,
+                clients=args.clients)  # warm-up  # fmt: skip
+        latencies = measure(base, paths, headers=headers, cookies=cookies,
+                            requests=args.requests, clients=args.clients)  # fmt: skip
+        results[name] = _percentiles(latencies)
+    return results
+
+
+if __name__ == "__main__":
+    main()
