@@ -1,4 +1,4 @@
-"""The transitions benchmark runs and ends with its JSON figures (no timing asserted)."""
+"""The benchmarks run and end with their JSON figures (no timing asserted)."""
 
 from __future__ import annotations
 
@@ -52,3 +52,21 @@ def test_quick_benchmark_prints_its_figures_as_json_last(tmp_path: Path) -> None
     assert figures["outbox_rows_per_transition"] >= 1
     assert len(lines) > 1 and not lines[0].startswith("{")  # human lines come first
     assert (tmp_path / "bench.db").exists()
+
+
+@pytest.mark.slow
+def test_web_benchmark_runs_against_a_real_server_and_prints_json_last(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "web.py"), "--plans", "24", "--requests", "16",
+         "--clients", "2"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    figures = json.loads(run.stdout.strip().splitlines()[-1])
+    assert figures["plans"] == 24 and figures["clients"] == 2
+    for route in ("api_list", "api_plan", "page_list", "page_plan"):
+        assert (
+            figures[f"{route}_p50_ms"] > 0
+            and figures[f"{route}_p95_ms"] >= figures[f"{route}_p50_ms"]
+        ), route
+    assert figures["service_list_ms"] > 0 and figures["service_plan_ms"] > 0
