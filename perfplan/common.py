@@ -81,30 +81,13 @@ def print_json(data: Any) -> None:
 
 
 def dispatch_after_commit(plan_id: int, now: datetime) -> None:
-    """Carry out the plan's outbox rows now that the change has committed.
-
-    Embedded: plain functions in this process, no Prefect start-up; a crash
-    here leaves the rows for `perfplan dispatch`. Served: ask the dispatcher
-    deployment to run now (its interval is the safety net).
-    """
-    import logging
-
-    from workflows.settings import WorkflowSettings
-
-    if WorkflowSettings().mode == "served":
-        from workflows.serve import trigger_dispatch
-
-        try:
-            trigger_dispatch(plan_id)
-        except Exception as error:  # the dispatcher's interval picks the rows up
-            logging.getLogger(__name__).warning("could not trigger the dispatcher: %s", error)
-        return
+    """Carry out the plan's outbox rows now that the change has committed
+    (`workflows.dispatch.after_commit`, on PERFPLAN_DATABASE_URL)."""
     from models.db import make_engine
-    from workflows import dispatch, messages
+    from workflows import dispatch
 
     engine = make_engine(database_url())
     try:
-        dispatch.dispatch_pending(engine, now=now, plan_id=plan_id)
-        messages.deliver(engine, now=now)
+        dispatch.after_commit(engine, plan_id, now)
     finally:
         engine.dispose()

@@ -99,3 +99,24 @@ def dispatch_pending(
             (report.failed if error else report.done).append(item.key)
         if len(items) < batch:
             return report
+
+
+def after_commit(engine: Engine, plan_id: int, now: datetime) -> None:
+    """Carry out a change's outbox rows now that it has committed (the CLI and the web).
+
+    Embedded: in this process, with the plain functions (no Prefect start-up), then
+    deliver what they recorded; a crash here leaves the rows to `perfplan dispatch`.
+    Served: ask the dispatcher deployment to run now; its interval is the safety net.
+    """
+    from workflows.settings import WorkflowSettings
+
+    if WorkflowSettings().mode == "served":
+        from workflows.serve import trigger_dispatch
+
+        try:
+            trigger_dispatch(plan_id)
+        except Exception as error:  # the dispatcher's interval picks the rows up
+            log.warning("could not trigger the dispatcher: %s", error)
+        return
+    dispatch_pending(engine, now=now, plan_id=plan_id)
+    messages.deliver(engine, now=now)

@@ -8,27 +8,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from fastapi import BackgroundTasks
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models import clock
 from models.db import session_scope
 from perfplan.web.settings import WebSettings
+from states import access
+from states.access import Viewer
 
 
 def _dispatch(engine: Engine, plan_id: int, now: datetime) -> None:
-    """A change's outbox rows carried out after the response (embedded mode). A crash
-    here leaves them for `perfplan dispatch` or the served dispatcher."""
-    from workflows import dispatch, messages
-    from workflows.settings import WorkflowSettings
+    from workflows import dispatch  # late: the clockwork loads when a change has effects
 
-    if WorkflowSettings().mode == "served":
-        from workflows.serve import trigger_dispatch
-
-        trigger_dispatch(plan_id)
-        return
-    dispatch.dispatch_pending(engine, now=now, plan_id=plan_id)
-    messages.deliver(engine, now=now)
+    dispatch.after_commit(engine, plan_id, now)
 
 
 @dataclass
@@ -43,6 +37,19 @@ class Runtime:
         """One database transaction: committed when the block succeeds, else rolled back."""
         with session_scope(self.engine) as session:
             yield session
+
+    @contextmanager
+    def plan_change(
+        self, viewer: Viewer, plan_id: int, background: BackgroundTasks
+    ) -> Iterator[tuple[Session, datetime]]:
+        """A change of one plan by `viewer`, as every route and form makes it: refused
+        unless they may act on the plan (404/403), made in one transaction, its effects
+        carried out after the response — only when the transaction has committed."""
+        now = self.now()
+        with self.transaction() as session:
+            access.check_plan(session, viewer, plan_id, "act")
+            yield session, now
+        background.add_task(self.changed, plan_id, now)
 
     def changed(self, plan_id: int, now: datetime) -> None:
         """Run after a committed change of `plan_id` (from a background task)."""

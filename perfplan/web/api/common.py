@@ -1,13 +1,11 @@
-"""What the API's routers share: bounded parameter types and the after-commit hook."""
+"""What the API's routers share: bounded parameter types and reading uploads."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import BackgroundTasks, Path, Query, Request
+from fastapi import Path, Query, Request
 
-from perfplan.web.runtime import Runtime
 from states.errors import InvalidInput
 
 # The `responses=` of a route, for the OpenAPI document.
@@ -30,11 +28,6 @@ MAX_UPLOAD = 1_000_000
 def name_query(description: str) -> object:
     return Query(min_length=1, max_length=200, pattern=NAME_PATTERN,
                  description=description)  # fmt: skip
-
-
-def after_commit(background: BackgroundTasks, rt: Runtime, plan_id: int, now: datetime) -> None:
-    """Carry out the change's effects (messages, reports) once the response is sent."""
-    background.add_task(rt.changed, plan_id, now)
 
 
 async def _body_within_limit(request: Request) -> bytes:

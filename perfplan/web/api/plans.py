@@ -20,7 +20,6 @@ from perfplan.web.api.common import (
     Offset,
     PlanId,
     Responses,
-    after_commit,
     name_query,
     nul_paths,
     uploaded_text,
@@ -121,7 +120,7 @@ def create(
             raise InvalidDocument("request", [f"definition: {unknown}"]) from unknown
         _refuse_outside_departments(session, viewer, plan_id)
         plan = engine.load_plan(session, plan_id)
-    after_commit(background, rt, plan_id, now)
+    background.add_task(rt.changed, plan_id, now)
     return schemas.Created(plan_id=plan_id, title=document.title, state=plan.state)
 
 
@@ -202,13 +201,10 @@ def fire(
 ) -> schemas.Transitioned:
     """Fire an event the definition allows now (e.g. start, adjust); the engine checks
     that your role on the plan may, and the guards."""
-    now = rt.now()
-    with rt.transaction() as session:
-        access.check_plan(session, viewer, plan_id, "act")
+    with rt.plan_change(viewer, plan_id, background) as (session, now):
         fired = engine.fire(session=session, plan_id=plan_id, event=event, actor=viewer.key,
                             now=now, comment=body.comment, inputs=body.inputs,
                             expected_version=body.expected_version)  # fmt: skip
-    after_commit(background, rt, plan_id, now)
     return _transitioned(fired)
 
 
@@ -222,13 +218,10 @@ def sign(
 ) -> schemas.SignedAnswer:
     """Sign the current step of the chain that waits (e.g. sign-off); the last signature
     fires its transition. No one approves their own plan: 403."""
-    now = rt.now()
-    with rt.transaction() as session:
-        access.check_plan(session, viewer, plan_id, "act")
+    with rt.plan_change(viewer, plan_id, background) as (session, now):
         signed = engine.sign(session=session, plan_id=plan_id, actor=viewer.key, now=now,
                              event=body.event, comment=body.comment,
                              expected_version=body.expected_version)  # fmt: skip
-    after_commit(background, rt, plan_id, now)
     return _signed(signed)
 
 
@@ -247,14 +240,11 @@ def report_progress(
     background: BackgroundTasks,
 ) -> schemas.Recorded:
     """The employee's progress report: what was done, what is in the way."""
-    now = rt.now()
-    with rt.transaction() as session:
-        access.check_plan(session, viewer, plan_id, "act")
+    with rt.plan_change(viewer, plan_id, background) as (session, now):
         made = records.report_progress(session=session, plan_id=plan_id, actor=viewer.key,
                                        now=now, summary=body.summary, blockers=body.blockers,
                                        expected_version=body.expected_version)  # fmt: skip
         answer = _recorded(session, plan_id, made)
-    after_commit(background, rt, plan_id, now)
     return answer
 
 
@@ -268,14 +258,11 @@ def record_coaching(
     background: BackgroundTasks,
 ) -> schemas.Recorded:
     """A coaching talk held now by the manager or the mentor."""
-    now = rt.now()
-    with rt.transaction() as session:
-        access.check_plan(session, viewer, plan_id, "act")
+    with rt.plan_change(viewer, plan_id, background) as (session, now):
         made = records.record_coaching(session=session, plan_id=plan_id, actor=viewer.key,
                                        now=now, notes=body.notes, minutes=body.minutes,
                                        expected_version=body.expected_version)  # fmt: skip
         answer = _recorded(session, plan_id, made)
-    after_commit(background, rt, plan_id, now)
     return answer
 
 
@@ -289,15 +276,12 @@ def measure(
     background: BackgroundTasks,
 ) -> schemas.Recorded:
     """A measured value of a goal's metric, in the goal's unit (default date: today)."""
-    now = rt.now()
-    with rt.transaction() as session:
-        access.check_plan(session, viewer, plan_id, "act")
+    with rt.plan_change(viewer, plan_id, background) as (session, now):
         made = records.measure(session=session, plan_id=plan_id, goal=body.goal,
                                value=body.value, actor=viewer.key, now=now,
                                measured_on=body.measured_on, source=body.source, note=body.note,
                                expected_version=body.expected_version)  # fmt: skip
         answer = _recorded(session, plan_id, made)
-    after_commit(background, rt, plan_id, now)
     return answer
 
 
@@ -312,14 +296,11 @@ def complete_milestone(
     background: BackgroundTasks,
 ) -> schemas.Recorded:
     """The manager accepts a milestone against its criterion."""
-    now = rt.now()
-    with rt.transaction() as session:
-        access.check_plan(session, viewer, plan_id, "act")
+    with rt.plan_change(viewer, plan_id, background) as (session, now):
         records.complete_milestone(session=session, plan_id=plan_id, milestone=milestone,
                                    actor=viewer.key, now=now, comment=body.comment,
                                    expected_version=body.expected_version)  # fmt: skip
         answer = _recorded(session, plan_id, None)
-    after_commit(background, rt, plan_id, now)
     return answer
 
 
@@ -334,15 +315,12 @@ def adjust(
 ) -> schemas.Recorded:
     """Change a milestone or an action (goals stay fixed), with a reason. A running plan
     moves into adjustment first; the change waits for re-confirmation."""
-    now = rt.now()
-    with rt.transaction() as session:
-        access.check_plan(session, viewer, plan_id, "act")
+    with rt.plan_change(viewer, plan_id, background) as (session, now):
         made = records.adjust(session=session, plan_id=plan_id, actor=viewer.key, now=now,
                               kind=body.kind, key=body.key, changes=body.changes,
                               reason=body.reason,
                               expected_version=body.expected_version)  # fmt: skip
         answer = _recorded(session, plan_id, made)
-    after_commit(background, rt, plan_id, now)
     return answer
 
 
@@ -357,13 +335,10 @@ def confirm_adjustments(
 ) -> schemas.SignedAnswer:
     """Sign the re-confirmation chain; its last signature confirms the adjustments and
     resumes the plan."""
-    now = rt.now()
-    with rt.transaction() as session:
-        access.check_plan(session, viewer, plan_id, "act")
+    with rt.plan_change(viewer, plan_id, background) as (session, now):
         signed = operations.confirm_adjustments(session=session, plan_id=plan_id,
                                                 actor=viewer.key, now=now, comment=body.comment,
                                                 expected_version=body.expected_version)  # fmt: skip
-    after_commit(background, rt, plan_id, now)
     return _signed(signed)
 
 
@@ -377,14 +352,11 @@ def evaluate(
 ) -> schemas.Transitioned:
     """Every goal against its target (each needs a measured value) and the outcome; the
     evaluation report is written after the change commits."""
-    now = rt.now()
-    with rt.transaction() as session:
-        access.check_plan(session, viewer, plan_id, "act")
+    with rt.plan_change(viewer, plan_id, background) as (session, now):
         fired = operations.evaluate(session=session, plan_id=plan_id, actor=viewer.key, now=now,
                                     outcome=body.outcome, feedback=body.feedback,
                                     lessons=body.lessons, comment=body.comment,
                                     expected_version=body.expected_version)  # fmt: skip
-    after_commit(background, rt, plan_id, now)
     return _transitioned(fired)
 
 

@@ -164,15 +164,12 @@ def _change(
 ) -> Response:  # fmt: skip
     """Check that the viewer may act on the plan, run the change in one transaction, then
     carry out its effects after the response; a refusal shows the plan with the reason."""
-    now = rt.now()
     try:
-        with rt.transaction() as session:
-            access.check_plan(session, signed.viewer, plan_id, "act")
+        with rt.plan_change(signed.viewer, plan_id, background) as (session, now):
             change(session, now, signed.viewer.key)
     except Refused as refused:
         return plan_page(request, rt, signed, plan_id, error=refused, status=http_status(refused),
                          posted=posted)  # fmt: skip
-    background.add_task(rt.changed, plan_id, now)
     return RedirectResponse(f"/plans/{plan_id}?done={notice}", status_code=303)
 
 
