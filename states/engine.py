@@ -193,13 +193,19 @@ def _checked_inputs(spec: TransitionSpec, inputs: Mapping[str, str] | None) -> d
     return given
 
 
-def _check_guards(ctx: Context, spec: TransitionSpec) -> None:
+def failing_guard(ctx: Context, spec: TransitionSpec) -> tuple[str, str] | None:
+    """The first guard of `spec` that refuses now, and its sentence (guards only read)."""
     for name in spec.guards:
         reason = GUARDS[name](ctx)
         if reason is not None:
-            raise GuardFailed(
-                name, reason, plan_id=ctx.plan.id, event=spec.trigger, state=ctx.plan.state
-            )
+            return name, reason
+    return None
+
+
+def _check_guards(ctx: Context, spec: TransitionSpec) -> None:
+    failed = failing_guard(ctx, spec)
+    if failed is not None:
+        raise GuardFailed(*failed, plan_id=ctx.plan.id, event=spec.trigger, state=ctx.plan.state)
 
 
 def _with_inputs(comment: str | None, inputs: Mapping[str, str]) -> str:
@@ -373,7 +379,7 @@ def _chain_transition(
     raise InvalidInput(f"several events wait for signatures ({names}): say which", field="event")
 
 
-def _signing_role(
+def signing_role(
     session: Session,
     plan: PlanSnapshot,
     definition: CompiledDefinition,
@@ -381,6 +387,8 @@ def _signing_role(
     status: ChainStatus,
     actor: Actor,
 ) -> str:
+    """The role of the waiting step `actor` signs in (a deputy signs for the role it
+    stands in for); Forbidden when they may sign none."""
     assert status.step is not None
     held = roles_of(session, plan.id, actor)
     open_roles = [r for r in chain.steps[status.step].roles if r in status.waiting_for]
@@ -434,7 +442,7 @@ def sign(
             event=spec.trigger,
             state=plan.state,
         )
-    role = _signing_role(session, plan, definition, chain, status, person)
+    role = signing_role(session, plan, definition, chain, status, person)
     ctx = Context(
         session=session,
         plan=plan,

@@ -15,9 +15,9 @@ from states import access
 from states.access import Viewer
 from states.compiled import CompiledDefinition
 from states.context import Actor, Context, PlanSnapshot
-from states.engine import authorise, chain_status
+from states.engine import authorise, chain_status, failing_guard, signing_role
 from states.errors import Forbidden
-from states.registry import ACTIVITY_ROLES, GUARDS
+from states.registry import ACTIVITY_ROLES
 from states.schema import TransitionSpec
 
 
@@ -76,14 +76,11 @@ def _blocked(
     session: Session, plan: PlanSnapshot, definition: CompiledDefinition, asking: _Asking,
     spec: TransitionSpec, role: str,
 ) -> str | None:  # fmt: skip
-    """The first failing guard's sentence (guards only read), or None."""
+    """The first failing guard's sentence, or None."""
     ctx = Context(session=session, plan=plan, definition=definition, event=spec.trigger,
                   actor=asking.actor, role=role, now=asking.now)  # fmt: skip
-    for name in spec.guards:
-        reason = GUARDS[name](ctx)
-        if reason is not None:
-            return reason
-    return None
+    failed = failing_guard(ctx, spec)
+    return failed[1] if failed else None
 
 
 def _signable(
@@ -95,11 +92,9 @@ def _signable(
     status = chain_status(session, plan, definition, spec)
     if status.step is None or any(s.person_id == asking.actor.id for s in status.signed):
         return None
-    step_roles = list(chain.steps[status.step].roles)
-    open_roles = [r for r in step_roles if r in status.waiting_for] or step_roles
-    deputies = [d for r in open_roles for d in chain.may_sign_for.get(r, [])]
-    role = _role_for(session, plan, definition, asking.actor, open_roles + deputies, "sign")
-    if role is None:
+    try:
+        role = signing_role(session, plan, definition, chain, status, asking.actor)
+    except Forbidden:
         return None
     blocked = _blocked(session, plan, definition, asking, spec, role)
     return SignableStep(spec, status.step, len(chain.steps), role, blocked)
