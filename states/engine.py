@@ -10,7 +10,7 @@ that turns a concurrent change into a Conflict instead of a lost update.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -379,6 +379,25 @@ def _chain_transition(
     raise InvalidInput(f"several events wait for signatures ({names}): say which", field="event")
 
 
+def _role_to_sign(
+    session: Session,
+    plan: PlanSnapshot,
+    definition: CompiledDefinition,
+    chain: ApprovalChain,
+    actor: Actor,
+    held: set[str],
+    roles: Sequence[str],
+) -> str | None:
+    """The first of `roles` that `actor` holds, or stands in for as a deputy."""
+    for role in roles:
+        if _holds(session, plan, definition, actor, held, role):
+            return role
+        for deputy in chain.may_sign_for.get(role, []):
+            if _holds(session, plan, definition, actor, held, deputy):
+                return role
+    return None
+
+
 def signing_role(
     session: Session,
     plan: PlanSnapshot,
@@ -388,17 +407,29 @@ def signing_role(
     actor: Actor,
 ) -> str:
     """The role of the waiting step `actor` signs in (a deputy signs for the role it
-    stands in for); Forbidden when they may sign none."""
+    stands in for); NotAllowedNow when their step comes later; Forbidden when the
+    chain has no step for them."""
     assert status.step is not None
     held = roles_of(session, plan.id, actor)
     open_roles = [r for r in chain.steps[status.step].roles if r in status.waiting_for]
     open_roles = open_roles or list(chain.steps[status.step].roles)  # quorum steps
-    for role in open_roles:
-        if _holds(session, plan, definition, actor, held, role):
-            return role
-        for deputy in chain.may_sign_for.get(role, []):
-            if _holds(session, plan, definition, actor, held, deputy):
-                return role
+    role = _role_to_sign(session, plan, definition, chain, actor, held, open_roles)
+    if role is not None:
+        return role
+    for later in range(status.step + 1, len(chain.steps)):
+        role = _role_to_sign(
+            session, plan, definition, chain, actor, held, chain.steps[later].roles
+        )
+        if role is not None:
+            # Their turn comes: not a missing right, an order (a 409, not a 403).
+            raise NotAllowedNow(
+                f"{actor.key} signs step {later + 1} of '{status.chain}' on plan {plan.id} "
+                f"as {role}, after step {status.step + 1}: it waits for "
+                f"{', '.join(status.waiting_for)} first",
+                plan_id=plan.id,
+                event="sign",
+                state=plan.state,
+            )
     if held == {"employee"}:
         why = "no one approves their own plan"
     else:

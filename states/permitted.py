@@ -16,7 +16,7 @@ from states.access import Viewer
 from states.compiled import CompiledDefinition
 from states.context import Actor, Context, PlanSnapshot
 from states.engine import authorise, chain_status, failing_guard, signing_role
-from states.errors import Forbidden
+from states.errors import Forbidden, NotAllowedNow
 from states.registry import ACTIVITY_ROLES
 from states.schema import TransitionSpec
 
@@ -94,7 +94,7 @@ def _signable(
         return None
     try:
         role = signing_role(session, plan, definition, chain, status, asking.actor)
-    except Forbidden:
+    except (Forbidden, NotAllowedNow):  # not theirs to sign, or not yet
         return None
     blocked = _blocked(session, plan, definition, asking, spec, role)
     return SignableStep(spec, status.step, len(chain.steps), role, blocked)

@@ -187,24 +187,40 @@ def test_manager_cannot_sign_before_employee(
 ) -> None:
     before = footprint(engine, zhang_plan)
 
-    with pytest.raises(Forbidden) as refused:
+    # Li may sign, at step 2: too early is "not allowed now", not "forbidden".
+    with pytest.raises(NotAllowedNow) as refused:
         sign(engine, zhang_plan, "li", clock())
 
-    assert (refused.value.plan_id, refused.value.event, refused.value.actor) == (
+    assert (refused.value.plan_id, refused.value.event, refused.value.state) == (
         zhang_plan,
         "sign",
-        "li",
+        "drafted",
     )
-    assert "employee" in str(refused.value)
+    assert "signs step 2" in str(refused.value)
+    assert "waits for employee first" in str(refused.value)
     assert footprint(engine, zhang_plan) == before
 
 
 def test_hr_cannot_sign_before_employee_either(
     engine: Engine, zhang_plan: int, clock: FrozenClock
 ) -> None:
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowedNow, match="as hr"):
         sign(engine, zhang_plan, "wang", clock())
     assert sign(engine, zhang_plan, "zhang", clock()).waiting_for == ("manager", "hr")
+
+
+def test_a_participant_with_no_step_in_the_chain_is_forbidden_at_any_step(
+    engine: Engine, zhang_plan: int, clock: FrozenClock
+) -> None:
+    # Chen mentors Zhang: a role on the plan, but none in the sign-off chain.
+    with pytest.raises(Forbidden, match="chen's roles: mentor") as refused:
+        sign(engine, zhang_plan, "chen", clock())
+    assert (refused.value.actor, refused.value.event) == ("chen", "sign")
+    sign(engine, zhang_plan, "zhang", clock())
+    before = footprint(engine, zhang_plan)
+    with pytest.raises(Forbidden):
+        sign(engine, zhang_plan, "chen", clock())
+    assert footprint(engine, zhang_plan) == before
 
 
 def test_employee_cannot_approve_own_plan(
@@ -245,7 +261,7 @@ def test_department_head_may_sign_for_manager(
     engine: Engine, zhang_plan: int, clock: FrozenClock
 ) -> None:
     # Sun heads Sales East, Zhang's department, and holds no role on the plan.
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotAllowedNow, match="as manager"):
         sign(engine, zhang_plan, "sun", clock())  # the employee's step is Zhang's alone
     sign(engine, zhang_plan, "zhang", clock())
 
@@ -491,7 +507,7 @@ def test_signature_of_the_agreement_voided_when_the_draft_changes(
     with engine.begin() as conn:
         conn.execute(PLAN.update().where(PLAN.c.id == zhang_plan).values(content_digest="edited"))
 
-    with pytest.raises(Forbidden):  # the employee's step is open again
+    with pytest.raises(NotAllowedNow):  # the employee's step is open again
         sign(engine, zhang_plan, "li", clock())
     assert sign(engine, zhang_plan, "zhang", clock()).waiting_for == ("manager", "hr")
 

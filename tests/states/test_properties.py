@@ -132,6 +132,13 @@ def signing_role(plan: PlanModel, actor: str) -> str | None:
     return None
 
 
+def signs_later(plan: PlanModel, actor: str) -> bool:
+    """Whether `actor` has a step after the open one (the sign-off's manager and HR
+    while the employee has not signed): their turn comes, so it is not forbidden."""
+    waiting_for_employee = plan.state == "drafted" and "employee" not in plan.signed.values()
+    return waiting_for_employee and (ROLE_OF.get(actor) in ("manager", "hr") or actor == "sun")
+
+
 def predict_sign(plan: PlanModel, actor: str) -> Any:
     if plan.state not in ("drafted", "adjusted"):
         return NotAllowedNow
@@ -141,7 +148,7 @@ def predict_sign(plan: PlanModel, actor: str) -> Any:
         return NotAllowedNow
     role = signing_role(plan, actor)
     if role is None:
-        return Forbidden
+        return NotAllowedNow if signs_later(plan, actor) else Forbidden
     if plan.state == "adjusted" and not plan.proposed:
         return GuardFailed
     return role
