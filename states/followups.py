@@ -13,7 +13,7 @@ reminders (each with its dedup key) before it commits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from models.tables import (
     COACHING_SESSION,
     DEPARTMENT,
     FOLLOWUP,
+    GOAL,
     MILESTONE,
     PERSON,
     PLAN,
@@ -263,18 +264,23 @@ class _Batch:
 
     plans: dict[int, PlanSnapshot]
     people: dict[int, dict[str, list[Recipient]]]
+    heads: dict[int, Recipient]
     milestones: dict[tuple[int, str], Any]
     reports: dict[int, list[datetime]]
     coaching: dict[int, list[datetime]]
 
 
-def _people(session: Session, plan_ids: list[int]) -> dict[int, dict[str, list[Recipient]]]:
+def _people(
+    session: Session, plan_ids: list[int]
+) -> tuple[dict[int, dict[str, list[Recipient]]], dict[int, Recipient]]:
+    """The people each plan names, by role, in the order named; and the head of
+    each plan's employee's department (a role that plans do not name)."""
     people: dict[int, dict[str, list[Recipient]]] = defaultdict(lambda: defaultdict(list))
     rows = session.execute(
         select(PLAN_ROLE.c.plan_id, PLAN_ROLE.c.role, PERSON.c.id, PERSON.c.key, PERSON.c.name,
                PERSON.c.email, PERSON.c.locale, PERSON.c.department_id)
         .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
-        .where(PLAN_ROLE.c.plan_id.in_(plan_ids))
+        .where(PLAN_ROLE.c.plan_id.in_(plan_ids)).order_by(PLAN_ROLE.c.id)
     ).all()  # fmt: skip
     departments = {r.plan_id: r.department_id for r in rows if r.role == "employee"}
     for r in rows:
@@ -288,10 +294,11 @@ def _people(session: Session, plan_ids: list[int]) -> dict[int, dict[str, list[R
     by_department = {
         h[0]: Recipient(h[1], h[2], h[3], h[4], h[5], "department_head") for h in heads
     }
-    for plan_id, department in departments.items():
-        if department in by_department:
-            people[plan_id]["department_head"].append(by_department[department])
-    return people
+    return people, {
+        plan_id: by_department[department]
+        for plan_id, department in departments.items()
+        if department in by_department
+    }
 
 
 def _times(
@@ -305,23 +312,33 @@ def _times(
     return found
 
 
+def _milestones(
+    session: Session, plan_ids: list[int], keys: set[str]
+) -> dict[tuple[int, str], Any]:
+    """The milestones the timers name, each with its goal's title (for the messages)."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(MILESTONE.c.plan_id, MILESTONE.c.key, MILESTONE.c.title, MILESTONE.c.due,
+               MILESTONE.c.status, GOAL.c.title.label("goal_title"))
+        .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
+        .where(MILESTONE.c.plan_id.in_(plan_ids), MILESTONE.c.key.in_(keys))
+    )  # fmt: skip
+    return {(r.plan_id, r.key): r for r in rows}
+
+
 def _load_batch(session: Session, timers: list[Any]) -> _Batch:
     plan_ids = sorted({t.plan_id for t in timers})
     rows = session.execute(select(*PLAN_COLUMNS).where(PLAN.c.id.in_(plan_ids)))
     plans = {r.id: PlanSnapshot.from_row(r) for r in rows}
-    keys = {t.subject for t in timers if t.kind.startswith("milestone")}
-    milestones = {
-        (r.plan_id, r.key): r
-        for r in session.execute(
-            select(MILESTONE.c.plan_id, MILESTONE.c.key, MILESTONE.c.title, MILESTONE.c.due,
-                   MILESTONE.c.status)
-            .where(MILESTONE.c.plan_id.in_(plan_ids), MILESTONE.c.key.in_(keys))
-        )
-    } if keys else {}  # fmt: skip
+    people, heads = _people(session, plan_ids)
     return _Batch(
         plans=plans,
-        people=_people(session, plan_ids),
-        milestones=milestones,
+        people=people,
+        heads=heads,
+        milestones=_milestones(
+            session, plan_ids, {t.subject for t in timers if t.kind.startswith("milestone")}
+        ),
         reports=_times(session, PROGRESS_REPORT, PROGRESS_REPORT.c.submitted_at, plan_ids),
         coaching=_times(session, COACHING_SESSION, COACHING_SESSION.c.held_at, plan_ids),
     )
@@ -330,7 +347,9 @@ def _load_batch(session: Session, timers: list[Any]) -> _Batch:
 def _recipients(batch: _Batch, plan_id: int, roles: tuple[str, ...]) -> tuple[Recipient, ...]:
     found: list[Recipient] = []
     for role in roles:
-        found += [p for p in batch.people[plan_id].get(role, []) if p not in found]
+        named = batch.people[plan_id].get(role, [])
+        head = batch.heads.get(plan_id) if role == "department_head" else None
+        found += [p for p in (*named, *([head] if head else [])) if p not in found]
     return tuple(found)
 
 
@@ -349,7 +368,8 @@ def _milestone_check(
             "key": milestone.key,
             "title": milestone.title,
             "due": milestone.due.isoformat(),
-        }
+        },
+        "goal_title": milestone.goal_title,
     }
     if timer.kind == "milestone_due_soon":
         if as_of.date() > milestone.due:
@@ -458,10 +478,15 @@ def _context(plan: PlanSnapshot, batch: _Batch, extra: dict[str, Any]) -> dict[s
 
 @dataclass(frozen=True)
 class Swept:
-    """One batch: how many timers were claimed, and the reminders that still applied."""
+    """One batch: how many timers were claimed, the reminders that still applied,
+    and what the checks read about their plans, so that the caller need not read
+    it again: each plan as it is now, and the people it names by role, in the
+    order named (department heads, whom no plan names, come with the reminders)."""
 
     claimed: int
     reminders: list[Reminder]
+    plans: Mapping[int, PlanSnapshot] = field(default_factory=dict)
+    people: Mapping[int, Mapping[str, list[Recipient]]] = field(default_factory=dict)
 
 
 def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
@@ -499,7 +524,7 @@ def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
         fresh = {r["key"]: r for r in follow_on if r["key"] not in known}
         if fresh:
             session.execute(insert(FOLLOWUP), list(fresh.values()))
-    return Swept(len(timers), reminders)
+    return Swept(len(timers), reminders, batch.plans, batch.people)
 
 
 def pending(session: Session, plan_id: int) -> list[dict[str, Any]]:
