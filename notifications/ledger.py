@@ -19,10 +19,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, insert, select, text, update
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection, Dialect, RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -270,6 +272,43 @@ _INSERT_MANY = text(
 _KEY_CHUNK = 500
 
 
+@lru_cache(maxsize=8)
+def _insert_many_for(dialect: Dialect) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    """`_INSERT_MANY` as the driver takes it: its SQL, the parameters' order (None:
+    by name), and the bind processors of the columns that have one (the instants)."""
+    compiled = _INSERT_MANY.compile(dialect=dialect)
+    order = tuple(compiled.positiontup or ()) if compiled.positional else None
+    processors = {
+        name: processor
+        for name in _ROW
+        if (processor := N.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+    }
+    return str(compiled), order, processors
+
+
+def _insert_many(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Run `_INSERT_MANY` for `rows` (changed in place) through the driver's executemany.
+
+    SQLAlchemy would build and process every row's 25 parameters in Python,
+    which at a sweep's 20,000 rows costs more than the insert itself. Here a
+    column's bind processor runs once per distinct value: the instants of a
+    batch are all `now` or None.
+    """
+    connection = session.connection()
+    statement, order, processors = _insert_many_for(connection.dialect)
+    for name, processor in processors.items():
+        done: dict[Any, Any] = {}
+        for row in rows:
+            value = row[name]
+            row[name] = done[value] if value in done else done.setdefault(value, processor(value))
+    params: list[Any] = rows
+    if order is not None:
+        pick = itemgetter(*order)
+        params = [pick(row) for row in rows]
+    written = connection.exec_driver_sql(statement, params).rowcount
+    return int(written) if written is not None and written >= 0 else len(rows)
+
+
 def _recorded_keys(session: Session, keys: Sequence[str]) -> set[str]:
     known: set[str] = set()
     for start in range(0, len(keys), _KEY_CHUNK):
@@ -310,11 +349,7 @@ def enqueue_many(
         row = _row(config, request.kind, request.plan_id, request.recipient, name,
                    stored[id(request)], now)  # fmt: skip
         rows[key] = {**row, "dedup_key": key}
-    if not rows:
-        return 0
-    result = session.execute(_INSERT_MANY, list(rows.values()))
-    written = result.rowcount  # type: ignore[attr-defined]
-    return int(written) if written is not None and written >= 0 else len(rows)
+    return _insert_many(session, list(rows.values())) if rows else 0
 
 
 # Sending --------------------------------------------------------------------
