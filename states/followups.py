@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
@@ -237,25 +237,38 @@ def schedule(session: Session, *, plan_id: int, now: datetime) -> int:
 # ---------------------------------------------------------------- sweeping
 
 
-def _claim(session: Session, as_of: datetime, limit: int) -> list[Any]:
-    query = (
+class _Due(NamedTuple):
+    """A claimed timer: the columns its check reads."""
+
+    id: int
+    plan_id: int
+    kind: str
+    subject: str
+    level: int
+    epoch: int
+    subject_due: date | None
+    due_at: datetime
+    dedup_key: str
+
+
+def _claim(session: Session, as_of: datetime, limit: int) -> list[_Due]:
+    due = (
         select(FOLLOWUP.c.id)
         .where(FOLLOWUP.c.status == "pending", FOLLOWUP.c.due_at <= as_of)
         .order_by(FOLLOWUP.c.due_at, FOLLOWUP.c.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.execute(query).scalars())
-    if not ids:
-        return []
+        due = due.with_for_update(skip_locked=True)
     # Only rows still pending are ours: a concurrent sweep may have taken some.
-    return list(session.execute(
+    # Rows, not Row objects: a Row's attributes cost a lookup each, read many times.
+    claimed = session.execute(
         update(FOLLOWUP)
-        .where(FOLLOWUP.c.id.in_(ids), FOLLOWUP.c.status == "pending")
+        .where(FOLLOWUP.c.id.in_(due.scalar_subquery()), FOLLOWUP.c.status == "pending")
         .values(status="claimed", fired_at=as_of)
-        .returning(*FOLLOWUP.c)
-    ).all())  # fmt: skip
+        .returning(*(FOLLOWUP.c[name] for name in _Due._fields))
+    )  # fmt: skip
+    return sorted((_Due(*row) for row in claimed), key=lambda timer: timer.id)
 
 
 @dataclass
@@ -265,7 +278,7 @@ class _Batch:
     plans: dict[int, PlanSnapshot]
     people: dict[int, dict[str, list[Recipient]]]
     heads: dict[int, Recipient]
-    milestones: dict[tuple[int, str], Any]
+    milestones: dict[tuple[int, str], _Milestone]
     reports: dict[int, list[datetime]]
     coaching: dict[int, list[datetime]]
 
@@ -281,10 +294,10 @@ def _people(
                PERSON.c.email, PERSON.c.locale, PERSON.c.department_id)
         .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
         .where(PLAN_ROLE.c.plan_id.in_(plan_ids)).order_by(PLAN_ROLE.c.id)
-    ).all()  # fmt: skip
-    departments = {r.plan_id: r.department_id for r in rows if r.role == "employee"}
-    for r in rows:
-        people[r.plan_id][r.role].append(Recipient(r.id, r.key, r.name, r.email, r.locale, r.role))
+    ).tuples().all()  # fmt: skip
+    departments = {row[0]: row[-1] for row in rows if row[1] == "employee"}
+    for plan_id, role, person_id, key, name, email, locale, _ in rows:
+        people[plan_id][role].append(Recipient(person_id, key, name, email, locale, role))
     heads = session.execute(
         select(DEPARTMENT.c.id, PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.email,
                PERSON.c.locale)
@@ -312,25 +325,34 @@ def _times(
     return found
 
 
+class _Milestone(NamedTuple):
+    plan_id: int
+    key: str
+    title: str
+    due: date
+    status: str
+    goal_title: str  # for the messages
+
+
 def _milestones(
     session: Session, plan_ids: list[int], keys: set[str]
-) -> dict[tuple[int, str], Any]:
-    """The milestones the timers name, each with its goal's title (for the messages)."""
+) -> dict[tuple[int, str], _Milestone]:
+    """The milestones the timers name, each with its goal's title."""
     if not keys:
         return {}
     rows = session.execute(
         select(MILESTONE.c.plan_id, MILESTONE.c.key, MILESTONE.c.title, MILESTONE.c.due,
-               MILESTONE.c.status, GOAL.c.title.label("goal_title"))
+               MILESTONE.c.status, GOAL.c.title)
         .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
         .where(MILESTONE.c.plan_id.in_(plan_ids), MILESTONE.c.key.in_(keys))
     )  # fmt: skip
-    return {(r.plan_id, r.key): r for r in rows}
+    return {(row[0], row[1]): _Milestone(*row) for row in rows}
 
 
-def _load_batch(session: Session, timers: list[Any]) -> _Batch:
+def _load_batch(session: Session, timers: list[_Due]) -> _Batch:
     plan_ids = sorted({t.plan_id for t in timers})
-    rows = session.execute(select(*PLAN_COLUMNS).where(PLAN.c.id.in_(plan_ids)))
-    plans = {r.id: PlanSnapshot.from_row(r) for r in rows}
+    rows = session.execute(select(*PLAN_COLUMNS).where(PLAN.c.id.in_(plan_ids))).tuples()
+    plans = {row[0]: PlanSnapshot(*row) for row in rows}  # PLAN_COLUMNS: its fields, in order
     people, heads = _people(session, plan_ids)
     return _Batch(
         plans=plans,
@@ -358,7 +380,7 @@ def _definition(session: Session, plan: PlanSnapshot) -> CompiledDefinition:
 
 
 def _milestone_check(
-    batch: _Batch, timer: Any, plan: PlanSnapshot, definition: CompiledDefinition, as_of: datetime
+    batch: _Batch, timer: _Due, plan: PlanSnapshot, definition: CompiledDefinition, as_of: datetime
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     milestone = batch.milestones.get((plan.id, timer.subject))
     if milestone is None or milestone.status != "pending" or milestone.due != timer.subject_due:
@@ -399,9 +421,10 @@ def _milestone_check(
 
 
 def _cadence_check(
-    batch: _Batch, timer: Any, plan: PlanSnapshot, every_text: str
+    batch: _Batch, timer: _Due, plan: PlanSnapshot, every_text: str
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
-    due: date = timer.subject_due
+    due = timer.subject_due
+    assert due is not None  # a cadence timer is scheduled with its due date
     window_start = _at(due) - parse_duration(every_text).delta
     done = batch.reports if timer.kind == "progress_report_due" else batch.coaching
     if any(window_start < at <= _at(due) + timedelta(hours=23) for at in done.get(plan.id, [])):
@@ -410,7 +433,7 @@ def _cadence_check(
 
 
 def _signature_check(
-    session: Session, timer: Any, plan: PlanSnapshot, definition: CompiledDefinition
+    session: Session, timer: _Due, plan: PlanSnapshot, definition: CompiledDefinition
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     transition = definition.transition(plan.state, timer.subject)
     if transition is None or transition.approval is None:
@@ -427,7 +450,7 @@ def _signature_check(
 
 
 def _check(
-    session: Session, batch: _Batch, timer: Any, as_of: datetime
+    session: Session, batch: _Batch, timer: _Due, as_of: datetime
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     """The roles to tell and what to say, or None when the timer no longer applies."""
     plan = batch.plans.get(timer.plan_id)
@@ -443,7 +466,7 @@ def _check(
     return RECIPIENT_ROLES["evaluation_due"], {"period_end": plan.period_end.isoformat()}
 
 
-def _next(session: Session, timer: Any, plan: PlanSnapshot, as_of: datetime) -> list[_Timer]:
+def _next(session: Session, timer: _Due, plan: PlanSnapshot, as_of: datetime) -> list[_Timer]:
     """The next occurrence of a recurring timer (reports, coaching, signature reminders)."""
     definition = _definition(session, plan)
     if timer.kind == "signature_pending":
