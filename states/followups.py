@@ -261,11 +261,13 @@ def _claim(session: Session, as_of: datetime, limit: int) -> list[_Due]:
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     # Only rows still pending are ours: a concurrent sweep may have taken some.
-    # Rows, not Row objects: a Row's attributes cost a lookup each, read many times.
+    # Marked sent at once: the messages are recorded in this same transaction,
+    # or it rolls back; the timers that no longer apply are marked skipped.
+    # Tuples, not Row objects: a Row's attribute costs a lookup, and each is read often.
     claimed = session.execute(
         update(FOLLOWUP)
         .where(FOLLOWUP.c.id.in_(due.scalar_subquery()), FOLLOWUP.c.status == "pending")
-        .values(status="claimed", fired_at=as_of)
+        .values(status="sent", fired_at=as_of)
         .returning(*(FOLLOWUP.c[name] for name in _Due._fields))
     )  # fmt: skip
     return sorted((_Due(*row) for row in claimed), key=lambda timer: timer.id)
@@ -522,11 +524,12 @@ def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
         return Swept(0, [])
     batch = _load_batch(session, timers)
     reminders: list[Reminder] = []
-    status: dict[int, str] = {}
+    skipped: list[int] = []
     follow_on: list[dict[str, Any]] = []
     for timer in timers:
         verdict = _check(session, batch, timer, as_of)
-        status[timer.id] = "sent" if verdict else "skipped"
+        if verdict is None:
+            skipped.append(timer.id)
         plan = batch.plans.get(timer.plan_id)
         if plan is not None and plan.epoch == timer.epoch and timer.kind in RECURRING:
             follow_on += [_timer_row(plan, t, as_of) for t in _next(session, timer, plan, as_of)]
@@ -536,10 +539,8 @@ def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
         recipients = _recipients(batch, plan.id, roles)
         reminders.append(Reminder(timer.kind, plan.id, timer.level, timer.dedup_key, recipients,
                                   _context(plan, batch, extra)))  # fmt: skip
-    for value in ("sent", "skipped"):
-        ids = [i for i, s in status.items() if s == value]
-        if ids:
-            session.execute(update(FOLLOWUP).where(FOLLOWUP.c.id.in_(ids)).values(status=value))
+    if skipped:
+        session.execute(update(FOLLOWUP).where(FOLLOWUP.c.id.in_(skipped)).values(status="skipped"))
     if follow_on:
         known = set(session.execute(
             select(FOLLOWUP.c.key).where(FOLLOWUP.c.key.in_([r["key"] for r in follow_on]))
