@@ -31,7 +31,7 @@ from sqlmodel import Session
 from models.tables import NOTIFICATION, NOTIFICATION_ATTEMPT
 from notifications.channels.base import Channel
 from notifications.config import NotificationConfig
-from notifications.context import dump_context, load_context
+from notifications.context import dump_context, dump_context_with, load_context
 from notifications.errors import (
     DeliveryError,
     NotificationNotFound,
@@ -150,7 +150,7 @@ def enqueue(
     fresh = _not_recorded(session, keys)
     if not fresh:
         return []  # asked before: nothing to write
-    locale, stored = _stored_context(config, kind, recipient, context)
+    locale, stored = _stored_context(config, kind, recipient, context, {})
     queued = []
     for name in fresh:
         row = _row(config, kind, plan_id, recipient, name, (locale, stored), now)
@@ -170,18 +170,30 @@ def _not_recorded(session: Session, keys: Mapping[str, str]) -> list[str]:
 
 
 def _stored_context(
-    config: NotificationConfig, kind: str, recipient: Recipient, context: Mapping[str, Any]
+    config: NotificationConfig,
+    kind: str,
+    recipient: Recipient,
+    context: Mapping[str, Any],
+    shared: dict[tuple[str, int], str],
 ) -> tuple[str, str]:
     """The reader's locale and the context as the ledger keeps it (JSON).
 
     The context is checked now, so a caller that forgets a value hears of it
-    when recording; the templates are only run when the message is sent.
+    when recording; the templates are only run when the message is sent. A
+    context object given for several readers is checked and dumped once
+    (`shared`), and each reader's JSON only adds its `recipient`.
     """
     locale = config.routing.locale_for(recipient)
     who = {"name": recipient.name, "role": recipient.role, "locale": locale}
-    full = {**context, "recipient": who}
-    check_context(kind, full)
-    return locale, dump_context(full)
+    if "recipient" in context:  # replaced where it stands
+        full = {**context, "recipient": who}
+        check_context(kind, full)
+        return locale, dump_context(full)
+    common = shared.get((kind, id(context)))
+    if common is None:
+        check_context(kind, {**context, "recipient": who})
+        common = shared[(kind, id(context))] = dump_context(context)
+    return locale, dump_context_with(common, "recipient", who)
 
 
 def _row(
@@ -339,12 +351,13 @@ def enqueue_many(
     known = _recorded_keys(session, [key for _, _, key in wanted])
     rows: dict[str, dict[str, Any]] = {}
     stored: dict[int, tuple[str, str]] = {}  # one context per request, for all its channels
+    shared: dict[tuple[str, int], str] = {}  # and one JSON per context object, for its readers
     for request, name, key in wanted:
         if key in known or key in rows:
             continue
         if id(request) not in stored:
             stored[id(request)] = _stored_context(
-                config, request.kind, request.recipient, request.context
+                config, request.kind, request.recipient, request.context, shared
             )
         row = _row(config, request.kind, request.plan_id, request.recipient, name,
                    stored[id(request)], now)  # fmt: skip
