@@ -62,7 +62,8 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Reminder:
-    """A message to send: what, about which plan, to whom, with what to say."""
+    """A message to send: what, about which plan, to whom, with what its check found
+    (the milestone and how late it is, the due date...; the plan itself is in `Swept`)."""
 
     kind: str
     plan_id: int
@@ -493,14 +494,6 @@ def _next(session: Session, timer: _Due, plan: PlanSnapshot, as_of: datetime) ->
 RECURRING = ("progress_report_due", "coaching_session_due", "signature_pending")
 
 
-def _context(plan: PlanSnapshot, batch: _Batch, extra: dict[str, Any]) -> dict[str, Any]:
-    employee = batch.people[plan.id].get("employee", [])
-    return {"plan_id": plan.id, "plan_title": plan.title, "state": plan.state,
-            "employee_name": employee[0].name if employee else "",
-            "period_start": plan.period_start.isoformat(),
-            "period_end": plan.period_end.isoformat(), **extra}  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Swept:
     """One batch: how many timers were claimed, the reminders that still applied,
@@ -535,10 +528,10 @@ def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
             follow_on += [_timer_row(plan, t, as_of) for t in _next(session, timer, plan, as_of)]
         if verdict is None or plan is None:
             continue
-        roles, extra = verdict
+        roles, context = verdict
         recipients = _recipients(batch, plan.id, roles)
         reminders.append(Reminder(timer.kind, plan.id, timer.level, timer.dedup_key, recipients,
-                                  _context(plan, batch, extra)))  # fmt: skip
+                                  context))  # fmt: skip
     if skipped:
         session.execute(update(FOLLOWUP).where(FOLLOWUP.c.id.in_(skipped)).values(status="skipped"))
     if follow_on:

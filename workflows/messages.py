@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -62,7 +62,7 @@ class _Facts:
     """What templates say about one plan: the plan and its people."""
 
     plan: dict[str, Any]
-    people: dict[str, list[Person]] = field(default_factory=lambda: defaultdict(list))
+    people: Mapping[str, Sequence[Person]] = field(default_factory=dict)
 
     def name(self, role: str) -> str:
         found = self.people.get(role)
@@ -96,41 +96,47 @@ def _facts(session: Session, plan_id: int) -> _Facts:
     plan = session.execute(
         select(*(PLAN.c[name] for name in _PLAN_FACTS)).where(PLAN.c.id == plan_id)
     ).one()
-    facts = _Facts(plan=_plan_facts(plan))
-    people = session.execute(
+    rows = session.execute(
         select(PLAN_ROLE.c.role, PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.email,
                PERSON.c.locale)
         .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
         .where(PLAN_ROLE.c.plan_id == plan_id).order_by(PLAN_ROLE.c.id)
     )  # fmt: skip
-    for r in people:
-        facts.people[r.role].append(Person(r.id, r.key, r.name, r.email, r.locale, r.role))
-    return facts
+    people: dict[str, list[Person]] = defaultdict(list)
+    for r in rows:
+        people[r.role].append(Person(r.id, r.key, r.name, r.email, r.locale, r.role))
+    return _Facts(plan=_plan_facts(plan), people=people)
 
 
 def _swept_facts(swept: Swept) -> dict[int, _Facts]:
     """The facts of the plans a sweep reminds of, as its checks read them."""
-    facts = {}
-    for plan_id in {r.plan_id for r in swept.reminders}:
-        named = swept.people.get(plan_id, {})
-        people: dict[str, list[Person]] = defaultdict(list, {r: list(p) for r, p in named.items()})
-        facts[plan_id] = _Facts(plan=_plan_facts(swept.plans[plan_id]), people=people)
-    return facts
+    return {
+        plan_id: _Facts(
+            plan=_plan_facts(swept.plans[plan_id]), people=swept.people.get(plan_id, {})
+        )
+        for plan_id in {r.plan_id for r in swept.reminders}
+    }
 
 
 def _department_heads(reminders: list[Reminder], facts: dict[int, _Facts]) -> None:
     """Department heads arrive with the reminders (states resolves the derived role)."""
     for reminder in reminders:
+        plan = facts[reminder.plan_id]
         for person in reminder.recipients:
-            if person.role == "department_head" and not facts[reminder.plan_id].people.get(
-                "department_head"
-            ):
-                facts[reminder.plan_id].people["department_head"].append(person)
+            if person.role == "department_head" and not plan.people.get("department_head"):
+                plan.people = {**plan.people, "department_head": [person]}
 
 
-def _recipient(person: Any) -> Recipient:
-    return Recipient(person_id=person.person_id, role=person.role, name=person.name,
-                     email=person.email, locale=person.locale, key=person.key)  # fmt: skip
+def _recipient(person: Person, known: dict[tuple[int, str], Recipient]) -> Recipient:
+    """The person as the ledger addresses them; one object per person and role
+    for all the reminders of a batch (`known`)."""
+    found = known.get((person.person_id, person.role))
+    if found is None:
+        found = known[(person.person_id, person.role)] = Recipient(
+            person_id=person.person_id, role=person.role, name=person.name, email=person.email,
+            locale=person.locale, key=person.key,
+        )  # fmt: skip
+    return found
 
 
 def _record(
@@ -214,12 +220,13 @@ def record_reminders(session: Session, swept: Swept, *, now: datetime) -> int:
     facts = _swept_facts(swept)
     _department_heads(reminders, facts)
     requests = []
+    recipients: dict[tuple[int, str], Recipient] = {}
     for reminder in reminders:
         plan = facts[reminder.plan_id]
         context = {**plan.base(), **_reminder_context(session, reminder, plan, now)}
         requests += [
-            ledger.Request(MESSAGE_KIND[reminder.kind], reminder.plan_id, _recipient(person),
-                           context, reminder.dedup_key)
+            ledger.Request(MESSAGE_KIND[reminder.kind], reminder.plan_id,
+                           _recipient(person, recipients), context, reminder.dedup_key)
             for person in reminder.recipients
         ]  # fmt: skip
     return ledger.enqueue_many(session, config=config(), requests=requests, now=now)
