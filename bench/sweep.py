@@ -1,10 +1,10 @@
 """Benchmark: the follow-up sweep over 100,000 active plans with 1,000,000 milestones.
 
-Measures a sweep with nothing due, and a sweep with 10,000 reminders and
-escalations due (claiming the timers, checking each, and recording every
-message in the delivery ledger). The setup writes plans, roles, milestones
-and the timers `states.followups.schedule` would write, in bulk, with the real
-business-day calendar. Last line: one JSON object.
+Measures a sweep with nothing due, and a sweep with 10,000 reminders due
+(milestones due soon, each for its employee and manager: claiming the timers,
+checking each, and recording every message in the delivery ledger). The setup
+writes plans, roles, milestones and the timers `states.followups.schedule`
+would write, in bulk, with the real business-day calendar. Last line: one JSON object.
 
     .venv/bin/python bench/sweep.py [--plans 100000] [--milestones-per-plan 10] [--due 10000]
         [--reuse PATH]
