@@ -159,15 +159,8 @@ def _reused(path: Path, args: argparse.Namespace, folder: str) -> str:
     return f"sqlite:///{copy}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plans", type=int, default=100_000)
-    parser.add_argument("--milestones-per-plan", type=int, default=10)
-    parser.add_argument("--due", type=int, default=10_000)
-    parser.add_argument("--database-url")
-    parser.add_argument("--reuse", type=Path, metavar="PATH", help="keep the set-up database here")
-    args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="perfplan-bench-")
+def _prepare(args: argparse.Namespace, folder: str) -> str:
+    """The URL of a database set up for the sweeps."""
     url = args.database_url or f"sqlite:///{folder}/sweep.db"
     started = time.perf_counter()
     if args.reuse:
@@ -183,11 +176,15 @@ def main() -> None:
         f"{4 * args.plans * args.milestones_per_plan} timers "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    return url
+
+
+def _sweeps(url: str) -> tuple[float, sweep.SweepReport, float]:
+    """The sweep with nothing due (ms), and the one with everything due (report, s)."""
     engine = make_engine(url)
     try:
-        quiet_at = AS_OF - timedelta(days=30)
         t0 = time.perf_counter()
-        quiet = sweep.sweep(engine, as_of=quiet_at)
+        quiet = sweep.sweep(engine, as_of=AS_OF - timedelta(days=30))
         nothing_ms = (time.perf_counter() - t0) * 1000
         print(f"sweep with nothing due: {nothing_ms:.1f} ms ({quiet.reminders} reminders)")
         t0 = time.perf_counter()
@@ -199,8 +196,23 @@ def main() -> None:
         )
     finally:
         engine.dispose()
-        if not args.database_url:  # its own temporary file: gigabytes, not kept
-            shutil.rmtree(folder, ignore_errors=True)
+    return nothing_ms, busy, busy_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=100_000)
+    parser.add_argument("--milestones-per-plan", type=int, default=10)
+    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--reuse", type=Path, metavar="PATH", help="keep the set-up database here")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="perfplan-bench-")
+    try:  # the folder holds only this run's files (a database, or a copy): gigabytes
+        url = _prepare(args, folder)
+        nothing_ms, busy, busy_s = _sweeps(url)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     print(
         json.dumps(
             {
