@@ -1,12 +1,17 @@
 """Benchmark: the follow-up sweep over 100,000 active plans with 1,000,000 milestones.
 
-Measures a sweep with nothing due, and a sweep with 10,000 reminders and
-escalations due (claiming the timers, checking each, and recording every
-message in the delivery ledger). The setup writes plans, roles, milestones
-and the timers `states.followups.schedule` would write, in bulk, with the real
-business-day calendar. Last line: one JSON object.
+Measures a sweep with nothing due, and a sweep with 10,000 reminders due
+(milestones due soon, each for its employee and manager: claiming the timers,
+checking each, and recording every message in the delivery ledger). The setup
+writes plans, roles, milestones and the timers `states.followups.schedule`
+would write, in bulk, with the real business-day calendar. Last line: one JSON object.
 
     .venv/bin/python bench/sweep.py [--plans 100000] [--milestones-per-plan 10] [--due 10000]
+        [--reuse PATH]
+
+The setup takes minutes; with `--reuse PATH` it is written to PATH once (if
+PATH does not exist) and kept, and each run sweeps a fresh copy of it (the
+sweep changes the file), so that runs compare code, not set-ups.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import shutil
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import insert, text
 
@@ -136,30 +142,49 @@ def setup(url: str, plans: int, per_plan: int, due: int) -> None:
     assert DEFINITION_VERSION is not None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plans", type=int, default=100_000)
-    parser.add_argument("--milestones-per-plan", type=int, default=10)
-    parser.add_argument("--due", type=int, default=10_000)
-    parser.add_argument("--database-url")
-    args = parser.parse_args()
-    folder = tempfile.mkdtemp(prefix="perfplan-bench-")
+def _reused(path: Path, args: argparse.Namespace, folder: str) -> str:
+    """A copy of the database kept at `path` (built there first if missing) to sweep."""
+    shape = {"plans": args.plans, "per_plan": args.milestones_per_plan, "due": args.due}
+    sidecar = path.with_name(path.name + ".json")
+    if not path.exists():
+        partial = path.with_name(path.name + ".part")  # never mistaken for a whole one
+        partial.unlink(missing_ok=True)
+        setup(f"sqlite:///{partial}", args.plans, args.milestones_per_plan, args.due)
+        sidecar.write_text(json.dumps(shape))
+        partial.rename(path)
+    elif json.loads(sidecar.read_text()) != shape:
+        raise SystemExit(f"{path} was built for {sidecar.read_text()}, not {shape}")
+    copy = Path(folder) / "sweep.db"
+    shutil.copyfile(path, copy)
+    return f"sqlite:///{copy}"
+
+
+def _prepare(args: argparse.Namespace, folder: str) -> str:
+    """The URL of a database set up for the sweeps."""
     url = args.database_url or f"sqlite:///{folder}/sweep.db"
     started = time.perf_counter()
-    setup(url, args.plans, args.milestones_per_plan, args.due)
+    if args.reuse:
+        url = _reused(args.reuse, args, folder)
+    else:
+        setup(url, args.plans, args.milestones_per_plan, args.due)
     # The setup leaves gigabytes of dirty pages; flushed now, their write-back
     # does not land inside the timed sweeps.
     os.sync()
     print(
-        f"setup: {args.plans} plans, {args.plans * args.milestones_per_plan} milestones, "
+        f"setup{' (a copy)' if args.reuse else ''}: {args.plans} plans, "
+        f"{args.plans * args.milestones_per_plan} milestones, "
         f"{4 * args.plans * args.milestones_per_plan} timers "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    return url
+
+
+def _sweeps(url: str) -> tuple[float, sweep.SweepReport, float]:
+    """The sweep with nothing due (ms), and the one with everything due (report, s)."""
     engine = make_engine(url)
     try:
-        quiet_at = AS_OF - timedelta(days=30)
         t0 = time.perf_counter()
-        quiet = sweep.sweep(engine, as_of=quiet_at)
+        quiet = sweep.sweep(engine, as_of=AS_OF - timedelta(days=30))
         nothing_ms = (time.perf_counter() - t0) * 1000
         print(f"sweep with nothing due: {nothing_ms:.1f} ms ({quiet.reminders} reminders)")
         t0 = time.perf_counter()
@@ -171,8 +196,23 @@ def main() -> None:
         )
     finally:
         engine.dispose()
-        if not args.database_url:  # its own temporary file: gigabytes, not kept
-            shutil.rmtree(folder, ignore_errors=True)
+    return nothing_ms, busy, busy_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=100_000)
+    parser.add_argument("--milestones-per-plan", type=int, default=10)
+    parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--reuse", type=Path, metavar="PATH", help="keep the set-up database here")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="perfplan-bench-")
+    try:  # the folder holds only this run's files (a database, or a copy): gigabytes
+        url = _prepare(args, folder)
+        nothing_ms, busy, busy_s = _sweeps(url)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     print(
         json.dumps(
             {

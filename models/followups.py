@@ -30,7 +30,7 @@ class Followup(SQLModel, table=True):
     epoch: int
     subject_due: date | None = None  # the date it was computed from (a milestone's due)
     due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    status: str = "pending"  # pending | claimed | sent | skipped | cancelled
+    status: str = "pending"  # pending | sent | skipped | cancelled
     claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     fired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

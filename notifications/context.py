@@ -36,6 +36,13 @@ def dump_context(context: Mapping[str, Any]) -> str:
     return json.dumps(context, default=_tagged, ensure_ascii=False, separators=(",", ":"))
 
 
+def dump_context_with(shared: str, key: str, value: Any) -> str:
+    """`dump_context({**context, key: value})`, given `shared`, the JSON of a context
+    that has no `key`: a context that several readers share is dumped once."""
+    member = dump_context({key: value})[1:]  # '"key":…}'
+    return f"{shared[:-1]},{member}" if shared != "{}" else "{" + member
+
+
 def load_context(text: str) -> dict[str, Any]:
     loaded = json.loads(text, object_hook=_untagged)
     if not isinstance(loaded, dict):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, cast
 
@@ -33,6 +34,7 @@ def canonical_kind(kind: str) -> str:
     return kind
 
 
+@cache  # asked for each message recorded
 def channel_class(kind: str) -> type[Channel]:
     module, name = _CHANNELS[canonical_kind(kind)]
     return cast("type[Channel]", getattr(import_module(module), name))

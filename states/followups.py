@@ -13,10 +13,10 @@ reminders (each with its dedup key) before it commits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
@@ -25,6 +25,7 @@ from models.tables import (
     COACHING_SESSION,
     DEPARTMENT,
     FOLLOWUP,
+    GOAL,
     MILESTONE,
     PERSON,
     PLAN,
@@ -61,7 +62,8 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Reminder:
-    """A message to send: what, about which plan, to whom, with what to say."""
+    """A message to send: what, about which plan, to whom, with what its check found
+    (the milestone and how late it is, the due date...; the plan itself is in `Swept`)."""
 
     kind: str
     plan_id: int
@@ -236,25 +238,40 @@ def schedule(session: Session, *, plan_id: int, now: datetime) -> int:
 # ---------------------------------------------------------------- sweeping
 
 
-def _claim(session: Session, as_of: datetime, limit: int) -> list[Any]:
-    query = (
+class _Due(NamedTuple):
+    """A claimed timer: the columns its check reads."""
+
+    id: int
+    plan_id: int
+    kind: str
+    subject: str
+    level: int
+    epoch: int
+    subject_due: date | None
+    due_at: datetime
+    dedup_key: str
+
+
+def _claim(session: Session, as_of: datetime, limit: int) -> list[_Due]:
+    due = (
         select(FOLLOWUP.c.id)
         .where(FOLLOWUP.c.status == "pending", FOLLOWUP.c.due_at <= as_of)
         .order_by(FOLLOWUP.c.due_at, FOLLOWUP.c.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.execute(query).scalars())
-    if not ids:
-        return []
+        due = due.with_for_update(skip_locked=True)
     # Only rows still pending are ours: a concurrent sweep may have taken some.
-    return list(session.execute(
+    # Marked sent at once: the messages are recorded in this same transaction,
+    # or it rolls back; the timers that no longer apply are marked skipped.
+    # Tuples, not Row objects: a Row's attribute costs a lookup, and each is read often.
+    claimed = session.execute(
         update(FOLLOWUP)
-        .where(FOLLOWUP.c.id.in_(ids), FOLLOWUP.c.status == "pending")
-        .values(status="claimed", fired_at=as_of)
-        .returning(*FOLLOWUP.c)
-    ).all())  # fmt: skip
+        .where(FOLLOWUP.c.id.in_(due.scalar_subquery()), FOLLOWUP.c.status == "pending")
+        .values(status="sent", fired_at=as_of)
+        .returning(*(FOLLOWUP.c[name] for name in _Due._fields))
+    )  # fmt: skip
+    return sorted((_Due(*row) for row in claimed), key=lambda timer: timer.id)
 
 
 @dataclass
@@ -263,22 +280,27 @@ class _Batch:
 
     plans: dict[int, PlanSnapshot]
     people: dict[int, dict[str, list[Recipient]]]
-    milestones: dict[tuple[int, str], Any]
+    heads: dict[int, Recipient]
+    milestones: dict[tuple[int, str], _Milestone]
     reports: dict[int, list[datetime]]
     coaching: dict[int, list[datetime]]
 
 
-def _people(session: Session, plan_ids: list[int]) -> dict[int, dict[str, list[Recipient]]]:
+def _people(
+    session: Session, plan_ids: list[int]
+) -> tuple[dict[int, dict[str, list[Recipient]]], dict[int, Recipient]]:
+    """The people each plan names, by role, in the order named; and the head of
+    each plan's employee's department (a role that plans do not name)."""
     people: dict[int, dict[str, list[Recipient]]] = defaultdict(lambda: defaultdict(list))
     rows = session.execute(
         select(PLAN_ROLE.c.plan_id, PLAN_ROLE.c.role, PERSON.c.id, PERSON.c.key, PERSON.c.name,
                PERSON.c.email, PERSON.c.locale, PERSON.c.department_id)
         .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
-        .where(PLAN_ROLE.c.plan_id.in_(plan_ids))
-    ).all()  # fmt: skip
-    departments = {r.plan_id: r.department_id for r in rows if r.role == "employee"}
-    for r in rows:
-        people[r.plan_id][r.role].append(Recipient(r.id, r.key, r.name, r.email, r.locale, r.role))
+        .where(PLAN_ROLE.c.plan_id.in_(plan_ids)).order_by(PLAN_ROLE.c.id)
+    ).tuples().all()  # fmt: skip
+    departments = {row[0]: row[-1] for row in rows if row[1] == "employee"}
+    for plan_id, role, person_id, key, name, email, locale, _ in rows:
+        people[plan_id][role].append(Recipient(person_id, key, name, email, locale, role))
     heads = session.execute(
         select(DEPARTMENT.c.id, PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.email,
                PERSON.c.locale)
@@ -288,10 +310,11 @@ def _people(session: Session, plan_ids: list[int]) -> dict[int, dict[str, list[R
     by_department = {
         h[0]: Recipient(h[1], h[2], h[3], h[4], h[5], "department_head") for h in heads
     }
-    for plan_id, department in departments.items():
-        if department in by_department:
-            people[plan_id]["department_head"].append(by_department[department])
-    return people
+    return people, {
+        plan_id: by_department[department]
+        for plan_id, department in departments.items()
+        if department in by_department
+    }
 
 
 def _times(
@@ -305,23 +328,42 @@ def _times(
     return found
 
 
-def _load_batch(session: Session, timers: list[Any]) -> _Batch:
+class _Milestone(NamedTuple):
+    plan_id: int
+    key: str
+    title: str
+    due: date
+    status: str
+    goal_title: str  # for the messages
+
+
+def _milestones(
+    session: Session, plan_ids: list[int], keys: set[str]
+) -> dict[tuple[int, str], _Milestone]:
+    """The milestones the timers name, each with its goal's title."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(MILESTONE.c.plan_id, MILESTONE.c.key, MILESTONE.c.title, MILESTONE.c.due,
+               MILESTONE.c.status, GOAL.c.title)
+        .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
+        .where(MILESTONE.c.plan_id.in_(plan_ids), MILESTONE.c.key.in_(keys))
+    )  # fmt: skip
+    return {(row[0], row[1]): _Milestone(*row) for row in rows}
+
+
+def _load_batch(session: Session, timers: list[_Due]) -> _Batch:
     plan_ids = sorted({t.plan_id for t in timers})
-    rows = session.execute(select(*PLAN_COLUMNS).where(PLAN.c.id.in_(plan_ids)))
-    plans = {r.id: PlanSnapshot.from_row(r) for r in rows}
-    keys = {t.subject for t in timers if t.kind.startswith("milestone")}
-    milestones = {
-        (r.plan_id, r.key): r
-        for r in session.execute(
-            select(MILESTONE.c.plan_id, MILESTONE.c.key, MILESTONE.c.title, MILESTONE.c.due,
-                   MILESTONE.c.status)
-            .where(MILESTONE.c.plan_id.in_(plan_ids), MILESTONE.c.key.in_(keys))
-        )
-    } if keys else {}  # fmt: skip
+    rows = session.execute(select(*PLAN_COLUMNS).where(PLAN.c.id.in_(plan_ids))).tuples()
+    plans = {row[0]: PlanSnapshot(*row) for row in rows}  # PLAN_COLUMNS: its fields, in order
+    people, heads = _people(session, plan_ids)
     return _Batch(
         plans=plans,
-        people=_people(session, plan_ids),
-        milestones=milestones,
+        people=people,
+        heads=heads,
+        milestones=_milestones(
+            session, plan_ids, {t.subject for t in timers if t.kind.startswith("milestone")}
+        ),
         reports=_times(session, PROGRESS_REPORT, PROGRESS_REPORT.c.submitted_at, plan_ids),
         coaching=_times(session, COACHING_SESSION, COACHING_SESSION.c.held_at, plan_ids),
     )
@@ -330,7 +372,9 @@ def _load_batch(session: Session, timers: list[Any]) -> _Batch:
 def _recipients(batch: _Batch, plan_id: int, roles: tuple[str, ...]) -> tuple[Recipient, ...]:
     found: list[Recipient] = []
     for role in roles:
-        found += [p for p in batch.people[plan_id].get(role, []) if p not in found]
+        named = batch.people[plan_id].get(role, [])
+        head = batch.heads.get(plan_id) if role == "department_head" else None
+        found += [p for p in (*named, *([head] if head else [])) if p not in found]
     return tuple(found)
 
 
@@ -339,7 +383,7 @@ def _definition(session: Session, plan: PlanSnapshot) -> CompiledDefinition:
 
 
 def _milestone_check(
-    batch: _Batch, timer: Any, plan: PlanSnapshot, definition: CompiledDefinition, as_of: datetime
+    batch: _Batch, timer: _Due, plan: PlanSnapshot, definition: CompiledDefinition, as_of: datetime
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     milestone = batch.milestones.get((plan.id, timer.subject))
     if milestone is None or milestone.status != "pending" or milestone.due != timer.subject_due:
@@ -349,7 +393,8 @@ def _milestone_check(
             "key": milestone.key,
             "title": milestone.title,
             "due": milestone.due.isoformat(),
-        }
+        },
+        "goal_title": milestone.goal_title,
     }
     if timer.kind == "milestone_due_soon":
         if as_of.date() > milestone.due:
@@ -379,9 +424,10 @@ def _milestone_check(
 
 
 def _cadence_check(
-    batch: _Batch, timer: Any, plan: PlanSnapshot, every_text: str
+    batch: _Batch, timer: _Due, plan: PlanSnapshot, every_text: str
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
-    due: date = timer.subject_due
+    due = timer.subject_due
+    assert due is not None  # a cadence timer is scheduled with its due date
     window_start = _at(due) - parse_duration(every_text).delta
     done = batch.reports if timer.kind == "progress_report_due" else batch.coaching
     if any(window_start < at <= _at(due) + timedelta(hours=23) for at in done.get(plan.id, [])):
@@ -390,7 +436,7 @@ def _cadence_check(
 
 
 def _signature_check(
-    session: Session, timer: Any, plan: PlanSnapshot, definition: CompiledDefinition
+    session: Session, timer: _Due, plan: PlanSnapshot, definition: CompiledDefinition
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     transition = definition.transition(plan.state, timer.subject)
     if transition is None or transition.approval is None:
@@ -407,7 +453,7 @@ def _signature_check(
 
 
 def _check(
-    session: Session, batch: _Batch, timer: Any, as_of: datetime
+    session: Session, batch: _Batch, timer: _Due, as_of: datetime
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     """The roles to tell and what to say, or None when the timer no longer applies."""
     plan = batch.plans.get(timer.plan_id)
@@ -423,7 +469,7 @@ def _check(
     return RECIPIENT_ROLES["evaluation_due"], {"period_end": plan.period_end.isoformat()}
 
 
-def _next(session: Session, timer: Any, plan: PlanSnapshot, as_of: datetime) -> list[_Timer]:
+def _next(session: Session, timer: _Due, plan: PlanSnapshot, as_of: datetime) -> list[_Timer]:
     """The next occurrence of a recurring timer (reports, coaching, signature reminders)."""
     definition = _definition(session, plan)
     if timer.kind == "signature_pending":
@@ -448,20 +494,17 @@ def _next(session: Session, timer: Any, plan: PlanSnapshot, as_of: datetime) -> 
 RECURRING = ("progress_report_due", "coaching_session_due", "signature_pending")
 
 
-def _context(plan: PlanSnapshot, batch: _Batch, extra: dict[str, Any]) -> dict[str, Any]:
-    employee = batch.people[plan.id].get("employee", [])
-    return {"plan_id": plan.id, "plan_title": plan.title, "state": plan.state,
-            "employee_name": employee[0].name if employee else "",
-            "period_start": plan.period_start.isoformat(),
-            "period_end": plan.period_end.isoformat(), **extra}  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Swept:
-    """One batch: how many timers were claimed, and the reminders that still applied."""
+    """One batch: how many timers were claimed, the reminders that still applied,
+    and what the checks read about their plans, so that the caller need not read
+    it again: each plan as it is now, and the people it names by role, in the
+    order named (department heads, whom no plan names, come with the reminders)."""
 
     claimed: int
     reminders: list[Reminder]
+    plans: Mapping[int, PlanSnapshot] = field(default_factory=dict)
+    people: Mapping[int, Mapping[str, list[Recipient]]] = field(default_factory=dict)
 
 
 def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
@@ -474,24 +517,23 @@ def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
         return Swept(0, [])
     batch = _load_batch(session, timers)
     reminders: list[Reminder] = []
-    status: dict[int, str] = {}
+    skipped: list[int] = []
     follow_on: list[dict[str, Any]] = []
     for timer in timers:
         verdict = _check(session, batch, timer, as_of)
-        status[timer.id] = "sent" if verdict else "skipped"
+        if verdict is None:
+            skipped.append(timer.id)
         plan = batch.plans.get(timer.plan_id)
         if plan is not None and plan.epoch == timer.epoch and timer.kind in RECURRING:
             follow_on += [_timer_row(plan, t, as_of) for t in _next(session, timer, plan, as_of)]
         if verdict is None or plan is None:
             continue
-        roles, extra = verdict
+        roles, context = verdict
         recipients = _recipients(batch, plan.id, roles)
         reminders.append(Reminder(timer.kind, plan.id, timer.level, timer.dedup_key, recipients,
-                                  _context(plan, batch, extra)))  # fmt: skip
-    for value in ("sent", "skipped"):
-        ids = [i for i, s in status.items() if s == value]
-        if ids:
-            session.execute(update(FOLLOWUP).where(FOLLOWUP.c.id.in_(ids)).values(status=value))
+                                  context))  # fmt: skip
+    if skipped:
+        session.execute(update(FOLLOWUP).where(FOLLOWUP.c.id.in_(skipped)).values(status="skipped"))
     if follow_on:
         known = set(session.execute(
             select(FOLLOWUP.c.key).where(FOLLOWUP.c.key.in_([r["key"] for r in follow_on]))
@@ -499,7 +541,7 @@ def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
         fresh = {r["key"]: r for r in follow_on if r["key"] not in known}
         if fresh:
             session.execute(insert(FOLLOWUP), list(fresh.values()))
-    return Swept(len(timers), reminders)
+    return Swept(len(timers), reminders, batch.plans, batch.people)
 
 
 def pending(session: Session, plan_id: int) -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -26,7 +26,8 @@ from notifications.message import Recipient
 from notifications.samples import AUDIENCE
 from states import catalog
 from states.engine import chain_status, load_plan
-from states.followups import Reminder
+from states.followups import Recipient as Person
+from states.followups import Reminder, Swept
 from states.outbox import OutboxItem
 from states.report import EvaluationReport
 
@@ -58,15 +59,14 @@ def config() -> NotificationConfig:
 
 @dataclass
 class _Facts:
-    """What templates say about one plan: the plan, its people, its goals."""
+    """What templates say about one plan: the plan and its people."""
 
     plan: dict[str, Any]
-    people: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    goal_of_milestone: dict[str, str] = field(default_factory=dict)
+    people: Mapping[str, Sequence[Person]] = field(default_factory=dict)
 
     def name(self, role: str) -> str:
-        found = self.people.get(role) or [{"name": role.replace("_", " ")}]
-        return str(found[0]["name"])
+        found = self.people.get(role)
+        return found[0].name if found else role.replace("_", " ")
 
     def base(self) -> dict[str, Any]:
         return {"plan": self.plan, "employee": {"name": self.name("employee")},
@@ -76,58 +76,67 @@ class _Facts:
         found: dict[int, Recipient] = {}
         for role in roles:
             for p in self.people.get(role, []):
-                found.setdefault(p["id"], Recipient(person_id=p["id"], role=role, name=p["name"],
-                                                    email=p["email"], locale=p["locale"],
-                                                    key=p["key"]))  # fmt: skip
+                found.setdefault(p.person_id, Recipient(person_id=p.person_id, role=role,
+                                                        name=p.name, email=p.email,
+                                                        locale=p.locale, key=p.key))  # fmt: skip
         return list(found.values())
 
 
-def _facts(
-    session: Session, plan_ids: list[int], milestones: set[str] | None = None
-) -> dict[int, _Facts]:
-    """The plans' facts; goal titles only for the `milestones` named (all when None):
-    a sweep's batch names a few keys of plans that have many milestones each."""
-    plan_columns = (PLAN.c.id, PLAN.c.title, PLAN.c.period_start, PLAN.c.period_end,
-                    PLAN.c.report_every, PLAN.c.coaching_every, PLAN.c.state)  # fmt: skip
-    rows = session.execute(select(*plan_columns).where(PLAN.c.id.in_(plan_ids)))
-    facts = {r.id: _Facts(plan=dict(r._mapping)) for r in rows}
-    people = session.execute(
-        select(PLAN_ROLE.c.plan_id, PLAN_ROLE.c.role, PERSON.c.id, PERSON.c.key, PERSON.c.name,
-               PERSON.c.email, PERSON.c.locale)
+_PLAN_FACTS = ("id", "title", "period_start", "period_end", "report_every", "coaching_every",
+               "state")  # fmt: skip
+
+
+def _plan_facts(plan: Any) -> dict[str, Any]:
+    """The plan as templates see it (a plan row or a snapshot: the same fields)."""
+    return {name: getattr(plan, name) for name in _PLAN_FACTS}
+
+
+def _facts(session: Session, plan_id: int) -> _Facts:
+    """A plan's facts, read for one announcement."""
+    plan = session.execute(
+        select(*(PLAN.c[name] for name in _PLAN_FACTS)).where(PLAN.c.id == plan_id)
+    ).one()
+    rows = session.execute(
+        select(PLAN_ROLE.c.role, PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.email,
+               PERSON.c.locale)
         .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
-        .where(PLAN_ROLE.c.plan_id.in_(plan_ids)).order_by(PLAN_ROLE.c.id)
+        .where(PLAN_ROLE.c.plan_id == plan_id).order_by(PLAN_ROLE.c.id)
     )  # fmt: skip
-    for row in people:
-        facts[row.plan_id].people[row.role].append(dict(row._mapping))
-    if milestones is not None and not milestones:
-        return facts
-    goals = (
-        select(MILESTONE.c.plan_id, MILESTONE.c.key, GOAL.c.title)
-        .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id).where(MILESTONE.c.plan_id.in_(plan_ids))
-    )  # fmt: skip
-    if milestones is not None:
-        goals = goals.where(MILESTONE.c.key.in_(milestones))
-    for plan_id, key, title in session.execute(goals):
-        facts[plan_id].goal_of_milestone[key] = title
-    return facts
+    people: dict[str, list[Person]] = defaultdict(list)
+    for r in rows:
+        people[r.role].append(Person(r.id, r.key, r.name, r.email, r.locale, r.role))
+    return _Facts(plan=_plan_facts(plan), people=people)
+
+
+def _swept_facts(swept: Swept) -> dict[int, _Facts]:
+    """The facts of the plans a sweep reminds of, as its checks read them."""
+    return {
+        plan_id: _Facts(
+            plan=_plan_facts(swept.plans[plan_id]), people=swept.people.get(plan_id, {})
+        )
+        for plan_id in {r.plan_id for r in swept.reminders}
+    }
 
 
 def _department_heads(reminders: list[Reminder], facts: dict[int, _Facts]) -> None:
     """Department heads arrive with the reminders (states resolves the derived role)."""
     for reminder in reminders:
+        plan = facts[reminder.plan_id]
         for person in reminder.recipients:
-            if person.role == "department_head" and not facts[reminder.plan_id].people.get(
-                "department_head"
-            ):
-                facts[reminder.plan_id].people["department_head"].append(
-                    {"id": person.person_id, "key": person.key, "name": person.name,
-                     "email": person.email, "locale": person.locale}
-                )  # fmt: skip
+            if person.role == "department_head" and not plan.people.get("department_head"):
+                plan.people = {**plan.people, "department_head": [person]}
 
 
-def _recipient(person: Any) -> Recipient:
-    return Recipient(person_id=person.person_id, role=person.role, name=person.name,
-                     email=person.email, locale=person.locale, key=person.key)  # fmt: skip
+def _recipient(person: Person, known: dict[tuple[int, str], Recipient]) -> Recipient:
+    """The person as the ledger addresses them; one object per person and role
+    for all the reminders of a batch (`known`)."""
+    found = known.get((person.person_id, person.role))
+    if found is None:
+        found = known[(person.person_id, person.role)] = Recipient(
+            person_id=person.person_id, role=person.role, name=person.name, email=person.email,
+            locale=person.locale, key=person.key,
+        )  # fmt: skip
+    return found
 
 
 def _record(
@@ -157,7 +166,7 @@ def _milestone_context(reminder: Reminder, facts: _Facts, now: datetime) -> dict
     milestone["due"] = _day(milestone["due"])
     context: dict[str, Any] = {
         "milestone": milestone,
-        "goal": {"title": facts.goal_of_milestone.get(milestone["key"], "")},
+        "goal": {"title": reminder.context.get("goal_title", "")},
     }
     if reminder.kind == "milestone_due_soon":
         context["days_left"] = reminder.context["business_days_left"]
@@ -201,21 +210,23 @@ def _reminder_context(
     return {"evaluation_due": {"period_end": due}}
 
 
-def record_reminders(session: Session, reminders: list[Reminder], *, now: datetime) -> int:
-    """Record each reminder for each of its recipients; returns the messages recorded
-    (a reminder recorded before is not recorded again)."""
+def record_reminders(session: Session, swept: Swept, *, now: datetime) -> int:
+    """Record each reminder of a sweep's batch for each of its recipients, with the
+    facts its checks read; returns the messages recorded (a reminder recorded
+    before is not recorded again)."""
+    reminders = swept.reminders
     if not reminders:
         return 0
-    keys = {r.context["milestone"]["key"] for r in reminders if "milestone" in r.context}
-    facts = _facts(session, sorted({r.plan_id for r in reminders}), milestones=keys)
+    facts = _swept_facts(swept)
     _department_heads(reminders, facts)
     requests = []
+    recipients: dict[tuple[int, str], Recipient] = {}
     for reminder in reminders:
         plan = facts[reminder.plan_id]
         context = {**plan.base(), **_reminder_context(session, reminder, plan, now)}
         requests += [
-            ledger.Request(MESSAGE_KIND[reminder.kind], reminder.plan_id, _recipient(person),
-                           context, reminder.dedup_key)
+            ledger.Request(MESSAGE_KIND[reminder.kind], reminder.plan_id,
+                           _recipient(person, recipients), context, reminder.dedup_key)
             for person in reminder.recipients
         ]  # fmt: skip
     return ledger.enqueue_many(session, config=config(), requests=requests, now=now)
@@ -283,7 +294,7 @@ def announce(session: Session, *, item: OutboxItem, now: datetime) -> int:
     kind = ANNOUNCEMENT.get(str(item.payload.get("event")))
     if kind is None:
         return 0
-    facts = _facts(session, [item.plan_id])[item.plan_id]
+    facts = _facts(session, item.plan_id)
     context = _announcement_context(session, kind, item, facts, now)
     if context is None:
         return 0
@@ -296,7 +307,7 @@ def request_signatures(session: Session, *, item: OutboxItem, now: datetime) -> 
     """Ask the people whose signature the plan's approval chain now waits for."""
     plan = load_plan(session, item.plan_id)
     definition = catalog.by_hash(session, plan.definition_hash)
-    facts = _facts(session, [plan.id])[plan.id]
+    facts = _facts(session, plan.id)
     recorded = 0
     for transition in definition.transitions_from(plan.state):
         if transition.approval is None:
@@ -321,7 +332,7 @@ def announce_report(session: Session, *, report: EvaluationReport, now: datetime
     if report.evaluation is None:
         return 0
     plan_id = report.plan.id
-    facts = _facts(session, [plan_id])[plan_id]
+    facts = _facts(session, plan_id)
     results = [
         {"goal": g.title, "baseline": g.baseline, "target": g.target,
          "actual": g.result.actual if g.result else None, "unit": g.unit,

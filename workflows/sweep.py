@@ -41,7 +41,7 @@ def sweep(engine: Engine, *, as_of: datetime, batch: int = 1000) -> SweepReport:
         with session_scope(engine) as session:
             swept = followups.sweep(session, as_of=as_of, limit=batch)
             reminders = swept.reminders
-            recorded = messages.record_reminders(session, reminders, now=as_of)
+            recorded = messages.record_reminders(session, swept, now=as_of)
         report.batches += 1
         report.reminders += len(reminders)
         report.recorded += recorded

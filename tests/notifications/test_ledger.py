@@ -10,8 +10,9 @@ import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -21,7 +22,7 @@ from models.db import make_engine, session_scope
 from models.tables import PERSON, PLAN_ROLE
 from notifications.channels.base import Channel
 from notifications.config import NotificationConfig
-from notifications.context import load_context
+from notifications.context import dump_context, dump_context_with, load_context
 from notifications.errors import DeliveryError, NotificationNotFound, NotRetryable
 from notifications.kinds import dedup_key
 from notifications.ledger import (
@@ -29,6 +30,7 @@ from notifications.ledger import (
     Request,
     claim_due,
     deliver_due,
+    enqueue,
     enqueue_many,
     retry,
     send_claimed,
@@ -482,6 +484,61 @@ def test_a_batch_is_recorded_once_and_agrees_with_one_by_one(
         (people["zhang"].name, "zh-CN"),
         (people["li"].name, "en"),
     }
+
+
+@pytest.mark.parametrize("placeholder", [False, True], ids=["no recipient", "recipient given"])
+def test_readers_of_one_context_each_get_it_with_their_own_name_role_and_language(
+    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    frozen: FrozenClock, placeholder: bool,
+) -> None:  # fmt: skip
+    """A reminder's context, given once for all its readers (the sweep's path), is kept
+    for each reader exactly as `enqueue` keeps it for that reader alone."""
+    routing = "channels: {outbox: {kind: file}, email: {kind: smtp}}\ndefault: [outbox, email]\n"
+    config = make_config(tmp_path, routing + "people:\n  li: {locale: zh-CN}\n")
+    context = sample_context("milestone_overdue", role="employee", level=2)
+    context["plan"] = {**context["plan"], "id": zhang_plan}
+    if not placeholder:
+        del context["recipient"]  # as the sweep gives it: `enqueue` adds the reader
+    readers = [people[who] for who in ("zhang", "li", "sun")]
+    with session_scope(engine) as session:
+        requests = [Request("milestone_overdue", zhang_plan, r, context, "batch") for r in readers]
+        assert enqueue_many(session, config=config, requests=requests, now=frozen()) == 6
+        for reader in readers:
+            enqueue(session, config=config, kind="milestone_overdue", plan_id=zhang_plan,
+                    recipient=reader, context=context, dedup_key="alone", now=frozen())  # fmt: skip
+    rows = ledger_rows(engine)
+    stored = {(r["dedup_key"].split("|")[0], r["person_id"], r["channel"]): r for r in rows}
+    for reader in readers:
+        for channel in ("outbox", "email"):
+            batch = stored[("batch", reader.person_id, channel)]
+            alone = stored[("alone", reader.person_id, channel)]
+            assert batch["context"] == alone["context"]
+            assert batch["locale"] == alone["locale"]
+    recipients = {r["person_id"]: load_context(r["context"])["recipient"] for r in rows}
+    assert recipients == {
+        people["zhang"].person_id: {"name": people["zhang"].name, "role": "employee",
+                                    "locale": "zh-CN"},
+        people["li"].person_id: {"name": people["li"].name, "role": "manager", "locale": "zh-CN"},
+        people["sun"].person_id: {"name": people["sun"].name, "role": "department_head",
+                                  "locale": "zh-CN"},
+    }  # fmt: skip
+    assert people["li"].locale == "en"  # the routing file's preference won
+    loaded = load_context(rows[0]["context"])
+    assert {k: v for k, v in loaded.items() if k != "recipient"} == {
+        k: v for k, v in context.items() if k != "recipient"
+    }
+    assert list(loaded) == list({**context, "recipient": None})  # where a merge puts it
+
+
+@pytest.mark.parametrize(
+    "context",
+    [{}, {"plan": {"id": 1, "period_end": date(2026, 11, 30)}, "names": ["张三", "Li"], "n": 2}],
+)
+def test_a_context_dumped_once_for_many_readers_is_the_same_text(context: dict[str, Any]) -> None:
+    who = {"name": "王芳 Wang Fang", "role": "hr", "locale": "zh-CN"}
+    assert dump_context_with(dump_context(context), "recipient", who) == dump_context(
+        {**context, "recipient": who}
+    )
 
 
 # Rendering when sent ------------------------------------------------------------
