@@ -498,13 +498,14 @@ RECURRING = ("progress_report_due", "coaching_session_due", "signature_pending")
 class Swept:
     """One batch: how many timers were claimed, the reminders that still applied,
     and what the checks read about their plans, so that the caller need not read
-    it again: each plan as it is now, and the people it names by role, in the
-    order named (department heads, whom no plan names, come with the reminders)."""
+    it again: each plan as it is now, the people it names by role, in the order
+    named, and the head of its employee's department (a role no plan names)."""
 
     claimed: int
     reminders: list[Reminder]
     plans: Mapping[int, PlanSnapshot] = field(default_factory=dict)
     people: Mapping[int, Mapping[str, list[Recipient]]] = field(default_factory=dict)
+    heads: Mapping[int, Recipient] = field(default_factory=dict)
 
 
 def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
@@ -541,7 +542,7 @@ def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
         fresh = {r["key"]: r for r in follow_on if r["key"] not in known}
         if fresh:
             session.execute(insert(FOLLOWUP), list(fresh.values()))
-    return Swept(len(timers), reminders, batch.plans, batch.people)
+    return Swept(len(timers), reminders, batch.plans, batch.people, batch.heads)
 
 
 def pending(session: Session, plan_id: int) -> list[dict[str, Any]]:

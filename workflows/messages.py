@@ -108,23 +108,24 @@ def _facts(session: Session, plan_id: int) -> _Facts:
     return _Facts(plan=_plan_facts(plan), people=people)
 
 
+def _swept_people(swept: Swept, plan_id: int) -> Mapping[str, Sequence[Person]]:
+    """The plan's people by role, with the head of the employee's department: a
+    message names them ("Informed: …") whether or not they are among its readers."""
+    people = swept.people.get(plan_id, {})
+    head = swept.heads.get(plan_id)
+    if head is None or people.get("department_head"):
+        return people
+    return {**people, "department_head": [head]}
+
+
 def _swept_facts(swept: Swept) -> dict[int, _Facts]:
     """The facts of the plans a sweep reminds of, as its checks read them."""
     return {
         plan_id: _Facts(
-            plan=_plan_facts(swept.plans[plan_id]), people=swept.people.get(plan_id, {})
+            plan=_plan_facts(swept.plans[plan_id]), people=_swept_people(swept, plan_id)
         )
         for plan_id in {r.plan_id for r in swept.reminders}
     }
-
-
-def _department_heads(reminders: list[Reminder], facts: dict[int, _Facts]) -> None:
-    """Department heads arrive with the reminders (states resolves the derived role)."""
-    for reminder in reminders:
-        plan = facts[reminder.plan_id]
-        for person in reminder.recipients:
-            if person.role == "department_head" and not plan.people.get("department_head"):
-                plan.people = {**plan.people, "department_head": [person]}
 
 
 def _recipient(person: Person, known: dict[tuple[int, str], Recipient]) -> Recipient:
@@ -218,7 +219,6 @@ def record_reminders(session: Session, swept: Swept, *, now: datetime) -> int:
     if not reminders:
         return 0
     facts = _swept_facts(swept)
-    _department_heads(reminders, facts)
     requests = []
     recipients: dict[tuple[int, str], Recipient] = {}
     for reminder in reminders:

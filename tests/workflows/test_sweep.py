@@ -4,7 +4,7 @@ the facts its checks read, each reader's message about their own plan."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -75,3 +75,30 @@ def test_two_plans_with_one_department_head_tell_him_of_each_in_one_batch(
                                         "locale": "zh-CN"}  # fmt: skip
         assert context["plan"]["id"] == row.plan_id == titles[context["plan"]["title"]]
         assert context["level"] == 2 and context["employee"] == {"name": "张三 Zhang San"}
+
+
+def test_a_later_rung_names_the_department_head_told_in_an_earlier_batch(
+    outbox: Path, engine: Engine, zhang_doc: PlanDocument, clock: FrozenClock
+) -> None:
+    plan_id = _started(engine, zhang_doc, clock)
+    assert dispatch.dispatch_pending(engine, now=_at("2026-09-01T09:05")).failed == []
+
+    # A sweep every morning, as cron runs it: each rung in the batch of its own day,
+    # so rung 3 (HR) comes in a batch with no message to the department head.
+    for day in range(47):
+        sweep(engine, as_of=_at("2026-09-15T02:00") + timedelta(days=day))
+
+    with session_scope(engine) as session:
+        contexts = [
+            load_context(c)
+            for c in session.execute(
+                select(NOTIFICATION.c.context).where(
+                    NOTIFICATION.c.plan_id == plan_id,
+                    NOTIFICATION.c.kind == "milestone_overdue",
+                    NOTIFICATION.c.role == "hr",
+                )
+            ).scalars()
+        ]
+    assert contexts and {c["level"] for c in contexts} == {3}
+    for context in contexts:
+        assert context["notified"] == ["张三 Zhang San", "Li Wei", "孙浩 Sun Hao"]
