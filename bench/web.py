@@ -20,6 +20,11 @@ The same read models called in-process, without HTTP (`service_list_ms`,
 JSON object. Goal: p95 under 100 ms for each.
 
     .venv/bin/python bench/web.py [--plans 10000] [--requests 400] [--clients 8]
+                                  [--database PATH]
+
+Seeding takes minutes: `--database PATH` keeps the seeded SQLite file at PATH and
+reuses it when it is already there (its plans, whatever `--plans` says); without it,
+each run seeds a fresh temporary database.
 """
 
 from __future__ import annotations
@@ -40,11 +45,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.db import create_schema, make_engine, session_scope  # noqa: E402
+from models.tables import PLAN  # noqa: E402
 from states import access, identity, queries  # noqa: E402
 from states.document import PlanDocument  # noqa: E402
 from states.engine import sign  # noqa: E402
@@ -93,6 +100,21 @@ def seed(url: str, plans: int) -> None:
         access.grant(session, person="hr", role="hr", department=None, now=DRAFTED, by="bench")
         identity.set_password(session, person="hr", password=PASSWORD, now=DRAFTED)
     engine.dispose()
+
+
+def seeded(path: Path, plans: int) -> list[int]:
+    """The plan ids of the database at `path`, seeding it first when it is missing."""
+    url = f"sqlite:///{path}"
+    if not path.exists():
+        print(f"seeding {plans} plans through create_plan ...", flush=True)
+        seed(url, plans)
+    else:
+        print(f"reusing the plans seeded in {path}", flush=True)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(PLAN.c.id).order_by(PLAN.c.id)).scalars())
+    engine.dispose()
+    return ids
 
 
 def service_floor(url: str, plan_ids: list[int], rounds: int = 50) -> tuple[float, float]:
@@ -195,12 +217,13 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=400, help="per measured route")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--database", type=Path, help="seed this SQLite file once, then reuse it")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'web.db'}"
-        print(f"seeding {args.plans} plans through create_plan ...", flush=True)
-        seed(url, args.plans)
-        plan_ids = list(range(1, args.plans + 1))
+        path = args.database.resolve() if args.database else Path(folder) / "web.db"
+        url = f"sqlite:///{path}"
+        plan_ids = seeded(path, args.plans)
+        args.plans = len(plan_ids)
         floor_list, floor_plan = service_floor(url, plan_ids)
         process, base = start_server(url, Path(folder) / "prefect")
         try:
