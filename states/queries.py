@@ -24,27 +24,20 @@ from sqlmodel import Session
 
 from models.tables import (
     ACTION,
-    ADJUSTMENT,
     AUDIT,
     DEPARTMENT,
-    EVALUATION,
-    EVIDENCE,
     GOAL,
-    GOAL_RESULT,
-    MEASUREMENT,
     MILESTONE,
     PERSON,
     PLAN,
     PLAN_ROLE,
-    PROBLEM,
-    PROGRESS_REPORT,
-    SIGNATURE,
 )
 from states import access, catalog
 from states.access import Viewer
 from states.context import PlanSnapshot
-from states.engine import chain_status, load_plan
+from states.engine import chain_status
 from states.errors import InvalidInput
+from states.plan_view import plan_record
 
 
 def _dicts(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
@@ -70,44 +63,6 @@ def list_plans(session: Session, state: str | None = None) -> list[dict[str, Any
     return _dicts(session, query)
 
 
-def _people(session: Session, plan_id: int) -> list[dict[str, Any]]:
-    return _dicts(
-        session,
-        select(PLAN_ROLE.c.role, PERSON.c.key, PERSON.c.name, PERSON.c.email, PERSON.c.locale)
-        .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
-        .where(PLAN_ROLE.c.plan_id == plan_id)
-        .order_by(PLAN_ROLE.c.id),
-    )
-
-
-def _goals(session: Session, plan_id: int) -> list[dict[str, Any]]:
-    goals = _dicts(
-        session, select(GOAL).where(GOAL.c.plan_id == plan_id).order_by(GOAL.c.priority, GOAL.c.id)
-    )
-    for goal in goals:
-        goal["milestones"] = _dicts(
-            session,
-            select(MILESTONE.c.key, MILESTONE.c.title, MILESTONE.c.due, MILESTONE.c.criterion,
-                   MILESTONE.c.status, MILESTONE.c.done_at)
-            .where(MILESTONE.c.goal_id == goal["id"]).order_by(MILESTONE.c.due),
-        )  # fmt: skip
-        goal["actual"] = session.execute(
-            select(MEASUREMENT.c.value).where(MEASUREMENT.c.goal_id == goal["id"])
-            .order_by(MEASUREMENT.c.measured_on.desc(), MEASUREMENT.c.id.desc()).limit(1)
-        ).scalar()  # fmt: skip
-    return goals
-
-
-def _signatures(session: Session, plan_id: int) -> list[dict[str, Any]]:
-    return _dicts(
-        session,
-        select(SIGNATURE.c.event, SIGNATURE.c.step, SIGNATURE.c.role, PERSON.c.key.label("person"),
-               SIGNATURE.c.signed_at, SIGNATURE.c.comment, SIGNATURE.c.content_digest)
-        .join(PERSON, PERSON.c.id == SIGNATURE.c.person_id)
-        .where(SIGNATURE.c.plan_id == plan_id).order_by(SIGNATURE.c.id),
-    )  # fmt: skip
-
-
 def _next_events(session: Session, plan: PlanSnapshot) -> list[dict[str, Any]]:
     definition = catalog.by_hash(session, plan.definition_hash)
     events = []
@@ -126,32 +81,38 @@ def _next_events(session: Session, plan: PlanSnapshot) -> list[dict[str, Any]]:
     return events
 
 
+# What `plan show` and the API give of each row of the plan's record.
+_MILESTONE_FIELDS = ("key", "title", "due", "criterion", "status", "done_at")
+_SIGNATURE_FIELDS = ("event", "step", "role", "person", "signed_at", "comment", "content_digest")
+
+
+def _fields(row: dict[str, Any], names: Any) -> dict[str, Any]:
+    return {name: row[name] for name in names}
+
+
+def _goal(goal: dict[str, Any]) -> dict[str, Any]:
+    return {**_fields(goal, GOAL.c.keys()),
+            "milestones": [_fields(m, _MILESTONE_FIELDS) for m in goal["milestones"]],
+            "actual": goal["actual"]}  # fmt: skip
+
+
 def plan_detail(session: Session, plan_id: int) -> dict[str, Any]:
-    """The whole picture of one plan, as plain data (for `plan show` and the API)."""
-    plan = load_plan(session, plan_id)
-    row = session.execute(select(PLAN).where(PLAN.c.id == plan_id)).one()
-    evaluation = session.execute(select(EVALUATION).where(EVALUATION.c.plan_id == plan_id)).first()
+    """The whole picture of one plan, as plain data (for `plan show` and the API): the
+    plan page's record (`plan_view.plan_record`), and what can happen next."""
+    record = plan_record(session, plan_id)
     return {
-        "plan": dict(row._mapping),
-        "people": _people(session, plan_id),
-        "evidence": _dicts(session, select(EVIDENCE).where(EVIDENCE.c.plan_id == plan_id)),
-        "problems": _dicts(session, select(PROBLEM).where(PROBLEM.c.plan_id == plan_id)),
-        "goals": _goals(session, plan_id),
-        "actions": _dicts(session, select(ACTION).where(ACTION.c.plan_id == plan_id)),
-        "signatures": _signatures(session, plan_id),
-        "adjustments": _dicts(session, select(ADJUSTMENT).where(ADJUSTMENT.c.plan_id == plan_id)),
-        "progress_reports": session.execute(
-            select(func.count())
-            .select_from(PROGRESS_REPORT)
-            .where(PROGRESS_REPORT.c.plan_id == plan_id)
-        ).scalar_one(),
-        "evaluation": dict(evaluation._mapping) if evaluation else None,
-        "results": _dicts(
-            session, select(GOAL_RESULT).join(EVALUATION).where(EVALUATION.c.plan_id == plan_id)
-        )
-        if evaluation
-        else [],
-        "next_events": _next_events(session, plan),
+        "plan": record.plan,
+        "people": record.people,
+        "evidence": record.evidence,
+        "problems": record.problems,
+        "goals": [_goal(goal) for goal in record.goals],
+        "actions": [_fields(action, ACTION.c.keys()) for action in record.actions],
+        "signatures": [_fields(s, _SIGNATURE_FIELDS) for s in record.signatures],
+        "adjustments": record.adjustments,
+        "progress_reports": record.progress_reports,
+        "evaluation": record.evaluation,
+        "results": record.results,
+        "next_events": _next_events(session, record.snapshot),
     }
 
 
