@@ -87,18 +87,29 @@ class Viewer:
         return self.has("auditor") or None in self.hr_departments
 
 
+# Built once: who is asking is read on every request.
+_PERSON_BY_ID = select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.locale).where(
+    PERSON.c.id == bindparam("person_id")
+)
+_PERSON_BY_KEY = select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.locale).where(
+    PERSON.c.key == bindparam("key")
+)
+_ORG_ROLES = select(ORG_ROLE.c.role, ORG_ROLE.c.department_id).where(
+    ORG_ROLE.c.person_id == bindparam("person_id")
+)
+
+
 def load_viewer(
     session: Session, *, person_id: int | None = None, key: str | None = None
 ) -> Viewer:
     """The person with their standing roles, by id or key."""
-    query = select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.locale)
-    query = query.where(PERSON.c.id == person_id if person_id is not None else PERSON.c.key == key)
-    row = session.execute(query).first()
+    if person_id is not None:
+        row = session.execute(_PERSON_BY_ID, {"person_id": person_id}).first()
+    else:
+        row = session.execute(_PERSON_BY_KEY, {"key": key}).first()
     if row is None:
         raise PersonNotFound(key or f"#{person_id}")
-    roles = session.execute(
-        select(ORG_ROLE.c.role, ORG_ROLE.c.department_id).where(ORG_ROLE.c.person_id == row.id)
-    )
+    roles = session.execute(_ORG_ROLES, {"person_id": row.id})
     return Viewer(
         row.id, row.key, row.name, row.locale, frozenset((r.role, r.department_id) for r in roles)
     )

@@ -44,6 +44,9 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with the code: compiled once, never checked for changes
+        # (auto_reload stats each template's file on every render).
+        auto_reload=False,
     )
     return env
 
