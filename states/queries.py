@@ -278,9 +278,9 @@ def _search_statement(shape: _ListShape) -> Select[Any]:
     return (
         select(PLAN.c.id, PLAN.c.title, PLAN.c.state, PLAN.c.version,
                PLAN.c.definition_name.label("definition"), PLAN.c.definition_version,
-               PLAN.c.period_start, PLAN.c.period_end, PLAN.c.updated_at,
-               employee.c.key.label("employee"), employee.c.name.label("employee_name"),
-               DEPARTMENT.c.name.label("department"),
+               PLAN.c.definition_hash, PLAN.c.period_start, PLAN.c.period_end,
+               PLAN.c.updated_at, employee.c.key.label("employee"),
+               employee.c.name.label("employee_name"), DEPARTMENT.c.name.label("department"),
                _overdue_count().label("overdue_milestones"),
                _next_due().label("next_due"), _roles_of().label("roles"))
         .select_from(chosen).join(PLAN, PLAN.c.id == chosen.c.id)

@@ -36,9 +36,20 @@ def locale_of(request: Request, signed: identity.SignedIn | None = None) -> str:
     return "zh-CN" if accepted.lower().startswith("zh") else "en"
 
 
+class _Environment(Environment):
+    """Looks a key up first in the plain dicts that the read models give: Jinja's own
+    `row.title` tries the attribute first, and the exception it catches for every field
+    of every row costs ~10 % of a list page."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 @cache
 def environment() -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
