@@ -5,9 +5,10 @@ Setup (not measured): 10,000 plans opened through the real `create_plan` service
 (each with its own employee, Zhang's goals, milestones and actions, and its first
 audit record; a manager per 20 employees), a quarter of them signed to `agreed`,
 an HR partner who covers every department (the widest list there is), a
-token and a password for them. Then `perfplan web` runs as its own process, as
-it would in production (one uvicorn worker), and 8 client threads, each with its
-own connection, ask in turn for:
+token and a password for them. Then `perfplan web --workers 2` runs as its own
+process tree, as it would be deployed on this 2-core machine (one worker per core;
+`--workers 1` for a single process), and 8 clients, each with its own keep-alive
+connection, ask in turn for:
 
   api_list   GET /api/plans?limit=50          (the first page of 10,000)
   api_plan   GET /api/plans/{id}              (a random plan)
@@ -15,17 +16,31 @@ own connection, ask in turn for:
   page_plan  GET /plans/{id}                  (the HTML plan page: goals, milestones,
                                                history with its verification, diagram)
 
+The clients are 8 processes (`--client processes`, the default), each one
+`http.client` connection timing its own requests: no client waits for another's GIL.
+`--client threads` is the first method, 8 httpx clients in threads of one process,
+whose latencies also hold the wait for that process's GIL. Either way the clients
+share the machine's two cores with the server, as loopback clients do.
+
 The same read models called in-process, without HTTP (`service_list_ms`,
 `service_plan_ms`), are the floor the ratios are held against. Last line: one
 JSON object. Goal: p95 under 100 ms for each.
 
     .venv/bin/python bench/web.py [--plans 10000] [--requests 400] [--clients 8]
+                                  [--workers 2] [--client processes|threads]
+                                  [--database PATH]
+
+Seeding takes minutes: `--database PATH` keeps the seeded SQLite file at PATH and
+reuses it when it is already there (its plans, whatever `--plans` says); without it,
+each run seeds a fresh temporary database.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
+import multiprocessing
 import os
 import random
 import socket
@@ -35,16 +50,19 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.db import create_schema, make_engine, session_scope  # noqa: E402
+from models.tables import PLAN  # noqa: E402
 from states import access, identity, queries  # noqa: E402
 from states.document import PlanDocument  # noqa: E402
 from states.engine import sign  # noqa: E402
@@ -95,6 +113,21 @@ def seed(url: str, plans: int) -> None:
     engine.dispose()
 
 
+def seeded(path: Path, plans: int) -> list[int]:
+    """The plan ids of the database at `path`, seeding it first when it is missing."""
+    url = f"sqlite:///{path}"
+    if not path.exists():
+        print(f"seeding {plans} plans through create_plan ...", flush=True)
+        seed(url, plans)
+    else:
+        print(f"reusing the plans seeded in {path}", flush=True)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(PLAN.c.id).order_by(PLAN.c.id)).scalars())
+    engine.dispose()
+    return ids
+
+
 def service_floor(url: str, plan_ids: list[int], rounds: int = 50) -> tuple[float, float]:
     """The read models in-process, no HTTP: median ms of the list and of one plan."""
     engine = make_engine(url)
@@ -121,12 +154,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, home: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "PERFPLAN_DATABASE_URL": url, "PERFPLAN_NOW": TODAY.isoformat(),
            "PERFPLAN_WEB_DISPATCH_AFTER_COMMIT": "false", "PREFECT_HOME": str(home)}  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "perfplan.cli", "web", "--port", str(port)],
+        [sys.executable, "-m", "perfplan.cli", "web", "--port", str(port),
+         "--workers", str(workers)],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -152,19 +186,77 @@ def _session_cookies(base: str) -> httpx.Cookies:
         return client.cookies
 
 
-def measure(
-    base: str, paths: Callable[[], str], *, headers: dict[str, str], cookies: httpx.Cookies,
-    requests: int, clients: int,
+def _cookie_header(cookies: httpx.Cookies) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def _path(template: str, plan_ids: list[int]) -> str:
+    return template.format(id=random.choice(plan_ids))
+
+
+def _client_process(
+    base: str, template: str, plan_ids: list[int], headers: dict[str, str], count: int,
+    go: Any, answers: Any,
+) -> None:  # fmt: skip
+    """One client: a keep-alive connection, one request after another, each timed."""
+    address = urlsplit(base)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=60)
+    connection.request("GET", "/api/health")  # connected before the clock starts
+    connection.getresponse().read()
+    go.wait()
+    latencies, errors = [], []
+    for _ in range(count):
+        path = _path(template, plan_ids)
+        t0 = time.perf_counter()
+        connection.request("GET", path, headers=headers)
+        answer = connection.getresponse()
+        answer.read()
+        latencies.append((time.perf_counter() - t0) * 1000)
+        if answer.status != 200:
+            errors.append(f"{path}: {answer.status}")
+    connection.close()
+    answers.put((latencies, errors))
+
+
+def measure_processes(
+    base: str, template: str, plan_ids: list[int], *, headers: dict[str, str], requests: int,
+    clients: int,
 ) -> list[float]:  # fmt: skip
-    """`requests` GETs spread over `clients` threads; the latency of each, in ms."""
+    """`requests` GETs spread over `clients` processes (no GIL shared between clients, nor
+    with the measuring parent); the latency of each, in ms."""
+    context = multiprocessing.get_context("fork")
+    go, answers = context.Event(), context.Queue()
+    share = requests // clients
+    workers = [context.Process(target=_client_process, args=(base, template, plan_ids, headers,
+                                                             share, go, answers))
+               for _ in range(clients)]  # fmt: skip
+    for worker in workers:
+        worker.start()
+    time.sleep(0.5)  # each has connected
+    go.set()
+    results = [answers.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join()
+    errors = [e for _, failed in results for e in failed]
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[:3]}")
+    return [ms for latencies, _ in results for ms in latencies]
+
+
+def measure_threads(
+    base: str, template: str, plan_ids: list[int], *, headers: dict[str, str], requests: int,
+    clients: int,
+) -> list[float]:  # fmt: skip
+    """The first method: httpx clients in threads of this process. Their latencies include
+    waiting for this process's GIL, shared with the other clients."""
     latencies: list[float] = []
     lock = threading.Lock()
     errors: list[str] = []
 
     def worker(count: int) -> None:
-        with httpx.Client(base_url=base, headers=headers, cookies=cookies, timeout=30) as client:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
             for _ in range(count):
-                path = paths()
+                path = _path(template, plan_ids)
                 t0 = time.perf_counter()
                 answer = client.get(path)
                 elapsed = (time.perf_counter() - t0) * 1000
@@ -183,6 +275,9 @@ def measure(
     return latencies
 
 
+CLIENTS = {"processes": measure_processes, "threads": measure_threads}
+
+
 def _percentiles(latencies: list[float]) -> dict[str, float]:
     ordered = sorted(latencies)
     return {"p50_ms": round(statistics.median(ordered), 1),
@@ -195,14 +290,19 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=400, help="per measured route")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--database", type=Path, help="seed this SQLite file once, then reuse it")
+    parser.add_argument("--workers", type=int, default=2, help="perfplan web --workers")
+    parser.add_argument("--client", choices=sorted(CLIENTS), default="processes",
+                        help="processes: one keep-alive connection per process; threads: "
+                        "the first method, httpx clients in threads of one process")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'web.db'}"
-        print(f"seeding {args.plans} plans through create_plan ...", flush=True)
-        seed(url, args.plans)
-        plan_ids = list(range(1, args.plans + 1))
+        path = args.database.resolve() if args.database else Path(folder) / "web.db"
+        url = f"sqlite:///{path}"
+        plan_ids = seeded(path, args.plans)
+        args.plans = len(plan_ids)
         floor_list, floor_plan = service_floor(url, plan_ids)
-        process, base = start_server(url, Path(folder) / "prefect")
+        process, base = start_server(url, Path(folder) / "prefect", args.workers)
         try:
             results = run_routes(base, plan_ids, url, args)
         finally:
@@ -213,7 +313,8 @@ def main() -> None:
               f"max {figures['max_ms']:6.1f} ms")  # fmt: skip
     print(f"service floor: list {floor_list:.1f} ms, plan {floor_plan:.1f} ms (in-process)")
     summary = {
-        "plans": args.plans, "clients": args.clients, "requests_per_route": args.requests,
+        "plans": args.plans, "clients": args.clients, "client": args.client,
+        "server_workers": args.workers, "requests_per_route": args.requests,
         **{f"{name}_{k}": v for name, figures in results.items() for k, v in figures.items()},
         "service_list_ms": round(floor_list, 2), "service_plan_ms": round(floor_plan, 2),
         "api_list_p50_vs_service": round(results["api_list"]["p50_ms"] / floor_list, 2),
@@ -224,23 +325,26 @@ def main() -> None:
     print(json.dumps(summary))
 
 
+ROUTES = {
+    "api_list": "/api/plans?limit=50",
+    "api_plan": "/api/plans/{id}",
+    "page_list": "/plans",
+    "page_plan": "/plans/{id}",
+}
+
+
 def run_routes(base: str, plan_ids: list[int], url: str, args: argparse.Namespace) -> dict:
     with session_scope(make_engine(url)) as session:
         token = identity.create_token(session, person="hr", name="bench", now=DRAFTED).token
-    headers = {"Authorization": f"Bearer {token}"}
-    cookies = _session_cookies(base)
-    routes: dict[str, Callable[[], str]] = {
-        "api_list": lambda: "/api/plans?limit=50",
-        "api_plan": lambda: f"/api/plans/{random.choice(plan_ids)}",
-        "page_list": lambda: "/plans",
-        "page_plan": lambda: f"/plans/{random.choice(plan_ids)}",
-    }
+    cookie = _cookie_header(_session_cookies(base))
+    measure = CLIENTS[args.client]
     results = {}
-    for name, paths in routes.items():
-        measure(base, paths, headers=headers, cookies=cookies, requests=args.clients * 4,
+    for name, template in ROUTES.items():
+        who = {"Authorization": f"Bearer {token}"} if name.startswith("api") else {"Cookie": cookie}
+        measure(base, template, plan_ids, headers=who, requests=args.clients * 4,
                 clients=args.clients)  # warm-up  # fmt: skip
-        latencies = measure(base, paths, headers=headers, cookies=cookies,
-                            requests=args.requests, clients=args.clients)  # fmt: skip
+        latencies = measure(base, template, plan_ids, headers=who, requests=args.requests,
+                            clients=args.clients)  # fmt: skip
         results[name] = _percentiles(latencies)
     return results
 

@@ -22,6 +22,10 @@ Person = Annotated[str, typer.Argument(help="The person's key, e.g. li.")]
 def web(
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port to listen on.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Server processes (uvicorn workers); one per core."),
+    ] = None,
 ) -> None:
     """Serve the JSON API (/api, OpenAPI at /openapi.json) and the pages."""
     import uvicorn
@@ -30,9 +34,11 @@ def web(
 
     settings = WebSettings()
     chosen_host, chosen_port = host or settings.host, port or settings.port
-    console.print(f"perfplan web on http://{chosen_host}:{chosen_port}/ (API docs: /api/docs)")
+    processes = workers or settings.workers
+    console.print(f"perfplan web on http://{chosen_host}:{chosen_port}/ (API docs: /api/docs), "
+                  f"{processes} worker{'s' if processes > 1 else ''}")  # fmt: skip
     uvicorn.run("perfplan.web.app:create_app", factory=True, host=chosen_host,
-                port=chosen_port, log_level="warning")  # fmt: skip
+                port=chosen_port, workers=processes, log_level="warning")  # fmt: skip
 
 
 @tokens.command("create")

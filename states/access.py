@@ -11,9 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, delete, exists, false, insert, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    delete,
+    exists,
+    false,
+    insert,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.sql.base import Immutable
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, ORG_ROLE, PERSON, PLAN, PLAN_ROLE
@@ -73,18 +87,29 @@ class Viewer:
         return self.has("auditor") or None in self.hr_departments
 
 
+# Built once: who is asking is read on every request.
+_PERSON_BY_ID = select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.locale).where(
+    PERSON.c.id == bindparam("person_id")
+)
+_PERSON_BY_KEY = select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.locale).where(
+    PERSON.c.key == bindparam("key")
+)
+_ORG_ROLES = select(ORG_ROLE.c.role, ORG_ROLE.c.department_id).where(
+    ORG_ROLE.c.person_id == bindparam("person_id")
+)
+
+
 def load_viewer(
     session: Session, *, person_id: int | None = None, key: str | None = None
 ) -> Viewer:
     """The person with their standing roles, by id or key."""
-    query = select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.locale)
-    query = query.where(PERSON.c.id == person_id if person_id is not None else PERSON.c.key == key)
-    row = session.execute(query).first()
+    if person_id is not None:
+        row = session.execute(_PERSON_BY_ID, {"person_id": person_id}).first()
+    else:
+        row = session.execute(_PERSON_BY_KEY, {"key": key}).first()
     if row is None:
         raise PersonNotFound(key or f"#{person_id}")
-    roles = session.execute(
-        select(ORG_ROLE.c.role, ORG_ROLE.c.department_id).where(ORG_ROLE.c.person_id == row.id)
-    )
+    roles = session.execute(_ORG_ROLES, {"person_id": row.id})
     return Viewer(
         row.id, row.key, row.name, row.locale, frozenset((r.role, r.department_id) for r in roles)
     )
@@ -108,6 +133,38 @@ def require(viewer: Viewer, right: str) -> None:
         )
 
 
+# Who is asking, as bound parameters: a statement is built once per *reach* (below)
+# and serves every viewer of that reach; `bound(viewer)` gives the values.
+VIEWER_ID = bindparam("viewer_id", type_=Integer)
+_HR_DEPARTMENTS = bindparam("hr_departments", type_=Integer, expanding=True)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The part of a viewer that shapes the access clauses: whether they are HR for no
+    department, some or all, and whether they audit. Ids are left to bound values."""
+
+    hr: Literal["none", "some", "all"]
+    auditor: bool
+
+    @classmethod
+    def of(cls, viewer: Viewer) -> Reach:
+        departments = viewer.hr_departments
+        if None in departments:
+            return cls("all", viewer.has("auditor"))
+        return cls("some" if departments else "none", viewer.has("auditor"))
+
+    @property
+    def sees_every_plan(self) -> bool:
+        return self.auditor or self.hr == "all"
+
+
+def bound(viewer: Viewer) -> dict[str, Any]:
+    """The values of the access clauses' parameters for one viewer."""
+    departments = sorted(d for d in viewer.hr_departments if d is not None)
+    return {"viewer_id": viewer.id, "hr_departments": departments}
+
+
 def _employee_of_plan() -> Any:
     """The plan's employee row, correlated to PLAN (for EXISTS clauses)."""
     return (
@@ -118,40 +175,62 @@ def _employee_of_plan() -> Any:
     )
 
 
-def relation_clauses(viewer: Viewer) -> dict[str, ColumnElement[bool]]:
+def reach_clauses(reach: Reach) -> dict[str, ColumnElement[bool]]:
+    """Each relation as a clause on PLAN, with the viewer as bound parameters."""
     participant = exists(
         select(PLAN_ROLE.c.id)
-        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id)
+        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == VIEWER_ID)
         .correlate(PLAN)
     )
-    line_manager = exists(_employee_of_plan().where(PERSON.c.manager_id == viewer.id))
-    headed = select(DEPARTMENT.c.id).where(DEPARTMENT.c.head_id == viewer.id).correlate(None)
+    line_manager = exists(_employee_of_plan().where(PERSON.c.manager_id == VIEWER_ID))
+    headed = select(DEPARTMENT.c.id).where(DEPARTMENT.c.head_id == VIEWER_ID).correlate(None)
     department_head = exists(_employee_of_plan().where(PERSON.c.department_id.in_(headed)))
-    departments = viewer.hr_departments
-    if None in departments:
-        hr: ColumnElement[bool] = true()
-    elif departments:
-        hr = exists(_employee_of_plan().where(PERSON.c.department_id.in_(departments)))
-    else:
-        hr = false()
-    auditor = true() if viewer.has("auditor") else false()
+    hr: ColumnElement[bool] = {
+        "all": true(),
+        "some": exists(_employee_of_plan().where(PERSON.c.department_id.in_(_HR_DEPARTMENTS))),
+        "none": false(),
+    }[reach.hr]
+    auditor = true() if reach.auditor else false()
     return {"participant": participant, "line_manager": line_manager,
             "department_head": department_head, "hr": hr, "auditor": auditor}  # fmt: skip
 
 
+def reach_clause(reach: Reach, action: str = "read") -> ColumnElement[bool]:
+    """A WHERE clause on PLAN: the plans a viewer of this reach may `action`."""
+    if action == "read" and reach.sees_every_plan:
+        return true()
+    clauses = reach_clauses(reach)
+    return or_(*(clauses[name] for name in RELATIONS if name in PLAN_POLICY[action]))
+
+
+def _valued(clause: ColumnElement[bool], viewer: Viewer) -> ColumnElement[bool]:
+    # true() and false() hold no parameters (and cannot be copied)
+    return clause if isinstance(clause, Immutable) else clause.params(bound(viewer))
+
+
+def relation_clauses(viewer: Viewer) -> dict[str, ColumnElement[bool]]:
+    """`reach_clauses` with this viewer's values in them (for statements built per call)."""
+    return {name: _valued(c, viewer) for name, c in reach_clauses(Reach.of(viewer)).items()}
+
+
 def allowed_clause(viewer: Viewer, action: str = "read") -> ColumnElement[bool]:
     """A WHERE clause on PLAN: the plans the viewer may `action` (for lists and searches)."""
-    if action == "read" and viewer.sees_every_plan:
-        return true()
-    clauses = relation_clauses(viewer)
-    return or_(*(clauses[name] for name in RELATIONS if name in PLAN_POLICY[action]))
+    return _valued(reach_clause(Reach.of(viewer), action), viewer)
+
+
+@cache
+def _relations_statement(reach: Reach) -> Select[Any]:
+    # Built once per reach: checking a plan is on every request about one.
+    clauses = reach_clauses(reach)
+    return select(*(clauses[name].label(name) for name in RELATIONS)).where(
+        PLAN.c.id == bindparam("plan_id")
+    )
 
 
 def relations(session: Session, viewer: Viewer, plan_id: int) -> set[str]:
     """The viewer's relations to one plan (empty: the plan is not theirs to see)."""
-    clauses = relation_clauses(viewer)
-    query = select(*(clauses[name].label(name) for name in RELATIONS)).where(PLAN.c.id == plan_id)
-    row = session.execute(query).first()
+    statement = _relations_statement(Reach.of(viewer))
+    row = session.execute(statement, {**bound(viewer), "plan_id": plan_id}).first()
     if row is None:
         return set()
     return {name for name in RELATIONS if row._mapping[name]}

@@ -224,10 +224,22 @@ def verify(session: Session, plan_id: int | None = None) -> VerifyReport:
             report.breaks.append(broken)
     for missing in sorted(set(tips) - seen):
         if tips[missing][0] > 0:
-            report.breaks.append(
-                Break(missing, 1, None, "the plan has audit history but no records remain")
-            )
+            report.breaks.append(_all_gone(missing))
     return report
+
+
+def _all_gone(plan_id: int) -> Break:
+    return Break(plan_id, 1, None, "the plan has audit history but no records remain")
+
+
+def verify_chain(plan_id: int, rows: list[Any], tip: tuple[int, str]) -> VerifyReport:
+    """One plan's chain checked from records already read (oldest first) against the
+    tip its plan row records (`audit_seq`, `audit_head`): what `verify(session, plan_id)`
+    finds, for a page that shows the very records it verifies."""
+    broken = _verify_chain(rows, tip) if rows else None
+    if not rows and tip[0] > 0:
+        broken = _all_gone(plan_id)
+    return VerifyReport(plans=1, records=len(rows), breaks=[broken] if broken else [])
 
 
 def history(session: Session, plan_id: int | None = None) -> list[AuditRecord]:

@@ -315,16 +315,18 @@ def fire(
     return _apply(ctx, spec, comment)
 
 
+_ROUND = select(SIGNATURE.c.person_id, SIGNATURE.c.role, SIGNATURE.c.step).where(
+    SIGNATURE.c.plan_id == bindparam("plan_id"),
+    SIGNATURE.c.event == bindparam("event"),
+    SIGNATURE.c.epoch == bindparam("epoch"),
+    SIGNATURE.c.content_digest == bindparam("content_digest"),
+)
+
+
 def round_signatures(session: Session, plan: PlanSnapshot, event: str) -> list[_Sig]:
     """Signatures of this round that still match what the plan says now."""
-    rows = session.execute(
-        select(SIGNATURE.c.person_id, SIGNATURE.c.role, SIGNATURE.c.step).where(
-            SIGNATURE.c.plan_id == plan.id,
-            SIGNATURE.c.event == event,
-            SIGNATURE.c.epoch == plan.epoch,
-            SIGNATURE.c.content_digest == plan.content_digest,
-        )
-    )
+    rows = session.execute(_ROUND, {"plan_id": plan.id, "event": event, "epoch": plan.epoch,
+                                    "content_digest": plan.content_digest})  # fmt: skip
     return [_Sig(r.person_id, r.role, r.step) for r in rows]
 
 

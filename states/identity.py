@@ -177,12 +177,15 @@ class SignedIn:
     session_id: int
 
 
+_SESSION = select(WEB_SESSION.c.id, WEB_SESSION.c.person_id, WEB_SESSION.c.csrf_token).where(
+    WEB_SESSION.c.session_hash == bindparam("session_hash"),
+    WEB_SESSION.c.revoked_at.is_(None),
+    WEB_SESSION.c.expires_at > bindparam("now", type_=WEB_SESSION.c.expires_at.type),
+)
+
+
 def session_viewer(session: Session, *, cookie: str, now: datetime) -> SignedIn:
-    row = session.execute(
-        select(WEB_SESSION.c.id, WEB_SESSION.c.person_id, WEB_SESSION.c.csrf_token)
-        .where(WEB_SESSION.c.session_hash == digest(cookie), WEB_SESSION.c.revoked_at.is_(None),
-               WEB_SESSION.c.expires_at > now)
-    ).first()  # fmt: skip
+    row = session.execute(_SESSION, {"session_hash": digest(cookie), "now": now}).first()
     if row is None:
         raise Unauthenticated("not signed in, or the session has ended")
     return SignedIn(load_viewer(session, person_id=row.person_id), row.csrf_token, row.id)

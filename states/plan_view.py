@@ -12,24 +12,26 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlmodel import Session
 
-from models.audit import AuditRecord
 from models.tables import (
     ACTION,
     ACTION_COLLABORATOR,
     ACTION_RESOURCE,
     ADJUSTMENT,
+    AUDIT,
     EVALUATION,
     EVIDENCE,
     GOAL,
+    GOAL_RESULT,
     MEASUREMENT,
     MILESTONE,
     PERSON,
     PLAN,
     PLAN_ROLE,
     PROBLEM,
+    PROGRESS_REPORT,
     SIGNATURE,
 )
 from states import access, audit, catalog
@@ -37,33 +39,90 @@ from states.access import Viewer
 from states.actions import attainment, target_met
 from states.compiled import CompiledDefinition
 from states.context import PlanSnapshot
-from states.engine import chain_status, load_plan
+from states.engine import chain_status
+from states.errors import PlanNotFound
 from states.permitted import Permitted, permitted
+
+# Every statement is built once and run with the plan's id: building one costs more
+# than SQLite takes to run it, and the plan page and `GET /api/plans/{id}` run them all.
+_ID = bindparam("plan_id", type_=Integer)
+_EXECUTOR, _SUPPORTER = PERSON.alias("executor"), PERSON.alias("supporter")
+_READ: dict[str, Select[Any]] = {
+    "plan": select(PLAN).where(PLAN.c.id == _ID),
+    "people": select(PLAN_ROLE.c.role, PERSON.c.key, PERSON.c.name, PERSON.c.email,
+                     PERSON.c.locale)
+    .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
+    .where(PLAN_ROLE.c.plan_id == _ID).order_by(PLAN_ROLE.c.id),
+    "evidence": select(EVIDENCE).where(EVIDENCE.c.plan_id == _ID).order_by(EVIDENCE.c.id),
+    "problems": select(PROBLEM).where(PROBLEM.c.plan_id == _ID).order_by(PROBLEM.c.id),
+    "goals": select(GOAL).where(GOAL.c.plan_id == _ID).order_by(GOAL.c.priority, GOAL.c.id),
+    "measurements": select(MEASUREMENT.c.goal_id, MEASUREMENT.c.value, MEASUREMENT.c.measured_on)
+    .where(MEASUREMENT.c.plan_id == _ID)
+    .order_by(MEASUREMENT.c.goal_id, MEASUREMENT.c.measured_on.desc(), MEASUREMENT.c.id.desc()),
+    "milestones": select(MILESTONE.c.id, MILESTONE.c.goal_id, MILESTONE.c.key,
+                         MILESTONE.c.title, MILESTONE.c.due, MILESTONE.c.criterion,
+                         MILESTONE.c.status, MILESTONE.c.done_at, GOAL.c.key.label("goal"))
+    .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
+    .where(MILESTONE.c.plan_id == _ID).order_by(MILESTONE.c.due, MILESTONE.c.id),
+    "actions": select(ACTION, GOAL.c.key.label("goal"), _EXECUTOR.c.name.label("executor"),
+                      _SUPPORTER.c.name.label("supporter"))
+    .join(GOAL, GOAL.c.id == ACTION.c.goal_id)
+    .join(_EXECUTOR, _EXECUTOR.c.id == ACTION.c.executor_id)
+    .outerjoin(_SUPPORTER, _SUPPORTER.c.id == ACTION.c.supporter_id)
+    .where(ACTION.c.plan_id == _ID).order_by(ACTION.c.id),
+    "signatures": select(SIGNATURE.c.event, SIGNATURE.c.step, SIGNATURE.c.role,
+                         SIGNATURE.c.epoch, PERSON.c.key.label("person"), PERSON.c.name,
+                         SIGNATURE.c.signed_at, SIGNATURE.c.comment, SIGNATURE.c.content_digest)
+    .join(PERSON, PERSON.c.id == SIGNATURE.c.person_id)
+    .where(SIGNATURE.c.plan_id == _ID).order_by(SIGNATURE.c.id),
+    "adjustments": select(ADJUSTMENT).where(ADJUSTMENT.c.plan_id == _ID)
+    .order_by(ADJUSTMENT.c.id),
+    "evaluation": select(EVALUATION).where(EVALUATION.c.plan_id == _ID),
+    "results": select(GOAL_RESULT).join(EVALUATION).where(EVALUATION.c.plan_id == _ID)
+    .order_by(GOAL_RESULT.c.id),
+    "progress_reports": select(func.count()).select_from(PROGRESS_REPORT)
+    .where(PROGRESS_REPORT.c.plan_id == _ID),
+}  # fmt: skip
+# What only the page shows: who collaborates on each action, what it needs, the history.
+_COLLABORATORS = (
+    select(ACTION_COLLABORATOR.c.action_id, PERSON.c.name)
+    .join(PERSON, PERSON.c.id == ACTION_COLLABORATOR.c.person_id)
+    .join(ACTION, ACTION.c.id == ACTION_COLLABORATOR.c.action_id)
+    .where(ACTION.c.plan_id == _ID)
+)
+_RESOURCES = (
+    select(ACTION_RESOURCE)
+    .join(ACTION, ACTION.c.id == ACTION_RESOURCE.c.action_id)
+    .where(ACTION.c.plan_id == _ID)
+    .order_by(ACTION_RESOURCE.c.id)
+)
+_HISTORY = select(AUDIT).where(AUDIT.c.plan_id == _ID).order_by(AUDIT.c.seq)
 
 
 @dataclass(frozen=True)
-class PlanView:
+class PlanRecord:
+    """One plan's rows, read in a fixed number of statements whatever its size: what the
+    API's `GET /api/plans/{id}` and the plan page both show."""
+
     plan: dict[str, Any]
     snapshot: PlanSnapshot
-    definition: CompiledDefinition
-    relations: set[str]
     people: list[dict[str, Any]]
     evidence: list[dict[str, Any]]
     problems: list[dict[str, Any]]
+    # Each goal with its milestones and latest measurement (actual, measured_on,
+    # attainment, met; None before the first).
     goals: list[dict[str, Any]]
     milestones: list[dict[str, Any]]
     actions: list[dict[str, Any]]
     signatures: list[dict[str, Any]]
-    chains: list[dict[str, Any]]
     adjustments: list[dict[str, Any]]
     evaluation: dict[str, Any] | None
-    history: list[AuditRecord]
-    verified: audit.VerifyReport
-    may: Permitted
+    results: list[dict[str, Any]]
+    progress_reports: int
 
 
-def _dicts(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in session.execute(query)]
+def _dicts(session: Session, name: str, plan_id: int) -> list[dict[str, Any]]:
+    return [dict(row._mapping) for row in session.execute(_READ[name], {"plan_id": plan_id})]
 
 
 def milestone_status(due: date, done: bool, today: date) -> str:
@@ -74,87 +133,95 @@ def milestone_status(due: date, done: bool, today: date) -> str:
 
 
 def _latest_measurements(session: Session, plan_id: int) -> dict[int, dict[str, Any]]:
-    rows = session.execute(
-        select(MEASUREMENT.c.goal_id, MEASUREMENT.c.value, MEASUREMENT.c.measured_on)
-        .where(MEASUREMENT.c.plan_id == plan_id)
-        .order_by(MEASUREMENT.c.goal_id, MEASUREMENT.c.measured_on.desc(), MEASUREMENT.c.id.desc())
-    )
     latest: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        latest.setdefault(row.goal_id, {"value": row.value, "measured_on": row.measured_on})
+    for row in _dicts(session, "measurements", plan_id):
+        latest.setdefault(row["goal_id"], row)
     return latest
+
+
+def _measured(goal: dict[str, Any], measured: dict[str, Any] | None) -> None:
+    goal["actual"] = measured["value"] if measured else None
+    goal["measured_on"] = measured["measured_on"] if measured else None
+    goal["attainment"] = None
+    goal["met"] = None
+    if measured:
+        goal["attainment"] = attainment(goal["baseline"], goal["target"], measured["value"],
+                                        goal["direction"])  # fmt: skip
+        goal["met"] = target_met(goal["target"], measured["value"], goal["direction"])
 
 
 def _goals(
     session: Session, plan_id: int, milestones: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    goals = _dicts(
-        session, select(GOAL).where(GOAL.c.plan_id == plan_id).order_by(GOAL.c.priority, GOAL.c.id)
-    )
+    goals = _dicts(session, "goals", plan_id)
     latest = _latest_measurements(session, plan_id)
     for goal in goals:
-        measured = latest.get(goal["id"])
-        goal["actual"] = measured["value"] if measured else None
-        goal["measured_on"] = measured["measured_on"] if measured else None
-        goal["attainment"] = None
-        goal["met"] = None
-        if measured:
-            goal["attainment"] = attainment(goal["baseline"], goal["target"], measured["value"],
-                                            goal["direction"])  # fmt: skip
-            goal["met"] = target_met(goal["target"], measured["value"], goal["direction"])
+        _measured(goal, latest.get(goal["id"]))
         goal["milestones"] = [m for m in milestones if m["goal_id"] == goal["id"]]
     return goals
 
 
-def _milestones(session: Session, plan_id: int, today: date) -> list[dict[str, Any]]:
-    rows = _dicts(
-        session,
-        select(MILESTONE.c.id, MILESTONE.c.goal_id, MILESTONE.c.key, MILESTONE.c.title,
-               MILESTONE.c.due, MILESTONE.c.criterion, MILESTONE.c.status, MILESTONE.c.done_at,
-               GOAL.c.key.label("goal"))
-        .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
-        .where(MILESTONE.c.plan_id == plan_id).order_by(MILESTONE.c.due, MILESTONE.c.id),
-    )  # fmt: skip
-    for row in rows:
+def _judge(milestones: list[dict[str, Any]], today: date) -> None:
+    """Each milestone on the timeline of `today`: done, due or late (and by how much)."""
+    for row in milestones:
         row["timeline"] = milestone_status(row["due"], row["status"] == "done", today)
         row["days_late"] = (today - row["due"]).days if row["timeline"] == "late" else 0
-    return rows
 
 
-def _actions(session: Session, plan_id: int) -> list[dict[str, Any]]:
-    executor, supporter = PERSON.alias("executor"), PERSON.alias("supporter")
-    actions = _dicts(
-        session,
-        select(ACTION.c.id, ACTION.c.key, ACTION.c.title, ACTION.c.starts, ACTION.c.ends,
-               ACTION.c.recurrence, GOAL.c.key.label("goal"),
-               executor.c.name.label("executor"), supporter.c.name.label("supporter"))
-        .join(GOAL, GOAL.c.id == ACTION.c.goal_id)
-        .join(executor, executor.c.id == ACTION.c.executor_id)
-        .outerjoin(supporter, supporter.c.id == ACTION.c.supporter_id)
-        .where(ACTION.c.plan_id == plan_id).order_by(ACTION.c.starts, ACTION.c.id),
-    )  # fmt: skip
-    ids = [a["id"] for a in actions]
-    collaborators = session.execute(
-        select(ACTION_COLLABORATOR.c.action_id, PERSON.c.name)
-        .join(PERSON, PERSON.c.id == ACTION_COLLABORATOR.c.person_id)
-        .where(ACTION_COLLABORATOR.c.action_id.in_(ids))
-    ).all()
-    resources = _dicts(session, select(ACTION_RESOURCE).where(ACTION_RESOURCE.c.action_id.in_(ids)))
+def plan_record(session: Session, plan_id: int) -> PlanRecord:
+    """The plan's rows (PlanNotFound when there is no such plan)."""
+    found = session.execute(_READ["plan"], {"plan_id": plan_id}).first()
+    if found is None:
+        raise PlanNotFound(plan_id)
+    milestones = _dicts(session, "milestones", plan_id)
+    evaluation = _dicts(session, "evaluation", plan_id)
+    return PlanRecord(
+        plan=dict(found._mapping),
+        snapshot=PlanSnapshot.from_row(found),
+        people=_dicts(session, "people", plan_id),
+        evidence=_dicts(session, "evidence", plan_id),
+        problems=_dicts(session, "problems", plan_id),
+        goals=_goals(session, plan_id, milestones),
+        milestones=milestones,
+        actions=_dicts(session, "actions", plan_id),
+        signatures=_dicts(session, "signatures", plan_id),
+        adjustments=_dicts(session, "adjustments", plan_id),
+        evaluation=evaluation[0] if evaluation else None,
+        results=_dicts(session, "results", plan_id) if evaluation else [],
+        progress_reports=int(
+            session.execute(_READ["progress_reports"], {"plan_id": plan_id}).scalar_one()
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class PlanView(PlanRecord):
+    """The plan page's read model: the plan's rows, and what the page adds for a viewer
+    (actions with their collaborators and resources, by start; the verified history)."""
+
+    definition: CompiledDefinition
+    relations: set[str]
+    chains: list[dict[str, Any]]
+    history: list[Any]
+    verified: audit.VerifyReport
+    may: Permitted
+
+
+def _by_start(action: dict[str, Any]) -> tuple[bool, date, int]:
+    return action["starts"] is not None, action["starts"] or date.min, action["id"]
+
+
+def _actions(session: Session, record: PlanRecord) -> list[dict[str, Any]]:
+    """The actions by start (none first, as SQLite orders them), with who collaborates
+    and what each needs."""
+    plan_id = record.snapshot.id
+    collaborators = session.execute(_COLLABORATORS, {"plan_id": plan_id}).all()
+    resources = [dict(r._mapping) for r in session.execute(_RESOURCES, {"plan_id": plan_id})]
+    actions = sorted((dict(a) for a in record.actions), key=_by_start)
     for action in actions:
         action["collaborators"] = [c.name for c in collaborators if c.action_id == action["id"]]
         action["resources"] = [r for r in resources if r["action_id"] == action["id"]]
     return actions
-
-
-def _signatures(session: Session, plan_id: int) -> list[dict[str, Any]]:
-    return _dicts(
-        session,
-        select(SIGNATURE.c.event, SIGNATURE.c.step, SIGNATURE.c.role, SIGNATURE.c.epoch,
-               PERSON.c.key.label("person"), PERSON.c.name, SIGNATURE.c.signed_at,
-               SIGNATURE.c.comment)
-        .join(PERSON, PERSON.c.id == SIGNATURE.c.person_id)
-        .where(SIGNATURE.c.plan_id == plan_id).order_by(SIGNATURE.c.id),
-    )  # fmt: skip
 
 
 def _chains(session: Session, plan: PlanSnapshot, definition: CompiledDefinition) -> list[Any]:
@@ -170,39 +237,22 @@ def _chains(session: Session, plan: PlanSnapshot, definition: CompiledDefinition
 
 
 def plan_view(session: Session, *, viewer: Viewer, plan_id: int, now: datetime) -> PlanView:
-    """The plan as `viewer` may see it (PlanNotFound when it is not theirs to see)."""
+    """The plan as `viewer` may see it (PlanNotFound when it is not theirs to see). The
+    history is verified on every view, from the very records the page shows: an
+    auditor never sees "verified" for a chain that a changed record has broken."""
     held = access.check_plan(session, viewer, plan_id, "read")
-    snapshot = load_plan(session, plan_id)
+    record = plan_record(session, plan_id)
+    _judge(record.milestones, now.date())  # the goals' milestones are the same rows
+    snapshot = record.snapshot
     definition = catalog.by_hash(session, snapshot.definition_hash)
-    today = now.date()
-    milestones = _milestones(session, plan_id, today)
-    evaluation = session.execute(select(EVALUATION).where(EVALUATION.c.plan_id == plan_id)).first()
+    history = list(session.execute(_HISTORY, {"plan_id": plan_id}))
     return PlanView(
-        plan=dict(session.execute(select(PLAN).where(PLAN.c.id == plan_id)).one()._mapping),
-        snapshot=snapshot,
+        **{**vars(record), "actions": _actions(session, record)},
         definition=definition,
         relations=held,
-        people=_dicts(
-            session,
-            select(PLAN_ROLE.c.role, PERSON.c.key, PERSON.c.name)
-            .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
-            .where(PLAN_ROLE.c.plan_id == plan_id)
-            .order_by(PLAN_ROLE.c.id),
-        ),
-        evidence=_dicts(session, select(EVIDENCE).where(EVIDENCE.c.plan_id == plan_id)),
-        problems=_dicts(session, select(PROBLEM).where(PROBLEM.c.plan_id == plan_id)),
-        goals=_goals(session, plan_id, milestones),
-        milestones=milestones,
-        actions=_actions(session, plan_id),
-        signatures=_signatures(session, plan_id),
         chains=_chains(session, snapshot, definition),
-        adjustments=_dicts(
-            session,
-            select(ADJUSTMENT).where(ADJUSTMENT.c.plan_id == plan_id).order_by(ADJUSTMENT.c.id),
-        ),
-        evaluation=dict(evaluation._mapping) if evaluation else None,
-        history=audit.history(session, plan_id),
-        verified=audit.verify(session, plan_id),
+        history=history,
+        verified=audit.verify_chain(plan_id, history, (snapshot.audit_seq, snapshot.audit_head)),
         may=permitted(
             session, viewer=viewer, plan=snapshot, definition=definition, relations=held, now=now
         ),

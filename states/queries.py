@@ -4,34 +4,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlmodel import Session
 
 from models.tables import (
     ACTION,
-    ADJUSTMENT,
     AUDIT,
     DEPARTMENT,
-    EVALUATION,
-    EVIDENCE,
     GOAL,
-    GOAL_RESULT,
-    MEASUREMENT,
     MILESTONE,
     PERSON,
     PLAN,
     PLAN_ROLE,
-    PROBLEM,
-    PROGRESS_REPORT,
-    SIGNATURE,
 )
 from states import access, catalog
 from states.access import Viewer
 from states.context import PlanSnapshot
-from states.engine import chain_status, load_plan
+from states.engine import chain_status
 from states.errors import InvalidInput
+from states.plan_view import plan_record
 
 
 def _dicts(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
@@ -57,44 +63,6 @@ def list_plans(session: Session, state: str | None = None) -> list[dict[str, Any
     return _dicts(session, query)
 
 
-def _people(session: Session, plan_id: int) -> list[dict[str, Any]]:
-    return _dicts(
-        session,
-        select(PLAN_ROLE.c.role, PERSON.c.key, PERSON.c.name, PERSON.c.email, PERSON.c.locale)
-        .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
-        .where(PLAN_ROLE.c.plan_id == plan_id)
-        .order_by(PLAN_ROLE.c.id),
-    )
-
-
-def _goals(session: Session, plan_id: int) -> list[dict[str, Any]]:
-    goals = _dicts(
-        session, select(GOAL).where(GOAL.c.plan_id == plan_id).order_by(GOAL.c.priority, GOAL.c.id)
-    )
-    for goal in goals:
-        goal["milestones"] = _dicts(
-            session,
-            select(MILESTONE.c.key, MILESTONE.c.title, MILESTONE.c.due, MILESTONE.c.criterion,
-                   MILESTONE.c.status, MILESTONE.c.done_at)
-            .where(MILESTONE.c.goal_id == goal["id"]).order_by(MILESTONE.c.due),
-        )  # fmt: skip
-        goal["actual"] = session.execute(
-            select(MEASUREMENT.c.value).where(MEASUREMENT.c.goal_id == goal["id"])
-            .order_by(MEASUREMENT.c.measured_on.desc(), MEASUREMENT.c.id.desc()).limit(1)
-        ).scalar()  # fmt: skip
-    return goals
-
-
-def _signatures(session: Session, plan_id: int) -> list[dict[str, Any]]:
-    return _dicts(
-        session,
-        select(SIGNATURE.c.event, SIGNATURE.c.step, SIGNATURE.c.role, PERSON.c.key.label("person"),
-               SIGNATURE.c.signed_at, SIGNATURE.c.comment, SIGNATURE.c.content_digest)
-        .join(PERSON, PERSON.c.id == SIGNATURE.c.person_id)
-        .where(SIGNATURE.c.plan_id == plan_id).order_by(SIGNATURE.c.id),
-    )  # fmt: skip
-
-
 def _next_events(session: Session, plan: PlanSnapshot) -> list[dict[str, Any]]:
     definition = catalog.by_hash(session, plan.definition_hash)
     events = []
@@ -113,32 +81,38 @@ def _next_events(session: Session, plan: PlanSnapshot) -> list[dict[str, Any]]:
     return events
 
 
+# What `plan show` and the API give of each row of the plan's record.
+_MILESTONE_FIELDS = ("key", "title", "due", "criterion", "status", "done_at")
+_SIGNATURE_FIELDS = ("event", "step", "role", "person", "signed_at", "comment", "content_digest")
+
+
+def _fields(row: dict[str, Any], names: Any) -> dict[str, Any]:
+    return {name: row[name] for name in names}
+
+
+def _goal(goal: dict[str, Any]) -> dict[str, Any]:
+    return {**_fields(goal, GOAL.c.keys()),
+            "milestones": [_fields(m, _MILESTONE_FIELDS) for m in goal["milestones"]],
+            "actual": goal["actual"]}  # fmt: skip
+
+
 def plan_detail(session: Session, plan_id: int) -> dict[str, Any]:
-    """The whole picture of one plan, as plain data (for `plan show` and the API)."""
-    plan = load_plan(session, plan_id)
-    row = session.execute(select(PLAN).where(PLAN.c.id == plan_id)).one()
-    evaluation = session.execute(select(EVALUATION).where(EVALUATION.c.plan_id == plan_id)).first()
+    """The whole picture of one plan, as plain data (for `plan show` and the API): the
+    plan page's record (`plan_view.plan_record`), and what can happen next."""
+    record = plan_record(session, plan_id)
     return {
-        "plan": dict(row._mapping),
-        "people": _people(session, plan_id),
-        "evidence": _dicts(session, select(EVIDENCE).where(EVIDENCE.c.plan_id == plan_id)),
-        "problems": _dicts(session, select(PROBLEM).where(PROBLEM.c.plan_id == plan_id)),
-        "goals": _goals(session, plan_id),
-        "actions": _dicts(session, select(ACTION).where(ACTION.c.plan_id == plan_id)),
-        "signatures": _signatures(session, plan_id),
-        "adjustments": _dicts(session, select(ADJUSTMENT).where(ADJUSTMENT.c.plan_id == plan_id)),
-        "progress_reports": session.execute(
-            select(func.count())
-            .select_from(PROGRESS_REPORT)
-            .where(PROGRESS_REPORT.c.plan_id == plan_id)
-        ).scalar_one(),
-        "evaluation": dict(evaluation._mapping) if evaluation else None,
-        "results": _dicts(
-            session, select(GOAL_RESULT).join(EVALUATION).where(EVALUATION.c.plan_id == plan_id)
-        )
-        if evaluation
-        else [],
-        "next_events": _next_events(session, plan),
+        "plan": record.plan,
+        "people": record.people,
+        "evidence": record.evidence,
+        "problems": record.problems,
+        "goals": [_goal(goal) for goal in record.goals],
+        "actions": [_fields(action, ACTION.c.keys()) for action in record.actions],
+        "signatures": [_fields(s, _SIGNATURE_FIELDS) for s in record.signatures],
+        "adjustments": record.adjustments,
+        "progress_reports": record.progress_reports,
+        "evaluation": record.evaluation,
+        "results": record.results,
+        "next_events": _next_events(session, record.snapshot),
     }
 
 
@@ -165,61 +139,98 @@ class PlanFilter:
 RELATION_FILTERS = ("own", "participant", "team")
 
 
-def _final_states_clause(session: Session) -> ColumnElement[bool]:
-    """True for plans that are still running (not in a final state of their definition)."""
+Finals = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _final_states(session: Session) -> Finals:
+    """Each definition version plans are bound to, with its final states."""
     hashes = session.execute(select(PLAN.c.definition_hash).distinct()).scalars()
-    finished = []
-    for definition_hash in hashes:
-        finals = catalog.by_hash(session, definition_hash).final_states
-        finished.append(and_(PLAN.c.definition_hash == definition_hash, PLAN.c.state.in_(finals)))
+    return tuple(sorted((h, tuple(catalog.by_hash(session, h).final_states)) for h in hashes))
+
+
+def _running_clause(finals: Finals) -> ColumnElement[bool]:
+    """True for plans that are still running (not in a final state of their definition)."""
+    finished = [and_(PLAN.c.definition_hash == h, PLAN.c.state.in_(states))
+                for h, states in finals]  # fmt: skip
     return not_(or_(*finished)) if finished else true()
 
 
-def _overdue_count(today: date) -> Any:
+def _final_states_clause(session: Session) -> ColumnElement[bool]:
+    return _running_clause(_final_states(session))
+
+
+# The list's statements are built once per shape (below) and run with these values.
+_TODAY = bindparam("today", type_=MILESTONE.c.due.type)
+
+
+def _overdue_count() -> Any:
     return (
         select(func.count(MILESTONE.c.id))
         .where(MILESTONE.c.plan_id == PLAN.c.id, MILESTONE.c.status != "done",
-               MILESTONE.c.due < today)
+               MILESTONE.c.due < _TODAY)
         .correlate(PLAN).scalar_subquery()
     )  # fmt: skip
 
 
-def _next_due(today: date) -> Any:
+def _next_due() -> Any:
     return (
         select(func.min(MILESTONE.c.due))
         .where(MILESTONE.c.plan_id == PLAN.c.id, MILESTONE.c.status != "done",
-               MILESTONE.c.due >= today)
+               MILESTONE.c.due >= _TODAY)
         .correlate(PLAN).scalar_subquery()
     )  # fmt: skip
 
 
-def _holds_role(viewer: Viewer, role: str | None = None) -> ColumnElement[bool]:
+def _holds_role(role: str | None = None) -> ColumnElement[bool]:
     held = select(PLAN_ROLE.c.id).where(
-        PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id
+        PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == access.VIEWER_ID
     )
     return exists((held.where(PLAN_ROLE.c.role == role) if role else held).correlate(PLAN))
 
 
-def _roles_of(viewer: Viewer) -> Any:
+def _roles_of() -> Any:
     """The viewer's roles on the row's plan, comma-separated (group_concat / string_agg)."""
     return (
         select(func.aggregate_strings(PLAN_ROLE.c.role, ","))
-        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == viewer.id)
+        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == access.VIEWER_ID)
         .correlate(PLAN).scalar_subquery()
     )  # fmt: skip
 
 
-def _relation_filter(viewer: Viewer, relation: str) -> ColumnElement[bool]:
-    if relation not in RELATION_FILTERS:
-        raise InvalidInput(f"'{relation}' is not a relation; use {', '.join(RELATION_FILTERS)}",
-                           field="relation")  # fmt: skip
+def _relation_filter(reach: access.Reach, relation: str) -> ColumnElement[bool]:
     if relation == "own":
-        return _holds_role(viewer, "employee")
+        return _holds_role("employee")
     if relation == "participant":
-        return _holds_role(viewer)
-    clauses = access.relation_clauses(viewer)
-    return or_(_holds_role(viewer, "manager"), clauses["line_manager"],
-               clauses["department_head"])  # fmt: skip
+        return _holds_role()
+    clauses = access.reach_clauses(reach)
+    return or_(_holds_role("manager"), clauses["line_manager"], clauses["department_head"])
+
+
+@dataclass(frozen=True)
+class _ListShape:
+    """What a plan list's statement looks like: the viewer's reach and which filters are
+    set (their values are bound). `finals` only with the overdue filter."""
+
+    reach: access.Reach
+    given: frozenset[str]
+    overdue: bool | None
+    relation: str | None
+    finals: Finals = ()
+
+
+_BOUND_FILTERS = ("state", "definition", "department", "period_from", "period_to")
+
+
+def _shape(session: Session, viewer: Viewer, filters: PlanFilter) -> _ListShape:
+    if filters.relation and filters.relation not in RELATION_FILTERS:
+        raise InvalidInput(
+            f"'{filters.relation}' is not a relation; use {', '.join(RELATION_FILTERS)}",
+            field="relation",
+        )
+    given = frozenset(n for n in _BOUND_FILTERS if getattr(filters, n))
+    finals = _final_states(session) if filters.overdue is not None else ()
+    return _ListShape(access.Reach.of(viewer), given, filters.overdue, filters.relation or None,
+                      finals)  # fmt: skip
 
 
 def search_plans(
@@ -234,12 +245,25 @@ def search_plans(
     """The plans the viewer may see, filtered, newest first, with what is overdue, what is
     due next, and the viewer's own roles on each (`roles`).
 
-    One statement: the page of plan ids is chosen first (by the primary key, stopping at
-    the page's end, the employee found by the plan's index), and only its rows are joined
-    to their employee and get the milestone subqueries. Computing those for every plan
-    and then sorting, as a flat query makes SQLite do, costs ~20 ms per thousand plans.
+    One statement, built once per shape (`_ListShape`) and run with bound values:
+    building it costs more than SQLite takes to run it.
     """
-    where = and_(access.allowed_clause(viewer), *_filter_clauses(session, filters, today, viewer))
+    statement = _search_statement(_shape(session, viewer, filters))
+    values = {name: getattr(filters, name) for name in _BOUND_FILTERS if getattr(filters, name)}
+    values |= access.bound(viewer) | {"today": today, "limit": limit, "offset": offset}
+    rows = [dict(row._mapping) for row in session.execute(statement, values)]
+    for row in rows:
+        row["roles"] = sorted(str(row["roles"]).split(",")) if row["roles"] else []
+    return rows
+
+
+@lru_cache(maxsize=256)
+def _search_statement(shape: _ListShape) -> Select[Any]:
+    """The page of plan ids is chosen first (by the primary key, stopping at the page's
+    end, the employee found by the plan's index), and only its rows are joined to their
+    employee and get the milestone subqueries. Computing those for every plan and then
+    sorting, as a flat query makes SQLite do, costs ~20 ms per thousand plans."""
+    where = and_(access.reach_clause(shape.reach), *_filter_clauses(shape))
     employee_of = (
         select(PLAN_ROLE.c.person_id)
         .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee")
@@ -247,58 +271,54 @@ def search_plans(
     )  # fmt: skip
     chosen = (
         select(PLAN.c.id.label("id"), employee_of.label("employee_id")).where(where)
-        .order_by(PLAN.c.id.desc()).limit(limit).offset(offset).subquery()
+        .order_by(PLAN.c.id.desc()).limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer)).subquery()
     )  # fmt: skip
     employee = PERSON.alias("employee")
-    query = (
+    return (
         select(PLAN.c.id, PLAN.c.title, PLAN.c.state, PLAN.c.version,
                PLAN.c.definition_name.label("definition"), PLAN.c.definition_version,
-               PLAN.c.period_start, PLAN.c.period_end, PLAN.c.updated_at,
-               employee.c.key.label("employee"), employee.c.name.label("employee_name"),
-               DEPARTMENT.c.name.label("department"),
-               _overdue_count(today).label("overdue_milestones"),
-               _next_due(today).label("next_due"), _roles_of(viewer).label("roles"))
+               PLAN.c.definition_hash, PLAN.c.period_start, PLAN.c.period_end,
+               PLAN.c.updated_at, employee.c.key.label("employee"),
+               employee.c.name.label("employee_name"), DEPARTMENT.c.name.label("department"),
+               _overdue_count().label("overdue_milestones"),
+               _next_due().label("next_due"), _roles_of().label("roles"))
         .select_from(chosen).join(PLAN, PLAN.c.id == chosen.c.id)
         .join(employee, employee.c.id == chosen.c.employee_id)
         .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
         .order_by(PLAN.c.id.desc())
     )  # fmt: skip
-    rows = _dicts(session, query)
-    for row in rows:
-        row["roles"] = sorted(str(row["roles"]).split(",")) if row["roles"] else []
-    return rows
 
 
-def _in_department(name: str) -> ColumnElement[bool]:
+def _in_department() -> ColumnElement[bool]:
     return exists(
         select(PLAN_ROLE.c.id)
         .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
         .join(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
         .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee",
-               DEPARTMENT.c.name == name)
+               DEPARTMENT.c.name == bindparam("department"))
         .correlate(PLAN)
     )  # fmt: skip
 
 
-def _filter_clauses(
-    session: Session, filters: PlanFilter, today: date, viewer: Viewer
-) -> list[ColumnElement[bool]]:
+def _filter_clauses(shape: _ListShape) -> list[ColumnElement[bool]]:
+    given = shape.given
     clauses: list[ColumnElement[bool]] = []
-    if filters.state:
-        clauses.append(PLAN.c.state == filters.state)
-    if filters.definition:
-        clauses.append(PLAN.c.definition_name == filters.definition)
-    if filters.department:
-        clauses.append(_in_department(filters.department))
-    if filters.period_from:
-        clauses.append(PLAN.c.period_end >= filters.period_from)
-    if filters.period_to:
-        clauses.append(PLAN.c.period_start <= filters.period_to)
-    if filters.overdue is not None:
-        late = and_(_overdue_count(today) > 0, _final_states_clause(session))
-        clauses.append(late if filters.overdue else not_(late))
-    if filters.relation:
-        clauses.append(_relation_filter(viewer, filters.relation))
+    if "state" in given:
+        clauses.append(PLAN.c.state == bindparam("state"))
+    if "definition" in given:
+        clauses.append(PLAN.c.definition_name == bindparam("definition"))
+    if "department" in given:
+        clauses.append(_in_department())
+    if "period_from" in given:
+        clauses.append(PLAN.c.period_end >= bindparam("period_from", type_=_TODAY.type))
+    if "period_to" in given:
+        clauses.append(PLAN.c.period_start <= bindparam("period_to", type_=_TODAY.type))
+    if shape.overdue is not None:
+        late = and_(_overdue_count() > 0, _running_clause(shape.finals))
+        clauses.append(late if shape.overdue else not_(late))
+    if shape.relation:
+        clauses.append(_relation_filter(shape.reach, shape.relation))
     return clauses
 
 

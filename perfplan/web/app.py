@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from perfplan.web import api, pages
 from perfplan.web.deps import CsrfRejected, NotSignedIn
@@ -22,6 +23,31 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every HTTP response that does not set them itself
+    (pages, the API, static files, refusals). A plain ASGI middleware: Starlette's
+    `@app.middleware("http")` runs each request through an extra task and a streamed
+    copy of the response, which cost ~10 % of a small request's CPU."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                missing = [h for h in self.headers if h[0] not in present]
+                message["headers"] = [*message.get("headers", []), *missing]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -43,14 +69,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PAGES_DIR / "static"), name="static")
     install_handlers(app, pages.page_error)
     _page_handlers(app)
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
+    app.add_middleware(SecurityHeaders)
     return app
 
 

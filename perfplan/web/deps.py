@@ -24,7 +24,8 @@ _bearer = HTTPBearer(
 )
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
+    # async: reading an attribute needs no worker thread (a sync dependency takes one)
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 

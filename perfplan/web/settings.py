@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,6 +13,9 @@ class WebSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Server processes. Each handles requests on its own core; on SQLite (WAL) they
+    # read side by side and writes queue for the one write lock.
+    workers: int = Field(default=1, ge=1)
     # How long a signed-in browser stays signed in without signing in again.
     session_hours: float = 12.0
     # Mark cookies Secure (HTTPS only). Unset: secure whenever the request came over

@@ -64,6 +64,7 @@ def test_web_benchmark_runs_against_a_real_server_and_prints_json_last(tmp_path:
     assert run.returncode == 0, run.stderr[-3000:]
     figures = json.loads(run.stdout.strip().splitlines()[-1])
     assert figures["plans"] == 24 and figures["clients"] == 2
+    assert figures["client"] == "processes" and figures["server_workers"] == 2
     for route in ("api_list", "api_plan", "page_list", "page_plan"):
         assert (
             figures[f"{route}_p50_ms"] > 0

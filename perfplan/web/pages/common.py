@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from states import library
+from states import catalog
 from states.compiled import CompiledDefinition
 from states.errors import InvalidInput, PlanNotFound
 from states.schema import TransitionSpec
@@ -103,19 +103,18 @@ class Labels:
 
 
 class StateWords:
-    """State labels for list rows of many definitions: each installed version is
-    compiled once (cached by the catalog), not once per row."""
+    """State labels for list rows of many definitions: the exact version each plan is
+    bound to (by its hash, compiled once per process by the catalog), not once per row."""
 
     def __init__(self, session: Session, locale: str) -> None:
         self._session = session
         self._locale = locale
-        self._found: dict[tuple[str, int], Labels] = {}
+        self._found: dict[str, Labels] = {}
 
     def labels(self, row: dict[str, Any]) -> Labels:
-        key = (row["definition"], row["definition_version"])
+        key = row["definition_hash"]
         if key not in self._found:
-            compiled = library.definition(self._session, *key)
-            self._found[key] = Labels(compiled, self._locale)
+            self._found[key] = Labels(catalog.by_hash(self._session, key), self._locale)
         return self._found[key]
 
     def label_row(self, row: dict[str, Any]) -> None:

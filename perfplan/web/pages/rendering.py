@@ -36,14 +36,28 @@ def locale_of(request: Request, signed: identity.SignedIn | None = None) -> str:
     return "zh-CN" if accepted.lower().startswith("zh") else "en"
 
 
+class _Environment(Environment):
+    """Looks a key up first in the plain dicts that the read models give: Jinja's own
+    `row.title` tries the attribute first, and the exception it catches for every field
+    of every row costs ~10 % of a list page."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 @cache
 def environment() -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with the code: compiled once, never checked for changes
+        # (auto_reload stats each template's file on every render).
+        auto_reload=False,
     )
     return env
 

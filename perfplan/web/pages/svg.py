@@ -102,11 +102,27 @@ def _state_box(definition: CompiledDefinition, name: str, box: _Box, current: st
             f"{escape(definition.label(name, locale))}</text></g>")  # fmt: skip
 
 
+# A definition version never changes (its hash is its content's), so neither does its
+# drawing with a given state marked: each is drawn once per process.
+_DRAWN: dict[tuple[str, str | None, str, str], Markup] = {}
+_DRAWINGS_KEPT = 1024
+
+
 def diagram_svg(
     definition: CompiledDefinition, *, current: str | None = None, locale: str = "en",
     uid: str = "d",
 ) -> Markup:  # fmt: skip
     """The whole diagram; `uid` keeps marker ids apart when a page shows several."""
+    key = (definition.hash, current, locale, uid)
+    drawn = _DRAWN.get(key)
+    if drawn is None:
+        if len(_DRAWN) >= _DRAWINGS_KEPT:
+            _DRAWN.clear()
+        drawn = _DRAWN[key] = _draw(definition, current, locale, uid)
+    return drawn
+
+
+def _draw(definition: CompiledDefinition, current: str | None, locale: str, uid: str) -> Markup:
     boxes = _layout(definition)
     width = max(b.x for b in boxes.values()) + BOX_W + MARGIN
     bottom = max(b.y for b in boxes.values()) + BOX_H + MARGIN

@@ -17,12 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select, update
 
 from models.db import session_scope
-from models.tables import DEFINITION_VERSION, PLAN
+from models.tables import AUDIT, DEFINITION_VERSION, PLAN
 from states import catalog
 from states.document import PlanDocument
 from states.plans import create_plan
+from tests.conftest import unprotect_audit
 from tests.perfplan.web.conftest import World, liu_document
-from tests.perfplan.web.pages_support import csrf_of, post, sign_in, start
+from tests.perfplan.web.pages_support import csrf_of, post, sign_in, sign_off, start
 
 STANDARD = (Path(catalog.BUILTIN_DIR) / "standard.yaml").read_text(encoding="utf-8")
 
@@ -101,6 +102,26 @@ def test_audrey_verifies_a_chain_and_sees_where_it_is_broken(
     assert "records were deleted or the plan&#39;s tip was altered" in broken.text
     plan_page = client.get(f"/plans/{world.zhang_plan}").text
     assert 'class="badge broken" id="verify-status">broken at record 2' in plan_page
+
+
+def test_a_record_altered_after_the_page_was_seen_shows_broken(
+    client: TestClient, world: World
+) -> None:
+    """The history is verified on every view: the plan's tip (count and last hash) still
+    matches, only a record's content changed, and the page that said "verified" a moment
+    ago says where the chain is broken."""
+    sign_off(client, world, world.zhang_plan)
+    sign_in(client, world, "audrey")
+    seen = client.get(f"/plans/{world.zhang_plan}").text
+    assert 'id="verify-status">chain verified (5 records)' in seen
+    unprotect_audit(world.engine)
+    with session_scope(world.engine) as session:
+        session.execute(update(AUDIT).where(AUDIT.c.plan_id == world.zhang_plan,
+                                            AUDIT.c.seq == 3).values(comment="edited"))  # fmt: skip
+    again = unescape(client.get(f"/plans/{world.zhang_plan}").text)
+    assert 'class="badge broken" id="verify-status">broken at record 3' in again
+    assert "the record was altered after it was written" in again
+    assert "edited" in again  # the page shows the very record it found altered
 
 
 def test_audit_is_auditors_only_and_verify_needs_csrf(client: TestClient, world: World) -> None:
