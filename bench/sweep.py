@@ -1,10 +1,16 @@
 """Benchmark: the follow-up sweep over 100,000 active plans with 1,000,000 milestones.
 
-Measures a sweep with nothing due, and a sweep with 10,000 reminders due
-(milestones due soon, each for its employee and manager: claiming the timers,
-checking each, and recording every message in the delivery ledger). The setup
-writes plans, roles, milestones and the timers `states.followups.schedule`
-would write, in bulk, with the real business-day calendar. Last line: one JSON object.
+Measures a sweep with nothing due, and a sweep with 10,000 reminders and
+escalations due: claiming the timers, checking each, and recording every message
+in the delivery ledger. The due timers are a mix of every kind a sweep meets, in
+equal parts (`MIX`): milestones due soon, each rung of the escalation ladder
+(employee and manager, the department head, HR), progress-report and coaching
+reminders (which schedule their next occurrence), and signature reminders of
+plans waiting to be re-confirmed (each reads its approval chain). Timers that
+fell due before are recorded as sent, as the mornings' sweeps before would have
+left them. The setup writes plans, roles, milestones and the timers
+`states.followups.schedule` would write, in bulk, with the real business-day
+calendar. Last line: one JSON object.
 
     .venv/bin/python bench/sweep.py [--plans 100000] [--milestones-per-plan 10] [--due 10000]
         [--reuse PATH]
@@ -44,24 +50,37 @@ from states.calendar import BusinessCalendar
 from states.durations import parse_duration
 from workflows import sweep
 
-AS_OF = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
+AS_OF = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # a Monday: a cadence day of every plan
 START = date(2027, 1, 4)
+# What falls due at AS_OF, in equal parts of the due plans (one timer each).
+MIX = ("milestone_due_soon", "rung_1", "rung_2", "rung_3", "progress_report_due",
+       "coaching_session_due", "signature_pending")  # fmt: skip
 
 
 def _people(conn, plans: int) -> None:
-    conn.execute(insert(DEPARTMENT), [{"id": 1, "name": "Sales", "head_id": None}])
+    head = plans + 3  # heads the department: the second rung tells them
     rows = [{"id": i, "key": f"p{i}", "name": f"Person {i}", "email": f"p{i}@example.com",
-             "locale": "zh-CN" if i % 2 else "en", "department_id": 1, "manager_id": None}
-            for i in range(1, plans + 3)]  # fmt: skip
+             "locale": "zh-CN" if i % 2 else "en", "department_id": None, "manager_id": None}
+            for i in range(1, plans + 4)]  # fmt: skip
     conn.execute(insert(PERSON), rows)
+    conn.execute(insert(DEPARTMENT), [{"id": 1, "name": "Sales", "head_id": head}])
+    conn.execute(text("UPDATE person SET department_id = 1"))
 
 
-def _plans(conn, plans: int, definition) -> None:
+def _scenarios(plans: int, due: int) -> dict[int, str]:
+    """The plans with a timer due at AS_OF, and which kind of timer (MIX, in turn)."""
+    chosen = random.Random(7).sample(range(1, plans + 1), due)
+    return {plan_id: MIX[n % len(MIX)] for n, plan_id in enumerate(chosen)}
+
+
+def _plans(conn, plans: int, definition, scenarios: dict[int, str]) -> None:
     now = datetime(2027, 1, 1, tzinfo=UTC)
     conn.execute(insert(PLAN), [
         {"id": i, "title": f"Plan {i}", "reason": "kpi_below_target",
          "definition_name": definition.name, "definition_version": definition.version,
-         "definition_hash": definition.hash, "state": "in_progress", "version": 5, "epoch": 3,
+         "definition_hash": definition.hash,
+         "state": "adjusted" if scenarios.get(i) == "signature_pending" else "in_progress",
+         "version": 5, "epoch": 3,
          "period_start": START, "period_end": START + timedelta(days=180), "report_every": "P1W",
          "coaching_every": "P1W", "content_digest": "x", "audit_seq": 0, "audit_head": "0" * 64,
          "created_at": now, "updated_at": now}
@@ -81,41 +100,96 @@ def _plans(conn, plans: int, definition) -> None:
     ])  # fmt: skip
 
 
-def _timers_for(plan_id: int, key: str, due: date, calendar, lead, ladder) -> list[dict]:
-    rows = []
-    specs = [("milestone_due_soon", 0, calendar.shift(due, lead, backwards=True))]
-    first = calendar.add_working_days(due, 1)
-    specs += [("milestone_overdue", n, calendar.shift(first, parse_duration(r.after)))
-              for n, r in enumerate(ladder, start=1)]  # fmt: skip
-    for kind, level, day in specs:
-        dedup = followups.dedup_key(plan_id, kind, key, level, due)
-        rows.append({"key": f"{dedup}:e3", "dedup_key": dedup, "plan_id": plan_id, "kind": kind,
-                     "subject": key, "level": level, "epoch": 3, "subject_due": due,
-                     "due_at": datetime.combine(day, followups.REMINDER_TIME, tzinfo=UTC),
-                     "status": "pending", "created_at": AS_OF})  # fmt: skip
-    return rows
+def _at(day: date) -> datetime:
+    return datetime.combine(day, followups.REMINDER_TIME, tzinfo=UTC)
 
 
-def _milestones(conn, plans: int, per_plan: int, due_count: int, definition) -> int:
-    """Milestones due in the future, except enough of them for `due_count` timers due now."""
-    calendar = BusinessCalendar(definition.spec.timers.calendar)
-    lead = parse_duration(definition.spec.timers.milestone_due_soon)
-    ladder = definition.spec.timers.escalation["milestone_overdue"]
-    rng = random.Random(7)
-    soon = AS_OF.date() + timedelta(days=2)  # due-soon reminder falls due before AS_OF
-    due_now_plans = set(rng.sample(range(1, plans + 1), due_count))
+def _timer(plan_id: int, kind: str, subject: str, level: int, due: date | None, at: datetime,
+           status: str = "pending") -> dict:  # fmt: skip
+    dedup = followups.dedup_key(plan_id, kind, subject, level, due)
+    return {"key": f"{dedup}:e3", "dedup_key": dedup, "plan_id": plan_id, "kind": kind,
+            "subject": subject, "level": level, "epoch": 3, "subject_due": due,
+            "due_at": at, "status": status, "created_at": AS_OF}  # fmt: skip
+
+
+def _milestone_timers(plan_id: int, key: str, due: date, ladder: list[date],
+                      soon: date) -> list[dict]:  # fmt: skip
+    """A milestone's due-soon reminder and ladder; those due before AS_OF's rung were
+    sent by earlier sweeps, the last one due is pending now."""
+    days = [("milestone_due_soon", 0, soon)]
+    days += [("milestone_overdue", n, day) for n, day in enumerate(ladder, start=1)]
+    due_now = [n for n, (_, _, day) in enumerate(days) if _at(day) <= AS_OF]
+    return [_timer(plan_id, kind, key, level, due, _at(day),
+                   "sent" if n in due_now[:-1] else "pending")
+            for n, (kind, level, day) in enumerate(days)]  # fmt: skip
+
+
+class _Ladder:
+    """Each milestone's dates on the business-day calendar, computed once per due date."""
+
+    def __init__(self, definition) -> None:
+        self.calendar = BusinessCalendar(definition.spec.timers.calendar)
+        self.lead = parse_duration(definition.spec.timers.milestone_due_soon)
+        self.rungs = [parse_duration(r.after)
+                      for r in definition.spec.timers.escalation["milestone_overdue"]]  # fmt: skip
+        self.known: dict[date, tuple[date, list[date]]] = {}
+
+    def dates(self, due: date) -> tuple[date, list[date]]:
+        if due not in self.known:
+            first = self.calendar.add_working_days(due, 1)
+            self.known[due] = (
+                self.calendar.shift(due, self.lead, backwards=True),
+                [self.calendar.shift(first, after) for after in self.rungs],
+            )
+        return self.known[due]
+
+    def due_for_rung(self, level: int) -> date:
+        """The latest due date whose rung `level` falls due by AS_OF, the next one not."""
+        due = AS_OF.date()
+        while True:
+            due -= timedelta(days=1)
+            rungs = self.dates(due)[1]
+            if _at(rungs[level - 1]) <= AS_OF and (level == len(rungs)
+                                                   or _at(rungs[level]) > AS_OF):  # fmt: skip
+                return due
+
+
+def _due_timer(plan_id: int, scenario: str) -> list[dict]:
+    """The timer of a non-milestone scenario that falls due at AS_OF."""
+    if scenario == "signature_pending":
+        return [_timer(plan_id, scenario, "reconfirm", 1, None, AS_OF - timedelta(hours=1))]
+    # Weekly from START: AS_OF's day is a cadence day; the report is asked a day before.
+    before = timedelta(days=1) if scenario == "progress_report_due" else timedelta(0)
+    day = AS_OF.date()
+    return [_timer(plan_id, scenario, day.isoformat(), 0, day, _at(day) - before)]
+
+
+def _first_due(scenario: str | None, ladder: _Ladder) -> date | None:
+    """The due date of a plan's first milestone when the scenario needs one now."""
+    if scenario == "milestone_due_soon":
+        return AS_OF.date() + timedelta(days=2)  # its reminder fell due before AS_OF
+    if scenario and scenario.startswith("rung_"):
+        return ladder.due_for_rung(int(scenario[-1]))
+    return None
+
+
+def _milestones(conn, plans: int, per_plan: int, scenarios: dict[int, str], definition) -> None:
+    """Milestones due in the future, except those the scenarios need due now."""
+    ladder = _Ladder(definition)
     milestones, timers = [], []
     for plan_id in range(1, plans + 1):
+        scenario = scenarios.get(plan_id)
         for n in range(per_plan):
-            if n == 0 and plan_id in due_now_plans:
-                due = soon
-            else:
-                due = AS_OF.date() + timedelta(days=30 + (plan_id + n * 7) % 120)
+            first = _first_due(scenario, ladder) if n == 0 else None
+            due = first or AS_OF.date() + timedelta(days=30 + (plan_id + n * 7) % 120)
             key = f"m{n}"
             milestones.append({"plan_id": plan_id, "goal_id": plan_id, "key": key,
                                "title": f"Milestone {n}", "due": due, "criterion": "",
                                "status": "pending"})  # fmt: skip
-            timers += _timers_for(plan_id, key, due, calendar, lead, ladder)
+            soon, rungs = ladder.dates(due)
+            timers += _milestone_timers(plan_id, key, due, rungs, soon)
+        if scenario and _first_due(scenario, ladder) is None:
+            timers += _due_timer(plan_id, scenario)
         if len(milestones) >= 100_000:
             conn.execute(insert(MILESTONE), milestones)
             conn.execute(insert(FOLLOWUP), timers)
@@ -123,7 +197,6 @@ def _milestones(conn, plans: int, per_plan: int, due_count: int, definition) -> 
     if milestones:
         conn.execute(insert(MILESTONE), milestones)
         conn.execute(insert(FOLLOWUP), timers)
-    return len(due_now_plans)
 
 
 def setup(url: str, plans: int, per_plan: int, due: int) -> None:
@@ -132,10 +205,11 @@ def setup(url: str, plans: int, per_plan: int, due: int) -> None:
     definition = catalog.find("standard")
     with session_scope(engine) as session:
         catalog.install(session, definition, AS_OF)
+    scenarios = _scenarios(plans, due)
     with engine.begin() as conn:
         _people(conn, plans)
-        _plans(conn, plans, definition)
-        _milestones(conn, plans, per_plan, due, definition)
+        _plans(conn, plans, definition, scenarios)
+        _milestones(conn, plans, per_plan, scenarios, definition)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     engine.dispose()
@@ -144,7 +218,8 @@ def setup(url: str, plans: int, per_plan: int, due: int) -> None:
 
 def _reused(path: Path, args: argparse.Namespace, folder: str) -> str:
     """A copy of the database kept at `path` (built there first if missing) to sweep."""
-    shape = {"plans": args.plans, "per_plan": args.milestones_per_plan, "due": args.due}
+    shape = {"plans": args.plans, "per_plan": args.milestones_per_plan, "due": args.due,
+             "mix": list(MIX)}  # fmt: skip
     sidecar = path.with_name(path.name + ".json")
     if not path.exists():
         partial = path.with_name(path.name + ".part")  # never mistaken for a whole one
