@@ -62,11 +62,16 @@ class Demo:
         self.clockwork("dispatch")
 
     def clockwork(self, which: str) -> None:
-        """Run the dispatcher or the sweep as Prefect flows, then deliver; list what went out."""
+        """Run the dispatcher or the sweep as Prefect flows, then deliver; list what went out.
+
+        A morning with nothing due runs no flow, as `perfplan sweep` from cron would not."""
         from workflows.flows import deliver_flow, dispatch_flow, sweep_flow
+        from workflows.sweep import due_count
 
         as_of = self.clock().isoformat()
         if which == "sweep":
+            if not due_count(self.db, as_of=self.clock()):
+                return
             sweep_flow(as_of=as_of)
         else:
             dispatch_flow(as_of=as_of)
