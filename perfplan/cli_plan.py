@@ -73,24 +73,48 @@ def create(
 @app.command("list")
 def list_(
     state: Annotated[str | None, typer.Option("--state", help="Only plans in this state.")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="Only the employee's department.")
+    ] = None,
+    definition: Annotated[
+        str | None, typer.Option("--definition", help="Only this workflow definition.")
+    ] = None,
+    overdue: Annotated[
+        bool | None,
+        typer.Option(
+            "--overdue/--on-time", help="Running plans with a milestone past due (or not)."
+        ),
+    ] = None,
+    viewer: Annotated[
+        str | None,
+        typer.Option("--as", help="Only the plans this person may see (default: every plan)."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000)] = 100,
+    now: NowOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List plans, newest first."""
-    from states.queries import list_plans
+    """List plans, newest first, with how many milestones are late and the next one due."""
+    from states import access
+    from states.queries import PlanFilter, search_plans
 
+    filters = PlanFilter(state=state, department=department, definition=definition,
+                         overdue=overdue)  # fmt: skip
     with session() as active:
-        plans = list_plans(active, state)
+        who = access.load_viewer(active, key=viewer) if viewer else access.operator()
+        plans = search_plans(active, viewer=who, today=instant(now).date(), filters=filters,
+                             limit=limit)  # fmt: skip
     if as_json:
         print_json(plans)
         return
-    table = Table("id", "employee", "state", "definition", "period", "title")
+    table = Table("id", "employee", "department", "state", "late", "next due", "title")
     for plan in plans:
         table.add_row(
             str(plan["id"]),
             plan["employee"] or "",
+            plan["department"] or "",
             plan["state"],
-            f"{plan['definition']} v{plan['definition_version']}",
-            f"{plan['period_start']} → {plan['period_end']}",
+            str(plan["overdue_milestones"] or ""),
+            str(plan["next_due"] or ""),
             plan["title"],
         )
     console.print(table)

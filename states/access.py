@@ -87,6 +87,12 @@ class Viewer:
         return self.has("auditor") or None in self.hr_departments
 
 
+def operator() -> Viewer:
+    """Whoever runs the CLI against the database itself: they hold its credentials, so
+    every plan is theirs to read; none is theirs by a relation (they act `--as` someone)."""
+    return Viewer(0, "operator", "operator", "en", frozenset({("auditor", None)}))
+
+
 # Built once: who is asking is read on every request.
 _PERSON_BY_ID = select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.locale).where(
     PERSON.c.id == bindparam("person_id")

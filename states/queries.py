@@ -44,25 +44,6 @@ def _dicts(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in session.execute(query)]
 
 
-def list_plans(session: Session, state: str | None = None) -> list[dict[str, Any]]:
-    """Every plan (or those in `state`), newest first, with its employee."""
-    employee = (
-        select(PERSON.c.key)
-        .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
-        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee")
-        .limit(1)
-        .scalar_subquery()
-    )
-    query = select(
-        PLAN.c.id, PLAN.c.title, employee.label("employee"), PLAN.c.state,
-        PLAN.c.definition_name.label("definition"), PLAN.c.definition_version, PLAN.c.version,
-        PLAN.c.period_start, PLAN.c.period_end, PLAN.c.updated_at,
-    ).order_by(PLAN.c.id.desc())  # fmt: skip
-    if state:
-        query = query.where(PLAN.c.state == state)
-    return _dicts(session, query)
-
-
 def _next_events(session: Session, plan: PlanSnapshot) -> list[dict[str, Any]]:
     definition = catalog.by_hash(session, plan.definition_hash)
     events = []

@@ -8,6 +8,7 @@ import io
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -176,6 +177,46 @@ def test_malformed_plan_file_names_every_problem_and_writes_nothing(
     assert "goals.3.direction" in result.err
     assert "goals.3.priority" in result.err
     assert initialised("plan", "list", "--json").json() == []
+
+
+def _ids(result: Any) -> list[int]:
+    assert result.code == 0, result.err
+    return [plan["id"] for plan in result.json()]
+
+
+def test_plan_list_filters_and_shows_what_a_person_may_see(
+    initialised: Cli, tmp_path: Path
+) -> None:
+    cli = initialised
+    zhang = _zhang(cli)
+    # A second plan, for Zhao of Technical Support: Zhang has no part in it.
+    text = (
+        ZHANG_FILE.read_text()
+        .replace("  employee: zhang\n", "  employee: zhao\n")
+        .replace("  collaborator: [zhao]\n", "")
+        .replace("executor: zhang", "executor: zhao")
+        .replace("collaborators: [zhao]", "collaborators: []")
+    )
+    (tmp_path / "zhao.yaml").write_text(text)
+    created = cli("plan", "create", str(tmp_path / "zhao.yaml"), "--as", "wang", "--json",
+                  "--now", "2026-08-25T09:00")  # fmt: skip
+    zhao = int(created.json()["plan_id"])
+
+    assert _ids(cli("plan", "list", "--json")) == [zhao, zhang]  # the operator: every plan
+    assert _ids(cli("plan", "list", "--as", "zhang", "--json")) == [zhang]
+    assert _ids(cli("plan", "list", "--as", "sun", "--json")) == [zhang]  # heads Sales East
+    department = cli("plan", "list", "--department", "Technical Support", "--json")
+    assert _ids(department) == [zhao]
+    # The training is due on 15 September: late on the 20th, not on the 10th.
+    assert _ids(cli("plan", "list", "--overdue", "--now", "2026-09-10", "--json")) == []
+    late = cli("plan", "list", "--overdue", "--now", "2026-09-20", "--json")
+    assert _ids(late) == [zhao, zhang]
+    assert [plan["overdue_milestones"] for plan in late.json()] == [1, 1]
+    assert _ids(cli("plan", "list", "--on-time", "--now", "2026-09-20", "--json")) == []
+    table = cli("plan", "list", "--now", "2026-09-20")
+    assert "Technical Support" in table.out and "2026-09-30" in table.out  # the next one due
+    unknown = cli("plan", "list", "--as", "nobody")
+    assert (unknown.code, "no person with key 'nobody'" in unknown.err) == (3, True)
 
 
 def test_impossible_date_names_its_place(initialised: Cli, tmp_path: Path) -> None:
