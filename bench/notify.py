@@ -129,9 +129,10 @@ def _send(engine: Engine, config: NotificationConfig, batch: int) -> tuple[float
 
 
 def _run(
-    name: str, routing: str, count: int, batch: int, fsync: bool
+    name: str, routing: str, count: int, batch: int, fsync: bool, root: Path
 ) -> tuple[dict[str, float], Path]:
-    folder = Path(tempfile.mkdtemp(prefix=f"perfplan-bench-{name}-"))
+    folder = root / name.replace(" ", "-")
+    folder.mkdir()
     engine, plan_id, people = _database(folder)
     config = _config(folder, routing, fsync)
     try:
@@ -152,17 +153,11 @@ def _run(
     return figures, folder
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=5000, help="messages to the file outbox")
-    parser.add_argument("--smtp-messages", type=int, default=2000, help="messages over SMTP")
-    parser.add_argument("--batch", type=int, default=200, help="messages per claim / connection")
-    parser.add_argument("--no-fsync", action="store_true", help="outbox files not flushed")
-    args = parser.parse_args()
-
+def _both(args: argparse.Namespace, root: Path) -> tuple[dict[str, float], dict[str, float], Any]:
+    """The file outbox, then SMTP to a real server on loopback."""
     outbox, folder = _run(
         "file outbox", "channels:\n  outbox: {kind: file}\n", args.messages, args.batch,
-        not args.no_fsync,
+        not args.no_fsync, root,
     )  # fmt: skip
     files = len(list((folder / "outbox").iterdir()))
     assert files == args.messages, f"{files} files for {args.messages} messages"
@@ -175,12 +170,25 @@ def main() -> None:
             "channels:\n  email: {kind: smtp, host: 127.0.0.1, "
             f"port: {controller.port}, security: none}}\n"
         )
-        smtp, _ = _run("smtp", routing, args.smtp_messages, args.batch, True)
+        smtp, _ = _run("smtp", routing, args.smtp_messages, args.batch, True, root)
     finally:
         controller.stop()
     assert inbox.count == args.smtp_messages, f"server got {inbox.count}"
     print(f"{'':>11}  the SMTP server received {inbox.count} messages "
           f"over {len(inbox.connections)} connections")  # fmt: skip
+    return outbox, smtp, inbox
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000, help="messages to the file outbox")
+    parser.add_argument("--smtp-messages", type=int, default=2000, help="messages over SMTP")
+    parser.add_argument("--batch", type=int, default=200, help="messages per claim / connection")
+    parser.add_argument("--no-fsync", action="store_true", help="outbox files not flushed")
+    args = parser.parse_args()
+    # Databases and outbox files of this run only; removed whatever happens.
+    with tempfile.TemporaryDirectory(prefix="perfplan-bench-notify-") as root:
+        outbox, smtp, inbox = _both(args, Path(root))
     print(json.dumps({
         "bench": "notify",
         "batch": args.batch,
