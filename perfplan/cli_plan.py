@@ -121,8 +121,9 @@ def list_(
 
 
 @app.command("show")
-def show(plan_id: PlanId, as_json: JsonOption = False) -> None:
-    """Everything about one plan: people, goals, milestones, signatures, what can happen next."""
+def show(plan_id: PlanId, now: NowOption = None, as_json: JsonOption = False) -> None:
+    """Everything about one plan: people, goals, milestones (late ones marked, judged on
+    --now), signatures, what can happen next."""
     from perfplan.render import print_plan
     from states.queries import plan_detail
 
@@ -131,7 +132,7 @@ def show(plan_id: PlanId, as_json: JsonOption = False) -> None:
     if as_json:
         print_json(detail)
     else:
-        print_plan(detail)
+        print_plan(detail, instant(now).date())
 
 
 def _report_fired(fired: Any, as_json: bool) -> None:

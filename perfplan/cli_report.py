@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from perfplan.common import console, print_json, session
+from perfplan.common import NowOption, console, instant, print_json, session
 
 
 class Locale(StrEnum):
@@ -40,16 +40,18 @@ def report(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report's data as JSON; write no files.")
     ] = False,
+    now: NowOption = None,
 ) -> None:
     """Write a plan's evaluation report (goals against targets, milestones, adjustments,
-    signatures, timeline) as HTML and Markdown, and print where; provisional until evaluated."""
+    signatures, timeline) as HTML and Markdown, and print where; provisional until evaluated
+    (open milestones are then judged as of --now)."""
     from states.report import evaluation_report
     from workflows.report import FORMATS, LOCALES, write_reports
     from workflows.settings import WorkflowSettings
 
     settings = WorkflowSettings()
     with session() as active:
-        data = evaluation_report(active, plan_id=plan_id)
+        data = evaluation_report(active, plan_id=plan_id, now=instant(now))
     if as_json:
         print_json(data.as_dict())
         return

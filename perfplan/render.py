@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from rich.table import Table
@@ -22,7 +23,17 @@ def _goal_row(goal: dict[str, Any]) -> list[str]:
     ]
 
 
-def print_plan(detail: dict[str, Any]) -> None:
+def _milestone_status(milestone: dict[str, Any], today: date) -> str:
+    from states.plan_view import milestone_status
+
+    status = milestone_status(milestone["due"], milestone["status"] == "done", today)
+    if status == "late":
+        return f"[red]late[/] ({(today - milestone['due']).days} d)"
+    return status
+
+
+def print_plan(detail: dict[str, Any], today: date) -> None:
+    """The plan for a terminal; a milestone past due and not done on `today` is late."""
     plan = detail["plan"]
     console.print(f"[bold]Plan {plan['id']}[/]: {plan['title']}")
     console.print(
@@ -38,7 +49,7 @@ def print_plan(detail: dict[str, Any]) -> None:
     milestones = Table("milestone", "goal", "due", "status", title="Milestones")
     for goal in detail["goals"]:
         for m in goal["milestones"]:
-            milestones.add_row(m["key"], goal["key"], str(m["due"]), m["status"])
+            milestones.add_row(m["key"], goal["key"], str(m["due"]), _milestone_status(m, today))
     console.print(milestones)
     if detail["signatures"]:
         console.print(

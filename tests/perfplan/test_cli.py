@@ -219,6 +219,17 @@ def test_plan_list_filters_and_shows_what_a_person_may_see(
     assert (unknown.code, "no person with key 'nobody'" in unknown.err) == (3, True)
 
 
+def test_plan_show_marks_late_milestones_as_of_now(initialised: Cli) -> None:
+    plan = str(_zhang(initialised))
+    shown = initialised("plan", "show", plan, "--now", "2026-10-12").out
+    rows = {line.split("│")[1].strip(): line for line in shown.splitlines() if "│" in line}
+    assert "late (27 d)" in rows["training_attended"]  # due 15 September
+    assert "late (12 d)" in rows["training_passed"]  # due 30 September
+    assert "late" not in rows["contracts_oct"] and "due" in rows["contracts_oct"]
+    earlier = initialised("plan", "show", plan, "--now", "2026-09-01").out
+    assert "late" not in earlier
+
+
 def test_impossible_date_names_its_place(initialised: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(

@@ -552,3 +552,16 @@ def test_rendering_does_not_import_prefect() -> None:
         cwd=TEMPLATES.parents[2],
     )
     assert result.stdout.strip() == "False"
+
+
+def test_cli_judges_a_provisional_report_as_of_now(cli: Cli, zhang_plan: int) -> None:
+    def milestones(now: str) -> dict[str, tuple[str, int]]:
+        result = cli("report", str(zhang_plan), "--json", "--now", now)
+        assert result.code == 0, result.err
+        data = json.loads(result.out)
+        assert data["as_of"].startswith(now)
+        return {m["key"]: (m["status"], m["days_late"]) for m in data["milestones"]}
+
+    # Not evaluated: the training (due 15 September) is open on the 10th, late on the 20th.
+    assert milestones("2026-09-10")["training_attended"] == ("open", 0)
+    assert milestones("2026-09-20")["training_attended"] == ("overdue", 5)
