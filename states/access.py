@@ -214,11 +214,6 @@ def _valued(clause: ColumnElement[bool], viewer: Viewer) -> ColumnElement[bool]:
     return clause if isinstance(clause, Immutable) else clause.params(bound(viewer))
 
 
-def relation_clauses(viewer: Viewer) -> dict[str, ColumnElement[bool]]:
-    """`reach_clauses` with this viewer's values in them (for statements built per call)."""
-    return {name: _valued(c, viewer) for name, c in reach_clauses(Reach.of(viewer)).items()}
-
-
 def allowed_clause(viewer: Viewer, action: str = "read") -> ColumnElement[bool]:
     """A WHERE clause on PLAN: the plans the viewer may `action` (for lists and searches)."""
     return _valued(reach_clause(Reach.of(viewer), action), viewer)
