@@ -179,16 +179,17 @@ def _milestones(conn, plans: int, per_plan: int, scenarios: dict[int, str], defi
     milestones, timers = [], []
     for plan_id in range(1, plans + 1):
         scenario = scenarios.get(plan_id)
+        first = _first_due(scenario, ladder)
         for n in range(per_plan):
-            first = _first_due(scenario, ladder) if n == 0 else None
-            due = first or AS_OF.date() + timedelta(days=30 + (plan_id + n * 7) % 120)
+            later = AS_OF.date() + timedelta(days=30 + (plan_id + n * 7) % 120)
+            due = first if n == 0 and first else later
             key = f"m{n}"
             milestones.append({"plan_id": plan_id, "goal_id": plan_id, "key": key,
                                "title": f"Milestone {n}", "due": due, "criterion": "",
                                "status": "pending"})  # fmt: skip
             soon, rungs = ladder.dates(due)
             timers += _milestone_timers(plan_id, key, due, rungs, soon)
-        if scenario and _first_due(scenario, ladder) is None:
+        if scenario and first is None:
             timers += _due_timer(plan_id, scenario)
         if len(milestones) >= 100_000:
             conn.execute(insert(MILESTONE), milestones)
