@@ -71,21 +71,33 @@ def _database(folder: Path) -> tuple[Engine, int, list[Recipient]]:
     with session_scope(engine) as session:
         plan_id = create_plan(session=session, document=document, actor="wang", now=NOW)
         rows = session.execute(
-            select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.email, PERSON.c.locale,
-                   PLAN_ROLE.c.role)
+            select(
+                PERSON.c.id,
+                PERSON.c.key,
+                PERSON.c.name,
+                PERSON.c.email,
+                PERSON.c.locale,
+                PLAN_ROLE.c.role,
+            )
             .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
             .where(PLAN_ROLE.c.plan_id == plan_id, PLAN_ROLE.c.role.in_(["employee", "manager"]))
-        ).all()  # fmt: skip
-    people = [Recipient(person_id=r.id, role=r.role, name=r.name, email=r.email,
-                        locale=r.locale, key=r.key) for r in rows]  # fmt: skip
+        ).all()
+    people = [
+        Recipient(
+            person_id=r.id, role=r.role, name=r.name, email=r.email, locale=r.locale, key=r.key
+        )
+        for r in rows
+    ]
     return engine, plan_id, people
 
 
 def _config(folder: Path, routing: str, fsync: bool) -> NotificationConfig:
     settings = NotificationSettings(
-        outbox_dir=folder / "outbox", smtp_from="hr@example.com", notify_config=None,
+        outbox_dir=folder / "outbox",
+        smtp_from="hr@example.com",
+        notify_config=None,
         templates_dir=None,
-    )  # fmt: skip
+    )
     loaded = NotificationConfig.load(settings)
     if not fsync:
         routing = routing.replace("{kind: file}", "{kind: file, fsync: false}")
@@ -93,9 +105,13 @@ def _config(folder: Path, routing: str, fsync: bool) -> NotificationConfig:
 
 
 def _record(
-    engine: Engine, config: NotificationConfig, plan_id: int, people: list[Recipient],
-    count: int, batch: int,
-) -> float:  # fmt: skip
+    engine: Engine,
+    config: NotificationConfig,
+    plan_id: int,
+    people: list[Recipient],
+    count: int,
+    batch: int,
+) -> float:
     """Record `count` progress reminders (alternately zh-CN and en); returns seconds."""
     contexts = {p.role: sample_context("progress_report_due", role=p.role) for p in people}
     for context in contexts.values():
@@ -106,11 +122,17 @@ def _record(
             for n in range(first, min(first + batch, count)):
                 person = people[n % len(people)]
                 enqueue(
-                    session, config=config, kind="progress_report_due", plan_id=plan_id,
-                    recipient=person, context=contexts[person.role], now=NOW,
-                    dedup_key=dedup_key(plan_id=plan_id, kind="progress_report_due",
-                                        subject=f"week:{n}"),
-                )  # fmt: skip
+                    session,
+                    config=config,
+                    kind="progress_report_due",
+                    plan_id=plan_id,
+                    recipient=person,
+                    context=contexts[person.role],
+                    now=NOW,
+                    dedup_key=dedup_key(
+                        plan_id=plan_id, kind="progress_report_due", subject=f"week:{n}"
+                    ),
+                )
     return time.perf_counter() - started
 
 
@@ -148,17 +170,23 @@ def _run(
         "send_per_s": round(count / sent_seconds),
         "end_to_end_per_s": round(count / (recorded + sent_seconds)),
     }
-    print(f"{name:>11}: {count} messages; recorded {figures['record_per_s']}/s, "
-          f"sent {figures['send_per_s']}/s, both {figures['end_to_end_per_s']}/s")  # fmt: skip
+    print(
+        f"{name:>11}: {count} messages; recorded {figures['record_per_s']}/s, "
+        f"sent {figures['send_per_s']}/s, both {figures['end_to_end_per_s']}/s"
+    )
     return figures, folder
 
 
 def _both(args: argparse.Namespace, root: Path) -> tuple[dict[str, float], dict[str, float], Any]:
     """The file outbox, then SMTP to a real server on loopback."""
     outbox, folder = _run(
-        "file outbox", "channels:\n  outbox: {kind: file}\n", args.messages, args.batch,
-        not args.no_fsync, root,
-    )  # fmt: skip
+        "file outbox",
+        "channels:\n  outbox: {kind: file}\n",
+        args.messages,
+        args.batch,
+        not args.no_fsync,
+        root,
+    )
     files = len(list((folder / "outbox").iterdir()))
     assert files == args.messages, f"{files} files for {args.messages} messages"
 
@@ -174,8 +202,10 @@ def _both(args: argparse.Namespace, root: Path) -> tuple[dict[str, float], dict[
     finally:
         controller.stop()
     assert inbox.count == args.smtp_messages, f"server got {inbox.count}"
-    print(f"{'':>11}  the SMTP server received {inbox.count} messages "
-          f"over {len(inbox.connections)} connections")  # fmt: skip
+    print(
+        f"{'':>11}  the SMTP server received {inbox.count} messages "
+        f"over {len(inbox.connections)} connections"
+    )
     return outbox, smtp, inbox
 
 
@@ -189,14 +219,18 @@ def main() -> None:
     # Databases and outbox files of this run only; removed whatever happens.
     with tempfile.TemporaryDirectory(prefix="perfplan-bench-notify-") as root:
         outbox, smtp, inbox = _both(args, Path(root))
-    print(json.dumps({
-        "bench": "notify",
-        "batch": args.batch,
-        "fsync": not args.no_fsync,
-        "file_outbox": outbox,
-        "smtp": {**smtp, "connections": len(inbox.connections)},
-        "goals": {"file_outbox_send_per_s": 2000, "smtp_send_per_s": 300},
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "bench": "notify",
+                "batch": args.batch,
+                "fsync": not args.no_fsync,
+                "file_outbox": outbox,
+                "smtp": {**smtp, "connections": len(inbox.connections)},
+                "goals": {"file_outbox_send_per_s": 2000, "smtp_send_per_s": 300},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -41,14 +41,22 @@ CHUNK = 2000
 
 def open_world(db: Engine) -> int:
     with session_scope(db) as session:
-        plan_id = create_plan(session=session, document=read_document_file(ZHANG_FILE),
-                              actor="wang", now=DRAFTING_DAY)  # fmt: skip
-        add_person(session, key="audrey", name="Audrey Lin", email="audrey@example.com",
-                   department="Internal Audit")  # fmt: skip
-        access.grant(session, person="wang", role="hr", department="Sales East",
-                     now=DRAFTING_DAY, by="bench")  # fmt: skip
-        access.grant(session, person="audrey", role="auditor", department=None,
-                     now=DRAFTING_DAY, by="bench")  # fmt: skip
+        plan_id = create_plan(
+            session=session, document=read_document_file(ZHANG_FILE), actor="wang", now=DRAFTING_DAY
+        )
+        add_person(
+            session,
+            key="audrey",
+            name="Audrey Lin",
+            email="audrey@example.com",
+            department="Internal Audit",
+        )
+        access.grant(
+            session, person="wang", role="hr", department="Sales East", now=DRAFTING_DAY, by="bench"
+        )
+        access.grant(
+            session, person="audrey", role="auditor", department=None, now=DRAFTING_DAY, by="bench"
+        )
     return plan_id
 
 
@@ -57,10 +65,16 @@ def clone(db: Engine, template_id: int, count: int) -> None:
     with db.connect() as conn:
         plan = dict(conn.execute(select(PLAN).where(PLAN.c.id == template_id)).one()._mapping)
         of_template = PLAN_ROLE.c.plan_id == template_id
-        roles = [dict(r._mapping) for r in conn.execute(
-            select(PLAN_ROLE.c.person_id, PLAN_ROLE.c.role).where(of_template))]  # fmt: skip
-        milestones = [{k: v for k, v in r._mapping.items() if k != "id"} for r in conn.execute(
-            select(MILESTONE).where(MILESTONE.c.plan_id == template_id))]  # fmt: skip
+        roles = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(PLAN_ROLE.c.person_id, PLAN_ROLE.c.role).where(of_template)
+            )
+        ]
+        milestones = [
+            {k: v for k, v in r._mapping.items() if k != "id"}
+            for r in conn.execute(select(MILESTONE).where(MILESTONE.c.plan_id == template_id))
+        ]
         first = int(conn.execute(select(func.max(PLAN.c.id))).scalar_one()) + 1
     for start in range(first, first + count, CHUNK):
         ids = range(start, min(start + CHUNK, first + count))
@@ -73,8 +87,9 @@ def clone(db: Engine, template_id: int, count: int) -> None:
 def signed_client(db: Engine, runtime: Runtime, person: str) -> TestClient:
     with session_scope(db) as session:
         viewer = access.load_viewer(session, key=person)
-        opened = identity.open_session(session, viewer=viewer, now=runtime.now(),
-                                       lifetime=timedelta(hours=12))  # fmt: skip
+        opened = identity.open_session(
+            session, viewer=viewer, now=runtime.now(), lifetime=timedelta(hours=12)
+        )
     client = TestClient(create_app(runtime))
     client.cookies.set(SESSION_COOKIE, opened.cookie)
     return client
@@ -89,8 +104,10 @@ def timed(client: TestClient, path: str, requests: int) -> dict[str, float]:
         times.append((time.perf_counter() - began) * 1000)
         assert answer.status_code == 200, (path, answer.status_code)
     times.sort()
-    return {"p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(times[int(len(times) * 0.95) - 1], 1)}  # fmt: skip
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[int(len(times) * 0.95) - 1], 1),
+    }
 
 
 def main() -> None:
@@ -105,16 +122,27 @@ def main() -> None:
             create_schema(db)
         template = open_world(db)
         clone(db, template, args.plans - 1)
-        runtime = Runtime(engine=db, settings=WebSettings(dispatch_after_commit=False),
-                          now=FrozenClock(datetime(2026, 10, 4, 9, 0, tzinfo=UTC)))  # fmt: skip
-        pages = [("li", "/plans"), ("li", "/plans?page=100"), ("li", "/team"),
-                 ("wang", "/plans"), ("wang", "/plans?scope=all"), ("audrey", "/plans?scope=all"),
-                 ("wang", "/overdue"), ("audrey", "/audit"),
-                 ("li", f"/plans/{template}")]  # fmt: skip
+        runtime = Runtime(
+            engine=db,
+            settings=WebSettings(dispatch_after_commit=False),
+            now=FrozenClock(datetime(2026, 10, 4, 9, 0, tzinfo=UTC)),
+        )
+        pages = [
+            ("li", "/plans"),
+            ("li", "/plans?page=100"),
+            ("li", "/team"),
+            ("wang", "/plans"),
+            ("wang", "/plans?scope=all"),
+            ("audrey", "/plans?scope=all"),
+            ("wang", "/overdue"),
+            ("audrey", "/audit"),
+            ("li", f"/plans/{template}"),
+        ]
         figures: dict[str, Any] = {"plans": args.plans, "database": db.dialect.name}
         for person, path in pages:
-            figures[f"{person} {path}"] = timed(signed_client(db, runtime, person), path,
-                                                args.requests)  # fmt: skip
+            figures[f"{person} {path}"] = timed(
+                signed_client(db, runtime, person), path, args.requests
+            )
             print(f"{person:7} {path:22} {figures[f'{person} {path}']}", flush=True)
         db.dispose()
     print(json.dumps(figures))

@@ -97,10 +97,15 @@ def _plan_up_to_evaluate(engine: Engine, trigger: Callable[[int], None]) -> int:
     now += timedelta(days=8)
     with session_scope(engine) as session:
         plans.fire(session=session, plan_id=plan_id, event="start", actor="li", now=now)
-        for goal, value in (("contracts", 95), ("training", 86), ("reports", 100),
-                            ("response_time", 24)):  # fmt: skip
-            records.measure(session=session, plan_id=plan_id, goal=goal, value=value,
-                            actor="li", now=now)  # fmt: skip
+        for goal, value in (
+            ("contracts", 95),
+            ("training", 86),
+            ("reports", 100),
+            ("response_time", 24),
+        ):
+            records.measure(
+                session=session, plan_id=plan_id, goal=goal, value=value, actor="li", now=now
+            )
     trigger(plan_id)
     return plan_id
 
@@ -108,23 +113,42 @@ def _plan_up_to_evaluate(engine: Engine, trigger: Callable[[int], None]) -> int:
 def _evaluate(engine: Engine, plan_id: int) -> float:
     """Fire `evaluate`; returns the wall-clock instant its transaction committed."""
     with session_scope(engine) as session:
-        plans.fire(session=session, plan_id=plan_id, event="evaluate", actor="li",
-                   now=DRAFTED + timedelta(days=9), inputs={"outcome": "successful"})  # fmt: skip
+        plans.fire(
+            session=session,
+            plan_id=plan_id,
+            event="evaluate",
+            actor="li",
+            now=DRAFTED + timedelta(days=9),
+            inputs={"outcome": "successful"},
+        )
     return time.time()
 
 
 def _report_run(api: str, plan_id: int) -> dict[str, Any] | None:
     """The plan's report flow run, once COMPLETED and its artifact is there."""
-    runs = httpx.post(f"{api}/flow_runs/filter", json={
-        "flows": {"name": {"any_": [REPORT_FLOW]}},
-        "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}},
-        "sort": "START_TIME_DESC", "limit": 50, "offset": 0}, timeout=10).json()  # fmt: skip
+    runs = httpx.post(
+        f"{api}/flow_runs/filter",
+        json={
+            "flows": {"name": {"any_": [REPORT_FLOW]}},
+            "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}},
+            "sort": "START_TIME_DESC",
+            "limit": 50,
+            "offset": 0,
+        },
+        timeout=10,
+    ).json()
     done = [r for r in runs if r["parameters"].get("plan_id") == plan_id]
     if not done:
         return None
-    artifacts = httpx.post(f"{api}/artifacts/filter", json={
-        "artifacts": {"key": {"any_": [f"evaluation-report-plan-{plan_id}"]}},
-        "limit": 1, "offset": 0}, timeout=10).json()  # fmt: skip
+    artifacts = httpx.post(
+        f"{api}/artifacts/filter",
+        json={
+            "artifacts": {"key": {"any_": [f"evaluation-report-plan-{plan_id}"]}},
+            "limit": 1,
+            "offset": 0,
+        },
+        timeout=10,
+    ).json()
     return done[0] if artifacts else None
 
 
@@ -176,16 +200,19 @@ def _measure(args: argparse.Namespace, folder: Path, deadline: Deadline) -> list
     server = start_local_server(env=env)
     os.environ["PREFECT_API_URL"] = server.url
     serving = subprocess.Popen(
-        [sys.executable, "-m", "perfplan.cli", "serve"], env={**os.environ},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder,
-    )  # fmt: skip
+        [sys.executable, "-m", "perfplan.cli", "serve"],
+        env={**os.environ},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=folder,
+    )
     try:
-        deadline.wait_for("perfplan serve's deployments", lambda: _deployments_ready(server.url),
-                          60, 0.5)  # fmt: skip
+        deadline.wait_for(
+            "perfplan serve's deployments", lambda: _deployments_ready(server.url), 60, 0.5
+        )
         plan_ids = [_plan_up_to_evaluate(engine, trigger) for _ in range(args.runs)]
         # The earlier steps' effects done first, so each run times its own report alone.
-        deadline.wait_for("the earlier steps' outbox rows", lambda: _outbox_idle(engine),
-                          120, 0.5)  # fmt: skip
+        deadline.wait_for("the earlier steps' outbox rows", lambda: _outbox_idle(engine), 120, 0.5)
         return [_one_run(server.url, engine, plan_id, trigger, deadline) for plan_id in plan_ids]
     finally:
         _stop(serving)
@@ -198,8 +225,9 @@ def _one_run(
 ) -> float:
     committed = _evaluate(engine, plan_id)
     trigger(plan_id)
-    run = deadline.wait_for(f"plan {plan_id}'s report flow", lambda: _report_run(api, plan_id),
-                            120, 0.2)  # fmt: skip
+    run = deadline.wait_for(
+        f"plan {plan_id}'s report flow", lambda: _report_run(api, plan_id), 120, 0.2
+    )
     ended = datetime.fromisoformat(run["end_time"]).timestamp()
     seconds = ended - committed
     started = _dispatcher_start(api, run)
@@ -211,10 +239,18 @@ def _one_run(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, choices=range(1, 11), metavar="1..10")
-    parser.add_argument("--dispatch-every", type=int, default=WorkflowSettings().dispatch_every,
-                        help="the dispatcher's interval, seconds (default: as served)")  # fmt: skip
-    parser.add_argument("--trigger", action=argparse.BooleanOptionalAction, default=True,
-                        help="the commit triggers the dispatcher, as the CLI does")  # fmt: skip
+    parser.add_argument(
+        "--dispatch-every",
+        type=int,
+        default=WorkflowSettings().dispatch_every,
+        help="the dispatcher's interval, seconds (default: as served)",
+    )
+    parser.add_argument(
+        "--trigger",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the commit triggers the dispatcher, as the CLI does",
+    )
     parser.add_argument("--timeout", type=float, default=300, help="seconds for everything")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="perfplan-bench-served-"))

@@ -53,15 +53,31 @@ from workflows import sweep
 AS_OF = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # a Monday: a cadence day of every plan
 START = date(2027, 1, 4)
 # What falls due at AS_OF, in equal parts of the due plans (one timer each).
-MIX = ("milestone_due_soon", "rung_1", "rung_2", "rung_3", "progress_report_due",
-       "coaching_session_due", "signature_pending")  # fmt: skip
+MIX = (
+    "milestone_due_soon",
+    "rung_1",
+    "rung_2",
+    "rung_3",
+    "progress_report_due",
+    "coaching_session_due",
+    "signature_pending",
+)
 
 
 def _people(conn, plans: int) -> None:
     head = plans + 3  # heads the department: the second rung tells them
-    rows = [{"id": i, "key": f"p{i}", "name": f"Person {i}", "email": f"p{i}@example.com",
-             "locale": "zh-CN" if i % 2 else "en", "department_id": None, "manager_id": None}
-            for i in range(1, plans + 4)]  # fmt: skip
+    rows = [
+        {
+            "id": i,
+            "key": f"p{i}",
+            "name": f"Person {i}",
+            "email": f"p{i}@example.com",
+            "locale": "zh-CN" if i % 2 else "en",
+            "department_id": None,
+            "manager_id": None,
+        }
+        for i in range(1, plans + 4)
+    ]
     conn.execute(insert(PERSON), rows)
     conn.execute(insert(DEPARTMENT), [{"id": 1, "name": "Sales", "head_id": head}])
     conn.execute(text("UPDATE person SET department_id = 1"))
@@ -75,53 +91,103 @@ def _scenarios(plans: int, due: int) -> dict[int, str]:
 
 def _plans(conn, plans: int, definition, scenarios: dict[int, str]) -> None:
     now = datetime(2027, 1, 1, tzinfo=UTC)
-    conn.execute(insert(PLAN), [
-        {"id": i, "title": f"Plan {i}", "reason": "kpi_below_target",
-         "definition_name": definition.name, "definition_version": definition.version,
-         "definition_hash": definition.hash,
-         "state": "adjusted" if scenarios.get(i) == "signature_pending" else "in_progress",
-         "version": 5, "epoch": 3,
-         "period_start": START, "period_end": START + timedelta(days=180), "report_every": "P1W",
-         "coaching_every": "P1W", "content_digest": "x", "audit_seq": 0, "audit_head": "0" * 64,
-         "created_at": now, "updated_at": now}
-        for i in range(1, plans + 1)
-    ])  # fmt: skip
+    conn.execute(
+        insert(PLAN),
+        [
+            {
+                "id": i,
+                "title": f"Plan {i}",
+                "reason": "kpi_below_target",
+                "definition_name": definition.name,
+                "definition_version": definition.version,
+                "definition_hash": definition.hash,
+                "state": "adjusted" if scenarios.get(i) == "signature_pending" else "in_progress",
+                "version": 5,
+                "epoch": 3,
+                "period_start": START,
+                "period_end": START + timedelta(days=180),
+                "report_every": "P1W",
+                "coaching_every": "P1W",
+                "content_digest": "x",
+                "audit_seq": 0,
+                "audit_head": "0" * 64,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(1, plans + 1)
+        ],
+    )
     roles = []
     for i in range(1, plans + 1):
-        roles += [{"plan_id": i, "person_id": i, "role": "employee"},
-                  {"plan_id": i, "person_id": plans + 1, "role": "manager"},
-                  {"plan_id": i, "person_id": plans + 2, "role": "hr"}]  # fmt: skip
+        roles += [
+            {"plan_id": i, "person_id": i, "role": "employee"},
+            {"plan_id": i, "person_id": plans + 1, "role": "manager"},
+            {"plan_id": i, "person_id": plans + 2, "role": "hr"},
+        ]
     conn.execute(insert(PLAN_ROLE), roles)
-    conn.execute(insert(GOAL), [
-        {"id": i, "plan_id": i, "key": "g", "title": "Goal", "metric": "m", "unit": "%",
-         "baseline": 50, "target": 90, "direction": "raise", "deadline": START, "priority": 1,
-         "source": ""}
-        for i in range(1, plans + 1)
-    ])  # fmt: skip
+    conn.execute(
+        insert(GOAL),
+        [
+            {
+                "id": i,
+                "plan_id": i,
+                "key": "g",
+                "title": "Goal",
+                "metric": "m",
+                "unit": "%",
+                "baseline": 50,
+                "target": 90,
+                "direction": "raise",
+                "deadline": START,
+                "priority": 1,
+                "source": "",
+            }
+            for i in range(1, plans + 1)
+        ],
+    )
 
 
 def _at(day: date) -> datetime:
     return datetime.combine(day, followups.REMINDER_TIME, tzinfo=UTC)
 
 
-def _timer(plan_id: int, kind: str, subject: str, level: int, due: date | None, at: datetime,
-           status: str = "pending") -> dict:  # fmt: skip
+def _timer(
+    plan_id: int,
+    kind: str,
+    subject: str,
+    level: int,
+    due: date | None,
+    at: datetime,
+    status: str = "pending",
+) -> dict:
     dedup = followups.dedup_key(plan_id, kind, subject, level, due)
-    return {"key": f"{dedup}:e3", "dedup_key": dedup, "plan_id": plan_id, "kind": kind,
-            "subject": subject, "level": level, "epoch": 3, "subject_due": due,
-            "due_at": at, "status": status, "created_at": AS_OF}  # fmt: skip
+    return {
+        "key": f"{dedup}:e3",
+        "dedup_key": dedup,
+        "plan_id": plan_id,
+        "kind": kind,
+        "subject": subject,
+        "level": level,
+        "epoch": 3,
+        "subject_due": due,
+        "due_at": at,
+        "status": status,
+        "created_at": AS_OF,
+    }
 
 
-def _milestone_timers(plan_id: int, key: str, due: date, ladder: list[date],
-                      soon: date) -> list[dict]:  # fmt: skip
+def _milestone_timers(
+    plan_id: int, key: str, due: date, ladder: list[date], soon: date
+) -> list[dict]:
     """A milestone's due-soon reminder and ladder; those due before AS_OF's rung were
     sent by earlier sweeps, the last one due is pending now."""
     days = [("milestone_due_soon", 0, soon)]
     days += [("milestone_overdue", n, day) for n, day in enumerate(ladder, start=1)]
     due_now = [n for n, (_, _, day) in enumerate(days) if _at(day) <= AS_OF]
-    return [_timer(plan_id, kind, key, level, due, _at(day),
-                   "sent" if n in due_now[:-1] else "pending")
-            for n, (kind, level, day) in enumerate(days)]  # fmt: skip
+    return [
+        _timer(plan_id, kind, key, level, due, _at(day), "sent" if n in due_now[:-1] else "pending")
+        for n, (kind, level, day) in enumerate(days)
+    ]
 
 
 class _Ladder:
@@ -130,8 +196,9 @@ class _Ladder:
     def __init__(self, definition) -> None:
         self.calendar = BusinessCalendar(definition.spec.timers.calendar)
         self.lead = parse_duration(definition.spec.timers.milestone_due_soon)
-        self.rungs = [parse_duration(r.after)
-                      for r in definition.spec.timers.escalation["milestone_overdue"]]  # fmt: skip
+        self.rungs = [
+            parse_duration(r.after) for r in definition.spec.timers.escalation["milestone_overdue"]
+        ]
         self.known: dict[date, tuple[date, list[date]]] = {}
 
     def dates(self, due: date) -> tuple[date, list[date]]:
@@ -149,8 +216,9 @@ class _Ladder:
         while True:
             due -= timedelta(days=1)
             rungs = self.dates(due)[1]
-            if _at(rungs[level - 1]) <= AS_OF and (level == len(rungs)
-                                                   or _at(rungs[level]) > AS_OF):  # fmt: skip
+            if _at(rungs[level - 1]) <= AS_OF and (
+                level == len(rungs) or _at(rungs[level]) > AS_OF
+            ):
                 return due
 
 
@@ -184,9 +252,17 @@ def _milestones(conn, plans: int, per_plan: int, scenarios: dict[int, str], defi
             later = AS_OF.date() + timedelta(days=30 + (plan_id + n * 7) % 120)
             due = first if n == 0 and first else later
             key = f"m{n}"
-            milestones.append({"plan_id": plan_id, "goal_id": plan_id, "key": key,
-                               "title": f"Milestone {n}", "due": due, "criterion": "",
-                               "status": "pending"})  # fmt: skip
+            milestones.append(
+                {
+                    "plan_id": plan_id,
+                    "goal_id": plan_id,
+                    "key": key,
+                    "title": f"Milestone {n}",
+                    "due": due,
+                    "criterion": "",
+                    "status": "pending",
+                }
+            )
             soon, rungs = ladder.dates(due)
             timers += _milestone_timers(plan_id, key, due, rungs, soon)
         if scenario and first is None:
@@ -219,8 +295,12 @@ def setup(url: str, plans: int, per_plan: int, due: int) -> None:
 
 def _reused(path: Path, args: argparse.Namespace, folder: str) -> str:
     """A copy of the database kept at `path` (built there first if missing) to sweep."""
-    shape = {"plans": args.plans, "per_plan": args.milestones_per_plan, "due": args.due,
-             "mix": list(MIX)}  # fmt: skip
+    shape = {
+        "plans": args.plans,
+        "per_plan": args.milestones_per_plan,
+        "due": args.due,
+        "mix": list(MIX),
+    }
     sidecar = path.with_name(path.name + ".json")
     if not path.exists():
         partial = path.with_name(path.name + ".part")  # never mistaken for a whole one

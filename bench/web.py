@@ -76,19 +76,35 @@ PASSWORD = "correct horse battery"
 def _document(base: dict, i: int) -> PlanDocument:
     manager = f"m{i // 20}"
     people = [
-        {"key": f"e{i}", "name": f"Employee {i}", "email": f"e{i}@example.com",
-         "locale": "zh-CN" if i % 2 else "en", "department": f"Sales {i % 10}",
-         "manager": manager},
-        {"key": manager, "name": f"Manager {i // 20}", "email": f"{manager}@example.com",
-         "department": f"Sales {i % 10}"},
+        {
+            "key": f"e{i}",
+            "name": f"Employee {i}",
+            "email": f"e{i}@example.com",
+            "locale": "zh-CN" if i % 2 else "en",
+            "department": f"Sales {i % 10}",
+            "manager": manager,
+        },
+        {
+            "key": manager,
+            "name": f"Manager {i // 20}",
+            "email": f"{manager}@example.com",
+            "department": f"Sales {i % 10}",
+        },
         {"key": "hr", "name": "HR partner", "email": "hr@example.com", "department": "HR"},
-    ]  # fmt: skip
-    actions = [a | {"executor": f"e{i}", "supporter": None, "collaborators": []}
-               for a in base["actions"]]  # fmt: skip
+    ]
+    actions = [
+        a | {"executor": f"e{i}", "supporter": None, "collaborators": []} for a in base["actions"]
+    ]
     return PlanDocument.model_validate(
-        base | {"title": f"Plan {i}", "departments": [], "people": people, "actions": actions,
-                "roles": {"employee": [f"e{i}"], "manager": [manager], "hr": ["hr"]}}
-    )  # fmt: skip
+        base
+        | {
+            "title": f"Plan {i}",
+            "departments": [],
+            "people": people,
+            "actions": actions,
+            "roles": {"employee": [f"e{i}"], "manager": [manager], "hr": ["hr"]},
+        }
+    )
 
 
 def seed(url: str, plans: int) -> None:
@@ -99,14 +115,21 @@ def seed(url: str, plans: int) -> None:
     for first in range(0, plans, 500):
         with session_scope(engine) as session:
             for i in range(first, min(first + 500, plans)):
-                plan_id = create_plan(session=session, document=_document(base, i), actor="hr",
-                                      now=DRAFTED)  # fmt: skip
+                plan_id = create_plan(
+                    session=session, document=_document(base, i), actor="hr", now=DRAFTED
+                )
                 if i % 4 == 0:
                     for who in (f"e{i}", f"m{i // 20}", "hr"):
-                        sign(session=session, plan_id=plan_id, actor=who,
-                             now=DRAFTED + timedelta(hours=1))  # fmt: skip
-        print(f"  {min(first + 500, plans):>6} plans ({time.perf_counter() - started:.0f} s)",
-              flush=True)  # fmt: skip
+                        sign(
+                            session=session,
+                            plan_id=plan_id,
+                            actor=who,
+                            now=DRAFTED + timedelta(hours=1),
+                        )
+        print(
+            f"  {min(first + 500, plans):>6} plans ({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
     with session_scope(engine) as session:
         access.grant(session, person="hr", role="hr", department=None, now=DRAFTED, by="bench")
         identity.set_password(session, person="hr", password=PASSWORD, now=DRAFTED)
@@ -156,13 +179,29 @@ def _free_port() -> int:
 
 def start_server(url: str, home: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    env = {**os.environ, "PERFPLAN_DATABASE_URL": url, "PERFPLAN_NOW": TODAY.isoformat(),
-           "PERFPLAN_WEB_DISPATCH_AFTER_COMMIT": "false", "PREFECT_HOME": str(home)}  # fmt: skip
+    env = {
+        **os.environ,
+        "PERFPLAN_DATABASE_URL": url,
+        "PERFPLAN_NOW": TODAY.isoformat(),
+        "PERFPLAN_WEB_DISPATCH_AFTER_COMMIT": "false",
+        "PREFECT_HOME": str(home),
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "perfplan.cli", "web", "--port", str(port),
-         "--workers", str(workers)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "perfplan.cli",
+            "web",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -179,8 +218,9 @@ def _session_cookies(base: str) -> httpx.Cookies:
     with httpx.Client(base_url=base) as client:
         form = client.get("/login").text
         csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
-        answer = client.post("/login", data={"person": "hr", "password": PASSWORD,
-                                             "csrf_token": csrf})  # fmt: skip
+        answer = client.post(
+            "/login", data={"person": "hr", "password": PASSWORD, "csrf_token": csrf}
+        )
         if answer.status_code >= 400:
             raise RuntimeError(f"could not sign in: {answer.status_code}")
         return client.cookies
@@ -195,9 +235,14 @@ def _path(template: str, plan_ids: list[int]) -> str:
 
 
 def _client_process(
-    base: str, template: str, plan_ids: list[int], headers: dict[str, str], count: int,
-    go: Any, answers: Any,
-) -> None:  # fmt: skip
+    base: str,
+    template: str,
+    plan_ids: list[int],
+    headers: dict[str, str],
+    count: int,
+    go: Any,
+    answers: Any,
+) -> None:
     """One client: a keep-alive connection, one request after another, each timed."""
     address = urlsplit(base)
     connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=60)
@@ -219,17 +264,25 @@ def _client_process(
 
 
 def measure_processes(
-    base: str, template: str, plan_ids: list[int], *, headers: dict[str, str], requests: int,
+    base: str,
+    template: str,
+    plan_ids: list[int],
+    *,
+    headers: dict[str, str],
+    requests: int,
     clients: int,
-) -> list[float]:  # fmt: skip
+) -> list[float]:
     """`requests` GETs spread over `clients` processes (no GIL shared between clients, nor
     with the measuring parent); the latency of each, in ms."""
     context = multiprocessing.get_context("fork")
     go, answers = context.Event(), context.Queue()
     share = requests // clients
-    workers = [context.Process(target=_client_process, args=(base, template, plan_ids, headers,
-                                                             share, go, answers))
-               for _ in range(clients)]  # fmt: skip
+    workers = [
+        context.Process(
+            target=_client_process, args=(base, template, plan_ids, headers, share, go, answers)
+        )
+        for _ in range(clients)
+    ]
     for worker in workers:
         worker.start()
     time.sleep(0.5)  # each has connected
@@ -244,9 +297,14 @@ def measure_processes(
 
 
 def measure_threads(
-    base: str, template: str, plan_ids: list[int], *, headers: dict[str, str], requests: int,
+    base: str,
+    template: str,
+    plan_ids: list[int],
+    *,
+    headers: dict[str, str],
+    requests: int,
     clients: int,
-) -> list[float]:  # fmt: skip
+) -> list[float]:
     """The first method: httpx clients in threads of this process. Their latencies include
     waiting for this process's GIL, shared with the other clients."""
     latencies: list[float] = []
@@ -280,9 +338,11 @@ CLIENTS = {"processes": measure_processes, "threads": measure_threads}
 
 def _percentiles(latencies: list[float]) -> dict[str, float]:
     ordered = sorted(latencies)
-    return {"p50_ms": round(statistics.median(ordered), 1),
-            "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 1),
-            "max_ms": round(ordered[-1], 1)}  # fmt: skip
+    return {
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1], 1),
+        "max_ms": round(ordered[-1], 1),
+    }
 
 
 def main() -> None:
@@ -292,9 +352,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--database", type=Path, help="seed this SQLite file once, then reuse it")
     parser.add_argument("--workers", type=int, default=2, help="perfplan web --workers")
-    parser.add_argument("--client", choices=sorted(CLIENTS), default="processes",
-                        help="processes: one keep-alive connection per process; threads: "
-                        "the first method, httpx clients in threads of one process")  # fmt: skip
+    parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="processes",
+        help="processes: one keep-alive connection per process; threads: "
+        "the first method, httpx clients in threads of one process",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = args.database.resolve() if args.database else Path(folder) / "web.db"
@@ -309,19 +373,25 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=15)
     for name, figures in results.items():
-        print(f"{name:>10}: p50 {figures['p50_ms']:6.1f} ms  p95 {figures['p95_ms']:6.1f} ms  "
-              f"max {figures['max_ms']:6.1f} ms")  # fmt: skip
+        print(
+            f"{name:>10}: p50 {figures['p50_ms']:6.1f} ms  p95 {figures['p95_ms']:6.1f} ms  "
+            f"max {figures['max_ms']:6.1f} ms"
+        )
     print(f"service floor: list {floor_list:.1f} ms, plan {floor_plan:.1f} ms (in-process)")
     summary = {
-        "plans": args.plans, "clients": args.clients, "client": args.client,
-        "server_workers": args.workers, "requests_per_route": args.requests,
+        "plans": args.plans,
+        "clients": args.clients,
+        "client": args.client,
+        "server_workers": args.workers,
+        "requests_per_route": args.requests,
         **{f"{name}_{k}": v for name, figures in results.items() for k, v in figures.items()},
-        "service_list_ms": round(floor_list, 2), "service_plan_ms": round(floor_plan, 2),
+        "service_list_ms": round(floor_list, 2),
+        "service_plan_ms": round(floor_plan, 2),
         "api_list_p50_vs_service": round(results["api_list"]["p50_ms"] / floor_list, 2),
         "api_plan_p50_vs_service": round(results["api_plan"]["p50_ms"] / floor_plan, 2),
         "goal_p95_ms": 100,
         "goal_met": all(f["p95_ms"] < 100 for f in results.values()),
-    }  # fmt: skip
+    }
     print(json.dumps(summary))
 
 
@@ -341,10 +411,12 @@ def run_routes(base: str, plan_ids: list[int], url: str, args: argparse.Namespac
     results = {}
     for name, template in ROUTES.items():
         who = {"Authorization": f"Bearer {token}"} if name.startswith("api") else {"Cookie": cookie}
-        measure(base, template, plan_ids, headers=who, requests=args.clients * 4,
-                clients=args.clients)  # warm-up  # fmt: skip
-        latencies = measure(base, template, plan_ids, headers=who, requests=args.requests,
-                            clients=args.clients)  # fmt: skip
+        measure(
+            base, template, plan_ids, headers=who, requests=args.clients * 4, clients=args.clients
+        )  # warm-up
+        latencies = measure(
+            base, template, plan_ids, headers=who, requests=args.requests, clients=args.clients
+        )
         results[name] = _percentiles(latencies)
     return results
 

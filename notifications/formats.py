@@ -22,9 +22,19 @@ _WEEKDAYS = {
     "zh": ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"],
 }
 _MONTHS = [
-    "January", "February", "March", "April", "May", "June", "July",
-    "August", "September", "October", "November", "December",
-]  # fmt: skip
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 ROLES = {
     "employee": {"en": "employee", "zh": "员工"},

@@ -22,21 +22,43 @@ def plan_ledger(
 ) -> list[dict[str, Any]]:
     """The plan's messages, oldest first, each with its attempts."""
     rows = session.execute(
-        select(N.c.id, N.c.kind, N.c.role, PERSON.c.key.label("person"), N.c.channel,
-               N.c.locale, N.c.subject, N.c.status, N.c.attempts, N.c.created_at,
-               N.c.next_attempt_at, N.c.sent_at, N.c.dead_at, N.c.last_error)
+        select(
+            N.c.id,
+            N.c.kind,
+            N.c.role,
+            PERSON.c.key.label("person"),
+            N.c.channel,
+            N.c.locale,
+            N.c.subject,
+            N.c.status,
+            N.c.attempts,
+            N.c.created_at,
+            N.c.next_attempt_at,
+            N.c.sent_at,
+            N.c.dead_at,
+            N.c.last_error,
+        )
         .join(PERSON, PERSON.c.id == N.c.person_id)
         .where(N.c.plan_id == plan_id)
-        .order_by(N.c.created_at, N.c.id).limit(limit).offset(offset)
-    )  # fmt: skip
+        .order_by(N.c.created_at, N.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
     messages = [dict(row._mapping) | {"tries": []} for row in rows]
     by_id = {message["id"]: message for message in messages}
     if by_id:
         tries = session.execute(
-            select(A.c.notification_id, A.c.number, A.c.status, A.c.started_at,
-                   A.c.finished_at, A.c.error)
-            .where(A.c.notification_id.in_(by_id)).order_by(A.c.id)
-        )  # fmt: skip
+            select(
+                A.c.notification_id,
+                A.c.number,
+                A.c.status,
+                A.c.started_at,
+                A.c.finished_at,
+                A.c.error,
+            )
+            .where(A.c.notification_id.in_(by_id))
+            .order_by(A.c.id)
+        )
         for attempt in tries:
             by_id[attempt.notification_id]["tries"].append(dict(attempt._mapping))
     return messages
@@ -54,11 +76,23 @@ def dead_letters(
 ) -> list[dict[str, Any]]:
     """The dead letters of the plans in scope, newest first."""
     rows = session.execute(
-        select(N.c.id, N.c.kind, N.c.plan_id, N.c.role, N.c.channel, N.c.locale, N.c.subject,
-               N.c.attempts, N.c.created_at, N.c.dead_at, N.c.last_error)
+        select(
+            N.c.id,
+            N.c.kind,
+            N.c.plan_id,
+            N.c.role,
+            N.c.channel,
+            N.c.locale,
+            N.c.subject,
+            N.c.attempts,
+            N.c.created_at,
+            N.c.dead_at,
+            N.c.last_error,
+        )
         .where(N.c.status == ledger.DEAD, *_in_scope(scope))
-        .order_by(N.c.dead_at.desc(), N.c.id.desc()).limit(limit)
-    )  # fmt: skip
+        .order_by(N.c.dead_at.desc(), N.c.id.desc())
+        .limit(limit)
+    )
     return [dict(row._mapping) for row in rows]
 
 

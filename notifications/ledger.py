@@ -339,9 +339,21 @@ def enqueue_many(
     (as `enqueue`: the sender renders). Same guarantees:
     a message recorded before, by anyone, is not recorded again. Returns the rows written."""
     if session.get_bind().dialect.name not in ("sqlite", "postgresql"):
-        return sum(len(enqueue(session, config=config, kind=r.kind, plan_id=r.plan_id,
-                               recipient=r.recipient, context=r.context,
-                               dedup_key=r.dedup_key, now=now)) for r in requests)  # fmt: skip
+        return sum(
+            len(
+                enqueue(
+                    session,
+                    config=config,
+                    kind=r.kind,
+                    plan_id=r.plan_id,
+                    recipient=r.recipient,
+                    context=r.context,
+                    dedup_key=r.dedup_key,
+                    now=now,
+                )
+            )
+            for r in requests
+        )
     wanted: list[tuple[Request, str, str]] = []
     for request in requests:
         check_kind(request.kind)
@@ -359,8 +371,9 @@ def enqueue_many(
             stored[id(request)] = _stored_context(
                 config, request.kind, request.recipient, request.context, shared
             )
-        row = _row(config, request.kind, request.plan_id, request.recipient, name,
-                   stored[id(request)], now)  # fmt: skip
+        row = _row(
+            config, request.kind, request.plan_id, request.recipient, name, stored[id(request)], now
+        )
         rows[key] = {**row, "dedup_key": key}
     return _insert_many(session, list(rows.values())) if rows else 0
 
@@ -493,8 +506,13 @@ def _render_claimed(
         except DeliveryError as error:
             failed.append((message, error))
             continue
-        message = replace(message, subject=rendered.subject, text=rendered.text,
-                          html=rendered.html, locale=rendered.locale)  # fmt: skip
+        message = replace(
+            message,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            locale=rendered.locale,
+        )
         ready.append(message)
         fresh.append(message)
     if fresh:
@@ -526,25 +544,44 @@ def _store_rendered(
     statement = (
         update(N)
         .where(N.c.id == bindparam("nid"))
-        .values(subject=bindparam("new_subject"), body_text=bindparam("new_text"),
-                body_html=bindparam("new_html"), locale=bindparam("new_locale"), rendered_at=now)
-    )  # fmt: skip
+        .values(
+            subject=bindparam("new_subject"),
+            body_text=bindparam("new_text"),
+            body_html=bindparam("new_html"),
+            locale=bindparam("new_locale"),
+            rendered_at=now,
+        )
+    )
     connection.execute(
         statement,
-        [{"nid": m.id, "new_subject": m.subject, "new_text": m.text, "new_html": m.html,
-          "new_locale": m.locale} for m in messages],
-    )  # fmt: skip
+        [
+            {
+                "nid": m.id,
+                "new_subject": m.subject,
+                "new_text": m.text,
+                "new_html": m.html,
+                "new_locale": m.locale,
+            }
+            for m in messages
+        ],
+    )
 
 
 def _open_attempts(connection: Connection, claim: Claim, now: datetime) -> None:
     connection.execute(
         insert(A),
         [
-            {"notification_id": m.id, "number": m.attempt, "claimed_by": claim.token,
-             "started_at": now, "status": "sending", "error": ""}
+            {
+                "notification_id": m.id,
+                "number": m.attempt,
+                "claimed_by": claim.token,
+                "started_at": now,
+                "status": "sending",
+                "error": "",
+            }
             for m in claim.claimed
         ],
-    )  # fmt: skip
+    )
 
 
 def _interrupt_stale(connection: Connection, ids: Sequence[int], now: datetime) -> int:
@@ -707,11 +744,14 @@ def _mark_retry(
             next_attempt_at=bindparam("retry_at"), claimed_until=None, last_error=bindparam("err")
         ),
         [
-            {"nid": m.id, "err": str(e),
-             "retry_at": now + timedelta(seconds=policy.backoff(m.attempt, rng, e.retry_after))}
+            {
+                "nid": m.id,
+                "err": str(e),
+                "retry_at": now + timedelta(seconds=policy.backoff(m.attempt, rng, e.retry_after)),
+            }
             for m, e in retry
         ],
-    )  # fmt: skip
+    )
 
 
 def _mark_dead(
@@ -737,14 +777,22 @@ def _log_outcomes(
     for message, error in retry:
         log.warning(
             "notification %d (%s) via %s: %s, attempt %d of %d; will retry",
-            message.id, message.kind, message.channel, error.code, message.attempt,
+            message.id,
+            message.kind,
+            message.channel,
+            error.code,
+            message.attempt,
             policy.max_attempts,
-        )  # fmt: skip
+        )
     for message, error in dead:
         log.error(
             "notification %d (%s) via %s: %s, attempt %d; dead letter",
-            message.id, message.kind, message.channel, error.code, message.attempt,
-        )  # fmt: skip
+            message.id,
+            message.kind,
+            message.channel,
+            error.code,
+            message.attempt,
+        )
 
 
 # Dead letters ---------------------------------------------------------------
@@ -754,10 +802,23 @@ def dead_letters(session: Session, *, limit: int = 200) -> list[dict[str, Any]]:
     """The messages that will not be sent without help, newest first."""
     rows = session.execute(
         select(
-            N.c.id, N.c.kind, N.c.plan_id, N.c.person_id, N.c.role, N.c.channel, N.c.locale,
-            N.c.subject, N.c.attempts, N.c.created_at, N.c.dead_at, N.c.last_error,
-        ).where(N.c.status == DEAD).order_by(N.c.dead_at.desc(), N.c.id.desc()).limit(limit)
-    )  # fmt: skip
+            N.c.id,
+            N.c.kind,
+            N.c.plan_id,
+            N.c.person_id,
+            N.c.role,
+            N.c.channel,
+            N.c.locale,
+            N.c.subject,
+            N.c.attempts,
+            N.c.created_at,
+            N.c.dead_at,
+            N.c.last_error,
+        )
+        .where(N.c.status == DEAD)
+        .order_by(N.c.dead_at.desc(), N.c.id.desc())
+        .limit(limit)
+    )
     return [dict(row._mapping) for row in rows]
 
 

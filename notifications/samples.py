@@ -31,57 +31,93 @@ ZHANG: dict[str, Any] = {
     ],
     "goals": [
         {
-            "key": "contracts", "title": "Bring new-customer contracts back to target",
-            "unit": "%", "baseline": 60, "target": 100, "direction": "raise",
-            "deadline": date(2026, 11, 30), "actual": 95,
+            "key": "contracts",
+            "title": "Bring new-customer contracts back to target",
+            "unit": "%",
+            "baseline": 60,
+            "target": 100,
+            "direction": "raise",
+            "deadline": date(2026, 11, 30),
+            "actual": 95,
             "milestones": [
-                {"key": "contracts_oct",
-                 "title": "October contracts at ≥ 70 % of the monthly target",
-                 "due": date(2026, 10, 31), "criterion": "CRM monthly report", "status": "pending"},
+                {
+                    "key": "contracts_oct",
+                    "title": "October contracts at ≥ 70 % of the monthly target",
+                    "due": date(2026, 10, 31),
+                    "criterion": "CRM monthly report",
+                    "status": "pending",
+                },
             ],
         },
         {
-            "key": "training", "title": 'Pass the "industry customer analysis" training',
-            "unit": "points", "baseline": None, "target": 80, "direction": "raise",
-            "deadline": date(2026, 9, 30), "actual": 86,
+            "key": "training",
+            "title": 'Pass the "industry customer analysis" training',
+            "unit": "points",
+            "baseline": None,
+            "target": 80,
+            "direction": "raise",
+            "deadline": date(2026, 9, 30),
+            "actual": 86,
             "milestones": [],
         },
         {
-            "key": "reports", "title": "Customer-needs analysis reports approved by the manager",
-            "unit": "%", "baseline": 50, "target": 90, "direction": "raise",
-            "deadline": date(2026, 10, 31), "actual": 100,
+            "key": "reports",
+            "title": "Customer-needs analysis reports approved by the manager",
+            "unit": "%",
+            "baseline": 50,
+            "target": 90,
+            "direction": "raise",
+            "deadline": date(2026, 10, 31),
+            "actual": 100,
             "milestones": [
-                {"key": "report_1", "title": "First analysis report approved",
-                 "due": date(2026, 10, 9), "criterion": "approved by Li", "status": "pending"},
+                {
+                    "key": "report_1",
+                    "title": "First analysis report approved",
+                    "due": date(2026, 10, 9),
+                    "criterion": "approved by Li",
+                    "status": "pending",
+                },
             ],
         },
         {
-            "key": "response_time", "title": "Faster cross-department response",
-            "unit": "h", "baseline": 48, "target": 24, "direction": "lower",
-            "deadline": date(2026, 11, 30), "actual": 24,
+            "key": "response_time",
+            "title": "Faster cross-department response",
+            "unit": "h",
+            "baseline": 48,
+            "target": 24,
+            "direction": "lower",
+            "deadline": date(2026, 11, 30),
+            "actual": 24,
             "milestones": [],
         },
     ],
     "signatures": [
-        {"role": "employee", "person": "zhang",
-         "signed_at": datetime(2026, 8, 26, 10, 30, tzinfo=UTC)},
+        {
+            "role": "employee",
+            "person": "zhang",
+            "signed_at": datetime(2026, 8, 26, 10, 30, tzinfo=UTC),
+        },
         {"role": "manager", "person": "li", "signed_at": datetime(2026, 8, 26, 15, 0, tzinfo=UTC)},
         {"role": "hr", "person": "wang", "signed_at": datetime(2026, 8, 27, 11, 0, tzinfo=UTC)},
     ],
     "adjustments": [
         {
-            "target_kind": "milestone", "target_key": "report_1",
-            "before": {"due": "2026-10-09"}, "after": {"due": "2026-10-16"},
+            "target_kind": "milestone",
+            "target_key": "report_1",
+            "before": {"due": "2026-10-09"},
+            "after": {"due": "2026-10-16"},
             "reason": "the data from the technical department came late",
-            "proposed_by": "li", "proposed_at": datetime(2026, 10, 5, 10, 0, tzinfo=UTC),
+            "proposed_by": "li",
+            "proposed_at": datetime(2026, 10, 5, 10, 0, tzinfo=UTC),
             "confirmed_at": datetime(2026, 10, 6, 9, 0, tzinfo=UTC),
         },
     ],
     "evaluation": {
-        "outcome": "successful", "evaluated_at": datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+        "outcome": "successful",
+        "evaluated_at": datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
         "feedback": "Clear progress on every goal; keep the weekly case study.",
     },
-}  # fmt: skip
+}
 
 PLAN_FIELDS = ("id", "title", "period_start", "period_end", "report_every", "coaching_every")
 SIGN_OFF = {"en": "Sign off", "zh-CN": "签字确认"}
@@ -123,8 +159,10 @@ class _Plan:
         """The next open milestone (earliest due) and its goal."""
         pairs = [(m, g) for g in self.detail["goals"] for m in g.get("milestones", [])]
         if not pairs:
-            return ({"key": "-", "title": "-", "due": self.plan["period_end"], "criterion": ""},
-                    {"title": "-"})  # fmt: skip
+            return (
+                {"key": "-", "title": "-", "due": self.plan["period_end"], "criterion": ""},
+                {"title": "-"},
+            )
         open_ = [p for p in pairs if p[0].get("status", "pending") != "done"] or pairs
         milestone, goal = min(open_, key=lambda pair: _day(pair[0]["due"]))
         return dict(milestone), {"title": goal["title"]}
@@ -275,9 +313,15 @@ def _evaluation(plan: _Plan, _level: int) -> dict[str, Any]:
         lower = goal.get("direction") == "lower"
         met = actual is not None and (actual <= target if lower else actual >= target)
         results.append(
-            {"goal": goal["title"], "baseline": goal.get("baseline"), "target": target,
-             "actual": actual, "unit": goal.get("unit", ""), "met": met}
-        )  # fmt: skip
+            {
+                "goal": goal["title"],
+                "baseline": goal.get("baseline"),
+                "target": target,
+                "actual": actual,
+                "unit": goal.get("unit", ""),
+                "met": met,
+            }
+        )
     return {
         "evaluation": {
             "outcome": evaluation["outcome"],

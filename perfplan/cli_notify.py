@@ -39,10 +39,14 @@ def channels(as_json: JsonOption = False) -> None:
         for name, spec in config.routing.channels.items()
     ]
     routes = [
-        {"kinds": sorted(r.kinds), "roles": sorted(r.roles), "channels": list(r.channels),
-         "also": list(r.also)}
+        {
+            "kinds": sorted(r.kinds),
+            "roles": sorted(r.roles),
+            "channels": list(r.channels),
+            "also": list(r.also),
+        }
         for r in config.routing.routes
-    ]  # fmt: skip
+    ]
     data = {
         "source": config.routing.source,
         "channels": described,
@@ -169,14 +173,20 @@ def failed(
     if not rows:
         console.print("No dead letters.")
         return
-    table = Table("id", "kind", "plan", "to (person, role)", "channel", "attempts", "dead at",
-                  "last error")  # fmt: skip
+    table = Table(
+        "id", "kind", "plan", "to (person, role)", "channel", "attempts", "dead at", "last error"
+    )
     for row in rows:
         table.add_row(
-            str(row["id"]), row["kind"], f"PIP-{row['plan_id']}",
-            f"{row['person_id']} ({row['role']})", row["channel"], str(row["attempts"]),
-            row["dead_at"].strftime("%Y-%m-%d %H:%M"), row["last_error"][:120],
-        )  # fmt: skip
+            str(row["id"]),
+            row["kind"],
+            f"PIP-{row['plan_id']}",
+            f"{row['person_id']} ({row['role']})",
+            row["channel"],
+            str(row["attempts"]),
+            row["dead_at"].strftime("%Y-%m-%d %H:%M"),
+            row["last_error"][:120],
+        )
     console.print(table)
     console.print("Re-queue with `perfplan notify retry ID` or `perfplan notify retry --all`.")
 
@@ -257,9 +267,12 @@ def show(
     for attempt in data["attempts"]:
         finished = attempt["finished_at"]
         table.add_row(
-            str(attempt["number"]), attempt["status"], attempt["started_at"].isoformat(),
-            finished.isoformat() if finished else "", attempt["error"][:120],
-        )  # fmt: skip
+            str(attempt["number"]),
+            attempt["status"],
+            attempt["started_at"].isoformat(),
+            finished.isoformat() if finished else "",
+            attempt["error"][:120],
+        )
     console.print(table)
 
 

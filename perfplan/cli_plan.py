@@ -97,12 +97,12 @@ def list_(
     from states import access
     from states.queries import PlanFilter, search_plans
 
-    filters = PlanFilter(state=state, department=department, definition=definition,
-                         overdue=overdue)  # fmt: skip
+    filters = PlanFilter(state=state, department=department, definition=definition, overdue=overdue)
     with session() as active:
         who = access.load_viewer(active, key=viewer) if viewer else access.operator()
-        plans = search_plans(active, viewer=who, today=instant(now).date(), filters=filters,
-                             limit=limit)  # fmt: skip
+        plans = search_plans(
+            active, viewer=who, today=instant(now).date(), filters=filters, limit=limit
+        )
     if as_json:
         print_json(plans)
         return

@@ -35,10 +35,18 @@ def web(
     settings = WebSettings()
     chosen_host, chosen_port = host or settings.host, port or settings.port
     processes = workers or settings.workers
-    console.print(f"perfplan web on http://{chosen_host}:{chosen_port}/ (API docs: /api/docs), "
-                  f"{processes} worker{'s' if processes > 1 else ''}")  # fmt: skip
-    uvicorn.run("perfplan.web.app:create_app", factory=True, host=chosen_host,
-                port=chosen_port, workers=processes, log_level="warning")  # fmt: skip
+    console.print(
+        f"perfplan web on http://{chosen_host}:{chosen_port}/ (API docs: /api/docs), "
+        f"{processes} worker{'s' if processes > 1 else ''}"
+    )
+    uvicorn.run(
+        "perfplan.web.app:create_app",
+        factory=True,
+        host=chosen_host,
+        port=chosen_port,
+        workers=processes,
+        log_level="warning",
+    )
 
 
 @tokens.command("create")
@@ -55,8 +63,13 @@ def token_create(
     from states.identity import create_token
 
     with session() as active:
-        issued = create_token(active, person=person, name=name, now=instant(now),
-                              expires_at=instant(expires) if expires else None)  # fmt: skip
+        issued = create_token(
+            active,
+            person=person,
+            name=name,
+            now=instant(now),
+            expires_at=instant(expires) if expires else None,
+        )
     if as_json:
         print_json({"id": issued.id, "token": issued.token, "prefix": issued.prefix})
         return
@@ -79,8 +92,21 @@ def token_list(
         return
     table = Table("id", "person", "name", "prefix", "created", "last used", "expires", "revoked")
     for row in rows:
-        table.add_row(*(str(row[k] or "") for k in ("id", "person", "name", "prefix",
-                        "created_at", "last_used_at", "expires_at", "revoked_at")))  # fmt: skip
+        table.add_row(
+            *(
+                str(row[k] or "")
+                for k in (
+                    "id",
+                    "person",
+                    "name",
+                    "prefix",
+                    "created_at",
+                    "last_used_at",
+                    "expires_at",
+                    "revoked_at",
+                )
+            )
+        )
     console.print(table)
 
 
@@ -109,8 +135,7 @@ def people_add(
     from states.people import add_person
 
     with session() as active:
-        add_person(active, key=key, name=name, email=email, locale=locale,
-                   department=department)  # fmt: skip
+        add_person(active, key=key, name=name, email=email, locale=locale, department=department)
     console.print(f"Added {key}.")
 
 
@@ -125,15 +150,22 @@ def people_list(as_json: JsonOption = False) -> None:
     for row in rows:
         row["standing_roles"] = [
             f"{r['role']}" + (f" ({r['department']})" if r["department"] else "")
-            for r in roles if r["person"] == row["key"]
-        ]  # fmt: skip
+            for r in roles
+            if r["person"] == row["key"]
+        ]
     if as_json:
         print_json(rows)
         return
     table = Table("key", "name", "email", "locale", "department", "standing roles")
     for row in rows:
-        table.add_row(row["key"], row["name"], row["email"], row["locale"],
-                      row["department"] or "", ", ".join(row["standing_roles"]))  # fmt: skip
+        table.add_row(
+            row["key"],
+            row["name"],
+            row["email"],
+            row["locale"],
+            row["department"] or "",
+            ", ".join(row["standing_roles"]),
+        )
     console.print(table)
 
 
@@ -153,8 +185,9 @@ def people_grant(
 
     by = os.environ.get("USER", "cli")
     with session() as active:
-        added = grant(active, person=person, role=role, department=department,
-                      now=instant(now), by=by)  # fmt: skip
+        added = grant(
+            active, person=person, role=role, department=department, now=instant(now), by=by
+        )
     scope = f" for {department}" if department else ""
     console.print(f"{person} is {role}{scope}" + ("." if added else " already."))
 

@@ -81,10 +81,15 @@ class Demo:
     def _messages(self) -> None:
         with session_scope(self.db) as session:
             rows = session.execute(
-                select(NOTIFICATION.c.id, NOTIFICATION.c.kind, NOTIFICATION.c.recipient_name,
-                       NOTIFICATION.c.locale)
-                .where(NOTIFICATION.c.id > self.last_message).order_by(NOTIFICATION.c.id)
-            ).all()  # fmt: skip
+                select(
+                    NOTIFICATION.c.id,
+                    NOTIFICATION.c.kind,
+                    NOTIFICATION.c.recipient_name,
+                    NOTIFICATION.c.locale,
+                )
+                .where(NOTIFICATION.c.id > self.last_message)
+                .order_by(NOTIFICATION.c.id)
+            ).all()
         if not rows:
             return
         self.last_message = rows[-1].id
@@ -149,20 +154,52 @@ SCRIPT: list[tuple[str, tuple[str, str, Callable[[Demo], Step]]]] = [
     ("2026-08-28T11:00", _fire("li", "start")),  # refused: HR has not signed yet
     ("2026-08-28T11:30", _sign("wang", "HR")),
     ("2026-09-01T09:00", _fire("li", "start", comment="Kick-off 1:1 held")),
-    ("2026-09-04T10:00", _record("zhang", "progress report", records.report_progress,
-                                 summary="培训已报名；与技术支持约定了对接人")),
-    ("2026-09-07T10:00", _record("li", "coaching (15 min)", records.record_coaching,
-                                 notes="Prepare the needs-analysis template before the training")),
+    (
+        "2026-09-04T10:00",
+        _record(
+            "zhang",
+            "progress report",
+            records.report_progress,
+            summary="培训已报名；与技术支持约定了对接人",
+        ),
+    ),
+    (
+        "2026-09-07T10:00",
+        _record(
+            "li",
+            "coaching (15 min)",
+            records.record_coaching,
+            notes="Prepare the needs-analysis template before the training",
+        ),
+    ),
     ("2026-09-15T09:00", _done("training_attended")),
-    ("2026-09-30T08:00", _record("li", "measures training = 86", records.measure,
-                                 goal="training", value=86)),
+    (
+        "2026-09-30T08:00",
+        _record("li", "measures training = 86", records.measure, goal="training", value=86),
+    ),
     ("2026-09-30T08:05", _done("training_passed")),
-    ("2026-10-09T10:00", _record("zhang", "progress report", records.report_progress,
-                                 summary="2 reports done this week, 1 approved",
-                                 blockers="the rest waits on data from the technical department")),
-    ("2026-10-14T09:00", _record("li", "adjusts report_1: due 10-09 → 10-16", records.adjust,
-                                 kind="milestone", key="report_1", changes={"due": "2026-10-16"},
-                                 reason="customer data from the technical department came late")),
+    (
+        "2026-10-09T10:00",
+        _record(
+            "zhang",
+            "progress report",
+            records.report_progress,
+            summary="2 reports done this week, 1 approved",
+            blockers="the rest waits on data from the technical department",
+        ),
+    ),
+    (
+        "2026-10-14T09:00",
+        _record(
+            "li",
+            "adjusts report_1: due 10-09 → 10-16",
+            records.adjust,
+            kind="milestone",
+            key="report_1",
+            changes={"due": "2026-10-16"},
+            reason="customer data from the technical department came late",
+        ),
+    ),
     ("2026-10-14T14:00", _sign("zhang", "employee (re-confirms)")),
     ("2026-10-14T14:30", _sign("li", "manager (re-confirms)")),
     ("2026-10-16T09:00", _done("report_1")),
@@ -170,28 +207,67 @@ SCRIPT: list[tuple[str, tuple[str, str, Callable[[Demo], Step]]]] = [
     ("2026-10-30T08:00", _done("report_3")),
     ("2026-10-30T08:30", _done("response_36h")),
     ("2026-10-31T08:00", _done("contracts_oct")),
-    ("2026-11-30T08:00", _record("li", "measures contracts = 95", records.measure,
-                                 goal="contracts", value=95, source="CRM quarterly report")),
-    ("2026-11-30T08:01", _record("li", "measures reports = 100", records.measure,
-                                 goal="reports", value=100, source="manager's approval log")),
-    ("2026-11-30T08:02", _record("li", "measures response_time = 24", records.measure,
-                                 goal="response_time", value=24, source="OA ticket records")),
+    (
+        "2026-11-30T08:00",
+        _record(
+            "li",
+            "measures contracts = 95",
+            records.measure,
+            goal="contracts",
+            value=95,
+            source="CRM quarterly report",
+        ),
+    ),
+    (
+        "2026-11-30T08:01",
+        _record(
+            "li",
+            "measures reports = 100",
+            records.measure,
+            goal="reports",
+            value=100,
+            source="manager's approval log",
+        ),
+    ),
+    (
+        "2026-11-30T08:02",
+        _record(
+            "li",
+            "measures response_time = 24",
+            records.measure,
+            goal="response_time",
+            value=24,
+            source="OA ticket records",
+        ),
+    ),
     ("2026-11-30T08:03", _done("contracts_nov")),
     ("2026-11-30T08:04", _done("response_24h")),
-    ("2026-12-01T09:00", _fire("li", "evaluate", inputs={
-        "outcome": "successful",
-        "feedback": "From 60 % to 95 % of the contract target; every analysis report approved.",
-        "lessons": "Keep the needs-analysis template; run the industry training for new hires.",
-    })),
-]  # fmt: skip
+    (
+        "2026-12-01T09:00",
+        _fire(
+            "li",
+            "evaluate",
+            inputs={
+                "outcome": "successful",
+                "feedback": (
+                    "From 60 % to 95 % of the contract target; every analysis report approved."
+                ),
+                "lessons": (
+                    "Keep the needs-analysis template; run the industry training for new hires."
+                ),
+            },
+        ),
+    ),
+]
 
 
 def _play(demo: Demo) -> None:
     document = read_document_file(EXAMPLE)
     demo.at("2026-08-25T09:00")
     with session_scope(demo.db) as session:
-        demo.plan_id = create_plan(session=session, document=document, actor="wang",
-                                   now=demo.clock(), source=str(EXAMPLE))  # fmt: skip
+        demo.plan_id = create_plan(
+            session=session, document=document, actor="wang", now=demo.clock(), source=str(EXAMPLE)
+        )
     demo.row("wang", f"opens plan {demo.plan_id} ({document.definition})")
     demo.clockwork("dispatch")
     script = sorted(SCRIPT, key=lambda entry: entry[0])
@@ -211,17 +287,28 @@ def _summary(demo: Demo) -> None:
         report = audit.verify(session, demo.plan_id)
         locales = session.execute(
             select(NOTIFICATION.c.locale, NOTIFICATION.c.kind).where(
-                NOTIFICATION.c.plan_id == demo.plan_id)
-        ).all()  # fmt: skip
+                NOTIFICATION.c.plan_id == demo.plan_id
+            )
+        ).all()
     goals = {g["id"]: g for g in detail["goals"]}
-    results = Table("goal", "baseline → target", "actual", "attainment", "met",
-                    title=f"Evaluation: {detail['evaluation']['outcome']}")  # fmt: skip
+    results = Table(
+        "goal",
+        "baseline → target",
+        "actual",
+        "attainment",
+        "met",
+        title=f"Evaluation: {detail['evaluation']['outcome']}",
+    )
     for result in detail["results"]:
         goal = goals[result["goal_id"]]
         baseline = "–" if goal["baseline"] is None else f"{goal['baseline']:g}"
-        results.add_row(goal["key"], f"{baseline} → {goal['target']:g} {goal['unit']}",
-                        f"{result['actual']:g}", f"{result['attainment']:.0%}",
-                        "yes" if result["met"] else "no")  # fmt: skip
+        results.add_row(
+            goal["key"],
+            f"{baseline} → {goal['target']:g} {goal['unit']}",
+            f"{result['actual']:g}",
+            f"{result['attainment']:.0%}",
+            "yes" if result["met"] else "no",
+        )
     console.print(results)
     from notifications.settings import NotificationSettings
     from workflows.settings import WorkflowSettings
@@ -229,14 +316,17 @@ def _summary(demo: Demo) -> None:
     outbox = NotificationSettings().outbox_dir
     reports = sorted(WorkflowSettings().reports_dir.glob(f"plan-{demo.plan_id}-evaluation.*"))
     zh = sum(1 for locale, _ in locales if locale == "zh-CN")
-    console.print(f"Messages: {len(locales)} in {outbox}/ ({zh} in Chinese, "
-                  f"{len(locales) - zh} in English).")  # fmt: skip
+    console.print(
+        f"Messages: {len(locales)} in {outbox}/ ({zh} in Chinese, {len(locales) - zh} in English)."
+    )
     console.print("Evaluation report: " + ", ".join(str(p) for p in reports))
     verdict = "[green]verifies[/]" if report.ok else f"[red]BROKEN[/]: {report.breaks}"
     console.print(f"Audit trail: {report.records} hash-chained records, {verdict}.")
     console.print(f"Database: {database_url()}")
-    console.print(f"Look closer:  perfplan plan show {demo.plan_id}  ·  perfplan audit log "
-                  f"{demo.plan_id}  ·  perfplan report {demo.plan_id}")  # fmt: skip
+    console.print(
+        f"Look closer:  perfplan plan show {demo.plan_id}  ·  perfplan audit log "
+        f"{demo.plan_id}  ·  perfplan report {demo.plan_id}"
+    )
 
 
 def run(started_at: datetime | None = None) -> None:

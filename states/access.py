@@ -197,8 +197,13 @@ def reach_clauses(reach: Reach) -> dict[str, ColumnElement[bool]]:
         "none": false(),
     }[reach.hr]
     auditor = true() if reach.auditor else false()
-    return {"participant": participant, "line_manager": line_manager,
-            "department_head": department_head, "hr": hr, "auditor": auditor}  # fmt: skip
+    return {
+        "participant": participant,
+        "line_manager": line_manager,
+        "department_head": department_head,
+        "hr": hr,
+        "auditor": auditor,
+    }
 
 
 def reach_clause(reach: Reach, action: str = "read") -> ColumnElement[bool]:
@@ -274,17 +279,24 @@ def grant(
     """Give a person a standing role (HR: for one department, or all when none is named).
     Returns False when they held it already."""
     if role not in ORG_ROLES:
-        raise InvalidInput(f"'{role}' is not a standing role; known: {', '.join(ORG_ROLES)}",
-                           field="role")  # fmt: skip
+        raise InvalidInput(
+            f"'{role}' is not a standing role; known: {', '.join(ORG_ROLES)}", field="role"
+        )
     if department is not None and role != "hr":
         raise InvalidInput("only the hr role is given per department", field="department")
     viewer = load_viewer(session, key=person)
     department_id = _department_id(session, department)
     if (role, department_id) in viewer.org_roles:
         return False
-    session.execute(insert(ORG_ROLE).values(person_id=viewer.id, role=role,
-                                            department_id=department_id, granted_at=now,
-                                            granted_by=by))  # fmt: skip
+    session.execute(
+        insert(ORG_ROLE).values(
+            person_id=viewer.id,
+            role=role,
+            department_id=department_id,
+            granted_at=now,
+            granted_by=by,
+        )
+    )
     return True
 
 
@@ -305,13 +317,17 @@ def revoke(session: Session, *, person: str, role: str, department: str | None) 
 def standing_roles(session: Session) -> list[dict[str, Any]]:
     """Every standing role, with the person's key and the department's name."""
     query = (
-        select(PERSON.c.key.label("person"), ORG_ROLE.c.role,
-               DEPARTMENT.c.name.label("department"), ORG_ROLE.c.granted_at,
-               ORG_ROLE.c.granted_by)
+        select(
+            PERSON.c.key.label("person"),
+            ORG_ROLE.c.role,
+            DEPARTMENT.c.name.label("department"),
+            ORG_ROLE.c.granted_at,
+            ORG_ROLE.c.granted_by,
+        )
         .join(PERSON, PERSON.c.id == ORG_ROLE.c.person_id)
         .outerjoin(DEPARTMENT, DEPARTMENT.c.id == ORG_ROLE.c.department_id)
         .order_by(PERSON.c.key, ORG_ROLE.c.role)
-    )  # fmt: skip
+    )
     return [dict(row._mapping) for row in session.execute(query)]
 
 

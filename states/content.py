@@ -37,16 +37,22 @@ def _actions(session: Session, plan_id: int) -> list[dict[str, Any]]:
     actions = _rows(
         session,
         select(
-            ACTION.c.id, ACTION.c.key, GOAL.c.key.label("goal"), ACTION.c.title,
-            PERSON.c.key.label("executor"), supporter.c.key.label("supporter"),
-            ACTION.c.starts, ACTION.c.ends, ACTION.c.recurrence,
+            ACTION.c.id,
+            ACTION.c.key,
+            GOAL.c.key.label("goal"),
+            ACTION.c.title,
+            PERSON.c.key.label("executor"),
+            supporter.c.key.label("supporter"),
+            ACTION.c.starts,
+            ACTION.c.ends,
+            ACTION.c.recurrence,
         )
         .join(GOAL, GOAL.c.id == ACTION.c.goal_id)
         .join(PERSON, PERSON.c.id == ACTION.c.executor_id)
         .outerjoin(supporter, supporter.c.id == ACTION.c.supporter_id)
         .where(ACTION.c.plan_id == plan_id)
         .order_by(ACTION.c.key),
-    )  # fmt: skip
+    )
     for action in actions:
         action_id = action.pop("id")
         action["collaborators"] = sorted(
@@ -74,22 +80,33 @@ def plan_content(session: Session, plan_id: int) -> dict[str, Any]:
     goals = _rows(
         session,
         select(
-            GOAL.c.key, GOAL.c.title, GOAL.c.metric, GOAL.c.unit, GOAL.c.baseline,
-            GOAL.c.target, GOAL.c.direction, GOAL.c.deadline, GOAL.c.priority, GOAL.c.source,
+            GOAL.c.key,
+            GOAL.c.title,
+            GOAL.c.metric,
+            GOAL.c.unit,
+            GOAL.c.baseline,
+            GOAL.c.target,
+            GOAL.c.direction,
+            GOAL.c.deadline,
+            GOAL.c.priority,
+            GOAL.c.source,
         )
         .where(GOAL.c.plan_id == plan_id)
         .order_by(GOAL.c.key),
-    )  # fmt: skip
+    )
     milestones = _rows(
         session,
         select(
-            MILESTONE.c.key, GOAL.c.key.label("goal"), MILESTONE.c.title, MILESTONE.c.due,
+            MILESTONE.c.key,
+            GOAL.c.key.label("goal"),
+            MILESTONE.c.title,
+            MILESTONE.c.due,
             MILESTONE.c.criterion,
         )
         .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
         .where(MILESTONE.c.plan_id == plan_id)
         .order_by(MILESTONE.c.key),
-    )  # fmt: skip
+    )
     roles = _rows(
         session,
         select(PLAN_ROLE.c.role, PERSON.c.key.label("person"))
@@ -98,12 +115,26 @@ def plan_content(session: Session, plan_id: int) -> dict[str, Any]:
         .order_by(PLAN_ROLE.c.role, PERSON.c.key),
     )
     diagnosis = {
-        "evidence": _rows(session, select(EVIDENCE.c.kind, EVIDENCE.c.summary, EVIDENCE.c.source)
-                          .where(EVIDENCE.c.plan_id == plan_id).order_by(EVIDENCE.c.id)),
-        "problems": _rows(session, select(PROBLEM.c.key, PROBLEM.c.description, PROBLEM.c.metric,
-                                          PROBLEM.c.observed, PROBLEM.c.expected, PROBLEM.c.cause)
-                          .where(PROBLEM.c.plan_id == plan_id).order_by(PROBLEM.c.key)),
-    }  # fmt: skip
+        "evidence": _rows(
+            session,
+            select(EVIDENCE.c.kind, EVIDENCE.c.summary, EVIDENCE.c.source)
+            .where(EVIDENCE.c.plan_id == plan_id)
+            .order_by(EVIDENCE.c.id),
+        ),
+        "problems": _rows(
+            session,
+            select(
+                PROBLEM.c.key,
+                PROBLEM.c.description,
+                PROBLEM.c.metric,
+                PROBLEM.c.observed,
+                PROBLEM.c.expected,
+                PROBLEM.c.cause,
+            )
+            .where(PROBLEM.c.plan_id == plan_id)
+            .order_by(PROBLEM.c.key),
+        ),
+    }
     return {
         "title": plan.title,
         "reason": plan.reason,

@@ -234,8 +234,12 @@ def _apply(ctx: Context, spec: TransitionSpec, comment: str | None) -> Fired:
     for name in spec.actions:
         ACTIONS[name](ctx)
     flows = implied_flows(ctx.definition, to_state, spec.flows)
-    payload: dict[str, Any] = {"event": spec.trigger, "from": from_state, "to": to_state,
-                               "actor": ctx.actor.key}  # fmt: skip
+    payload: dict[str, Any] = {
+        "event": spec.trigger,
+        "from": from_state,
+        "to": to_state,
+        "actor": ctx.actor.key,
+    }
     write_outbox(ctx.session, plan.id, seq, flows, payload, ctx.now)
     return Fired(plan.id, spec.trigger, from_state, to_state, plan.version, seq, flows)
 
@@ -267,12 +271,19 @@ def write_outbox(
     session.execute(
         _WRITE_OUTBOX,
         [
-            {"key": f"plan:{plan_id}:seq:{seq}:{flow}", "plan_id": plan_id, "flow": flow,
-             "payload": {"plan_id": plan_id, "seq": seq, **payload}, "created_at": now,
-             "status": "pending", "attempts": 0, "last_error": ""}
+            {
+                "key": f"plan:{plan_id}:seq:{seq}:{flow}",
+                "plan_id": plan_id,
+                "flow": flow,
+                "payload": {"plan_id": plan_id, "seq": seq, **payload},
+                "created_at": now,
+                "status": "pending",
+                "attempts": 0,
+                "last_error": "",
+            }
             for flow in flows
         ],
-    )  # fmt: skip
+    )
 
 
 def fire(
@@ -325,8 +336,15 @@ _ROUND = select(SIGNATURE.c.person_id, SIGNATURE.c.role, SIGNATURE.c.step).where
 
 def round_signatures(session: Session, plan: PlanSnapshot, event: str) -> list[_Sig]:
     """Signatures of this round that still match what the plan says now."""
-    rows = session.execute(_ROUND, {"plan_id": plan.id, "event": event, "epoch": plan.epoch,
-                                    "content_digest": plan.content_digest})  # fmt: skip
+    rows = session.execute(
+        _ROUND,
+        {
+            "plan_id": plan.id,
+            "event": event,
+            "epoch": plan.epoch,
+            "content_digest": plan.content_digest,
+        },
+    )
     return [_Sig(r.person_id, r.role, r.step) for r in rows]
 
 

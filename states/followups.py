@@ -110,9 +110,10 @@ def _milestone_timers(
     lead = _duration(timers.milestone_due_soon)
     ladder = timers.escalation.get("milestone_overdue", [])
     milestones = session.execute(
-        select(MILESTONE.c.key, MILESTONE.c.due)
-        .where(MILESTONE.c.plan_id == plan.id, MILESTONE.c.status == "pending")
-    ).all()  # fmt: skip
+        select(MILESTONE.c.key, MILESTONE.c.due).where(
+            MILESTONE.c.plan_id == plan.id, MILESTONE.c.status == "pending"
+        )
+    ).all()
     for key, due in milestones:
         if lead is not None:
             soon = _at(calendar.shift(due, lead, backwards=True))
@@ -219,11 +220,18 @@ def schedule(session: Session, *, plan_id: int, now: datetime) -> int:
     """
     plan = load_plan(session, plan_id)
     definition = catalog.by_hash(session, plan.definition_hash)
-    wanted = {row["key"]: row for t in _plan_timers(session, plan, definition, now)
-              for row in [_timer_row(plan, t, now)]}  # fmt: skip
-    existing = dict(session.execute(
-        select(FOLLOWUP.c.key, FOLLOWUP.c.status).where(FOLLOWUP.c.plan_id == plan_id)
-    ).tuples().all())  # fmt: skip
+    wanted = {
+        row["key"]: row
+        for t in _plan_timers(session, plan, definition, now)
+        for row in [_timer_row(plan, t, now)]
+    }
+    existing = dict(
+        session.execute(
+            select(FOLLOWUP.c.key, FOLLOWUP.c.status).where(FOLLOWUP.c.plan_id == plan_id)
+        )
+        .tuples()
+        .all()
+    )
     stale = [k for k, status in existing.items() if status == "pending" and k not in wanted]
     if stale:
         session.execute(
@@ -270,7 +278,7 @@ def _claim(session: Session, as_of: datetime, limit: int) -> list[_Due]:
         .where(FOLLOWUP.c.id.in_(due.scalar_subquery()), FOLLOWUP.c.status == "pending")
         .values(status="sent", fired_at=as_of)
         .returning(*(FOLLOWUP.c[name] for name in _Due._fields))
-    )  # fmt: skip
+    )
     return sorted((_Due(*row) for row in claimed), key=lambda timer: timer.id)
 
 
@@ -292,21 +300,40 @@ def _people(
     """The people each plan names, by role, in the order named; and the head of
     each plan's employee's department (a role that plans do not name)."""
     people: dict[int, dict[str, list[Recipient]]] = defaultdict(lambda: defaultdict(list))
-    rows = session.execute(
-        select(PLAN_ROLE.c.plan_id, PLAN_ROLE.c.role, PERSON.c.id, PERSON.c.key, PERSON.c.name,
-               PERSON.c.email, PERSON.c.locale, PERSON.c.department_id)
-        .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
-        .where(PLAN_ROLE.c.plan_id.in_(plan_ids)).order_by(PLAN_ROLE.c.id)
-    ).tuples().all()  # fmt: skip
+    rows = (
+        session.execute(
+            select(
+                PLAN_ROLE.c.plan_id,
+                PLAN_ROLE.c.role,
+                PERSON.c.id,
+                PERSON.c.key,
+                PERSON.c.name,
+                PERSON.c.email,
+                PERSON.c.locale,
+                PERSON.c.department_id,
+            )
+            .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
+            .where(PLAN_ROLE.c.plan_id.in_(plan_ids))
+            .order_by(PLAN_ROLE.c.id)
+        )
+        .tuples()
+        .all()
+    )
     departments = {row[0]: row[-1] for row in rows if row[1] == "employee"}
     for plan_id, role, person_id, key, name, email, locale, _ in rows:
         people[plan_id][role].append(Recipient(person_id, key, name, email, locale, role))
     heads = session.execute(
-        select(DEPARTMENT.c.id, PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.email,
-               PERSON.c.locale)
+        select(
+            DEPARTMENT.c.id,
+            PERSON.c.id,
+            PERSON.c.key,
+            PERSON.c.name,
+            PERSON.c.email,
+            PERSON.c.locale,
+        )
         .join(PERSON, PERSON.c.id == DEPARTMENT.c.head_id)
         .where(DEPARTMENT.c.id.in_(set(departments.values())))
-    ).all()  # fmt: skip
+    ).all()
     by_department = {
         h[0]: Recipient(h[1], h[2], h[3], h[4], h[5], "department_head") for h in heads
     }
@@ -344,11 +371,17 @@ def _milestones(
     if not keys:
         return {}
     rows = session.execute(
-        select(MILESTONE.c.plan_id, MILESTONE.c.key, MILESTONE.c.title, MILESTONE.c.due,
-               MILESTONE.c.status, GOAL.c.title)
+        select(
+            MILESTONE.c.plan_id,
+            MILESTONE.c.key,
+            MILESTONE.c.title,
+            MILESTONE.c.due,
+            MILESTONE.c.status,
+            GOAL.c.title,
+        )
         .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
         .where(MILESTONE.c.plan_id.in_(plan_ids), MILESTONE.c.key.in_(keys))
-    )  # fmt: skip
+    )
     return {(row[0], row[1]): _Milestone(*row) for row in rows}
 
 
@@ -448,8 +481,11 @@ def _signature_check(
     if status.step is None:
         return None
     roles = tuple(chain.steps[status.step].roles)
-    return roles, {"event": timer.subject, "waiting_for": list(status.waiting_for),
-                   "reminder": timer.level}  # fmt: skip
+    return roles, {
+        "event": timer.subject,
+        "waiting_for": list(status.waiting_for),
+        "reminder": timer.level,
+    }
 
 
 def _check(
@@ -531,14 +567,17 @@ def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
             continue
         roles, context = verdict
         recipients = _recipients(batch, plan.id, roles)
-        reminders.append(Reminder(timer.kind, plan.id, timer.level, timer.dedup_key, recipients,
-                                  context))  # fmt: skip
+        reminders.append(
+            Reminder(timer.kind, plan.id, timer.level, timer.dedup_key, recipients, context)
+        )
     if skipped:
         session.execute(update(FOLLOWUP).where(FOLLOWUP.c.id.in_(skipped)).values(status="skipped"))
     if follow_on:
-        known = set(session.execute(
-            select(FOLLOWUP.c.key).where(FOLLOWUP.c.key.in_([r["key"] for r in follow_on]))
-        ).scalars())  # fmt: skip
+        known = set(
+            session.execute(
+                select(FOLLOWUP.c.key).where(FOLLOWUP.c.key.in_([r["key"] for r in follow_on]))
+            ).scalars()
+        )
         fresh = {r["key"]: r for r in follow_on if r["key"] not in known}
         if fresh:
             session.execute(insert(FOLLOWUP), list(fresh.values()))
@@ -551,5 +590,5 @@ def pending(session: Session, plan_id: int) -> list[dict[str, Any]]:
         select(FOLLOWUP.c.kind, FOLLOWUP.c.subject, FOLLOWUP.c.level, FOLLOWUP.c.due_at)
         .where(FOLLOWUP.c.plan_id == plan_id, FOLLOWUP.c.status == "pending")
         .order_by(FOLLOWUP.c.due_at, FOLLOWUP.c.id)
-    )  # fmt: skip
+    )
     return [dict(r._mapping) for r in rows]

@@ -51,26 +51,43 @@ def create_token(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     prefix = token[:10]
     token_id = session.execute(
-        insert(API_TOKEN).values(person_id=viewer.id, name=name, prefix=prefix,
-                                 token_hash=digest(token), created_at=now, expires_at=expires_at)
+        insert(API_TOKEN)
+        .values(
+            person_id=viewer.id,
+            name=name,
+            prefix=prefix,
+            token_hash=digest(token),
+            created_at=now,
+            expires_at=expires_at,
+        )
         .returning(API_TOKEN.c.id)
-    ).scalar_one()  # fmt: skip
+    ).scalar_one()
     return IssuedToken(int(token_id), token, prefix)
 
 
 # One statement per request: the token, its person and their standing roles.
 _TOKEN_OWNER = (
-    select(API_TOKEN.c.id, API_TOKEN.c.expires_at, API_TOKEN.c.revoked_at,
-           API_TOKEN.c.last_used_at, PERSON.c.id.label("person_id"), PERSON.c.key,
-           PERSON.c.name, PERSON.c.locale, ORG_ROLE.c.role, ORG_ROLE.c.department_id)
+    select(
+        API_TOKEN.c.id,
+        API_TOKEN.c.expires_at,
+        API_TOKEN.c.revoked_at,
+        API_TOKEN.c.last_used_at,
+        PERSON.c.id.label("person_id"),
+        PERSON.c.key,
+        PERSON.c.name,
+        PERSON.c.locale,
+        ORG_ROLE.c.role,
+        ORG_ROLE.c.department_id,
+    )
     .join(PERSON, PERSON.c.id == API_TOKEN.c.person_id)
     .outerjoin(ORG_ROLE, ORG_ROLE.c.person_id == PERSON.c.id)
     .where(API_TOKEN.c.token_hash == bindparam("token_hash"))
-)  # fmt: skip
+)
 _TOUCH_TOKEN = (
-    update(API_TOKEN).where(API_TOKEN.c.id == bindparam("token_id"))
+    update(API_TOKEN)
+    .where(API_TOKEN.c.id == bindparam("token_id"))
     .values(last_used_at=bindparam("now", type_=API_TOKEN.c.last_used_at.type))
-)  # fmt: skip
+)
 
 
 def authenticate_token(session: Session, *, token: str, now: datetime) -> Viewer:
@@ -100,12 +117,19 @@ def revoke_token(session: Session, *, token_id: int, now: datetime) -> None:
 
 def list_tokens(session: Session, *, person: str | None = None) -> list[dict[str, Any]]:
     query = (
-        select(API_TOKEN.c.id, PERSON.c.key.label("person"), API_TOKEN.c.name,
-               API_TOKEN.c.prefix, API_TOKEN.c.created_at, API_TOKEN.c.expires_at,
-               API_TOKEN.c.last_used_at, API_TOKEN.c.revoked_at)
+        select(
+            API_TOKEN.c.id,
+            PERSON.c.key.label("person"),
+            API_TOKEN.c.name,
+            API_TOKEN.c.prefix,
+            API_TOKEN.c.created_at,
+            API_TOKEN.c.expires_at,
+            API_TOKEN.c.last_used_at,
+            API_TOKEN.c.revoked_at,
+        )
         .join(PERSON, PERSON.c.id == API_TOKEN.c.person_id)
         .order_by(API_TOKEN.c.id)
-    )  # fmt: skip
+    )
     if person is not None:
         query = query.where(PERSON.c.key == person)
     return [dict(row._mapping) for row in session.execute(query)]
@@ -113,8 +137,7 @@ def list_tokens(session: Session, *, person: str | None = None) -> list[dict[str
 
 def set_password(session: Session, *, person: str, password: str, now: datetime) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters",
-                           field="password")  # fmt: skip
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters", field="password")
     viewer = load_viewer(session, key=person)
     hashed = _hasher.hash(password)
     done = session.execute(
@@ -164,9 +187,14 @@ def open_session(
     csrf = secrets.token_urlsafe(24)
     expires = now + lifetime
     session.execute(
-        insert(WEB_SESSION).values(person_id=viewer.id, session_hash=digest(cookie),
-                                   csrf_token=csrf, created_at=now, expires_at=expires)
-    )  # fmt: skip
+        insert(WEB_SESSION).values(
+            person_id=viewer.id,
+            session_hash=digest(cookie),
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
     return OpenedSession(cookie, csrf, expires)
 
 

@@ -80,12 +80,16 @@ def installed_versions(session: Session) -> list[dict[str, Any]]:
     bound = (
         select(func.count(PLAN.c.id))
         .where(PLAN.c.definition_hash == DEFINITION_VERSION.c.hash)
-        .correlate(DEFINITION_VERSION).scalar_subquery()
-    )  # fmt: skip
+        .correlate(DEFINITION_VERSION)
+        .scalar_subquery()
+    )
     query = select(
-        DEFINITION_VERSION.c.name, DEFINITION_VERSION.c.version, DEFINITION_VERSION.c.hash,
-        DEFINITION_VERSION.c.installed_at, bound.label("plans"),
-    ).order_by(DEFINITION_VERSION.c.name, DEFINITION_VERSION.c.version.desc())  # fmt: skip
+        DEFINITION_VERSION.c.name,
+        DEFINITION_VERSION.c.version,
+        DEFINITION_VERSION.c.hash,
+        DEFINITION_VERSION.c.installed_at,
+        bound.label("plans"),
+    ).order_by(DEFINITION_VERSION.c.name, DEFINITION_VERSION.c.version.desc())
     return [dict(r._mapping) for r in session.execute(query)]
 
 
@@ -114,10 +118,17 @@ def check_candidate(session: Session, *, text: str, source: str) -> Candidate:
         return Candidate(compiled, "new")
     if existing == compiled.hash:
         return Candidate(compiled, "installed")
-    raise DefinitionInvalid(source, [Problem(
-        "VERSION_REUSED", "version",
-        f"'{compiled.name}' version {compiled.version} is already installed with different "
-        "content; raise `version` so running plans keep their rules")])  # fmt: skip
+    raise DefinitionInvalid(
+        source,
+        [
+            Problem(
+                "VERSION_REUSED",
+                "version",
+                f"'{compiled.name}' version {compiled.version} is already installed with different "
+                "content; raise `version` so running plans keep their rules",
+            )
+        ],
+    )
 
 
 def _from_files(extra: Path | None) -> dict[str, Available]:
@@ -183,11 +194,17 @@ def _refuse_older(compiled: CompiledDefinition, target: Path) -> None:
     if present.hash == compiled.hash:
         return
     if present.version >= compiled.version:
-        raise DefinitionInvalid(compiled.name, [Problem(
-            "VERSION_NOT_RAISED", "version",
-            f"'{compiled.name}' version {present.version} is installed; "
-            f"raise `version` above {present.version} to replace it",
-        )])  # fmt: skip
+        raise DefinitionInvalid(
+            compiled.name,
+            [
+                Problem(
+                    "VERSION_NOT_RAISED",
+                    "version",
+                    f"'{compiled.name}' version {present.version} is installed; "
+                    f"raise `version` above {present.version} to replace it",
+                )
+            ],
+        )
 
 
 def _write_whole(target: Path, text: str) -> None:
@@ -214,10 +231,17 @@ def install(
         )
     compiled = catalog.compile_text(text, source="uploaded definition")
     if not SAFE_NAME.match(compiled.name):
-        raise DefinitionInvalid(compiled.name, [Problem(
-            "BAD_NAME", "name", "a definition's name is lower-case letters, digits, _ or -, "
-            "starting with a letter (it becomes the file name)",
-        )])  # fmt: skip
+        raise DefinitionInvalid(
+            compiled.name,
+            [
+                Problem(
+                    "BAD_NAME",
+                    "name",
+                    "a definition's name is lower-case letters, digits, _ or -, "
+                    "starting with a letter (it becomes the file name)",
+                )
+            ],
+        )
     target = directory / f"{compiled.name}.yaml"
     _refuse_older(compiled, target)
     catalog.install(session, compiled, now)

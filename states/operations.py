@@ -45,12 +45,27 @@ def confirm_adjustments(
     confirms them and resumes the plan)."""
     spec = _event_running(session, plan_id, CONFIRMING_ACTION, "confirms adjustments")
     if spec.approval is None:
-        fired = fire(session=session, plan_id=plan_id, event=spec.trigger, actor=actor, now=now,
-                     comment=comment, expected_version=expected_version)  # fmt: skip
-        return Signed(plan_id=plan_id, event=spec.trigger, role="", step=0,
-                      waiting_for=(), fired=fired)  # fmt: skip
-    return sign(session=session, plan_id=plan_id, actor=actor, now=now, event=spec.trigger,
-                comment=comment, expected_version=expected_version)  # fmt: skip
+        fired = fire(
+            session=session,
+            plan_id=plan_id,
+            event=spec.trigger,
+            actor=actor,
+            now=now,
+            comment=comment,
+            expected_version=expected_version,
+        )
+        return Signed(
+            plan_id=plan_id, event=spec.trigger, role="", step=0, waiting_for=(), fired=fired
+        )
+    return sign(
+        session=session,
+        plan_id=plan_id,
+        actor=actor,
+        now=now,
+        event=spec.trigger,
+        comment=comment,
+        expected_version=expected_version,
+    )
 
 
 def evaluate(
@@ -72,5 +87,13 @@ def evaluate(
     for name, value in (("feedback", feedback), ("lessons", lessons)):
         if value and name in spec.inputs:
             inputs[name] = value
-    return fire(session=session, plan_id=plan_id, event=spec.trigger, actor=actor, now=now,
-                comment=comment, inputs=inputs, expected_version=expected_version)  # fmt: skip
+    return fire(
+        session=session,
+        plan_id=plan_id,
+        event=spec.trigger,
+        actor=actor,
+        now=now,
+        comment=comment,
+        inputs=inputs,
+        expected_version=expected_version,
+    )

@@ -66,17 +66,24 @@ def claim(
         update(OUTBOX)
         .where(OUTBOX.c.id.in_(ids), _claimable(now))
         .values(status="claimed", claimed_until=now + lease, attempts=OUTBOX.c.attempts + 1)
-        .returning(OUTBOX.c.id, OUTBOX.c.key, OUTBOX.c.plan_id, OUTBOX.c.flow,
-                   OUTBOX.c.payload, OUTBOX.c.attempts)
-    ).all()  # fmt: skip
+        .returning(
+            OUTBOX.c.id,
+            OUTBOX.c.key,
+            OUTBOX.c.plan_id,
+            OUTBOX.c.flow,
+            OUTBOX.c.payload,
+            OUTBOX.c.attempts,
+        )
+    ).all()
     return sorted((OutboxItem(*row) for row in rows), key=lambda item: item.id)
 
 
 def complete(session: Session, item_id: int, *, now: datetime) -> None:
     session.execute(
-        update(OUTBOX).where(OUTBOX.c.id == item_id)
+        update(OUTBOX)
+        .where(OUTBOX.c.id == item_id)
         .values(status="done", done_at=now, claimed_until=None, last_error="")
-    )  # fmt: skip
+    )
 
 
 def fail(session: Session, item: OutboxItem, error: str, *, now: datetime) -> None:
@@ -84,9 +91,10 @@ def fail(session: Session, item: OutboxItem, error: str, *, now: datetime) -> No
     status = "failed" if item.attempts >= MAX_ATTEMPTS else "pending"
     retry_at = now + timedelta(seconds=min(3600, 2**item.attempts * 5))
     session.execute(
-        update(OUTBOX).where(OUTBOX.c.id == item.id)
+        update(OUTBOX)
+        .where(OUTBOX.c.id == item.id)
         .values(status=status, claimed_until=retry_at, last_error=error[:2000])
-    )  # fmt: skip
+    )
 
 
 def pending_count(session: Session) -> int:

@@ -12,17 +12,23 @@ from states.errors import InvalidInput
 
 
 def add_person(
-    session: Session, *, key: str, name: str, email: str, locale: str = "en",
+    session: Session,
+    *,
+    key: str,
+    name: str,
+    email: str,
+    locale: str = "en",
     department: str | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """A new person; their department is created when it does not exist yet."""
     if not key or not key.replace("_", "").replace("-", "").isalnum():
         raise InvalidInput("a person's key is letters, digits, - and _", field="key")
     if "@" not in email:
         raise InvalidInput(f"'{email}' is not an email address", field="email")
     if locale not in ("en", "zh-CN"):
-        raise InvalidInput(f"'{locale}' is not a locale perfplan speaks (en, zh-CN)",
-                           field="locale")  # fmt: skip
+        raise InvalidInput(
+            f"'{locale}' is not a locale perfplan speaks (en, zh-CN)", field="locale"
+        )
     if session.execute(select(PERSON.c.id).where(PERSON.c.key == key)).scalar() is not None:
         raise InvalidInput(f"a person with key '{key}' exists already", field="key")
     department_id = None
@@ -35,17 +41,23 @@ def add_person(
             ).scalar_one()
     return int(
         session.execute(
-            insert(PERSON).values(key=key, name=name, email=email, locale=locale,
-                                  department_id=department_id).returning(PERSON.c.id)
+            insert(PERSON)
+            .values(key=key, name=name, email=email, locale=locale, department_id=department_id)
+            .returning(PERSON.c.id)
         ).scalar_one()
-    )  # fmt: skip
+    )
 
 
 def list_people(session: Session) -> list[dict[str, Any]]:
     query = (
-        select(PERSON.c.key, PERSON.c.name, PERSON.c.email, PERSON.c.locale,
-               DEPARTMENT.c.name.label("department"))
+        select(
+            PERSON.c.key,
+            PERSON.c.name,
+            PERSON.c.email,
+            PERSON.c.locale,
+            DEPARTMENT.c.name.label("department"),
+        )
         .outerjoin(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
         .order_by(PERSON.c.key)
-    )  # fmt: skip
+    )
     return [dict(row._mapping) for row in session.execute(query)]

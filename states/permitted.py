@@ -73,20 +73,34 @@ class _Asking:
 
 
 def _blocked(
-    session: Session, plan: PlanSnapshot, definition: CompiledDefinition, asking: _Asking,
-    spec: TransitionSpec, role: str,
-) -> str | None:  # fmt: skip
+    session: Session,
+    plan: PlanSnapshot,
+    definition: CompiledDefinition,
+    asking: _Asking,
+    spec: TransitionSpec,
+    role: str,
+) -> str | None:
     """The first failing guard's sentence, or None."""
-    ctx = Context(session=session, plan=plan, definition=definition, event=spec.trigger,
-                  actor=asking.actor, role=role, now=asking.now)  # fmt: skip
+    ctx = Context(
+        session=session,
+        plan=plan,
+        definition=definition,
+        event=spec.trigger,
+        actor=asking.actor,
+        role=role,
+        now=asking.now,
+    )
     failed = failing_guard(ctx, spec)
     return failed[1] if failed else None
 
 
 def _signable(
-    session: Session, plan: PlanSnapshot, definition: CompiledDefinition, asking: _Asking,
+    session: Session,
+    plan: PlanSnapshot,
+    definition: CompiledDefinition,
+    asking: _Asking,
     spec: TransitionSpec,
-) -> SignableStep | None:  # fmt: skip
+) -> SignableStep | None:
     assert spec.approval is not None
     chain = definition.spec.approval_chains[spec.approval]
     status = chain_status(session, plan, definition, spec)

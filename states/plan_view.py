@@ -49,40 +49,65 @@ _ID = bindparam("plan_id", type_=Integer)
 _EXECUTOR, _SUPPORTER = PERSON.alias("executor"), PERSON.alias("supporter")
 _READ: dict[str, Select[Any]] = {
     "plan": select(PLAN).where(PLAN.c.id == _ID),
-    "people": select(PLAN_ROLE.c.role, PERSON.c.key, PERSON.c.name, PERSON.c.email,
-                     PERSON.c.locale)
+    "people": select(PLAN_ROLE.c.role, PERSON.c.key, PERSON.c.name, PERSON.c.email, PERSON.c.locale)
     .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
-    .where(PLAN_ROLE.c.plan_id == _ID).order_by(PLAN_ROLE.c.id),
+    .where(PLAN_ROLE.c.plan_id == _ID)
+    .order_by(PLAN_ROLE.c.id),
     "evidence": select(EVIDENCE).where(EVIDENCE.c.plan_id == _ID).order_by(EVIDENCE.c.id),
     "problems": select(PROBLEM).where(PROBLEM.c.plan_id == _ID).order_by(PROBLEM.c.id),
     "goals": select(GOAL).where(GOAL.c.plan_id == _ID).order_by(GOAL.c.priority, GOAL.c.id),
     "measurements": select(MEASUREMENT.c.goal_id, MEASUREMENT.c.value, MEASUREMENT.c.measured_on)
     .where(MEASUREMENT.c.plan_id == _ID)
     .order_by(MEASUREMENT.c.goal_id, MEASUREMENT.c.measured_on.desc(), MEASUREMENT.c.id.desc()),
-    "milestones": select(MILESTONE.c.id, MILESTONE.c.goal_id, MILESTONE.c.key,
-                         MILESTONE.c.title, MILESTONE.c.due, MILESTONE.c.criterion,
-                         MILESTONE.c.status, MILESTONE.c.done_at, GOAL.c.key.label("goal"))
+    "milestones": select(
+        MILESTONE.c.id,
+        MILESTONE.c.goal_id,
+        MILESTONE.c.key,
+        MILESTONE.c.title,
+        MILESTONE.c.due,
+        MILESTONE.c.criterion,
+        MILESTONE.c.status,
+        MILESTONE.c.done_at,
+        GOAL.c.key.label("goal"),
+    )
     .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
-    .where(MILESTONE.c.plan_id == _ID).order_by(MILESTONE.c.due, MILESTONE.c.id),
-    "actions": select(ACTION, GOAL.c.key.label("goal"), _EXECUTOR.c.name.label("executor"),
-                      _SUPPORTER.c.name.label("supporter"))
+    .where(MILESTONE.c.plan_id == _ID)
+    .order_by(MILESTONE.c.due, MILESTONE.c.id),
+    "actions": select(
+        ACTION,
+        GOAL.c.key.label("goal"),
+        _EXECUTOR.c.name.label("executor"),
+        _SUPPORTER.c.name.label("supporter"),
+    )
     .join(GOAL, GOAL.c.id == ACTION.c.goal_id)
     .join(_EXECUTOR, _EXECUTOR.c.id == ACTION.c.executor_id)
     .outerjoin(_SUPPORTER, _SUPPORTER.c.id == ACTION.c.supporter_id)
-    .where(ACTION.c.plan_id == _ID).order_by(ACTION.c.id),
-    "signatures": select(SIGNATURE.c.event, SIGNATURE.c.step, SIGNATURE.c.role,
-                         SIGNATURE.c.epoch, PERSON.c.key.label("person"), PERSON.c.name,
-                         SIGNATURE.c.signed_at, SIGNATURE.c.comment, SIGNATURE.c.content_digest)
+    .where(ACTION.c.plan_id == _ID)
+    .order_by(ACTION.c.id),
+    "signatures": select(
+        SIGNATURE.c.event,
+        SIGNATURE.c.step,
+        SIGNATURE.c.role,
+        SIGNATURE.c.epoch,
+        PERSON.c.key.label("person"),
+        PERSON.c.name,
+        SIGNATURE.c.signed_at,
+        SIGNATURE.c.comment,
+        SIGNATURE.c.content_digest,
+    )
     .join(PERSON, PERSON.c.id == SIGNATURE.c.person_id)
-    .where(SIGNATURE.c.plan_id == _ID).order_by(SIGNATURE.c.id),
-    "adjustments": select(ADJUSTMENT).where(ADJUSTMENT.c.plan_id == _ID)
-    .order_by(ADJUSTMENT.c.id),
+    .where(SIGNATURE.c.plan_id == _ID)
+    .order_by(SIGNATURE.c.id),
+    "adjustments": select(ADJUSTMENT).where(ADJUSTMENT.c.plan_id == _ID).order_by(ADJUSTMENT.c.id),
     "evaluation": select(EVALUATION).where(EVALUATION.c.plan_id == _ID),
-    "results": select(GOAL_RESULT).join(EVALUATION).where(EVALUATION.c.plan_id == _ID)
+    "results": select(GOAL_RESULT)
+    .join(EVALUATION)
+    .where(EVALUATION.c.plan_id == _ID)
     .order_by(GOAL_RESULT.c.id),
-    "progress_reports": select(func.count()).select_from(PROGRESS_REPORT)
+    "progress_reports": select(func.count())
+    .select_from(PROGRESS_REPORT)
     .where(PROGRESS_REPORT.c.plan_id == _ID),
-}  # fmt: skip
+}
 # What only the page shows: who collaborates on each action, what it needs, the history.
 _COLLABORATORS = (
     select(ACTION_COLLABORATOR.c.action_id, PERSON.c.name)
@@ -145,8 +170,9 @@ def _measured(goal: dict[str, Any], measured: dict[str, Any] | None) -> None:
     goal["attainment"] = None
     goal["met"] = None
     if measured:
-        goal["attainment"] = attainment(goal["baseline"], goal["target"], measured["value"],
-                                        goal["direction"])  # fmt: skip
+        goal["attainment"] = attainment(
+            goal["baseline"], goal["target"], measured["value"], goal["direction"]
+        )
         goal["met"] = target_met(goal["target"], measured["value"], goal["direction"])
 
 
@@ -231,8 +257,14 @@ def _chains(session: Session, plan: PlanSnapshot, definition: CompiledDefinition
         if spec.approval:
             status = chain_status(session, plan, definition, spec)
             steps = len(definition.spec.approval_chains[spec.approval].steps)
-            chains.append({"transition": spec, "step": status.step, "steps": steps,
-                           "waiting_for": list(status.waiting_for)})  # fmt: skip
+            chains.append(
+                {
+                    "transition": spec,
+                    "step": status.step,
+                    "steps": steps,
+                    "waiting_for": list(status.waiting_for),
+                }
+            )
     return chains
 
 

@@ -305,6 +305,12 @@ def create_plan(
     )
     seq = audit.advance(session, snapshot, entry, content_digest=plan_digest(session, plan.id))
     flows = implied_flows(definition, definition.initial)
-    write_outbox(session, plan.id, seq, flows, {"event": "create", "to": definition.initial,
-                                                "actor": actor}, now)  # fmt: skip
+    write_outbox(
+        session,
+        plan.id,
+        seq,
+        flows,
+        {"event": "create", "to": definition.initial, "actor": actor},
+        now,
+    )
     return plan.id

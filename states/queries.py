@@ -72,9 +72,11 @@ def _fields(row: dict[str, Any], names: Any) -> dict[str, Any]:
 
 
 def _goal(goal: dict[str, Any]) -> dict[str, Any]:
-    return {**_fields(goal, GOAL.c.keys()),
-            "milestones": [_fields(m, _MILESTONE_FIELDS) for m in goal["milestones"]],
-            "actual": goal["actual"]}  # fmt: skip
+    return {
+        **_fields(goal, GOAL.c.keys()),
+        "milestones": [_fields(m, _MILESTONE_FIELDS) for m in goal["milestones"]],
+        "actual": goal["actual"],
+    }
 
 
 def plan_detail(session: Session, plan_id: int) -> dict[str, Any]:
@@ -131,8 +133,7 @@ def _final_states(session: Session) -> Finals:
 
 def _running_clause(finals: Finals) -> ColumnElement[bool]:
     """True for plans that are still running (not in a final state of their definition)."""
-    finished = [and_(PLAN.c.definition_hash == h, PLAN.c.state.in_(states))
-                for h, states in finals]  # fmt: skip
+    finished = [and_(PLAN.c.definition_hash == h, PLAN.c.state.in_(states)) for h, states in finals]
     return not_(or_(*finished)) if finished else true()
 
 
@@ -147,19 +148,25 @@ _TODAY = bindparam("today", type_=MILESTONE.c.due.type)
 def _overdue_count() -> Any:
     return (
         select(func.count(MILESTONE.c.id))
-        .where(MILESTONE.c.plan_id == PLAN.c.id, MILESTONE.c.status != "done",
-               MILESTONE.c.due < _TODAY)
-        .correlate(PLAN).scalar_subquery()
-    )  # fmt: skip
+        .where(
+            MILESTONE.c.plan_id == PLAN.c.id, MILESTONE.c.status != "done", MILESTONE.c.due < _TODAY
+        )
+        .correlate(PLAN)
+        .scalar_subquery()
+    )
 
 
 def _next_due() -> Any:
     return (
         select(func.min(MILESTONE.c.due))
-        .where(MILESTONE.c.plan_id == PLAN.c.id, MILESTONE.c.status != "done",
-               MILESTONE.c.due >= _TODAY)
-        .correlate(PLAN).scalar_subquery()
-    )  # fmt: skip
+        .where(
+            MILESTONE.c.plan_id == PLAN.c.id,
+            MILESTONE.c.status != "done",
+            MILESTONE.c.due >= _TODAY,
+        )
+        .correlate(PLAN)
+        .scalar_subquery()
+    )
 
 
 def _holds_role(role: str | None = None) -> ColumnElement[bool]:
@@ -174,8 +181,9 @@ def _roles_of() -> Any:
     return (
         select(func.aggregate_strings(PLAN_ROLE.c.role, ","))
         .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.person_id == access.VIEWER_ID)
-        .correlate(PLAN).scalar_subquery()
-    )  # fmt: skip
+        .correlate(PLAN)
+        .scalar_subquery()
+    )
 
 
 def _relation_filter(reach: access.Reach, relation: str) -> ColumnElement[bool]:
@@ -210,8 +218,9 @@ def _shape(session: Session, viewer: Viewer, filters: PlanFilter) -> _ListShape:
         )
     given = frozenset(n for n in _BOUND_FILTERS if getattr(filters, n))
     finals = _final_states(session) if filters.overdue is not None else ()
-    return _ListShape(access.Reach.of(viewer), given, filters.overdue, filters.relation or None,
-                      finals)  # fmt: skip
+    return _ListShape(
+        access.Reach.of(viewer), given, filters.overdue, filters.relation or None, finals
+    )
 
 
 def search_plans(
@@ -248,27 +257,44 @@ def _search_statement(shape: _ListShape) -> Select[Any]:
     employee_of = (
         select(PLAN_ROLE.c.person_id)
         .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee")
-        .correlate(PLAN).limit(1).scalar_subquery()
-    )  # fmt: skip
+        .correlate(PLAN)
+        .limit(1)
+        .scalar_subquery()
+    )
     chosen = (
-        select(PLAN.c.id.label("id"), employee_of.label("employee_id")).where(where)
-        .order_by(PLAN.c.id.desc()).limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer)).subquery()
-    )  # fmt: skip
+        select(PLAN.c.id.label("id"), employee_of.label("employee_id"))
+        .where(where)
+        .order_by(PLAN.c.id.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery()
+    )
     employee = PERSON.alias("employee")
     return (
-        select(PLAN.c.id, PLAN.c.title, PLAN.c.state, PLAN.c.version,
-               PLAN.c.definition_name.label("definition"), PLAN.c.definition_version,
-               PLAN.c.definition_hash, PLAN.c.period_start, PLAN.c.period_end,
-               PLAN.c.updated_at, employee.c.key.label("employee"),
-               employee.c.name.label("employee_name"), DEPARTMENT.c.name.label("department"),
-               _overdue_count().label("overdue_milestones"),
-               _next_due().label("next_due"), _roles_of().label("roles"))
-        .select_from(chosen).join(PLAN, PLAN.c.id == chosen.c.id)
+        select(
+            PLAN.c.id,
+            PLAN.c.title,
+            PLAN.c.state,
+            PLAN.c.version,
+            PLAN.c.definition_name.label("definition"),
+            PLAN.c.definition_version,
+            PLAN.c.definition_hash,
+            PLAN.c.period_start,
+            PLAN.c.period_end,
+            PLAN.c.updated_at,
+            employee.c.key.label("employee"),
+            employee.c.name.label("employee_name"),
+            DEPARTMENT.c.name.label("department"),
+            _overdue_count().label("overdue_milestones"),
+            _next_due().label("next_due"),
+            _roles_of().label("roles"),
+        )
+        .select_from(chosen)
+        .join(PLAN, PLAN.c.id == chosen.c.id)
         .join(employee, employee.c.id == chosen.c.employee_id)
         .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
         .order_by(PLAN.c.id.desc())
-    )  # fmt: skip
+    )
 
 
 def _in_department() -> ColumnElement[bool]:
@@ -276,10 +302,13 @@ def _in_department() -> ColumnElement[bool]:
         select(PLAN_ROLE.c.id)
         .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
         .join(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
-        .where(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee",
-               DEPARTMENT.c.name == bindparam("department"))
+        .where(
+            PLAN_ROLE.c.plan_id == PLAN.c.id,
+            PLAN_ROLE.c.role == "employee",
+            DEPARTMENT.c.name == bindparam("department"),
+        )
         .correlate(PLAN)
-    )  # fmt: skip
+    )
 
 
 def _filter_clauses(shape: _ListShape) -> list[ColumnElement[bool]]:
@@ -314,18 +343,30 @@ def overdue_milestones(
     most late first (HR's dashboard)."""
     employee = PERSON.alias("employee")
     query = (
-        select(PLAN.c.id.label("plan_id"), PLAN.c.title, PLAN.c.state,
-               employee.c.key.label("employee"), employee.c.name.label("employee_name"),
-               DEPARTMENT.c.name.label("department"), MILESTONE.c.key.label("milestone"),
-               MILESTONE.c.title.label("milestone_title"), MILESTONE.c.due)
+        select(
+            PLAN.c.id.label("plan_id"),
+            PLAN.c.title,
+            PLAN.c.state,
+            employee.c.key.label("employee"),
+            employee.c.name.label("employee_name"),
+            DEPARTMENT.c.name.label("department"),
+            MILESTONE.c.key.label("milestone"),
+            MILESTONE.c.title.label("milestone_title"),
+            MILESTONE.c.due,
+        )
         .join(PLAN, PLAN.c.id == MILESTONE.c.plan_id)
         .join(PLAN_ROLE, and_(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee"))
         .join(employee, employee.c.id == PLAN_ROLE.c.person_id)
         .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
-        .where(MILESTONE.c.status != "done", MILESTONE.c.due < today,
-               access.allowed_clause(viewer), _final_states_clause(session))
-        .order_by(MILESTONE.c.due, PLAN.c.id).limit(limit)
-    )  # fmt: skip
+        .where(
+            MILESTONE.c.status != "done",
+            MILESTONE.c.due < today,
+            access.allowed_clause(viewer),
+            _final_states_clause(session),
+        )
+        .order_by(MILESTONE.c.due, PLAN.c.id)
+        .limit(limit)
+    )
     rows = _dicts(session, query)
     for row in rows:
         row["days_late"] = (today - row["due"]).days
@@ -346,10 +387,13 @@ def search_audit(
 ) -> list[dict[str, Any]]:
     """Audit records of the plans the viewer may see, oldest first, filtered."""
     statement = (
-        select(AUDIT).join(PLAN, PLAN.c.id == AUDIT.c.plan_id)
+        select(AUDIT)
+        .join(PLAN, PLAN.c.id == AUDIT.c.plan_id)
         .where(access.allowed_clause(viewer))
-        .order_by(AUDIT.c.at, AUDIT.c.plan_id, AUDIT.c.seq).limit(limit).offset(offset)
-    )  # fmt: skip
+        .order_by(AUDIT.c.at, AUDIT.c.plan_id, AUDIT.c.seq)
+        .limit(limit)
+        .offset(offset)
+    )
     if query.plan_id is not None:
         statement = statement.where(AUDIT.c.plan_id == query.plan_id)
     if query.actor:

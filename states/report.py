@@ -338,13 +338,19 @@ def _labels(definition: CompiledDefinition) -> DefinitionLabels:
 def _people(session: Session, plan_id: int, definition: CompiledDefinition) -> list[PersonInfo]:
     rows = _rows(
         session,
-        select(PLAN_ROLE.c.role, PERSON.c.key, PERSON.c.name, PERSON.c.email,
-               DEPARTMENT.c.name.label("department"), PERSON.c.department_id)
+        select(
+            PLAN_ROLE.c.role,
+            PERSON.c.key,
+            PERSON.c.name,
+            PERSON.c.email,
+            DEPARTMENT.c.name.label("department"),
+            PERSON.c.department_id,
+        )
         .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
         .outerjoin(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
         .where(PLAN_ROLE.c.plan_id == plan_id)
         .order_by(PLAN_ROLE.c.id),
-    )  # fmt: skip
+    )
     people = [PersonInfo(r.role, r.key, r.name, r.email, r.department or "") for r in rows]
     employee_department = next((r.department_id for r in rows if r.role == "employee"), None)
     derived = [name for name, role in definition.spec.roles.items() if role.derived]
@@ -381,23 +387,35 @@ def _diagnosis(session: Session, plan_id: int) -> tuple[list[EvidenceInfo], list
     )
     problems = _rows(
         session,
-        select(PROBLEM.c.key, PROBLEM.c.description, PROBLEM.c.metric, PROBLEM.c.observed,
-               PROBLEM.c.expected, PROBLEM.c.cause)
+        select(
+            PROBLEM.c.key,
+            PROBLEM.c.description,
+            PROBLEM.c.metric,
+            PROBLEM.c.observed,
+            PROBLEM.c.expected,
+            PROBLEM.c.cause,
+        )
         .where(PROBLEM.c.plan_id == plan_id)
         .order_by(PROBLEM.c.id),
-    )  # fmt: skip
+    )
     return [EvidenceInfo(*row) for row in evidence], [ProblemInfo(*row) for row in problems]
 
 
 def _measurements(session: Session, plan_id: int) -> dict[int, list[MeasurementInfo]]:
     """Every goal's measurements, oldest first (the last one is the latest)."""
     rows = session.execute(
-        select(MEASUREMENT.c.goal_id, MEASUREMENT.c.value, MEASUREMENT.c.measured_on,
-               MEASUREMENT.c.source, MEASUREMENT.c.note, PERSON.c.key)
+        select(
+            MEASUREMENT.c.goal_id,
+            MEASUREMENT.c.value,
+            MEASUREMENT.c.measured_on,
+            MEASUREMENT.c.source,
+            MEASUREMENT.c.note,
+            PERSON.c.key,
+        )
         .join(PERSON, PERSON.c.id == MEASUREMENT.c.recorded_by_id)
         .where(MEASUREMENT.c.plan_id == plan_id)
         .order_by(MEASUREMENT.c.measured_on, MEASUREMENT.c.id)
-    )  # fmt: skip
+    )
     by_goal: dict[int, list[MeasurementInfo]] = defaultdict(list)
     for goal_id, *fields in rows:
         by_goal[goal_id].append(MeasurementInfo(*fields))
@@ -450,14 +468,22 @@ def _goals(session: Session, plan_id: int) -> list[GoalInfo]:
     stored = _stored_results(session, plan_id)
     return [
         GoalInfo(
-            key=g.key, title=g.title, metric=g.metric, unit=g.unit, direction=g.direction,
-            baseline=g.baseline, target=g.target, deadline=g.deadline, priority=g.priority,
-            source=g.source, problem=g.problem_key or "",
+            key=g.key,
+            title=g.title,
+            metric=g.metric,
+            unit=g.unit,
+            direction=g.direction,
+            baseline=g.baseline,
+            target=g.target,
+            deadline=g.deadline,
+            priority=g.priority,
+            source=g.source,
+            problem=g.problem_key or "",
             result=_result(g, measured[g.id], stored.get(g.id)),
             measurements=tuple(measured[g.id]),
         )
         for g in rows
-    ]  # fmt: skip
+    ]
 
 
 def _confirming_events(definition: CompiledDefinition) -> set[str]:
@@ -481,15 +507,20 @@ def _adjustments(
     )
     return [
         AdjustmentInfo(
-            target_kind=r.target_kind, target_key=r.target_key,
+            target_kind=r.target_kind,
+            target_key=r.target_key,
             before={k: str(v) for k, v in r.before.items()},
             after={k: str(v) for k, v in r.after.items()},
-            reason=r.reason, proposed_by=r.by, proposed_by_name=r.by_name,
-            proposed_at=r.proposed_at, status=r.status, confirmed_at=r.confirmed_at,
+            reason=r.reason,
+            proposed_by=r.by,
+            proposed_by_name=r.by_name,
+            proposed_at=r.proposed_at,
+            status=r.status,
+            confirmed_at=r.confirmed_at,
             confirmed_by=_confirmed_by(r, signatures, events),
         )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def _confirmed_by(
@@ -542,24 +573,41 @@ def _milestone(row: Any, adjustments: list[AdjustmentInfo], as_of: date) -> Mile
     original_due = _original_due(row.due, moves)
     status, days_late = _milestone_status(row.due, row.done_at, as_of)
     return MilestoneInfo(
-        key=row.key, goal=row.goal_key, title=row.title, criterion=row.criterion, due=row.due,
-        original_due=original_due, done_at=row.done_at, status=status, days_late=days_late,
-        adjustments=moves, moved=original_due != row.due,
-    )  # fmt: skip
+        key=row.key,
+        goal=row.goal_key,
+        title=row.title,
+        criterion=row.criterion,
+        due=row.due,
+        original_due=original_due,
+        done_at=row.done_at,
+        status=status,
+        days_late=days_late,
+        adjustments=moves,
+        moved=original_due != row.due,
+    )
 
 
 def _actions(session: Session, plan_id: int) -> list[ActionInfo]:
     supporter = PERSON.alias("supporter")
     rows = _rows(
         session,
-        select(ACTION.c.id, ACTION.c.key, GOAL.c.key, ACTION.c.title, PERSON.c.key,
-               supporter.c.key, ACTION.c.starts, ACTION.c.ends, ACTION.c.recurrence)
+        select(
+            ACTION.c.id,
+            ACTION.c.key,
+            GOAL.c.key,
+            ACTION.c.title,
+            PERSON.c.key,
+            supporter.c.key,
+            ACTION.c.starts,
+            ACTION.c.ends,
+            ACTION.c.recurrence,
+        )
         .join(GOAL, GOAL.c.id == ACTION.c.goal_id)
         .join(PERSON, PERSON.c.id == ACTION.c.executor_id)
         .outerjoin(supporter, supporter.c.id == ACTION.c.supporter_id)
         .where(ACTION.c.plan_id == plan_id)
         .order_by(ACTION.c.id),
-    )  # fmt: skip
+    )
     ids = [row[0] for row in rows]
     collaborators: dict[int, list[str]] = defaultdict(list)
     for action_id, key in session.execute(
@@ -571,55 +619,93 @@ def _actions(session: Session, plan_id: int) -> list[ActionInfo]:
         collaborators[action_id].append(key)
     resources: dict[int, list[ResourceInfo]] = defaultdict(list)
     for action_id, *fields in session.execute(
-        select(ACTION_RESOURCE.c.action_id, ACTION_RESOURCE.c.name, ACTION_RESOURCE.c.amount,
-               ACTION_RESOURCE.c.status)
+        select(
+            ACTION_RESOURCE.c.action_id,
+            ACTION_RESOURCE.c.name,
+            ACTION_RESOURCE.c.amount,
+            ACTION_RESOURCE.c.status,
+        )
         .where(ACTION_RESOURCE.c.action_id.in_(ids))
         .order_by(ACTION_RESOURCE.c.id)
-    ):  # fmt: skip
+    ):
         resources[action_id].append(ResourceInfo(*fields))
     return [
-        ActionInfo(key, goal, title, executor, supporter_key or "", tuple(collaborators[id_]),
-                   starts, ends, recurrence, tuple(resources[id_]))
+        ActionInfo(
+            key,
+            goal,
+            title,
+            executor,
+            supporter_key or "",
+            tuple(collaborators[id_]),
+            starts,
+            ends,
+            recurrence,
+            tuple(resources[id_]),
+        )
         for id_, key, goal, title, executor, supporter_key, starts, ends, recurrence in rows
-    ]  # fmt: skip
+    ]
 
 
 def _signatures(session: Session, plan_id: int) -> list[SignatureInfo]:
     rows = session.execute(
-        select(PERSON.c.key, PERSON.c.name, SIGNATURE.c.role, SIGNATURE.c.event,
-               SIGNATURE.c.step, SIGNATURE.c.signed_at, SIGNATURE.c.comment)
+        select(
+            PERSON.c.key,
+            PERSON.c.name,
+            SIGNATURE.c.role,
+            SIGNATURE.c.event,
+            SIGNATURE.c.step,
+            SIGNATURE.c.signed_at,
+            SIGNATURE.c.comment,
+        )
         .join(PERSON, PERSON.c.id == SIGNATURE.c.person_id)
         .where(SIGNATURE.c.plan_id == plan_id)
         .order_by(SIGNATURE.c.signed_at, SIGNATURE.c.id)
-    )  # fmt: skip
+    )
     return [SignatureInfo(*row) for row in rows]
 
 
 def chain_progress(session: Session, plan_id: int) -> tuple[list[ProgressInfo], list[CoachingInfo]]:
     reports = session.execute(
-        select(PERSON.c.key, PROGRESS_REPORT.c.submitted_at, PROGRESS_REPORT.c.summary,
-               PROGRESS_REPORT.c.blockers)
+        select(
+            PERSON.c.key,
+            PROGRESS_REPORT.c.submitted_at,
+            PROGRESS_REPORT.c.summary,
+            PROGRESS_REPORT.c.blockers,
+        )
         .join(PERSON, PERSON.c.id == PROGRESS_REPORT.c.author_id)
         .where(PROGRESS_REPORT.c.plan_id == plan_id)
         .order_by(PROGRESS_REPORT.c.submitted_at, PROGRESS_REPORT.c.id)
-    )  # fmt: skip
+    )
     coaching = session.execute(
-        select(PERSON.c.key, COACHING_SESSION.c.held_at, COACHING_SESSION.c.minutes,
-               COACHING_SESSION.c.notes)
+        select(
+            PERSON.c.key,
+            COACHING_SESSION.c.held_at,
+            COACHING_SESSION.c.minutes,
+            COACHING_SESSION.c.notes,
+        )
         .join(PERSON, PERSON.c.id == COACHING_SESSION.c.coach_id)
         .where(COACHING_SESSION.c.plan_id == plan_id)
         .order_by(COACHING_SESSION.c.held_at, COACHING_SESSION.c.id)
-    )  # fmt: skip
+    )
     return [ProgressInfo(*r) for r in reports], [CoachingInfo(*r) for r in coaching]
 
 
 def _timeline(session: Session, plan_id: int) -> list[TimelineEntry]:
     rows = session.execute(
-        select(AUDIT.c.seq, AUDIT.c.kind, AUDIT.c.event, AUDIT.c.from_state, AUDIT.c.to_state,
-               AUDIT.c.actor, AUDIT.c.role, AUDIT.c.at, AUDIT.c.comment)
+        select(
+            AUDIT.c.seq,
+            AUDIT.c.kind,
+            AUDIT.c.event,
+            AUDIT.c.from_state,
+            AUDIT.c.to_state,
+            AUDIT.c.actor,
+            AUDIT.c.role,
+            AUDIT.c.at,
+            AUDIT.c.comment,
+        )
         .where(AUDIT.c.plan_id == plan_id)
         .order_by(AUDIT.c.seq)
-    )  # fmt: skip
+    )
     return [TimelineEntry(*row) for row in rows]
 
 
@@ -630,11 +716,16 @@ def _audit(session: Session, plan_id: int) -> AuditInfo:
 
 def _evaluation(session: Session, plan_id: int) -> EvaluationInfo | None:
     row = session.execute(
-        select(EVALUATION.c.outcome, EVALUATION.c.feedback, EVALUATION.c.lessons, PERSON.c.key,
-               EVALUATION.c.evaluated_at)
+        select(
+            EVALUATION.c.outcome,
+            EVALUATION.c.feedback,
+            EVALUATION.c.lessons,
+            PERSON.c.key,
+            EVALUATION.c.evaluated_at,
+        )
         .join(PERSON, PERSON.c.id == EVALUATION.c.evaluated_by_id)
         .where(EVALUATION.c.plan_id == plan_id)
-    ).first()  # fmt: skip
+    ).first()
     return EvaluationInfo(*row) if row is not None else None
 
 
@@ -656,12 +747,21 @@ def evaluation_report(
     reports, coaching = chain_progress(session, plan_id)
     people = _people(session, plan_id, definition)
     return EvaluationReport(
-        plan=plan, as_of=as_of, labels=_labels(definition),
-        people=tuple(people), names=_names(session, plan_id) | {p.key: p.name for p in people},
-        evidence=tuple(evidence), problems=tuple(problems), goals=tuple(_goals(session, plan_id)),
+        plan=plan,
+        as_of=as_of,
+        labels=_labels(definition),
+        people=tuple(people),
+        names=_names(session, plan_id) | {p.key: p.name for p in people},
+        evidence=tuple(evidence),
+        problems=tuple(problems),
+        goals=tuple(_goals(session, plan_id)),
         milestones=tuple(_milestones(session, plan_id, adjustments, as_of.date())),
-        actions=tuple(_actions(session, plan_id)), adjustments=tuple(adjustments),
-        signatures=tuple(signatures), progress_reports=tuple(reports),
-        coaching_sessions=tuple(coaching), timeline=tuple(_timeline(session, plan_id)),
-        audit=_audit(session, plan_id), evaluation=evaluation,
-    )  # fmt: skip
+        actions=tuple(_actions(session, plan_id)),
+        adjustments=tuple(adjustments),
+        signatures=tuple(signatures),
+        progress_reports=tuple(reports),
+        coaching_sessions=tuple(coaching),
+        timeline=tuple(_timeline(session, plan_id)),
+        audit=_audit(session, plan_id),
+        evaluation=evaluation,
+    )

@@ -54,9 +54,11 @@ def dispatch_flow(as_of: str | None = None, plan_id: int | None = None) -> dict[
     engine = _engine()
     try:
         report = dispatch.dispatch_pending(
-            engine, now=_instant(as_of), plan_id=plan_id,
+            engine,
+            now=_instant(as_of),
+            plan_id=plan_id,
             handlers={"evaluation_report": _report_as_subflow},
-        )  # fmt: skip
+        )
     finally:
         engine.dispose()
     if report.failed:
@@ -72,8 +74,12 @@ def sweep_flow(as_of: str | None = None, batch: int = 1000) -> dict[str, Any]:
         report = sweep.sweep(engine, as_of=_instant(as_of), batch=batch)
     finally:
         engine.dispose()
-    return {"reminders": report.reminders, "recorded": report.recorded,
-            "batches": report.batches, "by_kind": report.by_kind}  # fmt: skip
+    return {
+        "reminders": report.reminders,
+        "recorded": report.recorded,
+        "batches": report.batches,
+        "by_kind": report.by_kind,
+    }
 
 
 @flow(name="perfplan-deliver", log_prints=False)

@@ -69,21 +69,39 @@ class _Facts:
         return found[0].name if found else role.replace("_", " ")
 
     def base(self) -> dict[str, Any]:
-        return {"plan": self.plan, "employee": {"name": self.name("employee")},
-                "manager": {"name": self.name("manager")}}  # fmt: skip
+        return {
+            "plan": self.plan,
+            "employee": {"name": self.name("employee")},
+            "manager": {"name": self.name("manager")},
+        }
 
     def recipients(self, roles: Iterable[str]) -> list[Recipient]:
         found: dict[int, Recipient] = {}
         for role in roles:
             for p in self.people.get(role, []):
-                found.setdefault(p.person_id, Recipient(person_id=p.person_id, role=role,
-                                                        name=p.name, email=p.email,
-                                                        locale=p.locale, key=p.key))  # fmt: skip
+                found.setdefault(
+                    p.person_id,
+                    Recipient(
+                        person_id=p.person_id,
+                        role=role,
+                        name=p.name,
+                        email=p.email,
+                        locale=p.locale,
+                        key=p.key,
+                    ),
+                )
         return list(found.values())
 
 
-_PLAN_FACTS = ("id", "title", "period_start", "period_end", "report_every", "coaching_every",
-               "state")  # fmt: skip
+_PLAN_FACTS = (
+    "id",
+    "title",
+    "period_start",
+    "period_end",
+    "report_every",
+    "coaching_every",
+    "state",
+)
 
 
 def _plan_facts(plan: Any) -> dict[str, Any]:
@@ -97,11 +115,18 @@ def _facts(session: Session, plan_id: int) -> _Facts:
         select(*(PLAN.c[name] for name in _PLAN_FACTS)).where(PLAN.c.id == plan_id)
     ).one()
     rows = session.execute(
-        select(PLAN_ROLE.c.role, PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.email,
-               PERSON.c.locale)
+        select(
+            PLAN_ROLE.c.role,
+            PERSON.c.id,
+            PERSON.c.key,
+            PERSON.c.name,
+            PERSON.c.email,
+            PERSON.c.locale,
+        )
         .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
-        .where(PLAN_ROLE.c.plan_id == plan_id).order_by(PLAN_ROLE.c.id)
-    )  # fmt: skip
+        .where(PLAN_ROLE.c.plan_id == plan_id)
+        .order_by(PLAN_ROLE.c.id)
+    )
     people: dict[str, list[Person]] = defaultdict(list)
     for r in rows:
         people[r.role].append(Person(r.id, r.key, r.name, r.email, r.locale, r.role))
@@ -134,9 +159,13 @@ def _recipient(person: Person, known: dict[tuple[int, str], Recipient]) -> Recip
     found = known.get((person.person_id, person.role))
     if found is None:
         found = known[(person.person_id, person.role)] = Recipient(
-            person_id=person.person_id, role=person.role, name=person.name, email=person.email,
-            locale=person.locale, key=person.key,
-        )  # fmt: skip
+            person_id=person.person_id,
+            role=person.role,
+            name=person.name,
+            email=person.email,
+            locale=person.locale,
+            key=person.key,
+        )
     return found
 
 
@@ -152,9 +181,18 @@ def _record(
 ) -> int:
     recorded = 0
     for recipient in recipients:
-        recorded += len(ledger.enqueue(session, config=config(), kind=kind, plan_id=plan_id,
-                                       recipient=recipient, context=context,
-                                       dedup_key=dedup_key, now=now))  # fmt: skip
+        recorded += len(
+            ledger.enqueue(
+                session,
+                config=config(),
+                kind=kind,
+                plan_id=plan_id,
+                recipient=recipient,
+                context=context,
+                dedup_key=dedup_key,
+                now=now,
+            )
+        )
     return recorded
 
 
@@ -178,8 +216,9 @@ def _milestone_context(reminder: Reminder, facts: _Facts, now: datetime) -> dict
         days_overdue=reminder.context["days_overdue"],
         notified=[facts.name(role) for role in reminder.context.get("notified_roles", [])],
         next_escalation={"role": following["role"], "on": _day(following["on"])}
-        if following else None,
-    )  # fmt: skip
+        if following
+        else None,
+    )
     return context
 
 
@@ -192,8 +231,14 @@ def _signature_context(session: Session, plan_id: int, event: str, now: datetime
         {"name": s["name"], "role": s["role"]}
         for s in _signatures(session, plan_id, event, plan.epoch, plan.content_digest)
     ]
-    return {"signature": {"label": label, "requested_on": now.date(), "respond_by": None,
-                          "signed": signed}}  # fmt: skip
+    return {
+        "signature": {
+            "label": label,
+            "requested_on": now.date(),
+            "respond_by": None,
+            "signed": signed,
+        }
+    }
 
 
 def _reminder_context(
@@ -225,10 +270,15 @@ def record_reminders(session: Session, swept: Swept, *, now: datetime) -> int:
         plan = facts[reminder.plan_id]
         context = {**plan.base(), **_reminder_context(session, reminder, plan, now)}
         requests += [
-            ledger.Request(MESSAGE_KIND[reminder.kind], reminder.plan_id,
-                           _recipient(person, recipients), context, reminder.dedup_key)
+            ledger.Request(
+                MESSAGE_KIND[reminder.kind],
+                reminder.plan_id,
+                _recipient(person, recipients),
+                context,
+                reminder.dedup_key,
+            )
             for person in reminder.recipients
-        ]  # fmt: skip
+        ]
     return ledger.enqueue_many(session, config=config(), requests=requests, now=now)
 
 
@@ -239,10 +289,11 @@ def _signatures(
     query = (
         select(PERSON.c.name, SIGNATURE.c.role, SIGNATURE.c.signed_at)
         .join(PERSON, PERSON.c.id == SIGNATURE.c.person_id)
-        .where(SIGNATURE.c.plan_id == plan_id, SIGNATURE.c.event == event,
-               SIGNATURE.c.epoch == epoch)
+        .where(
+            SIGNATURE.c.plan_id == plan_id, SIGNATURE.c.event == event, SIGNATURE.c.epoch == epoch
+        )
         .order_by(SIGNATURE.c.id)
-    )  # fmt: skip
+    )
     if digest is not None:
         query = query.where(SIGNATURE.c.content_digest == digest)
     return [{"name": n, "role": r, "signed_on": at.date()} for n, r, at in session.execute(query)]
@@ -254,17 +305,27 @@ def _adjustments(session: Session, plan_id: int, status: str) -> list[dict[str, 
         .join(PERSON, PERSON.c.id == ADJUSTMENT.c.proposed_by_id)
         .where(ADJUSTMENT.c.plan_id == plan_id, ADJUSTMENT.c.status == status)
         .order_by(ADJUSTMENT.c.id)
-    ).all()  # fmt: skip
-    titles = dict(session.execute(
-        select(MILESTONE.c.key, MILESTONE.c.title).where(MILESTONE.c.plan_id == plan_id)
-    ).tuples().all())  # fmt: skip
+    ).all()
+    titles = dict(
+        session.execute(
+            select(MILESTONE.c.key, MILESTONE.c.title).where(MILESTONE.c.plan_id == plan_id)
+        )
+        .tuples()
+        .all()
+    )
     return [
-        {"target": titles.get(r.target_key, r.target_key), "target_kind": r.target_kind,
-         "changes": [{"field": f, "before": r.before.get(f), "after": v}
-                     for f, v in r.after.items()],
-         "reason": r.reason, "proposed_by": r.proposer, "proposed_on": r.proposed_at.date()}
+        {
+            "target": titles.get(r.target_key, r.target_key),
+            "target_kind": r.target_kind,
+            "changes": [
+                {"field": f, "before": r.before.get(f), "after": v} for f, v in r.after.items()
+            ],
+            "reason": r.reason,
+            "proposed_by": r.proposer,
+            "proposed_on": r.proposed_at.date(),
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def _announcement_context(
@@ -278,9 +339,17 @@ def _announcement_context(
         return {"agreement": {"agreed_on": now.date(), "signatures": signatures}}
     if kind == "plan_started":
         goals = session.execute(
-            select(GOAL.c.title, GOAL.c.baseline, GOAL.c.target, GOAL.c.unit, GOAL.c.deadline,
-                   GOAL.c.direction).where(GOAL.c.plan_id == plan_id).order_by(GOAL.c.priority)
-        )  # fmt: skip
+            select(
+                GOAL.c.title,
+                GOAL.c.baseline,
+                GOAL.c.target,
+                GOAL.c.unit,
+                GOAL.c.deadline,
+                GOAL.c.direction,
+            )
+            .where(GOAL.c.plan_id == plan_id)
+            .order_by(GOAL.c.priority)
+        )
         return {"started_on": now.date(), "goals": [dict(g._mapping) for g in goals]}
     if kind == "adjustment_proposed":
         proposed = _adjustments(session, plan_id, "proposed")
@@ -298,9 +367,15 @@ def announce(session: Session, *, item: OutboxItem, now: datetime) -> int:
     context = _announcement_context(session, kind, item, facts, now)
     if context is None:
         return 0
-    return _record(session, kind=kind, plan_id=item.plan_id,
-                   recipients=facts.recipients(AUDIENCE[kind]), context={**facts.base(), **context},
-                   dedup_key=f"{kind}|{item.key}", now=now)  # fmt: skip
+    return _record(
+        session,
+        kind=kind,
+        plan_id=item.plan_id,
+        recipients=facts.recipients(AUDIENCE[kind]),
+        context={**facts.base(), **context},
+        dedup_key=f"{kind}|{item.key}",
+        now=now,
+    )
 
 
 def request_signatures(session: Session, *, item: OutboxItem, now: datetime) -> int:
@@ -317,13 +392,19 @@ def request_signatures(session: Session, *, item: OutboxItem, now: datetime) -> 
             continue
         chain = definition.spec.approval_chains[transition.approval]
         signed = {s.person_id for s in status.signed}
-        waiting = [r for r in facts.recipients(chain.steps[status.step].roles)
-                   if r.person_id not in signed]  # fmt: skip
+        waiting = [
+            r for r in facts.recipients(chain.steps[status.step].roles) if r.person_id not in signed
+        ]
         context = {**facts.base(), **_signature_context(session, plan.id, transition.trigger, now)}
-        recorded += _record(session, kind="signature_requested", plan_id=plan.id,
-                            recipients=waiting, context=context,
-                            dedup_key=f"signature_requested|{item.key}|step:{status.step}",
-                            now=now)  # fmt: skip
+        recorded += _record(
+            session,
+            kind="signature_requested",
+            plan_id=plan.id,
+            recipients=waiting,
+            context=context,
+            dedup_key=f"signature_requested|{item.key}|step:{status.step}",
+            now=now,
+        )
     return recorded
 
 
@@ -334,18 +415,31 @@ def announce_report(session: Session, *, report: EvaluationReport, now: datetime
     plan_id = report.plan.id
     facts = _facts(session, plan_id)
     results = [
-        {"goal": g.title, "baseline": g.baseline, "target": g.target,
-         "actual": g.result.actual if g.result else None, "unit": g.unit,
-         "met": bool(g.result and g.result.met)}
+        {
+            "goal": g.title,
+            "baseline": g.baseline,
+            "target": g.target,
+            "actual": g.result.actual if g.result else None,
+            "unit": g.unit,
+            "met": bool(g.result and g.result.met),
+        }
         for g in report.goals
-    ]  # fmt: skip
-    evaluation = {"outcome": report.evaluation.outcome,
-                  "evaluated_on": report.evaluation.evaluated_at.date(),
-                  "feedback": report.evaluation.feedback, "results": results}  # fmt: skip
-    return _record(session, kind="evaluation_ready", plan_id=plan_id,
-                   recipients=facts.recipients(AUDIENCE["evaluation_ready"]),
-                   context={**facts.base(), "evaluation": evaluation},
-                   dedup_key=f"evaluation_ready|plan:{plan_id}", now=now)  # fmt: skip
+    ]
+    evaluation = {
+        "outcome": report.evaluation.outcome,
+        "evaluated_on": report.evaluation.evaluated_at.date(),
+        "feedback": report.evaluation.feedback,
+        "results": results,
+    }
+    return _record(
+        session,
+        kind="evaluation_ready",
+        plan_id=plan_id,
+        recipients=facts.recipients(AUDIENCE["evaluation_ready"]),
+        context={**facts.base(), "evaluation": evaluation},
+        dedup_key=f"evaluation_ready|plan:{plan_id}",
+        now=now,
+    )
 
 
 def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:
@@ -362,5 +456,9 @@ def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:
         policy=policy,
         unavailable=problems,
     )
-    return {"sent": report.sent, "retried": report.retried, "dead": report.dead,
-            "more": int(report.more)}  # fmt: skip
+    return {
+        "sent": report.sent,
+        "retried": report.retried,
+        "dead": report.dead,
+        "more": int(report.more),
+    }

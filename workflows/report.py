@@ -139,8 +139,9 @@ class ReportFormat:
     def resource(self, resource: ResourceInfo) -> str:
         status = self.choice("resource_status", resource.status)
         if resource.amount:
-            return self.t("resource_amount_line", name=resource.name, amount=resource.amount,
-                          status=status)  # fmt: skip
+            return self.t(
+                "resource_amount_line", name=resource.name, amount=resource.amount, status=status
+            )
         return self.t("resource_line", name=resource.name, status=status)
 
     # figures

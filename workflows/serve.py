@@ -62,13 +62,19 @@ def start_local_server(port: int | None = None, env: dict[str, str] | None = Non
     prepare_environment()
     environment = {**os.environ, **(env or {})}
     prefect = [sys.executable, "-m", "prefect"]
-    subprocess.run([*prefect, "server", "database", "upgrade", "-y"], check=True,
-                   capture_output=True, env=environment)  # fmt: skip
+    subprocess.run(
+        [*prefect, "server", "database", "upgrade", "-y"],
+        check=True,
+        capture_output=True,
+        env=environment,
+    )
     port = port or free_port()
     process = subprocess.Popen(
         [*prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=environment,
+    )
     server = LocalServer(process, f"http://127.0.0.1:{port}/api")
     try:
         wait_healthy(server.url)

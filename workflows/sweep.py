@@ -28,10 +28,13 @@ def due_count(engine: Engine, *, as_of: datetime) -> int:
     """How many timers are due: one indexed query, cheap enough to ask before
     starting any machinery."""
     with session_scope(engine) as session:
-        return int(session.execute(
-            select(func.count()).select_from(FOLLOWUP)
-            .where(FOLLOWUP.c.status == "pending", FOLLOWUP.c.due_at <= as_of)
-        ).scalar_one())  # fmt: skip
+        return int(
+            session.execute(
+                select(func.count())
+                .select_from(FOLLOWUP)
+                .where(FOLLOWUP.c.status == "pending", FOLLOWUP.c.due_at <= as_of)
+            ).scalar_one()
+        )
 
 
 def sweep(engine: Engine, *, as_of: datetime, batch: int = 1000) -> SweepReport:

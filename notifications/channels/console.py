@@ -44,8 +44,11 @@ class ConsoleChannel(Channel):
             else message.recipient_name
         )
         header = f"── notification {message.id} · {message.kind} · {message.plan_ref} ──"
-        lines = [header, f"To:      {to} ({message.role}, {message.locale})",
-                 f"Subject: {message.subject}"]  # fmt: skip
+        lines = [
+            header,
+            f"To:      {to} ({message.role}, {message.locale})",
+            f"Subject: {message.subject}",
+        ]
         if self.body:
             lines += ["", message.text.rstrip()]
         stream.write("\n".join(lines) + "\n\n")

@@ -127,14 +127,18 @@ class FileOutboxChannel(Channel):
             "message_id": message.message_id,
             "kind": message.kind,
             "plan": message.plan_ref,
-            "to": {"name": message.recipient_name, "address": message.address,
-                   "role": message.role, "locale": message.locale},
+            "to": {
+                "name": message.recipient_name,
+                "address": message.address,
+                "role": message.role,
+                "locale": message.locale,
+            },
             "subject": message.subject,
             "text": message.text,
             "html": message.html,
             "link": message.link,
             "written_at": self.clock().isoformat(),
-        }  # fmt: skip
+        }
 
     def _write_aside(self, message: OutgoingMessage) -> tuple[Path, Path]:
         path = self.path_for(message)

@@ -70,8 +70,12 @@ def _malformed(error: RequestValidationError) -> ErrorBody:
         problems.append(f"{where}: {item['msg']}")
     first = error.errors()[0]["loc"] if error.errors() else ()
     field = str(first[-1]) if first else None
-    return ErrorBody(detail=f"the request is malformed: {problems[0] if problems else ''}",
-                     error="InvalidInput", field=field, problems=problems)  # fmt: skip
+    return ErrorBody(
+        detail=f"the request is malformed: {problems[0] if problems else ''}",
+        error="InvalidInput",
+        field=field,
+        problems=problems,
+    )
 
 
 async def _malformed_request(request: Request, error: Exception) -> Response:
@@ -88,12 +92,14 @@ async def _http_refusal(request: Request, error: Exception) -> Response:
     if error.status_code == 400:
         # FastAPI could not even parse the body (e.g. bytes that are not UTF-8): that
         # is malformed input like any other, and answers 422 as documented.
-        body = ErrorBody(detail=f"the request body cannot be read: {error.detail}",
-                         error="InvalidInput", field="body")  # fmt: skip
+        body = ErrorBody(
+            detail=f"the request body cannot be read: {error.detail}",
+            error="InvalidInput",
+            field="body",
+        )
         return JSONResponse(body.model_dump(), status_code=422)
     body = ErrorBody(detail=str(error.detail), error=type(error).__name__)
-    return JSONResponse(body.model_dump(), status_code=error.status_code,
-                        headers=error.headers)  # fmt: skip
+    return JSONResponse(body.model_dump(), status_code=error.status_code, headers=error.headers)
 
 
 def install_handlers(app: FastAPI, page_error: Any) -> None:

@@ -57,10 +57,22 @@ def test_quick_benchmark_prints_its_figures_as_json_last(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_web_benchmark_runs_against_a_real_server_and_prints_json_last(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "web.py"), "--plans", "24", "--requests", "16",
-         "--clients", "2"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=180, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "bench" / "web.py"),
+            "--plans",
+            "24",
+            "--requests",
+            "16",
+            "--clients",
+            "2",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     figures = json.loads(run.stdout.strip().splitlines()[-1])
     assert figures["plans"] == 24 and figures["clients"] == 2

@@ -115,22 +115,32 @@ def test_app_role_cannot_change_history_even_without_the_trigger(
 def test_messages_recorded_before_0005_are_sent_as_stored(empty_engine: Engine) -> None:
     migrate.upgrade(empty_engine, "0004")
     with empty_engine.begin() as connection:  # a message rendered when it was recorded
-        connection.execute(text("INSERT INTO person (id, key, name, email, locale) "
-                                "VALUES (1, 'li', 'Li Wei', 'li@example.com', 'en')"))  # fmt: skip
-        connection.execute(text(
-            "INSERT INTO notification (dedup_key, person_id, role, kind, channel, locale, "
-            "address, recipient_name, subject, body_text, body_html, link, message_id, status, "
-            "attempts, created_at, next_attempt_at, claimed_by, last_error) VALUES ('k', 1, "
-            "'manager', 'plan_agreed', 'outbox', 'en', 'li@example.com', 'Li Wei', 'Agreed', "
-            "'text', '<p>html</p>', '', '<m@x>', 'queued', 0, '2026-09-01 09:00:00', "
-            "'2026-09-01 09:00:00', '', '')"
-        ))  # fmt: skip
+        connection.execute(
+            text(
+                "INSERT INTO person (id, key, name, email, locale) "
+                "VALUES (1, 'li', 'Li Wei', 'li@example.com', 'en')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO notification (dedup_key, person_id, role, kind, channel, locale, "
+                "address, recipient_name, subject, body_text, body_html, link, message_id, status, "
+                "attempts, created_at, next_attempt_at, claimed_by, last_error) VALUES ('k', 1, "
+                "'manager', 'plan_agreed', 'outbox', 'en', 'li@example.com', 'Li Wei', 'Agreed', "
+                "'text', '<p>html</p>', '', '<m@x>', 'queued', 0, '2026-09-01 09:00:00', "
+                "'2026-09-01 09:00:00', '', '')"
+            )
+        )
     migrate.upgrade(empty_engine)
     with empty_engine.connect() as connection:
         row = connection.execute(text("SELECT * FROM notification")).mappings().one()
     assert row["rendered_at"] is not None and row["context"] is None
-    claim = claim_due(empty_engine, now=datetime(2026, 9, 2, tzinfo=UTC), policy=DeliveryPolicy(),
-                      renderer=Renderer.build())  # fmt: skip
+    claim = claim_due(
+        empty_engine,
+        now=datetime(2026, 9, 2, tzinfo=UTC),
+        policy=DeliveryPolicy(),
+        renderer=Renderer.build(),
+    )
     assert claim.unrenderable == []  # not a dead letter for want of a context
     assert [(m.subject, m.text, m.html) for m in claim.messages] == [
         ("Agreed", "text", "<p>html</p>")

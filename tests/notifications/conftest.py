@@ -89,19 +89,37 @@ def people(engine: Engine, zhang_plan: int) -> dict[str, Recipient]:
     """Zhang's plan's people as recipients, in their role on the plan."""
     with session_scope(engine) as session:
         rows = session.execute(
-            select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.email, PERSON.c.locale,
-                   PLAN_ROLE.c.role)
+            select(
+                PERSON.c.id,
+                PERSON.c.key,
+                PERSON.c.name,
+                PERSON.c.email,
+                PERSON.c.locale,
+                PLAN_ROLE.c.role,
+            )
             .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
             .where(PLAN_ROLE.c.plan_id == zhang_plan)
-        ).all()  # fmt: skip
+        ).all()
         sun = session.execute(select(PERSON).where(PERSON.c.key == "sun")).one()
     recipients = {
-        row.key: Recipient(person_id=row.id, role=row.role, name=row.name, email=row.email,
-                           locale=row.locale, key=row.key)
+        row.key: Recipient(
+            person_id=row.id,
+            role=row.role,
+            name=row.name,
+            email=row.email,
+            locale=row.locale,
+            key=row.key,
+        )
         for row in rows
-    }  # fmt: skip
-    recipients["sun"] = Recipient(person_id=sun.id, role="department_head", name=sun.name,
-                                  email=sun.email, locale=sun.locale, key="sun")  # fmt: skip
+    }
+    recipients["sun"] = Recipient(
+        person_id=sun.id,
+        role="department_head",
+        name=sun.name,
+        email=sun.email,
+        locale=sun.locale,
+        key="sun",
+    )
     return recipients
 
 

@@ -179,9 +179,13 @@ class HttpServer:
                 length = int(self.headers.get("Content-Length", "0"))
                 parts = urlsplit(self.path)
                 recorder.requests.append(
-                    Request(parts.path, parse_qs(parts.query), dict(self.headers),
-                            self.rfile.read(length))
-                )  # fmt: skip
+                    Request(
+                        parts.path,
+                        parse_qs(parts.query),
+                        dict(self.headers),
+                        self.rfile.read(length),
+                    )
+                )
                 reply = recorder.replies.popleft() if recorder.replies else recorder.default
                 if reply.delay:
                     time.sleep(reply.delay)

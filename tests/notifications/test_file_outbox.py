@@ -26,19 +26,33 @@ def _deliver(engine: Engine, config: object, clock: FrozenClock) -> object:
 
     assert isinstance(config, NotificationConfig)
     return deliver_due(
-        engine, channels=config.channels(clock), renderer=config.renderer, now=clock(),
-        policy=POLICY, rng=random.Random(1),
-    )  # fmt: skip
+        engine,
+        channels=config.channels(clock),
+        renderer=config.renderer,
+        now=clock(),
+        policy=POLICY,
+        rng=random.Random(1),
+    )
 
 
 def test_each_message_is_one_readable_eml_file(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
     frozen: FrozenClock,
-) -> None:  # fmt: skip
+) -> None:
     config = make_config(tmp_path)
     for key in ("zhang", "li"):
-        enqueue_sample(engine, config, kind="milestone_overdue", recipient=people[key],
-                       plan_id=zhang_plan, now=frozen(), level=1)  # fmt: skip
+        enqueue_sample(
+            engine,
+            config,
+            kind="milestone_overdue",
+            recipient=people[key],
+            plan_id=zhang_plan,
+            now=frozen(),
+            level=1,
+        )
     assert _deliver(engine, config, frozen).sent == 2  # type: ignore[attr-defined]
     files = sorted((tmp_path / "outbox").iterdir())
     assert [f.name for f in files] == [
@@ -61,30 +75,47 @@ def test_each_message_is_one_readable_eml_file(
 
 
 def test_json_format(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
     frozen: FrozenClock,
-) -> None:  # fmt: skip
+) -> None:
     config = make_config(tmp_path, "channels:\n  outbox: {kind: file, format: json}\n")
-    enqueue_sample(engine, config, kind="evaluation_ready", recipient=people["wang"],
-                   plan_id=zhang_plan, now=frozen())  # fmt: skip
+    enqueue_sample(
+        engine,
+        config,
+        kind="evaluation_ready",
+        recipient=people["wang"],
+        plan_id=zhang_plan,
+        now=frozen(),
+    )
     _deliver(engine, config, frozen)
     (written,) = (tmp_path / "outbox").iterdir()
     document = json.loads(written.read_text(encoding="utf-8"))
     assert written.suffix == ".json"
-    assert document["to"] == {"name": "王芳 Wang Fang", "address": "wang.fang@example.com",
-                              "role": "hr", "locale": "zh-CN"}  # fmt: skip
+    assert document["to"] == {
+        "name": "王芳 Wang Fang",
+        "address": "wang.fang@example.com",
+        "role": "hr",
+        "locale": "zh-CN",
+    }
     assert document["subject"] == "张三 Zhang San的绩效改进计划评估结果：顺利完成（PIP-1）"
     assert document["plan"] == f"PIP-{zhang_plan}"
     assert document["written_at"] == frozen().isoformat()
 
 
 def test_a_repeated_message_is_the_same_file_written_again(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
     frozen: FrozenClock,
-) -> None:  # fmt: skip
+) -> None:
     config = make_config(tmp_path)
-    enqueue_sample(engine, config, kind="plan_agreed", recipient=people["li"],
-                   plan_id=zhang_plan, now=frozen())  # fmt: skip
+    enqueue_sample(
+        engine, config, kind="plan_agreed", recipient=people["li"], plan_id=zhang_plan, now=frozen()
+    )
     claim = claim_due(engine, now=frozen(), policy=POLICY, renderer=config.renderer)
     send_claimed(claim.messages, config.channels(frozen))  # written; then the sender died
     frozen.advance(seconds=61)
@@ -95,14 +126,23 @@ def test_a_repeated_message_is_the_same_file_written_again(
 
 
 def test_an_unwritable_outbox_is_a_temporary_failure(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
     frozen: FrozenClock,
-) -> None:  # fmt: skip
+) -> None:
     (tmp_path / "blocked").write_text("a file where the folder should be")
     config = make_config(tmp_path, outbox_dir=tmp_path / "blocked" / "outbox")
     for key in ("zhang", "li"):
-        enqueue_sample(engine, config, kind="plan_agreed", recipient=people[key],
-                       plan_id=zhang_plan, now=frozen())  # fmt: skip
+        enqueue_sample(
+            engine,
+            config,
+            kind="plan_agreed",
+            recipient=people[key],
+            plan_id=zhang_plan,
+            now=frozen(),
+        )
     report = _deliver(engine, config, frozen)
     assert (report.sent, report.retried) == (0, 2)  # type: ignore[attr-defined]
     assert ledger_rows(engine)[0]["last_error"].startswith("file outbox: cannot write")
@@ -112,13 +152,23 @@ def _message(**changes: object) -> OutgoingMessage:
     from datetime import UTC, datetime
 
     base = dict(
-        id=12, kind="coaching_session_due", channel="console", plan_id=1, person_id=2,
-        role="manager", locale="en", address="li.wei@example.com", recipient_name="Li Wei",
+        id=12,
+        kind="coaching_session_due",
+        channel="console",
+        plan_id=1,
+        person_id=2,
+        role="manager",
+        locale="en",
+        address="li.wei@example.com",
+        recipient_name="Li Wei",
         subject="Coaching talk with 张三 Zhang San due by 7 Sep 2026 (PIP-1)",
-        text="Dear Li Wei,\n\nPlease hold your coaching talk.\n", html="<p>x</p>",
-        link=f"{BASE_URL}/plans/1", message_id="<perfplan.x@example.com>", dedup_key="k",
+        text="Dear Li Wei,\n\nPlease hold your coaching talk.\n",
+        html="<p>x</p>",
+        link=f"{BASE_URL}/plans/1",
+        message_id="<perfplan.x@example.com>",
+        dedup_key="k",
         created_at=datetime(2026, 9, 1, tzinfo=UTC),
-    )  # fmt: skip
+    )
     return OutgoingMessage(**{**base, **changes})  # type: ignore[arg-type]
 
 
@@ -144,8 +194,11 @@ def test_a_name_cannot_inject_headers(tmp_path: Path, frozen: FrozenClock) -> No
     for readable in (True, False):
         raw = build_email(
             _message(recipient_name="Li Wei\r\nBcc: all@example.com"),
-            sender="hr@example.com", sender_name="", sent_at=frozen(), readable=readable,
-        )  # fmt: skip
+            sender="hr@example.com",
+            sender_name="",
+            sent_at=frozen(),
+            readable=readable,
+        )
         email = message_from_bytes(raw, policy=policy.default)
         assert email["Bcc"] is None
         assert email["To"].addresses[0].addr_spec == "li.wei@example.com"

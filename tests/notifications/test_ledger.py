@@ -61,22 +61,39 @@ def _deliver(
     clock: FrozenClock,
     policy: DeliveryPolicy = POLICY,
 ) -> object:
-    return deliver_due(engine, channels=channels, renderer=RENDERER, now=clock(), policy=policy,
-                       rng=random.Random(1))  # fmt: skip
+    return deliver_due(
+        engine,
+        channels=channels,
+        renderer=RENDERER,
+        now=clock(),
+        policy=policy,
+        rng=random.Random(1),
+    )
 
 
 def test_the_same_reminder_is_recorded_once_whoever_asks(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
     frozen: FrozenClock,
-) -> None:  # fmt: skip
+) -> None:
     config = make_config(tmp_path)
 
     def ask(level: int) -> list[object]:
-        return list(enqueue_sample(
-            engine, config, kind="milestone_overdue", recipient=people["zhang"],
-            plan_id=zhang_plan, now=frozen(), subject="milestone:report_1", level=level,
-            due="2026-10-09",
-        ))  # fmt: skip
+        return list(
+            enqueue_sample(
+                engine,
+                config,
+                kind="milestone_overdue",
+                recipient=people["zhang"],
+                plan_id=zhang_plan,
+                now=frozen(),
+                subject="milestone:report_1",
+                level=level,
+                due="2026-10-09",
+            )
+        )
 
     assert len(ask(1)) == 1
     frozen.advance(hours=3)
@@ -92,9 +109,12 @@ def test_the_same_reminder_is_recorded_once_whoever_asks(
 
 
 def test_enqueue_belongs_to_the_callers_transaction(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
     frozen: FrozenClock,
-) -> None:  # fmt: skip
+) -> None:
     from notifications.kinds import dedup_key
     from notifications.ledger import enqueue
     from notifications.samples import sample_context
@@ -102,18 +122,27 @@ def test_enqueue_belongs_to_the_callers_transaction(
     config = make_config(tmp_path)
     with pytest.raises(RuntimeError), session_scope(engine) as session:
         enqueue(
-            session, config=config, kind="plan_agreed", plan_id=zhang_plan,
-            recipient=people["li"], context=sample_context("plan_agreed", role="manager"),
-            dedup_key=dedup_key(plan_id=zhang_plan, kind="plan_agreed"), now=frozen(),
-        )  # fmt: skip
+            session,
+            config=config,
+            kind="plan_agreed",
+            plan_id=zhang_plan,
+            recipient=people["li"],
+            context=sample_context("plan_agreed", role="manager"),
+            dedup_key=dedup_key(plan_id=zhang_plan, kind="plan_agreed"),
+            now=frozen(),
+        )
         raise RuntimeError("the transition failed after recording its message")
     assert ledger_rows(engine) == []
 
 
 def test_one_row_per_channel_each_with_its_own_address(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
-    frozen: FrozenClock, monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
+    frozen: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     routing = """
 channels:
   email: {kind: smtp}
@@ -126,8 +155,15 @@ people:
 """
     config = make_config(tmp_path, routing)
     wang = Recipient(**{**people["wang"].__dict__, "handles": {"dingtalk": "13900000000"}})
-    queued = enqueue_sample(engine, config, kind="milestone_overdue", recipient=wang,
-                            plan_id=zhang_plan, now=frozen(), level=3)  # fmt: skip
+    queued = enqueue_sample(
+        engine,
+        config,
+        kind="milestone_overdue",
+        recipient=wang,
+        plan_id=zhang_plan,
+        now=frozen(),
+        level=3,
+    )
     assert [q.channel for q in queued] == ["email", "hr-chat", "outbox"]
     rows = ledger_rows(engine)
     assert [r["address"] for r in rows] == [
@@ -165,8 +201,11 @@ class Shared:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def shared(
-    request: pytest.FixtureRequest, tmp_path: Path, zhang_doc: PlanDocument, clock: FrozenClock,
-) -> Iterator[Shared]:  # fmt: skip
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    zhang_doc: PlanDocument,
+    clock: FrozenClock,
+) -> Iterator[Shared]:
     """One database that several workers open on their own, SQLite file or PostgreSQL."""
     if request.param == "sqlite":
         from models.db import create_schema
@@ -180,17 +219,24 @@ def shared(
     with session_scope(setup) as session:
         plan_id = create_plan(session=session, document=zhang_doc, actor="wang", now=clock())
         rows = session.execute(
-            select(PERSON.c.id, PERSON.c.key, PERSON.c.name, PERSON.c.email, PERSON.c.locale,
-                   PLAN_ROLE.c.role)
+            select(
+                PERSON.c.id,
+                PERSON.c.key,
+                PERSON.c.name,
+                PERSON.c.email,
+                PERSON.c.locale,
+                PLAN_ROLE.c.role,
+            )
             .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
             .where(PLAN_ROLE.c.plan_id == plan_id)
-        ).all()  # fmt: skip
+        ).all()
     setup.dispose()
     people = {
-        r.key: Recipient(person_id=r.id, role=r.role, name=r.name, email=r.email,
-                         locale=r.locale, key=r.key)
+        r.key: Recipient(
+            person_id=r.id, role=r.role, name=r.name, email=r.email, locale=r.locale, key=r.key
+        )
         for r in rows
-    }  # fmt: skip
+    }
     yield Shared(url, plan_id, people)
 
 
@@ -216,11 +262,18 @@ def test_two_sweeps_at_once_record_each_reminder_once(
             start.wait()
             for week in range(15):
                 for key in ("zhang", "li"):
-                    created.extend(q.id for q in enqueue_sample(
-                        engine, config, kind="progress_report_due",
-                        recipient=shared.people[key], plan_id=shared.plan_id, now=frozen(),
-                        due=f"2026-09-{1 + week:02d}",
-                    ))  # fmt: skip
+                    created.extend(
+                        q.id
+                        for q in enqueue_sample(
+                            engine,
+                            config,
+                            kind="progress_report_due",
+                            recipient=shared.people[key],
+                            plan_id=shared.plan_id,
+                            now=frozen(),
+                            due=f"2026-09-{1 + week:02d}",
+                        )
+                    )
         except BaseException as error:  # surfaced below
             errors.append(error)
         finally:
@@ -244,9 +297,14 @@ def test_two_senders_at_once_send_each_message_once(
     for week in range(20):
         for key in ("zhang", "li"):
             enqueue_sample(
-                setup, config, kind="progress_report_due", recipient=shared.people[key],
-                plan_id=shared.plan_id, now=frozen(), due=f"2026-09-{1 + week:02d}",
-            )  # fmt: skip
+                setup,
+                config,
+                kind="progress_report_due",
+                recipient=shared.people[key],
+                plan_id=shared.plan_id,
+                now=frozen(),
+                due=f"2026-09-{1 + week:02d}",
+            )
     start = threading.Barrier(2)
     reports: list[object] = []
 
@@ -291,12 +349,23 @@ class CrashAfterSending(Channel):
 
 
 def test_a_crash_between_sending_and_recording_repeats_the_message_once(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
-    tmp_path: Path, frozen: FrozenClock,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    frozen: FrozenClock,
+) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
-    enqueue_sample(engine, config, kind="milestone_overdue", recipient=people["zhang"],
-                   plan_id=zhang_plan, now=frozen(), level=1)  # fmt: skip
+    enqueue_sample(
+        engine,
+        config,
+        kind="milestone_overdue",
+        recipient=people["zhang"],
+        plan_id=zhang_plan,
+        now=frozen(),
+        level=1,
+    )
     channels = config.channels(frozen)
     with pytest.raises(Crash):
         _deliver(engine, {"email": CrashAfterSending(channels["email"])}, frozen)
@@ -325,12 +394,22 @@ def test_a_crash_between_sending_and_recording_repeats_the_message_once(
 
 
 def test_a_crash_before_sending_loses_nothing(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
-    tmp_path: Path, frozen: FrozenClock,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    frozen: FrozenClock,
+) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
-    enqueue_sample(engine, config, kind="plan_started", recipient=people["li"],
-                   plan_id=zhang_plan, now=frozen())  # fmt: skip
+    enqueue_sample(
+        engine,
+        config,
+        kind="plan_started",
+        recipient=people["li"],
+        plan_id=zhang_plan,
+        now=frozen(),
+    )
     claim = claim_due(
         engine, now=frozen(), policy=POLICY, renderer=RENDERER
     )  # claimed, then the process died
@@ -341,13 +420,23 @@ def test_a_crash_before_sending_loses_nothing(
 
 
 def test_a_message_that_kills_every_sender_ends_as_a_dead_letter(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
-    tmp_path: Path, frozen: FrozenClock,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    frozen: FrozenClock,
+) -> None:
     policy = DeliveryPolicy(max_attempts=2, lease_seconds=60)
     config = make_config(tmp_path, smtp_routing(smtp_server))
-    enqueue_sample(engine, config, kind="plan_started", recipient=people["li"],
-                   plan_id=zhang_plan, now=frozen())  # fmt: skip
+    enqueue_sample(
+        engine,
+        config,
+        kind="plan_started",
+        recipient=people["li"],
+        plan_id=zhang_plan,
+        now=frozen(),
+    )
     channels = config.channels(frozen)
     for _ in range(2):
         claim = claim_due(engine, now=frozen(), policy=policy, renderer=RENDERER)
@@ -363,20 +452,29 @@ def test_a_message_that_kills_every_sender_ends_as_a_dead_letter(
 
 
 def _dead_letter(
-    engine: Engine, config: NotificationConfig, smtp_server: SmtpServer, recipient: Recipient,
-    plan_id: int, frozen: FrozenClock,
-) -> int:  # fmt: skip
+    engine: Engine,
+    config: NotificationConfig,
+    smtp_server: SmtpServer,
+    recipient: Recipient,
+    plan_id: int,
+    frozen: FrozenClock,
+) -> int:
     smtp_server.inbox.refuse[recipient.email] = "550 5.2.1 Mailbox disabled"
-    (queued,) = enqueue_sample(engine, config, kind="plan_started", recipient=recipient,
-                               plan_id=plan_id, now=frozen())  # fmt: skip
+    (queued,) = enqueue_sample(
+        engine, config, kind="plan_started", recipient=recipient, plan_id=plan_id, now=frozen()
+    )
     _deliver(engine, config.channels(frozen), frozen)
     return queued.id
 
 
 def test_retry_queues_a_dead_letter_again(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
-    tmp_path: Path, frozen: FrozenClock,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    frozen: FrozenClock,
+) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
     dead = _dead_letter(engine, config, smtp_server, people["li"], zhang_plan, frozen)
     assert ledger_rows(engine)[0]["status"] == "dead"
@@ -395,9 +493,13 @@ def test_retry_queues_a_dead_letter_again(
 
 
 def test_retry_all_queues_every_dead_letter(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
-    tmp_path: Path, frozen: FrozenClock,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    frozen: FrozenClock,
+) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
     for key in ("li", "wang"):
         _dead_letter(engine, config, smtp_server, people[key], zhang_plan, frozen)
@@ -408,27 +510,48 @@ def test_retry_all_queues_every_dead_letter(
 
 
 def test_a_channel_removed_from_the_configuration_is_a_dead_letter(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
     frozen: FrozenClock,
-) -> None:  # fmt: skip
+) -> None:
     config = make_config(tmp_path, "channels:\n  pager: {kind: console}\ndefault: [pager]\n")
-    enqueue_sample(engine, config, kind="plan_started", recipient=people["li"],
-                   plan_id=zhang_plan, now=frozen())  # fmt: skip
+    enqueue_sample(
+        engine,
+        config,
+        kind="plan_started",
+        recipient=people["li"],
+        plan_id=zhang_plan,
+        now=frozen(),
+    )
     assert _deliver(engine, {}, frozen).dead == 1  # type: ignore[attr-defined]
     assert "channel 'pager' is not configured" in ledger_rows(engine)[0]["last_error"]
 
 
 def test_logs_name_no_one(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
-    tmp_path: Path, frozen: FrozenClock, caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    frozen: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level("DEBUG", logger="perfplan.notifications")
     config = make_config(tmp_path, smtp_routing(smtp_server))
     smtp_server.inbox.refuse["zhang.san@example.com"] = "550 5.1.1 <zhang.san@example.com> unknown"
     smtp_server.inbox.refuse["li.wei@example.com"] = "451 4.7.1 Li Wei's mailbox is busy"
     for key in ("zhang", "li", "wang"):
-        enqueue_sample(engine, config, kind="milestone_overdue", recipient=people[key],
-                       plan_id=zhang_plan, now=frozen(), level=1)  # fmt: skip
+        enqueue_sample(
+            engine,
+            config,
+            kind="milestone_overdue",
+            recipient=people[key],
+            plan_id=zhang_plan,
+            now=frozen(),
+            level=1,
+        )
     _deliver(engine, config.channels(frozen), frozen)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "dead letter" in logged and "will retry" in logged and "sent via email" in logged
@@ -439,40 +562,79 @@ def test_logs_name_no_one(
 
 
 def test_a_channel_whose_secret_is_missing_keeps_its_messages_waiting(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
-    frozen: FrozenClock, monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
+    frozen: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("PERFPLAN_CHAT_URL", raising=False)
     config = make_config(tmp_path, "channels:\n  chat: {kind: dingtalk}\ndefault: [chat]\n")
-    enqueue_sample(engine, config, kind="plan_started", recipient=people["li"],
-                   plan_id=zhang_plan, now=frozen())  # fmt: skip
+    enqueue_sample(
+        engine,
+        config,
+        kind="plan_started",
+        recipient=people["li"],
+        plan_id=zhang_plan,
+        now=frozen(),
+    )
     channels, not_ready = config.available_channels(frozen)
     assert channels == {} and "PERFPLAN_CHAT_URL is not set" in not_ready["chat"]
-    report = deliver_due(engine, channels=channels, unavailable=not_ready, renderer=RENDERER,
-                         now=frozen(), policy=POLICY)  # fmt: skip
+    report = deliver_due(
+        engine,
+        channels=channels,
+        unavailable=not_ready,
+        renderer=RENDERER,
+        now=frozen(),
+        policy=POLICY,
+    )
     assert (report.retried, report.dead) == (1, 0)
     (row,) = ledger_rows(engine)
     assert row["status"] == "queued" and "channel 'chat' is not ready" in row["last_error"]
 
 
 def test_a_batch_is_recorded_once_and_agrees_with_one_by_one(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
     frozen: FrozenClock,
-) -> None:  # fmt: skip
+) -> None:
     """`enqueue_many` (the sweep's path) keeps `enqueue`'s promise, batch against single."""
     config = make_config(tmp_path)
     requests = []
     for level in (1, 2):
         context = sample_context("milestone_overdue", role="employee", level=level)
         context["plan"] = {**context["plan"], "id": zhang_plan}
-        key = dedup_key(plan_id=zhang_plan, kind="milestone_overdue",
-                        subject="milestone:report_1", level=level, due="2026-10-09")  # fmt: skip
-        requests += [Request("milestone_overdue", zhang_plan, people[who], context, key)
-                     for who in ("zhang", "li")]  # fmt: skip
+        key = dedup_key(
+            plan_id=zhang_plan,
+            kind="milestone_overdue",
+            subject="milestone:report_1",
+            level=level,
+            due="2026-10-09",
+        )
+        requests += [
+            Request("milestone_overdue", zhang_plan, people[who], context, key)
+            for who in ("zhang", "li")
+        ]
     # Level 1 for Zhang was recorded one by one before the batch comes.
-    assert len(enqueue_sample(engine, config, kind="milestone_overdue", recipient=people["zhang"],
-                              plan_id=zhang_plan, now=frozen(), subject="milestone:report_1",
-                              level=1, due="2026-10-09")) == 1  # fmt: skip
+    assert (
+        len(
+            enqueue_sample(
+                engine,
+                config,
+                kind="milestone_overdue",
+                recipient=people["zhang"],
+                plan_id=zhang_plan,
+                now=frozen(),
+                subject="milestone:report_1",
+                level=1,
+                due="2026-10-09",
+            )
+        )
+        == 1
+    )
     with session_scope(engine) as session:
         assert enqueue_many(session, config=config, requests=requests, now=frozen()) == 3
     with session_scope(engine) as session:
@@ -488,9 +650,13 @@ def test_a_batch_is_recorded_once_and_agrees_with_one_by_one(
 
 @pytest.mark.parametrize("placeholder", [False, True], ids=["no recipient", "recipient given"])
 def test_readers_of_one_context_each_get_it_with_their_own_name_role_and_language(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
-    frozen: FrozenClock, placeholder: bool,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
+    frozen: FrozenClock,
+    placeholder: bool,
+) -> None:
     """A reminder's context, given once for all its readers (the sweep's path), is kept
     for each reader exactly as `enqueue` keeps it for that reader alone."""
     routing = "channels: {outbox: {kind: file}, email: {kind: smtp}}\ndefault: [outbox, email]\n"
@@ -504,8 +670,16 @@ def test_readers_of_one_context_each_get_it_with_their_own_name_role_and_languag
         requests = [Request("milestone_overdue", zhang_plan, r, context, "batch") for r in readers]
         assert enqueue_many(session, config=config, requests=requests, now=frozen()) == 6
         for reader in readers:
-            enqueue(session, config=config, kind="milestone_overdue", plan_id=zhang_plan,
-                    recipient=reader, context=context, dedup_key="alone", now=frozen())  # fmt: skip
+            enqueue(
+                session,
+                config=config,
+                kind="milestone_overdue",
+                plan_id=zhang_plan,
+                recipient=reader,
+                context=context,
+                dedup_key="alone",
+                now=frozen(),
+            )
     rows = ledger_rows(engine)
     stored = {(r["dedup_key"].split("|")[0], r["person_id"], r["channel"]): r for r in rows}
     for reader in readers:
@@ -516,12 +690,18 @@ def test_readers_of_one_context_each_get_it_with_their_own_name_role_and_languag
             assert batch["locale"] == alone["locale"]
     recipients = {r["person_id"]: load_context(r["context"])["recipient"] for r in rows}
     assert recipients == {
-        people["zhang"].person_id: {"name": people["zhang"].name, "role": "employee",
-                                    "locale": "zh-CN"},
+        people["zhang"].person_id: {
+            "name": people["zhang"].name,
+            "role": "employee",
+            "locale": "zh-CN",
+        },
         people["li"].person_id: {"name": people["li"].name, "role": "manager", "locale": "zh-CN"},
-        people["sun"].person_id: {"name": people["sun"].name, "role": "department_head",
-                                  "locale": "zh-CN"},
-    }  # fmt: skip
+        people["sun"].person_id: {
+            "name": people["sun"].name,
+            "role": "department_head",
+            "locale": "zh-CN",
+        },
+    }
     assert people["li"].locale == "en"  # the routing file's preference won
     loaded = load_context(rows[0]["context"])
     assert {k: v for k, v in loaded.items() if k != "recipient"} == {
@@ -545,12 +725,23 @@ def test_a_context_dumped_once_for_many_readers_is_the_same_text(context: dict[s
 
 
 def test_a_message_is_rendered_when_first_sent_and_the_ledger_keeps_what_went_out(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
-    tmp_path: Path, frozen: FrozenClock,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    frozen: FrozenClock,
+) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
-    enqueue_sample(engine, config, kind="milestone_overdue", recipient=people["zhang"],
-                   plan_id=zhang_plan, now=frozen(), level=1)  # fmt: skip
+    enqueue_sample(
+        engine,
+        config,
+        kind="milestone_overdue",
+        recipient=people["zhang"],
+        plan_id=zhang_plan,
+        now=frozen(),
+        level=1,
+    )
     (recorded,) = ledger_rows(engine)
     assert (recorded["subject"], recorded["body_html"], recorded["rendered_at"]) == ("", "", None)
 
@@ -568,12 +759,22 @@ def test_a_message_is_rendered_when_first_sent_and_the_ledger_keeps_what_went_ou
 
 
 def test_a_repeat_after_a_crash_sends_the_stored_text_not_a_new_rendering(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
-    tmp_path: Path, frozen: FrozenClock,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    frozen: FrozenClock,
+) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
-    enqueue_sample(engine, config, kind="plan_started", recipient=people["li"],
-                   plan_id=zhang_plan, now=frozen())  # fmt: skip
+    enqueue_sample(
+        engine,
+        config,
+        kind="plan_started",
+        recipient=people["li"],
+        plan_id=zhang_plan,
+        now=frozen(),
+    )
     channels = config.channels(frozen)
     with pytest.raises(Crash):
         _deliver(engine, {"email": CrashAfterSending(channels["email"])}, frozen)
@@ -597,19 +798,32 @@ def _broken_english_subject(tmp_path: Path) -> Renderer:
 
 
 def test_a_template_that_fails_when_sent_is_a_dead_letter_naming_it_and_the_rest_go_out(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], smtp_server: SmtpServer,
-    tmp_path: Path, frozen: FrozenClock,
-) -> None:  # fmt: skip
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    frozen: FrozenClock,
+) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
     for key in ("zhang", "li", "wang"):  # Chinese, English, Chinese
-        enqueue_sample(engine, config, kind="milestone_overdue", recipient=people[key],
-                       plan_id=zhang_plan, now=frozen(), level=1)  # fmt: skip
+        enqueue_sample(
+            engine,
+            config,
+            kind="milestone_overdue",
+            recipient=people[key],
+            plan_id=zhang_plan,
+            now=frozen(),
+            level=1,
+        )
     channels = config.channels(frozen)
     broken = _broken_english_subject(tmp_path)
     report = deliver_due(engine, channels=channels, renderer=broken, now=frozen(), policy=POLICY)
     assert (report.claimed, report.sent, report.retried, report.dead) == (3, 2, 0, 1)
     assert {m.rcpt_tos[0] for m in smtp_server.inbox.messages} == {
-        "zhang.san@example.com", "wang.fang@example.com"}  # fmt: skip
+        "zhang.san@example.com",
+        "wang.fang@example.com",
+    }
     dead = next(r for r in ledger_rows(engine) if r["status"] == "dead")
     assert dead["person_id"] == people["li"].person_id and dead["rendered_at"] is None
     assert "milestone_overdue/level1/subject.en.j2" in dead["last_error"]
@@ -628,9 +842,12 @@ def _retry_all(engine: Engine, frozen: FrozenClock) -> int:
 
 
 def test_a_message_is_checked_when_recorded_and_its_dates_come_back_as_dates(
-    engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
     frozen: FrozenClock,
-) -> None:  # fmt: skip
+) -> None:
     from notifications.errors import TemplateProblem
     from notifications.ledger import enqueue
 
@@ -648,8 +865,14 @@ def test_a_message_is_checked_when_recorded_and_its_dates_come_back_as_dates(
             dedup_key="x",
             now=frozen(),
         )
-    enqueue_sample(engine, config, kind="milestone_due_soon", recipient=people["zhang"],
-                   plan_id=zhang_plan, now=frozen())  # fmt: skip
+    enqueue_sample(
+        engine,
+        config,
+        kind="milestone_due_soon",
+        recipient=people["zhang"],
+        plan_id=zhang_plan,
+        now=frozen(),
+    )
     stored = load_context(ledger_rows(engine)[0]["context"])
     assert stored["milestone"]["due"] == context["milestone"]["due"]
     assert type(stored["milestone"]["due"]) is type(context["milestone"]["due"])

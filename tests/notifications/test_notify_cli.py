@@ -27,16 +27,22 @@ routes:
 
 @pytest.fixture
 def cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db_url: str,
-    engine: Engine, tmp_path: Path,
-) -> Cli:  # fmt: skip
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,
+    engine: Engine,
+    tmp_path: Path,
+) -> Cli:
     routing = tmp_path / "routing.yaml"
     routing.write_text(ROUTING, encoding="utf-8")
     for name, value in {
-        "PERFPLAN_DATABASE_URL": db_url, "PERFPLAN_NOTIFY_CONFIG": str(routing),
-        "PERFPLAN_OUTBOX_DIR": str(tmp_path / "outbox"), "PERFPLAN_BASE_URL": BASE_URL,
-        "PERFPLAN_SMTP_FROM": "hr@example.com", "COLUMNS": "200",
-    }.items():  # fmt: skip
+        "PERFPLAN_DATABASE_URL": db_url,
+        "PERFPLAN_NOTIFY_CONFIG": str(routing),
+        "PERFPLAN_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "PERFPLAN_BASE_URL": BASE_URL,
+        "PERFPLAN_SMTP_FROM": "hr@example.com",
+        "COLUMNS": "200",
+    }.items():
         monkeypatch.setenv(name, value)
     for name in ("PERFPLAN_NOW", "PERFPLAN_TEMPLATES_DIR", "TEAM_CHAT_URL", "TEAM_CHAT_SECRET"):
         monkeypatch.delenv(name, raising=False)
@@ -60,14 +66,20 @@ def test_channels_shows_what_is_configured_with_secrets_masked(
     assert data.code == 0 and "SECRETTOKEN" not in data.out and "SECsigning" not in data.out
     channels = {c["name"]: c for c in data.json()["channels"]}  # type: ignore[index]
     assert channels["team-chat"] == {
-        "name": "team-chat", "kind": "dingtalk", "target": "https://oapi.dingtalk.com/***",
-        "secret": "set", "detail": "summary", "ready": True,
-    }  # fmt: skip
+        "name": "team-chat",
+        "kind": "dingtalk",
+        "target": "https://oapi.dingtalk.com/***",
+        "secret": "set",
+        "detail": "summary",
+        "ready": True,
+    }
     assert channels["outbox"]["target"].endswith("outbox/ (.eml)")
     assert data.json()["routes"][0] == {  # type: ignore[index]
-        "kinds": ["milestone_overdue"], "roles": ["hr"], "channels": ["outbox"],
+        "kinds": ["milestone_overdue"],
+        "roles": ["hr"],
+        "channels": ["outbox"],
         "also": ["team-chat"],
-    }  # fmt: skip
+    }
     table = cli("notify", "channels")
     assert table.code == 0 and "SECRETTOKEN" not in table.out
     assert "team-chat" in table.out and "https://oapi.dingtalk.com/***" in table.out
@@ -80,16 +92,27 @@ def test_preview_uses_the_readers_own_language(cli: Cli) -> None:
     assert "Locale:  zh-CN" in zhang.out and "张三 Zhang San，您好：" in zhang.out
     li = cli("notify", "preview", "milestone_overdue", "--role", "manager")
     assert "Locale:  en" in li.out and "Dear Li Wei," in li.out
-    forced = cli("notify", "preview", "milestone_overdue", "--locale", "en", "--level", "3",
-                 "--role", "hr")  # fmt: skip
+    forced = cli(
+        "notify", "preview", "milestone_overdue", "--locale", "en", "--level", "3", "--role", "hr"
+    )
     assert "Subject: HR review needed" in forced.out
     html = cli("notify", "preview", "plan_agreed", "--html")
     assert '<html lang="zh-CN">' in html.out
 
 
 def test_preview_with_a_real_plan(cli: Cli, zhang_plan: int) -> None:
-    result = cli("notify", "preview", "milestone_overdue", "--plan", str(zhang_plan),
-                 "--level", "2", "--role", "department_head", "--json")  # fmt: skip
+    result = cli(
+        "notify",
+        "preview",
+        "milestone_overdue",
+        "--plan",
+        str(zhang_plan),
+        "--level",
+        "2",
+        "--role",
+        "department_head",
+        "--json",
+    )
     assert result.code == 0, result.err
     rendered = result.json()
     assert isinstance(rendered, dict) and rendered["locale"] == "zh-CN"
@@ -114,18 +137,23 @@ def _dead_letters(
 
     config = make_config(tmp_path, "channels:\n  pager: {kind: console}\ndefault: [pager]\n")
     ids = [
-        enqueue_sample(engine, config, kind="plan_started", recipient=people[key],
-                       plan_id=plan_id, now=clock())[0].id
+        enqueue_sample(
+            engine, config, kind="plan_started", recipient=people[key], plan_id=plan_id, now=clock()
+        )[0].id
         for key in ("zhang", "li")
-    ]  # fmt: skip
+    ]
     deliver_due(engine, channels={}, renderer=config.renderer, now=clock())
     return ids
 
 
 def test_failed_lists_dead_letters_and_retry_requeues_them(
-    cli: Cli, engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    cli: Cli,
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
     frozen: FrozenClock,
-) -> None:  # fmt: skip
+) -> None:
     assert "No dead letters." in cli("notify", "failed").out
     first, second = _dead_letters(engine, tmp_path, zhang_plan, people, frozen)
     listed = cli("notify", "failed", "--json").json()
@@ -148,21 +176,35 @@ def test_failed_lists_dead_letters_and_retry_requeues_them(
 
 
 def test_send_delivers_what_is_due_and_show_tells_its_story(
-    cli: Cli, engine: Engine, zhang_plan: int, people: dict[str, Recipient], tmp_path: Path,
+    cli: Cli,
+    engine: Engine,
+    zhang_plan: int,
+    people: dict[str, Recipient],
+    tmp_path: Path,
     frozen: FrozenClock,
-) -> None:  # fmt: skip
+) -> None:
     config = make_config(tmp_path)  # the outbox, as the routing file says too
     (queued,) = enqueue_sample(
-        engine, config, kind="coaching_session_due", recipient=people["li"],
-        plan_id=zhang_plan, now=frozen(),
-    )  # fmt: skip
+        engine,
+        config,
+        kind="coaching_session_due",
+        recipient=people["li"],
+        plan_id=zhang_plan,
+        now=frozen(),
+    )
     waiting = cli("notify", "show", str(queued.id))
     assert "not rendered yet" in waiting.out and "Coaching talk" not in waiting.out
     sent = cli("notify", "send", "--json", "--now", frozen().isoformat())
     assert sent.code == 0, sent.err
     assert "channel team-chat is not ready" in sent.err  # a secret not set: a warning
-    assert sent.json() == {"claimed": 1, "sent": 1, "retried": 0, "dead": 0, "interrupted": 0,
-                           "more": False}  # fmt: skip
+    assert sent.json() == {
+        "claimed": 1,
+        "sent": 1,
+        "retried": 0,
+        "dead": 0,
+        "interrupted": 0,
+        "more": False,
+    }
     assert [f.name for f in (tmp_path / "outbox").iterdir()] == [
         f"{queued.id:08d}-coaching_session_due-manager-en.eml"
     ]

@@ -53,8 +53,14 @@ def test_template_renders_completely(
         assert "{{" not in body and "{%" not in body
     assert rendered.html.startswith("<!DOCTYPE html>")
     assert f'<html lang="{locale}">' in rendered.html
-    chinese = bool(CJK.search(rendered.text.replace("张三", "").replace("王芳", "")
-                              .replace("孙浩", "").replace("陈静", "")))  # fmt: skip
+    chinese = bool(
+        CJK.search(
+            rendered.text.replace("张三", "")
+            .replace("王芳", "")
+            .replace("孙浩", "")
+            .replace("陈静", "")
+        )
+    )
     assert chinese == (locale == "zh-CN"), "the body is in the reader's language"
 
 
@@ -75,11 +81,12 @@ def test_zhang_reads_chinese_and_li_reads_english(renderer: Renderer) -> None:
 def test_each_escalation_level_has_its_own_wording(renderer: Renderer) -> None:
     subjects = {
         level: renderer.render(
-            "milestone_overdue", "en",
+            "milestone_overdue",
+            "en",
             sample_context("milestone_overdue", role=role, level=level),
         ).subject
         for level, role in ((1, "manager"), (2, "department_head"), (3, "hr"))
-    }  # fmt: skip
+    }
     assert subjects[1].startswith("Overdue milestone in 张三 Zhang San's plan")
     assert subjects[2].startswith("Escalation: a milestone in 张三 Zhang San's improvement plan")
     assert "3 business days overdue" in subjects[2]
@@ -158,9 +165,15 @@ def test_a_broken_override_is_reported_with_its_name(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [("zh_CN", "zh-CN"), ("zh-cn", "zh-CN"), ("zh", "zh-CN"), ("zh-Hans", "zh-CN"),
-     ("en-gb", "en-GB"), ("EN", "en")],
-)  # fmt: skip
+    [
+        ("zh_CN", "zh-CN"),
+        ("zh-cn", "zh-CN"),
+        ("zh", "zh-CN"),
+        ("zh-Hans", "zh-CN"),
+        ("en-gb", "en-GB"),
+        ("EN", "en"),
+    ],
+)
 def test_locales_are_normalised(given: str, expected: str) -> None:
     assert normalise_locale(given) == expected
 
@@ -175,13 +188,19 @@ def test_unknown_locale_falls_back_to_language_then_default(renderer: Renderer) 
 
 def test_dedup_key_names_plan_kind_subject_level_and_date() -> None:
     key = dedup_key(
-        plan_id=7, kind="milestone_overdue", subject="milestone:report_1", level=2,
+        plan_id=7,
+        kind="milestone_overdue",
+        subject="milestone:report_1",
+        level=2,
         due="2026-10-09",
-    )  # fmt: skip
+    )
     assert key == "plan:7|milestone_overdue|milestone:report_1|level:2|due:2026-10-09"
     assert key != dedup_key(
-        plan_id=7, kind="milestone_overdue", subject="milestone:report_1", level=3,
+        plan_id=7,
+        kind="milestone_overdue",
+        subject="milestone:report_1",
+        level=3,
         due="2026-10-09",
-    )  # fmt: skip
+    )
     with pytest.raises(UnknownKind):
         dedup_key(plan_id=7, kind="nope")

@@ -198,8 +198,16 @@ def test_plan_list_filters_and_shows_what_a_person_may_see(
         .replace("collaborators: [zhao]", "collaborators: []")
     )
     (tmp_path / "zhao.yaml").write_text(text)
-    created = cli("plan", "create", str(tmp_path / "zhao.yaml"), "--as", "wang", "--json",
-                  "--now", "2026-08-25T09:00")  # fmt: skip
+    created = cli(
+        "plan",
+        "create",
+        str(tmp_path / "zhao.yaml"),
+        "--as",
+        "wang",
+        "--json",
+        "--now",
+        "2026-08-25T09:00",
+    )
     zhao = int(created.json()["plan_id"])
 
     assert _ids(cli("plan", "list", "--json")) == [zhao, zhang]  # the operator: every plan

@@ -66,8 +66,17 @@ def test_an_expiry_in_the_past_is_refused(cli: Cli) -> None:
 
 
 def test_people_add_grant_and_list(cli: Cli) -> None:
-    added = cli("people", "add", "audrey", "--name", "Audrey Lin", "--email",
-                "audrey@example.com", "--department", "Internal Audit")  # fmt: skip
+    added = cli(
+        "people",
+        "add",
+        "audrey",
+        "--name",
+        "Audrey Lin",
+        "--email",
+        "audrey@example.com",
+        "--department",
+        "Internal Audit",
+    )
     assert added.code == 0, added.err
     assert cli("people", "grant", "audrey", "auditor").code == 0
     assert cli("people", "grant", "wang", "hr", "--department", "Sales East").code == 0
@@ -86,17 +95,29 @@ def test_people_add_grant_and_list(cli: Cli) -> None:
     ("args", "code", "message"),
     [
         (("people", "grant", "wang", "boss"), 2, "'boss' is not a standing role"),
-        (("people", "grant", "wang", "hr", "--department", "Marketing"), 2,
-         "no department named 'Marketing'"),
+        (
+            ("people", "grant", "wang", "hr", "--department", "Marketing"),
+            2,
+            "no department named 'Marketing'",
+        ),
         (("people", "grant", "nobody", "auditor"), 3, "no person with key 'nobody'"),
-        (("people", "add", "li", "--name", "Li", "--email", "li@example.com"), 2,
-         "a person with key 'li' exists already"),
-        (("people", "add", "x y", "--name", "X", "--email", "x@example.com"), 2,
-         "a person's key is letters"),
-        (("people", "add", "xu", "--name", "Xu", "--email", "not-an-address"), 2,
-         "is not an email address"),
+        (
+            ("people", "add", "li", "--name", "Li", "--email", "li@example.com"),
+            2,
+            "a person with key 'li' exists already",
+        ),
+        (
+            ("people", "add", "x y", "--name", "X", "--email", "x@example.com"),
+            2,
+            "a person's key is letters",
+        ),
+        (
+            ("people", "add", "xu", "--name", "Xu", "--email", "not-an-address"),
+            2,
+            "is not an email address",
+        ),
     ],
-)  # fmt: skip
+)
 def test_people_mistakes_are_one_sentence(
     cli: Cli, args: tuple[str, ...], code: int, message: str
 ) -> None:
@@ -113,8 +134,7 @@ def test_a_password_from_the_environment_signs_in(
     engine = make_engine(db_url)
     try:
         with session_scope(engine) as session:
-            viewer = identity.check_password(session, person="li",
-                                             password="correct horse battery")  # fmt: skip
+            viewer = identity.check_password(session, person="li", password="correct horse battery")
         assert viewer.key == "li"
     finally:
         engine.dispose()

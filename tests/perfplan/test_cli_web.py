@@ -35,18 +35,27 @@ def test_web_serves_with_the_number_of_workers_asked_for(tmp_path: Path) -> None
     create_schema(engine)
     engine.dispose()
     port = free_port()
-    env = {**os.environ, "PERFPLAN_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
-           "PREFECT_HOME": str(tmp_path / "prefect")}  # fmt: skip
+    env = {
+        **os.environ,
+        "PERFPLAN_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "perfplan.cli", "web", "--port", str(port), "--workers", "2"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         assert _serving(process, url), process.stderr.read().decode() if process.stderr else ""
         # uvicorn's supervisor keeps the workers as its children (multiprocessing spawn)
-        workers = [child for child in psutil.Process(process.pid).children()
-                   if "spawn_main" in " ".join(child.cmdline())]  # fmt: skip
+        workers = [
+            child
+            for child in psutil.Process(process.pid).children()
+            if "spawn_main" in " ".join(child.cmdline())
+        ]
         assert len(workers) == 2
         assert httpx.get(f"{url}/api/plans", timeout=5).status_code == 401  # the app, not a stub
     finally:

@@ -26,8 +26,14 @@ def test_demo_plays_zhangs_whole_plan_with_tidy_output(tmp_path: Path) -> None:
         "COLUMNS": "160",
     }
     env.pop("PREFECT_LOGGING_LEVEL", None)  # as a user runs it
-    done = subprocess.run([sys.executable, "-m", "perfplan.cli", "demo"], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "perfplan.cli", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     for noise in ("ERROR", "Traceback", "Error flushing", "database is locked"):

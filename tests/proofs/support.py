@@ -92,14 +92,16 @@ def started_zhang_plans(db: Engine, count: int) -> list[int]:
     ids = []
     for _ in range(count):
         with session_scope(db) as session:
-            plan_id = create_plan(session=session, document=document, actor="wang",
-                                  now=DRAFTING_DAY)  # fmt: skip
+            plan_id = create_plan(
+                session=session, document=document, actor="wang", now=DRAFTING_DAY
+            )
         for person in ("zhang", "li", "wang"):
             with session_scope(db) as session:
                 plan_engine.sign(session=session, plan_id=plan_id, actor=person, now=DRAFTING_DAY)
         with session_scope(db) as session:
-            plan_engine.fire(session=session, plan_id=plan_id, event="start", actor="li",
-                             now=START_DAY)  # fmt: skip
+            plan_engine.fire(
+                session=session, plan_id=plan_id, event="start", actor="li", now=START_DAY
+            )
         ids.append(plan_id)
     return ids
 

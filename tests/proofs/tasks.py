@@ -35,12 +35,24 @@ def _version(worker: Worker, plan_id: int) -> int:
 def _move(worker: Worker, plan_id: int, move: str, actor: str, now: datetime, seen: int) -> None:
     with session_scope(worker.db) as session:
         if move in SIGNED:
-            signed = plan_engine.sign(session=session, plan_id=plan_id, event=move, actor=actor,
-                                      now=now, expected_version=seen)  # fmt: skip
+            signed = plan_engine.sign(
+                session=session,
+                plan_id=plan_id,
+                event=move,
+                actor=actor,
+                now=now,
+                expected_version=seen,
+            )
             assert signed.fired is not None, "a quorum of one fires on the first signature"
         else:
-            plan_engine.fire(session=session, plan_id=plan_id, event=move, actor=actor, now=now,
-                             expected_version=seen)  # fmt: skip
+            plan_engine.fire(
+                session=session,
+                plan_id=plan_id,
+                event=move,
+                actor=actor,
+                now=now,
+                expected_version=seen,
+            )
 
 
 @contextmanager

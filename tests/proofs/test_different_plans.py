@@ -39,9 +39,19 @@ def test_changes_to_different_plans_all_succeed_and_all_chains_verify(
             move = SIGNED_MOVES["ping" if number % 2 == 0 else "pong"]
             now = START_DAY + timedelta(minutes=number)
             outcomes = pool.round(
-                [(race, {"plan_id": plan_id, "move": move, "actor": ("li", "wang")[n % 2],
-                         "now": now}) for n, plan_id in enumerate(plans)]
-            )  # fmt: skip
+                [
+                    (
+                        race,
+                        {
+                            "plan_id": plan_id,
+                            "move": move,
+                            "actor": ("li", "wang")[n % 2],
+                            "now": now,
+                        },
+                    )
+                    for n, plan_id in enumerate(plans)
+                ]
+            )
             assert [o.kind for o in outcomes] == ["ok"] * WORKERS, outcomes
 
     serves = (ROUNDS + 1) // 2

@@ -90,9 +90,11 @@ def race_rounds(
         move = moves[before.state]
         task = {"plan_id": plan_id, "move": move, "now": START_DAY + timedelta(minutes=number)}
         outcomes = pool.round(
-            [(race, {**task, "actor": actor, "pause_after_read": pause * bool(n)})
-             for n, actor in enumerate(actors)]
-        )  # fmt: skip
+            [
+                (race, {**task, "actor": actor, "pause_after_read": pause * bool(n)})
+                for n, actor in enumerate(actors)
+            ]
+        )
         check_round(db, plan_id, before, move, outcomes)
 
 

@@ -18,8 +18,9 @@ from tests.perfplan.web.conftest import liu_document
 def plans(engine: Engine, zhang_doc: PlanDocument, clock: FrozenClock) -> tuple[int, int]:
     with session_scope(engine) as session:
         zhang = create_plan(session=session, document=zhang_doc, actor="wang", now=clock())
-        liu = create_plan(session=session, document=liu_document(zhang_doc), actor="qian",
-                          now=clock())  # fmt: skip
+        liu = create_plan(
+            session=session, document=liu_document(zhang_doc), actor="qian", now=clock()
+        )
     return zhang, liu
 
 
@@ -50,8 +51,14 @@ def test_standing_hr_covers_only_its_departments(
 ) -> None:
     zhang, liu = plans
     with session_scope(engine) as session:
-        access.grant(session, person="qian", role="hr", department="Technical Support",
-                     now=clock(), by="test")  # fmt: skip
+        access.grant(
+            session,
+            person="qian",
+            role="hr",
+            department="Technical Support",
+            now=clock(),
+            by="test",
+        )
     assert _relations(engine, "qian", liu) == {"participant", "hr"}
     assert _relations(engine, "qian", zhang) == set()
     with session_scope(engine) as session:
@@ -117,10 +124,12 @@ def test_granting_twice_is_a_no_op_and_revoking_takes_it_away(
     engine: Engine, plans: tuple[int, int], clock: FrozenClock
 ) -> None:
     with session_scope(engine) as session:
-        assert access.grant(session, person="wang", role="hr", department="Sales East",
-                            now=clock(), by="t")  # fmt: skip
-        assert not access.grant(session, person="wang", role="hr", department="Sales East",
-                                now=clock(), by="t")  # fmt: skip
+        assert access.grant(
+            session, person="wang", role="hr", department="Sales East", now=clock(), by="t"
+        )
+        assert not access.grant(
+            session, person="wang", role="hr", department="Sales East", now=clock(), by="t"
+        )
         assert len(access.standing_roles(session)) == 1
         assert access.revoke(session, person="wang", role="hr", department="Sales East")
         assert not access.revoke(session, person="wang", role="hr", department="Sales East")
@@ -136,9 +145,12 @@ def test_granting_twice_is_a_no_op_and_revoking_takes_it_away(
     ],
 )
 def test_bad_grants_say_what_is_wrong(
-    engine: Engine, plans: tuple[int, int], clock: FrozenClock, role: str, department: str | None,
+    engine: Engine,
+    plans: tuple[int, int],
+    clock: FrozenClock,
+    role: str,
+    department: str | None,
     message: str,
-) -> None:  # fmt: skip
+) -> None:
     with session_scope(engine) as session, pytest.raises(InvalidInput, match=message):
-        access.grant(session, person="wang", role=role, department=department, now=clock(),
-                     by="t")  # fmt: skip
+        access.grant(session, person="wang", role=role, department=department, now=clock(), by="t")

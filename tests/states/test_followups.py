@@ -50,9 +50,10 @@ def _about(
     reminders: list[followups.Reminder], kind: str, subject: str
 ) -> list[followups.Reminder]:
     return [
-        r for r in reminders
+        r
+        for r in reminders
         if r.kind == kind and r.context.get("milestone", {}).get("key") == subject
-    ]  # fmt: skip
+    ]
 
 
 def test_ladder_skips_national_day_and_counts_the_makeup_saturday(
@@ -106,12 +107,22 @@ def test_adjustment_that_moves_the_due_date_cancels_the_pending_escalation(
     assert _about(_sweep(engine, "2026-10-10T02:00"), "milestone_overdue", "report_1")
     clock.set(_at("2026-10-12T10:00"))
     with session_scope(engine) as session:
-        records.adjust(session=session, plan_id=running, actor="li", now=clock(),
-                       kind="milestone", key="report_1", changes={"due": "2026-10-23"},
-                       reason="customer data from the technical department came late")  # fmt: skip
+        records.adjust(
+            session=session,
+            plan_id=running,
+            actor="li",
+            now=clock(),
+            kind="milestone",
+            key="report_1",
+            changes={"due": "2026-10-23"},
+            reason="customer data from the technical department came late",
+        )
         followups.schedule(session, plan_id=running, now=clock())
-    assert _ladder(engine, running, "report_1") == {1: "2026-10-26", 2: "2026-10-29",
-                                                    3: "2026-11-04"}  # fmt: skip
+    assert _ladder(engine, running, "report_1") == {
+        1: "2026-10-26",
+        2: "2026-10-29",
+        3: "2026-11-04",
+    }
     # The old level 2 (Tue 13 Oct) no longer fires.
     assert _about(_sweep(engine, "2026-10-14T02:00"), "milestone_overdue", "report_1") == []
 
@@ -129,9 +140,16 @@ def test_timers_of_an_older_epoch_do_not_fire(
 ) -> None:
     clock.set(_at("2026-10-12T10:00"))
     with session_scope(engine) as session:  # adjust without rescheduling: epoch moves on
-        records.adjust(session=session, plan_id=running, actor="li", now=clock(),
-                       kind="milestone", key="report_2", changes={"due": "2026-10-27"},
-                       reason="holiday backlog")  # fmt: skip
+        records.adjust(
+            session=session,
+            plan_id=running,
+            actor="li",
+            now=clock(),
+            kind="milestone",
+            key="report_2",
+            changes={"due": "2026-10-27"},
+            reason="holiday backlog",
+        )
     assert _sweep(engine, "2026-10-20T02:00") == []
 
 
@@ -148,13 +166,19 @@ def test_progress_report_reminder_is_skipped_when_the_report_is_in(
     ]
     clock.set(_at("2026-09-14T08:00"))
     with session_scope(engine) as session:
-        records.report_progress(session=session, plan_id=running, actor="zhang", now=clock(),
-                                summary="2 reports done this week, 1 approved")  # fmt: skip
+        records.report_progress(
+            session=session,
+            plan_id=running,
+            actor="zhang",
+            now=clock(),
+            summary="2 reports done this week, 1 approved",
+        )
     second = [r for r in _sweep(engine, "2026-09-14T02:00") if r.kind == "progress_report_due"]
     assert second == []
     with session_scope(engine) as session:
-        upcoming = [t for t in followups.pending(session, running)
-                    if t["kind"] == "progress_report_due"]  # fmt: skip
+        upcoming = [
+            t for t in followups.pending(session, running) if t["kind"] == "progress_report_due"
+        ]
     assert [t["due_at"].date().isoformat() for t in upcoming] == ["2026-09-21"]
 
 

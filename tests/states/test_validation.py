@@ -66,14 +66,36 @@ CASES: dict[str, tuple[str | None, str]] = {
 }
 
 REQUIRED_CODES = {
-    "YAML_SYNTAX", "NOT_A_MAPPING", "DUPLICATE_KEY", "MISSING_FIELD", "UNKNOWN_FIELD",
-    "BAD_TYPE", "BAD_VALUE", "UNKNOWN_STATE", "UNKNOWN_ROLE", "UNKNOWN_DERIVED_ROLE",
-    "UNKNOWN_GUARD", "UNKNOWN_ACTION", "UNKNOWN_FLOW", "UNKNOWN_ACTIVITY", "UNKNOWN_CHAIN",
-    "UNREACHABLE_STATE", "DEAD_END", "FINAL_HAS_EXIT", "NO_INITIAL_STATE",
-    "MANY_INITIAL_STATES", "DUPLICATE_TRIGGER", "CHAIN_UNKNOWN_ROLE", "BAD_QUORUM",
-    "BAD_DURATION", "MISSING_LABEL", "NO_FINAL_STATE", "CHAIN_AND_ROLES", "UNUSED_CHAIN",
+    "YAML_SYNTAX",
+    "NOT_A_MAPPING",
+    "DUPLICATE_KEY",
+    "MISSING_FIELD",
+    "UNKNOWN_FIELD",
+    "BAD_TYPE",
+    "BAD_VALUE",
+    "UNKNOWN_STATE",
+    "UNKNOWN_ROLE",
+    "UNKNOWN_DERIVED_ROLE",
+    "UNKNOWN_GUARD",
+    "UNKNOWN_ACTION",
+    "UNKNOWN_FLOW",
+    "UNKNOWN_ACTIVITY",
+    "UNKNOWN_CHAIN",
+    "UNREACHABLE_STATE",
+    "DEAD_END",
+    "FINAL_HAS_EXIT",
+    "NO_INITIAL_STATE",
+    "MANY_INITIAL_STATES",
+    "DUPLICATE_TRIGGER",
+    "CHAIN_UNKNOWN_ROLE",
+    "BAD_QUORUM",
+    "BAD_DURATION",
+    "MISSING_LABEL",
+    "NO_FINAL_STATE",
+    "CHAIN_AND_ROLES",
+    "UNUSED_CHAIN",
     "ESCALATION_ORDER",
-}  # fmt: skip
+}
 
 TINY = """\
 name: tiny
@@ -311,9 +333,31 @@ def test_empty_file_is_not_a_mapping() -> None:
 STANDARD_LINES = STANDARD.splitlines(keepends=True)
 WORDS = [
     *sorted(set(re.findall(r"[\w-]+", STANDARD))),
-    "yes", "no", "~", "null", "&a", "*a", "<<: *a", "!!int", "!!python/name:os.system",
-    "-", ":", "[", "]", "{", "}", "'", '"', "|", ">", "#", "\t", "P-1D", "0", "-1",
-]  # fmt: skip
+    "yes",
+    "no",
+    "~",
+    "null",
+    "&a",
+    "*a",
+    "<<: *a",
+    "!!int",
+    "!!python/name:os.system",
+    "-",
+    ":",
+    "[",
+    "]",
+    "{",
+    "}",
+    "'",
+    '"',
+    "|",
+    ">",
+    "#",
+    "\t",
+    "P-1D",
+    "0",
+    "-1",
+]
 
 
 def parses_or_refuses(text: str) -> None:

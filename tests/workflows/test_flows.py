@@ -55,10 +55,14 @@ def _artifacts(key: str) -> list[dict[str, Any]]:
     api = PREFECT_API_URL.value() or SubprocessASGIServer().api_url  # the temporary server
     response = httpx.post(
         f"{api}/artifacts/filter",
-        json={"artifacts": {"key": {"any_": [key]}}, "sort": "CREATED_DESC", "limit": 10,
-              "offset": 0},
+        json={
+            "artifacts": {"key": {"any_": [key]}},
+            "sort": "CREATED_DESC",
+            "limit": 10,
+            "offset": 0,
+        },
         timeout=10,
-    )  # fmt: skip
+    )
     response.raise_for_status()
     return list(response.json())
 
@@ -84,10 +88,14 @@ def test_a_crash_after_commit_still_delivers_once(
     assert waiting > 0
     assert dispatch_flow(as_of="2026-09-01T09:05:00+00:00")["failed"] == 0
     started = _messages(engine, kind="plan_started")
-    assert sorted(started) == sorted([
-        ("plan_started", "张三 Zhang San", "zh-CN"), ("plan_started", "Li Wei", "en"),
-        ("plan_started", "王芳 Wang Fang", "zh-CN"), ("plan_started", "陈静 Chen Jing", "zh-CN"),
-    ])  # fmt: skip
+    assert sorted(started) == sorted(
+        [
+            ("plan_started", "张三 Zhang San", "zh-CN"),
+            ("plan_started", "Li Wei", "en"),
+            ("plan_started", "王芳 Wang Fang", "zh-CN"),
+            ("plan_started", "陈静 Chen Jing", "zh-CN"),
+        ]
+    )
     assert deliver_flow(as_of="2026-09-01T09:05:00+00:00")["sent"] == len(_messages(engine))
     outbox_files = sorted((clockwork / "outbox").iterdir())
     assert any(f.name.endswith("plan_started-employee-zh-CN.eml") for f in outbox_files)
@@ -117,13 +125,16 @@ def test_a_failing_effect_waits_and_is_retried(
         raise ConnectionError("mail relay unreachable")
 
     _agree_and_start(engine, zhang_plan, clock)
-    report = dispatch.dispatch_pending(engine, now=_at("2026-09-01T09:05"),
-                                       handlers={"announce": broken})  # fmt: skip
+    report = dispatch.dispatch_pending(
+        engine, now=_at("2026-09-01T09:05"), handlers={"announce": broken}
+    )
     assert report.failed and all(":announce" in key for key in report.failed)
     with session_scope(engine) as session:
-        errors = session.execute(
-            select(OUTBOX.c.last_error).where(OUTBOX.c.flow == "announce")
-        ).scalars().all()  # fmt: skip
+        errors = (
+            session.execute(select(OUTBOX.c.last_error).where(OUTBOX.c.flow == "announce"))
+            .scalars()
+            .all()
+        )
     assert errors and all("mail relay unreachable" in e for e in errors)
     assert dispatch.dispatch_pending(engine, now=_at("2026-09-01T09:05:01")).done == []
     retried = dispatch.dispatch_pending(engine, now=_at("2026-09-01T12:00"))
@@ -145,9 +156,13 @@ def test_sweeping_twice_at_the_same_instant_sends_nothing_twice(
     assert _messages(engine, kind="milestone_overdue") == overdue
     deliver_flow(as_of="2026-10-08T02:00:00+00:00")  # rendered now, each with its goal
     with session_scope(engine) as session:
-        texts = session.execute(
-            select(NOTIFICATION.c.body_text).where(NOTIFICATION.c.kind == "milestone_overdue")
-        ).scalars().all()  # fmt: skip
+        texts = (
+            session.execute(
+                select(NOTIFICATION.c.body_text).where(NOTIFICATION.c.kind == "milestone_overdue")
+            )
+            .scalars()
+            .all()
+        )
     assert len(texts) == len(overdue)
     assert all('"industry customer analysis" training' in text for text in texts)  # both overdue
 
@@ -158,17 +173,31 @@ def test_evaluation_report_flow_publishes_an_artifact(
     _agree_and_start(engine, zhang_plan, clock)
     clock.set(_at("2026-11-30T16:00"))
     with session_scope(engine) as session:
-        for goal, value in (("contracts", 95), ("training", 86), ("reports", 100),
-                            ("response_time", 24)):  # fmt: skip
-            records.measure(session=session, plan_id=zhang_plan, goal=goal, value=value,
-                            actor="li", now=clock())  # fmt: skip
-        plans.fire(session=session, plan_id=zhang_plan, event="evaluate", actor="li",
-                   now=clock(), inputs={"outcome": "successful"})  # fmt: skip
+        for goal, value in (
+            ("contracts", 95),
+            ("training", 86),
+            ("reports", 100),
+            ("response_time", 24),
+        ):
+            records.measure(
+                session=session, plan_id=zhang_plan, goal=goal, value=value, actor="li", now=clock()
+            )
+        plans.fire(
+            session=session,
+            plan_id=zhang_plan,
+            event="evaluate",
+            actor="li",
+            now=clock(),
+            inputs={"outcome": "successful"},
+        )
     result = dispatch_flow(as_of="2026-11-30T16:05:00+00:00")
     assert result["failed"] == 0
     written = sorted(p.name for p in (clockwork / "reports").iterdir())
-    assert written == [f"plan-{zhang_plan}-evaluation.{loc}.{ext}"
-                       for loc in ("en", "zh-CN") for ext in ("html", "md")]  # fmt: skip
+    assert written == [
+        f"plan-{zhang_plan}-evaluation.{loc}.{ext}"
+        for loc in ("en", "zh-CN")
+        for ext in ("html", "md")
+    ]
     ready = _messages(engine, kind="evaluation_ready")
     assert ("evaluation_ready", "Li Wei", "en") in ready
     assert ("evaluation_ready", "张三 Zhang San", "zh-CN") in ready

@@ -41,8 +41,10 @@ def served(tmp_path: Path, db_url: str, engine: Engine) -> Iterator[tuple[LocalS
     serving = subprocess.Popen(
         [sys.executable, "-m", "perfplan.cli", "serve"],
         env={**os.environ, **env, "PREFECT_API_URL": server.url},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     try:
         yield server, tmp_path
     finally:
@@ -69,14 +71,26 @@ def _evaluate(engine: Engine, plan_id: int, clock: FrozenClock) -> None:
         with session_scope(engine) as session:
             plans.sign(session=session, plan_id=plan_id, actor=who, now=clock())
     with session_scope(engine) as session:
-        plans.fire(session=session, plan_id=plan_id, event="start", actor="li",
-                   now=clock.advance(days=8))  # fmt: skip
-        for goal, value in (("contracts", 95), ("training", 86), ("reports", 100),
-                            ("response_time", 24)):  # fmt: skip
-            records.measure(session=session, plan_id=plan_id, goal=goal, value=value,
-                            actor="li", now=clock())  # fmt: skip
-        plans.fire(session=session, plan_id=plan_id, event="evaluate", actor="li",
-                   now=clock(), inputs={"outcome": "successful"})  # fmt: skip
+        plans.fire(
+            session=session, plan_id=plan_id, event="start", actor="li", now=clock.advance(days=8)
+        )
+        for goal, value in (
+            ("contracts", 95),
+            ("training", 86),
+            ("reports", 100),
+            ("response_time", 24),
+        ):
+            records.measure(
+                session=session, plan_id=plan_id, goal=goal, value=value, actor="li", now=clock()
+            )
+        plans.fire(
+            session=session,
+            plan_id=plan_id,
+            event="evaluate",
+            actor="li",
+            now=clock(),
+            inputs={"outcome": "successful"},
+        )
 
 
 def test_a_transition_starts_the_report_flow_on_the_served_deployments(
@@ -89,18 +103,29 @@ def test_a_transition_starts_the_report_flow_on_the_served_deployments(
     def artifact() -> list[dict[str, Any]]:
         response = httpx.post(
             f"{server.url}/artifacts/filter",
-            json={"artifacts": {"key": {"any_": [f"evaluation-report-plan-{zhang_plan}"]}},
-                  "sort": "CREATED_DESC", "limit": 5, "offset": 0},
+            json={
+                "artifacts": {"key": {"any_": [f"evaluation-report-plan-{zhang_plan}"]}},
+                "sort": "CREATED_DESC",
+                "limit": 5,
+                "offset": 0,
+            },
             timeout=10,
-        )  # fmt: skip
+        )
         return list(response.json()) if response.status_code == 200 else []
 
     found = _wait_for("the report artifact", artifact)
     print(f"commit → report artifact: {time.monotonic() - committed:.1f} s")
     assert "95" in found[0]["data"]
-    runs = httpx.post(f"{server.url}/flow_runs/filter", json={
-        "flows": {"name": {"any_": ["perfplan-evaluation-report"]}},
-        "sort": "START_TIME_DESC", "limit": 5, "offset": 0}, timeout=10).json()  # fmt: skip
+    runs = httpx.post(
+        f"{server.url}/flow_runs/filter",
+        json={
+            "flows": {"name": {"any_": ["perfplan-evaluation-report"]}},
+            "sort": "START_TIME_DESC",
+            "limit": 5,
+            "offset": 0,
+        },
+        timeout=10,
+    ).json()
     assert runs and runs[0]["state_type"] == "COMPLETED"
     reports = sorted(p.name for p in (folder / "reports").iterdir())
     assert f"plan-{zhang_plan}-evaluation.zh-CN.html" in reports

@@ -40,8 +40,9 @@ def _started(engine: Engine, document: PlanDocument, clock: FrozenClock) -> int:
         with session_scope(engine) as session:
             plans.sign(session=session, plan_id=plan_id, actor=who, now=clock())
     with session_scope(engine) as session:
-        plans.fire(session=session, plan_id=plan_id, event="start", actor="li",
-                   now=_at("2026-09-01T09:00"))  # fmt: skip
+        plans.fire(
+            session=session, plan_id=plan_id, event="start", actor="li", now=_at("2026-09-01T09:00")
+        )
     return plan_id
 
 
@@ -59,10 +60,12 @@ def test_two_plans_with_one_department_head_tell_him_of_each_in_one_batch(
     assert report.batches == 1
     with session_scope(engine) as session:
         rows = session.execute(
-            select(NOTIFICATION.c.plan_id, NOTIFICATION.c.recipient_name, NOTIFICATION.c.context)
-            .where(NOTIFICATION.c.kind == "milestone_overdue", NOTIFICATION.c.role ==
-                   "department_head")
-        ).all()  # fmt: skip
+            select(
+                NOTIFICATION.c.plan_id, NOTIFICATION.c.recipient_name, NOTIFICATION.c.context
+            ).where(
+                NOTIFICATION.c.kind == "milestone_overdue", NOTIFICATION.c.role == "department_head"
+            )
+        ).all()
     told = sorted((row.plan_id, load_context(row.context)["milestone"]["key"]) for row in rows)
     assert told == [
         (plan_id, key) for plan_id in ids for key in ("training_attended", "training_passed")
@@ -71,8 +74,11 @@ def test_two_plans_with_one_department_head_tell_him_of_each_in_one_batch(
     for row in rows:
         context = load_context(row.context)
         assert row.recipient_name == "孙浩 Sun Hao"
-        assert context["recipient"] == {"name": "孙浩 Sun Hao", "role": "department_head",
-                                        "locale": "zh-CN"}  # fmt: skip
+        assert context["recipient"] == {
+            "name": "孙浩 Sun Hao",
+            "role": "department_head",
+            "locale": "zh-CN",
+        }
         assert context["plan"]["id"] == row.plan_id == titles[context["plan"]["title"]]
         assert context["level"] == 2 and context["employee"] == {"name": "张三 Zhang San"}
 

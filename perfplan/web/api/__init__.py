@@ -34,6 +34,8 @@ def health() -> Health:
 @router.get("/me", tags=["people"], responses=error_responses(401))
 def me(viewer: ApiViewer) -> Me:
     """Who the token belongs to, and their standing roles."""
-    roles = [{"role": role, "department_id": dept} for role, dept in sorted(
-        viewer.org_roles, key=lambda r: (r[0], r[1] or 0))]  # fmt: skip
+    roles = [
+        {"role": role, "department_id": dept}
+        for role, dept in sorted(viewer.org_roles, key=lambda r: (r[0], r[1] or 0))
+    ]
     return Me(key=viewer.key, name=viewer.name, locale=viewer.locale, standing_roles=roles)

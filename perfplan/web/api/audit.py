@@ -36,8 +36,11 @@ def _csv(records: list[schemas.AuditEntry], filename: str) -> Response:
     for record in records:
         writer.writerow(record.model_dump(mode="json"))
     disposition = f'attachment; filename="{filename}"'
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": disposition},
+    )
 
 
 def _answer(rows: list[Any], fmt: str, filename: str) -> Any:
@@ -45,9 +48,12 @@ def _answer(rows: list[Any], fmt: str, filename: str) -> Any:
     return _csv(records, filename) if fmt == "csv" else records
 
 
-@router.get("/plans/{plan_id}/audit", summary="A plan's audit history",
-            response_model=list[schemas.AuditEntry],
-            responses=error_responses(401, 404, 422) | CSV_CONTENT)  # fmt: skip
+@router.get(
+    "/plans/{plan_id}/audit",
+    summary="A plan's audit history",
+    response_model=list[schemas.AuditEntry],
+    responses=error_responses(401, 404, 422) | CSV_CONTENT,
+)
 def plan_history(
     plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer, format: Format = "json"
 ) -> Any:
@@ -63,9 +69,12 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-@router.get("/audit", summary="Search every plan's audit trail (auditors)",
-            response_model=list[schemas.AuditEntry],
-            responses=error_responses(401, 403, 422) | CSV_CONTENT)  # fmt: skip
+@router.get(
+    "/audit",
+    summary="Search every plan's audit trail (auditors)",
+    response_model=list[schemas.AuditEntry],
+    responses=error_responses(401, 403, 422) | CSV_CONTENT,
+)
 def search(
     rt: RuntimeDep,
     viewer: ApiViewer,
@@ -84,25 +93,28 @@ def search(
     if since and until and since > until:
         raise InvalidInput("since is after until", field="since")
     query = queries.AuditQuery(
-        plan_id=plan, actor=actor, event=event,
+        plan_id=plan,
+        actor=actor,
+        event=event,
         since=_day_start(since) if since else None,
         # Up to the end of `until`; the last day there is has no next day to stop at.
         until=_day_start(until + timedelta(days=1)) if until and until < date.max else None,
-    )  # fmt: skip
+    )
     with rt.transaction() as session:
-        rows = queries.search_audit(session, viewer=viewer, query=query, limit=limit,
-                                    offset=offset)  # fmt: skip
+        rows = queries.search_audit(session, viewer=viewer, query=query, limit=limit, offset=offset)
     return _answer(rows, format, f"audit.{format}")
 
 
 def _verified(report: audit.VerifyReport) -> schemas.Verified:
     breaks = [schemas.BreakRow.model_validate(b) for b in report.breaks]
-    return schemas.Verified(ok=report.ok, plans=report.plans, records=report.records,
-                            breaks=breaks)  # fmt: skip
+    return schemas.Verified(ok=report.ok, plans=report.plans, records=report.records, breaks=breaks)
 
 
-@router.get("/plans/{plan_id}/audit/verify", summary="Verify a plan's hash chain",
-            responses=error_responses(401, 404, 422))  # fmt: skip
+@router.get(
+    "/plans/{plan_id}/audit/verify",
+    summary="Verify a plan's hash chain",
+    responses=error_responses(401, 404, 422),
+)
 def verify_plan(plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer) -> schemas.Verified:
     """Recompute the plan's chain. A broken chain is a successful check: 200 with `ok`
     false and the first broken record named."""
@@ -111,8 +123,11 @@ def verify_plan(plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer) -> schemas.V
         return _verified(audit.verify(session, plan_id))
 
 
-@router.get("/audit/verify", summary="Verify every plan's hash chain (auditors)",
-            responses=error_responses(401, 403))  # fmt: skip
+@router.get(
+    "/audit/verify",
+    summary="Verify every plan's hash chain (auditors)",
+    responses=error_responses(401, 403),
+)
 def verify_all(rt: RuntimeDep, viewer: ApiViewer) -> schemas.Verified:
     """Recompute every chain; each broken plan is named with its first broken record."""
     access.require(viewer, "audit.verify_all")

@@ -26,8 +26,7 @@ MAX_UPLOAD = 1_000_000
 
 
 def name_query(description: str) -> object:
-    return Query(min_length=1, max_length=200, pattern=NAME_PATTERN,
-                 description=description)  # fmt: skip
+    return Query(min_length=1, max_length=200, pattern=NAME_PATTERN, description=description)
 
 
 async def _body_within_limit(request: Request) -> bytes:
@@ -73,9 +72,13 @@ def nul_paths(value: Any, path: str = "") -> list[str]:
 
 DefinitionName = Annotated[
     str,
-    Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
-         description="A definition's name."),
-]  # fmt: skip
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="A definition's name.",
+    ),
+]
 
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")

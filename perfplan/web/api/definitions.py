@@ -32,9 +32,17 @@ def list_definitions(rt: RuntimeDep, viewer: ApiViewer) -> list[schemas.Definiti
     access.require(viewer, "definitions.read")
     with rt.transaction() as session:
         found = library.list_definitions(session)
-    return [schemas.DefinitionEntry(name=a.name, title=a.title, version=a.version,
-                                    origin=a.origin, installed=a.installed,
-                                    problems=_problems(a.problems)) for a in found]  # fmt: skip
+    return [
+        schemas.DefinitionEntry(
+            name=a.name,
+            title=a.title,
+            version=a.version,
+            origin=a.origin,
+            installed=a.installed,
+            problems=_problems(a.problems),
+        )
+        for a in found
+    ]
 
 
 @router.get("/{name}", summary="One definition in full", responses=error_responses(401, 404, 422))
@@ -48,24 +56,33 @@ def show(
     return schemas.DefinitionDetail.model_validate(library.describe(compiled))
 
 
-@router.post("/check", summary="Check a definition without installing it",
-             responses=error_responses(401, 403, 422),
-             openapi_extra=yaml_body("A workflow definition, YAML"))  # fmt: skip
+@router.post(
+    "/check",
+    summary="Check a definition without installing it",
+    responses=error_responses(401, 403, 422),
+    openapi_extra=yaml_body("A workflow definition, YAML"),
+)
 def check(viewer: ApiViewer, text: Upload) -> schemas.CheckResult:
     """A check that ran answers 200: `valid` false lists every problem with its code, path
     and line. Needs the standing admin role."""
     access.require(viewer, "definitions.check")
     compiled, problems = library.check(text, source="uploaded definition")
     return schemas.CheckResult(
-        valid=compiled is not None, name=compiled.name if compiled else None,
-        version=compiled.version if compiled else None, hash=compiled.hash if compiled else None,
+        valid=compiled is not None,
+        name=compiled.name if compiled else None,
+        version=compiled.version if compiled else None,
+        hash=compiled.hash if compiled else None,
         problems=_problems(problems),
-    )  # fmt: skip
+    )
 
 
-@router.post("", status_code=201, summary="Install a definition version (admins)",
-             responses=error_responses(401, 403, 409, 422),
-             openapi_extra=yaml_body("A workflow definition, YAML"))  # fmt: skip
+@router.post(
+    "",
+    status_code=201,
+    summary="Install a definition version (admins)",
+    responses=error_responses(401, 403, 409, 422),
+    openapi_extra=yaml_body("A workflow definition, YAML"),
+)
 def install(rt: RuntimeDep, viewer: ApiViewer, text: Upload) -> schemas.InstalledDefinition:
     """Check it, record the version and write it into PERFPLAN_DEFINITIONS_DIR for new plans.
     A reused version number with other content, or a version not raised, is refused (422);
@@ -73,8 +90,9 @@ def install(rt: RuntimeDep, viewer: ApiViewer, text: Upload) -> schemas.Installe
     access.require(viewer, "definitions.install")
     with rt.transaction() as session:
         compiled = library.install(session, text=text, now=rt.now())
-    return schemas.InstalledDefinition(name=compiled.name, version=compiled.version,
-                                       hash=compiled.hash)  # fmt: skip
+    return schemas.InstalledDefinition(
+        name=compiled.name, version=compiled.version, hash=compiled.hash
+    )
 
 
 DIAGRAM_TEXT: Responses = {
@@ -85,9 +103,12 @@ DIAGRAM_TEXT: Responses = {
 }
 
 
-@router.get("/{name}/diagram", summary="The definition as a Mermaid state diagram",
-            response_model=schemas.Diagram,
-            responses=error_responses(401, 404, 422) | DIAGRAM_TEXT)  # fmt: skip
+@router.get(
+    "/{name}/diagram",
+    summary="The definition as a Mermaid state diagram",
+    response_model=schemas.Diagram,
+    responses=error_responses(401, 404, 422) | DIAGRAM_TEXT,
+)
 def show_diagram(
     name: DefinitionName,
     rt: RuntimeDep,
@@ -111,11 +132,13 @@ def show_diagram(
             bound = engine.load_plan(session, plan)
             compiled = catalog.by_hash(session, bound.definition_hash)
             if compiled.name != name or version not in (None, compiled.version):
-                raise InvalidInput(f"plan {plan} runs {compiled.name} v{compiled.version}",
-                                   field="plan")  # fmt: skip
+                raise InvalidInput(
+                    f"plan {plan} runs {compiled.name} v{compiled.version}", field="plan"
+                )
             highlight = bound.state
     text = diagram.mermaid(compiled, highlight=highlight, locale=locale)
     if format == "text":
         return PlainTextResponse(text)
-    return schemas.Diagram(definition=compiled.name, version=compiled.version,
-                           highlight=highlight, mermaid=text)  # fmt: skip
+    return schemas.Diagram(
+        definition=compiled.name, version=compiled.version, highlight=highlight, mermaid=text
+    )

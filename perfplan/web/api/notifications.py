@@ -16,8 +16,11 @@ from states import access
 router = APIRouter(tags=["notifications"])
 
 
-@router.get("/plans/{plan_id}/notifications", summary="A plan's delivery ledger",
-            responses=error_responses(401, 404, 422))  # fmt: skip
+@router.get(
+    "/plans/{plan_id}/notifications",
+    summary="A plan's delivery ledger",
+    responses=error_responses(401, 404, 422),
+)
 def plan_ledger(
     plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer, limit: Limit = 200, offset: Offset = 0
 ) -> list[schemas.LedgerMessage]:
@@ -28,8 +31,11 @@ def plan_ledger(
     return [schemas.LedgerMessage.model_validate(row) for row in rows]
 
 
-@router.get("/notifications/dead-letters", summary="Messages that will not go out without help",
-            responses=error_responses(401, 403, 422))  # fmt: skip
+@router.get(
+    "/notifications/dead-letters",
+    summary="Messages that will not go out without help",
+    responses=error_responses(401, 403, 422),
+)
 def dead_letters(rt: RuntimeDep, viewer: ApiViewer, limit: Limit = 200) -> list[schemas.DeadLetter]:
     """Newest first, with the last error; needs the standing HR or admin role. HR see the
     messages of their departments' plans; admins every one."""
@@ -39,19 +45,26 @@ def dead_letters(rt: RuntimeDep, viewer: ApiViewer, limit: Limit = 200) -> list[
     return [schemas.DeadLetter.model_validate(row) for row in rows]
 
 
-@router.post("/notifications/dead-letters/retry", summary="Queue every dead letter again",
-             responses=error_responses(401, 403))  # fmt: skip
+@router.post(
+    "/notifications/dead-letters/retry",
+    summary="Queue every dead letter again",
+    responses=error_responses(401, 403),
+)
 def retry_all(rt: RuntimeDep, viewer: ApiViewer) -> schemas.Requeued:
     """Each gets a fresh set of attempts; its earlier attempts stay in the ledger."""
     access.require(viewer, "notifications.retry")
     with rt.transaction() as session:
-        count = history.retry(session, notification_id=None, now=rt.now(),
-                              scope=access.message_scope(viewer))  # fmt: skip
+        count = history.retry(
+            session, notification_id=None, now=rt.now(), scope=access.message_scope(viewer)
+        )
     return schemas.Requeued(requeued=count)
 
 
-@router.post("/notifications/{notification_id}/retry", summary="Queue one dead letter again",
-             responses=error_responses(401, 403, 404, 409, 422))  # fmt: skip
+@router.post(
+    "/notifications/{notification_id}/retry",
+    summary="Queue one dead letter again",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
 def retry_one(
     notification_id: Annotated[int, Path(ge=1, le=MAX_ID)], rt: RuntimeDep, viewer: ApiViewer
 ) -> schemas.Requeued:
@@ -59,6 +72,10 @@ def retry_one(
     one of yours to handle."""
     access.require(viewer, "notifications.retry")
     with rt.transaction() as session:
-        count = history.retry(session, notification_id=notification_id, now=rt.now(),
-                              scope=access.message_scope(viewer))  # fmt: skip
+        count = history.retry(
+            session,
+            notification_id=notification_id,
+            now=rt.now(),
+            scope=access.message_scope(viewer),
+        )
     return schemas.Requeued(requeued=count)

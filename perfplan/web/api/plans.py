@@ -92,14 +92,19 @@ def _refuse_outside_departments(session: Any, viewer: access.Viewer, plan_id: in
     except PlanNotFound:
         raise Forbidden(
             f"{viewer.key} is not HR for the employee's department: the plan was not opened",
-            plan_id=0, event="create", actor=viewer.key,
-        ) from None  # fmt: skip
+            plan_id=0,
+            event="create",
+            actor=viewer.key,
+        ) from None
 
 
 @router.post(
-    "", status_code=201, summary="Open a plan from a plan document",
-    responses=error_responses(401, 403, 422), openapi_extra=_document_body(),
-)  # fmt: skip
+    "",
+    status_code=201,
+    summary="Open a plan from a plan document",
+    responses=error_responses(401, 403, 422),
+    openapi_extra=_document_body(),
+)
 def create(
     request: Request,
     rt: RuntimeDep,
@@ -114,8 +119,9 @@ def create(
     now = rt.now()
     with rt.transaction() as session:
         try:
-            plan_id = create_plan(session=session, document=document, actor=viewer.key, now=now,
-                                  source="request")  # fmt: skip
+            plan_id = create_plan(
+                session=session, document=document, actor=viewer.key, now=now, source="request"
+            )
         except DefinitionNotFound as unknown:
             raise InvalidDocument("request", [f"definition: {unknown}"]) from unknown
         _refuse_outside_departments(session, viewer, plan_id)
@@ -147,26 +153,42 @@ def list_plans(
     departments', an auditor every plan."""
     if period_from and period_to and period_from > period_to:
         raise InvalidInput("period_from is after period_to", field="period_from")
-    filters = queries.PlanFilter(state=state, department=department, definition=definition,
-                                 overdue=overdue, period_from=period_from, period_to=period_to,
-                                 relation=relation)  # fmt: skip
+    filters = queries.PlanFilter(
+        state=state,
+        department=department,
+        definition=definition,
+        overdue=overdue,
+        period_from=period_from,
+        period_to=period_to,
+        relation=relation,
+    )
     with rt.transaction() as session:
-        rows = queries.search_plans(session, viewer=viewer, today=rt.now().date(),
-                                    filters=filters, limit=limit, offset=offset)  # fmt: skip
+        rows = queries.search_plans(
+            session,
+            viewer=viewer,
+            today=rt.now().date(),
+            filters=filters,
+            limit=limit,
+            offset=offset,
+        )
     plans = [schemas.PlanSummary.model_validate(row) for row in rows]
     return schemas.PlanList(plans=plans, limit=limit, offset=offset)
 
 
-@router.get("/overdue", summary="Overdue milestones (HR's dashboard)",
-            responses=error_responses(401, 403, 422))  # fmt: skip
+@router.get(
+    "/overdue",
+    summary="Overdue milestones (HR's dashboard)",
+    responses=error_responses(401, 403, 422),
+)
 def overdue(
     rt: RuntimeDep, viewer: ApiViewer, limit: Limit = 500
 ) -> list[schemas.OverdueMilestone]:
     """Every milestone past due and not done on a running plan you may see, most late first."""
     access.require(viewer, "plans.overdue_dashboard")
     with rt.transaction() as session:
-        rows = queries.overdue_milestones(session, viewer=viewer, today=rt.now().date(),
-                                          limit=limit)  # fmt: skip
+        rows = queries.overdue_milestones(
+            session, viewer=viewer, today=rt.now().date(), limit=limit
+        )
     return [schemas.OverdueMilestone.model_validate(row) for row in rows]
 
 
@@ -185,9 +207,14 @@ def _transitioned(fired: engine.Fired) -> schemas.Transitioned:
 
 def _signed(signed: engine.Signed) -> schemas.SignedAnswer:
     fired = _transitioned(signed.fired) if signed.fired else None
-    return schemas.SignedAnswer(plan_id=signed.plan_id, event=signed.event, role=signed.role,
-                                step=signed.step, waiting_for=list(signed.waiting_for),
-                                fired=fired)  # fmt: skip
+    return schemas.SignedAnswer(
+        plan_id=signed.plan_id,
+        event=signed.event,
+        role=signed.role,
+        step=signed.step,
+        waiting_for=list(signed.waiting_for),
+        fired=fired,
+    )
 
 
 @router.post("/{plan_id}/events/{event}", summary="Fire an event", responses=CHANGE)
@@ -202,9 +229,16 @@ def fire(
     """Fire an event the definition allows now (e.g. start, adjust); the engine checks
     that your role on the plan may, and the guards."""
     with rt.plan_change(viewer, plan_id, background) as (session, now):
-        fired = engine.fire(session=session, plan_id=plan_id, event=event, actor=viewer.key,
-                            now=now, comment=body.comment, inputs=body.inputs,
-                            expected_version=body.expected_version)  # fmt: skip
+        fired = engine.fire(
+            session=session,
+            plan_id=plan_id,
+            event=event,
+            actor=viewer.key,
+            now=now,
+            comment=body.comment,
+            inputs=body.inputs,
+            expected_version=body.expected_version,
+        )
     return _transitioned(fired)
 
 
@@ -219,9 +253,15 @@ def sign(
     """Sign the current step of the chain that waits (e.g. sign-off); the last signature
     fires its transition. No one approves their own plan: 403."""
     with rt.plan_change(viewer, plan_id, background) as (session, now):
-        signed = engine.sign(session=session, plan_id=plan_id, actor=viewer.key, now=now,
-                             event=body.event, comment=body.comment,
-                             expected_version=body.expected_version)  # fmt: skip
+        signed = engine.sign(
+            session=session,
+            plan_id=plan_id,
+            actor=viewer.key,
+            now=now,
+            event=body.event,
+            comment=body.comment,
+            expected_version=body.expected_version,
+        )
     return _signed(signed)
 
 
@@ -230,8 +270,9 @@ def _recorded(session: Any, plan_id: int, record_id: int | None) -> schemas.Reco
     return schemas.Recorded(plan_id=plan_id, id=record_id, version=version)
 
 
-@router.post("/{plan_id}/progress-reports", status_code=201, summary="Report progress",
-             responses=CHANGE)  # fmt: skip
+@router.post(
+    "/{plan_id}/progress-reports", status_code=201, summary="Report progress", responses=CHANGE
+)
 def report_progress(
     plan_id: PlanId,
     body: schemas.ProgressRequest,
@@ -241,15 +282,25 @@ def report_progress(
 ) -> schemas.Recorded:
     """The employee's progress report: what was done, what is in the way."""
     with rt.plan_change(viewer, plan_id, background) as (session, now):
-        made = records.report_progress(session=session, plan_id=plan_id, actor=viewer.key,
-                                       now=now, summary=body.summary, blockers=body.blockers,
-                                       expected_version=body.expected_version)  # fmt: skip
+        made = records.report_progress(
+            session=session,
+            plan_id=plan_id,
+            actor=viewer.key,
+            now=now,
+            summary=body.summary,
+            blockers=body.blockers,
+            expected_version=body.expected_version,
+        )
         answer = _recorded(session, plan_id, made)
     return answer
 
 
-@router.post("/{plan_id}/coaching-sessions", status_code=201, summary="Record a coaching talk",
-             responses=CHANGE)  # fmt: skip
+@router.post(
+    "/{plan_id}/coaching-sessions",
+    status_code=201,
+    summary="Record a coaching talk",
+    responses=CHANGE,
+)
 def record_coaching(
     plan_id: PlanId,
     body: schemas.CoachingRequest,
@@ -259,15 +310,22 @@ def record_coaching(
 ) -> schemas.Recorded:
     """A coaching talk held now by the manager or the mentor."""
     with rt.plan_change(viewer, plan_id, background) as (session, now):
-        made = records.record_coaching(session=session, plan_id=plan_id, actor=viewer.key,
-                                       now=now, notes=body.notes, minutes=body.minutes,
-                                       expected_version=body.expected_version)  # fmt: skip
+        made = records.record_coaching(
+            session=session,
+            plan_id=plan_id,
+            actor=viewer.key,
+            now=now,
+            notes=body.notes,
+            minutes=body.minutes,
+            expected_version=body.expected_version,
+        )
         answer = _recorded(session, plan_id, made)
     return answer
 
 
-@router.post("/{plan_id}/measurements", status_code=201, summary="Record a measured value",
-             responses=CHANGE)  # fmt: skip
+@router.post(
+    "/{plan_id}/measurements", status_code=201, summary="Record a measured value", responses=CHANGE
+)
 def measure(
     plan_id: PlanId,
     body: schemas.MeasurementRequest,
@@ -277,16 +335,25 @@ def measure(
 ) -> schemas.Recorded:
     """A measured value of a goal's metric, in the goal's unit (default date: today)."""
     with rt.plan_change(viewer, plan_id, background) as (session, now):
-        made = records.measure(session=session, plan_id=plan_id, goal=body.goal,
-                               value=body.value, actor=viewer.key, now=now,
-                               measured_on=body.measured_on, source=body.source, note=body.note,
-                               expected_version=body.expected_version)  # fmt: skip
+        made = records.measure(
+            session=session,
+            plan_id=plan_id,
+            goal=body.goal,
+            value=body.value,
+            actor=viewer.key,
+            now=now,
+            measured_on=body.measured_on,
+            source=body.source,
+            note=body.note,
+            expected_version=body.expected_version,
+        )
         answer = _recorded(session, plan_id, made)
     return answer
 
 
-@router.post("/{plan_id}/milestones/{milestone}/done", summary="Mark a milestone done",
-             responses=CHANGE)  # fmt: skip
+@router.post(
+    "/{plan_id}/milestones/{milestone}/done", summary="Mark a milestone done", responses=CHANGE
+)
 def complete_milestone(
     plan_id: PlanId,
     milestone: Key,
@@ -297,15 +364,22 @@ def complete_milestone(
 ) -> schemas.Recorded:
     """The manager accepts a milestone against its criterion."""
     with rt.plan_change(viewer, plan_id, background) as (session, now):
-        records.complete_milestone(session=session, plan_id=plan_id, milestone=milestone,
-                                   actor=viewer.key, now=now, comment=body.comment,
-                                   expected_version=body.expected_version)  # fmt: skip
+        records.complete_milestone(
+            session=session,
+            plan_id=plan_id,
+            milestone=milestone,
+            actor=viewer.key,
+            now=now,
+            comment=body.comment,
+            expected_version=body.expected_version,
+        )
         answer = _recorded(session, plan_id, None)
     return answer
 
 
-@router.post("/{plan_id}/adjustments", status_code=201, summary="Propose an adjustment",
-             responses=CHANGE)  # fmt: skip
+@router.post(
+    "/{plan_id}/adjustments", status_code=201, summary="Propose an adjustment", responses=CHANGE
+)
 def adjust(
     plan_id: PlanId,
     body: schemas.AdjustmentRequest,
@@ -316,16 +390,26 @@ def adjust(
     """Change a milestone or an action (goals stay fixed), with a reason. A running plan
     moves into adjustment first; the change waits for re-confirmation."""
     with rt.plan_change(viewer, plan_id, background) as (session, now):
-        made = records.adjust(session=session, plan_id=plan_id, actor=viewer.key, now=now,
-                              kind=body.kind, key=body.key, changes=body.changes,
-                              reason=body.reason,
-                              expected_version=body.expected_version)  # fmt: skip
+        made = records.adjust(
+            session=session,
+            plan_id=plan_id,
+            actor=viewer.key,
+            now=now,
+            kind=body.kind,
+            key=body.key,
+            changes=body.changes,
+            reason=body.reason,
+            expected_version=body.expected_version,
+        )
         answer = _recorded(session, plan_id, made)
     return answer
 
 
-@router.post("/{plan_id}/adjustments/confirm", summary="Re-confirm the proposed adjustments",
-             responses=CHANGE)  # fmt: skip
+@router.post(
+    "/{plan_id}/adjustments/confirm",
+    summary="Re-confirm the proposed adjustments",
+    responses=CHANGE,
+)
 def confirm_adjustments(
     plan_id: PlanId,
     body: schemas.ConfirmRequest,
@@ -336,9 +420,14 @@ def confirm_adjustments(
     """Sign the re-confirmation chain; its last signature confirms the adjustments and
     resumes the plan."""
     with rt.plan_change(viewer, plan_id, background) as (session, now):
-        signed = operations.confirm_adjustments(session=session, plan_id=plan_id,
-                                                actor=viewer.key, now=now, comment=body.comment,
-                                                expected_version=body.expected_version)  # fmt: skip
+        signed = operations.confirm_adjustments(
+            session=session,
+            plan_id=plan_id,
+            actor=viewer.key,
+            now=now,
+            comment=body.comment,
+            expected_version=body.expected_version,
+        )
     return _signed(signed)
 
 
@@ -353,10 +442,17 @@ def evaluate(
     """Every goal against its target (each needs a measured value) and the outcome; the
     evaluation report is written after the change commits."""
     with rt.plan_change(viewer, plan_id, background) as (session, now):
-        fired = operations.evaluate(session=session, plan_id=plan_id, actor=viewer.key, now=now,
-                                    outcome=body.outcome, feedback=body.feedback,
-                                    lessons=body.lessons, comment=body.comment,
-                                    expected_version=body.expected_version)  # fmt: skip
+        fired = operations.evaluate(
+            session=session,
+            plan_id=plan_id,
+            actor=viewer.key,
+            now=now,
+            outcome=body.outcome,
+            feedback=body.feedback,
+            lessons=body.lessons,
+            comment=body.comment,
+            expected_version=body.expected_version,
+        )
     return _transitioned(fired)
 
 
@@ -371,8 +467,12 @@ REPORT_CONTENT: Responses = {
 }
 
 
-@router.get("/{plan_id}/report", summary="The evaluation report", response_model=dict[str, Any],
-            responses=READ | REPORT_CONTENT)  # fmt: skip
+@router.get(
+    "/{plan_id}/report",
+    summary="The evaluation report",
+    response_model=dict[str, Any],
+    responses=READ | REPORT_CONTENT,
+)
 def report(
     plan_id: PlanId,
     rt: RuntimeDep,

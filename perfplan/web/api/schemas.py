@@ -281,9 +281,10 @@ class AdjustmentRequest(BaseModel):
     kind: Literal["milestone", "action"]
     key: Name
     changes: dict[Name, Text] = Field(
-        min_length=1, description="milestone: due, title, criterion; action: title, starts, "
+        min_length=1,
+        description="milestone: due, title, criterion; action: title, starts, "
         "ends, recurrence, supporter",
-    )  # fmt: skip
+    )
     reason: RequiredText
     expected_version: int | None = ExpectedVersion
 

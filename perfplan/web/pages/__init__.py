@@ -37,5 +37,10 @@ def page_error(request: Request, error: Exception, status: int) -> Response:
     signed = _signed_in(request) if status != 503 else None
     not_found = words(locale_of(request, signed))["error.not_found"]
     message = not_found if isinstance(error, NotFound) else str(error)
-    return render(request, "error.html.j2", {"message": message, "status": status},
-                  signed=signed, status=status)  # fmt: skip
+    return render(
+        request,
+        "error.html.j2",
+        {"message": message, "status": status},
+        signed=signed,
+        status=status,
+    )

@@ -33,29 +33,43 @@ def _listing(
     access.require(signed.viewer, "definitions.check")
     with rt.transaction() as session:
         versions = library.installed_versions(session)
-    context = {"files": library.definition_files(), "versions": versions,
-               "source": "", "problems": None, "candidate": None, "installed": None,
-               "checked": None, "compiled": None, "diagram": None, "mermaid": None,
-               "may_install": access.may(signed.viewer, "definitions.install")} | extra  # fmt: skip
+    context = {
+        "files": library.definition_files(),
+        "versions": versions,
+        "source": "",
+        "problems": None,
+        "candidate": None,
+        "installed": None,
+        "checked": None,
+        "compiled": None,
+        "diagram": None,
+        "mermaid": None,
+        "may_install": access.may(signed.viewer, "definitions.install"),
+    } | extra
     return render(request, "definitions.html.j2", context, signed=signed, status=status)
 
 
 @router.get("")
-def definitions(request: Request, rt: RuntimeDep, signed: SignedInDep,
-                installed: str | None = None) -> Response:  # fmt: skip
+def definitions(
+    request: Request, rt: RuntimeDep, signed: SignedInDep, installed: str | None = None
+) -> Response:
     return _listing(request, rt, signed, installed=installed)
 
 
 def _shown(compiled: CompiledDefinition, locale: str) -> dict[str, Any]:
     uid = f"{compiled.name}-v{compiled.version}"
-    return {"compiled": compiled, "labels": Labels(compiled, locale),
-            "diagram": diagram_svg(compiled, locale=locale, uid=uid),
-            "mermaid": mermaid(compiled, locale=locale)}  # fmt: skip
+    return {
+        "compiled": compiled,
+        "labels": Labels(compiled, locale),
+        "diagram": diagram_svg(compiled, locale=locale, uid=uid),
+        "mermaid": mermaid(compiled, locale=locale),
+    }
 
 
 @router.get("/{name}/{version}")
-def definition_version(request: Request, rt: RuntimeDep, signed: SignedInDep, name: str,
-                       version: str) -> Response:  # fmt: skip
+def definition_version(
+    request: Request, rt: RuntimeDep, signed: SignedInDep, name: str, version: str
+) -> Response:
     """One version: installed in the database, else the file of that name and version."""
     access.require(signed.viewer, "definitions.check")
     number = whole_number(version.removeprefix("v"), field="version", default=0)
@@ -86,30 +100,38 @@ def _checked(request: Request, rt: Runtime, signed: SignedIn, text: str, where: 
         with rt.transaction() as session:
             candidate = library.check_candidate(session, text=text, source=where)
     except DefinitionInvalid as invalid:
-        return _listing(request, rt, signed, status=422, source=text, problems=invalid.problems,
-                        checked=where)  # fmt: skip
+        return _listing(
+            request, rt, signed, status=422, source=text, problems=invalid.problems, checked=where
+        )
     shown = _shown(candidate.compiled, locale_of(request, signed))
     return _listing(request, rt, signed, source=text, candidate=candidate, checked=where, **shown)
 
 
 @router.post("/check")
 def check(
-    request: Request, rt: RuntimeDep, signed: CheckedForm,
-    source: Annotated[str, Form()] = "", upload: Annotated[UploadFile | None, File()] = None,
-) -> Response:  # fmt: skip
+    request: Request,
+    rt: RuntimeDep,
+    signed: CheckedForm,
+    source: Annotated[str, Form()] = "",
+    upload: Annotated[UploadFile | None, File()] = None,
+) -> Response:
     access.require(signed.viewer, "definitions.check")
     try:
         text, where = _text_of(source, upload)
     except DefinitionInvalid as invalid:
-        return _listing(request, rt, signed, status=422, problems=invalid.problems,
-                        checked=invalid.source)  # fmt: skip
+        return _listing(
+            request, rt, signed, status=422, problems=invalid.problems, checked=invalid.source
+        )
     return _checked(request, rt, signed, text, where)
 
 
 @router.post("/install")
 def install(
-    request: Request, rt: RuntimeDep, signed: CheckedForm, source: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    rt: RuntimeDep,
+    signed: CheckedForm,
+    source: Annotated[str, Form()] = "",
+) -> Response:
     """Install what was checked, as the API does: checked again in the installing
     transaction, recorded, and written to PERFPLAN_DEFINITIONS_DIR for new plans."""
     access.require(signed.viewer, "definitions.install")
@@ -117,11 +139,19 @@ def install(
         with rt.transaction() as session:
             compiled = library.install(session, text=source, now=rt.now())
     except DefinitionInvalid as invalid:
-        return _listing(request, rt, signed, status=422, source=source,
-                        problems=invalid.problems, checked="install")  # fmt: skip
+        return _listing(
+            request,
+            rt,
+            signed,
+            status=422,
+            source=source,
+            problems=invalid.problems,
+            checked="install",
+        )
     except NotConfigured as missing:
         problem = Problem("NOT_CONFIGURED", "$", str(missing))
-        return _listing(request, rt, signed, status=409, source=source, problems=[problem],
-                        checked="install")  # fmt: skip
+        return _listing(
+            request, rt, signed, status=409, source=source, problems=[problem], checked="install"
+        )
     done = f"{compiled.name} v{compiled.version}"
     return RedirectResponse(f"/admin/definitions?installed={quote(done)}", status_code=303)

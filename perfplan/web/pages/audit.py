@@ -25,13 +25,28 @@ from states.queries import AuditQuery, search_audit
 
 router = APIRouter()
 
-COLUMNS = ("plan_id", "seq", "at", "kind", "event", "from_state", "to_state", "actor", "role",
-           "comment", "definition_hash", "content_digest", "prev_hash", "hash")  # fmt: skip
+COLUMNS = (
+    "plan_id",
+    "seq",
+    "at",
+    "kind",
+    "event",
+    "from_state",
+    "to_state",
+    "actor",
+    "role",
+    "comment",
+    "definition_hash",
+    "content_digest",
+    "prev_hash",
+    "hash",
+)
 EXPORT_BATCH = 5000
 
 
-def _query(plan: str | None, actor: str | None, event: str | None, since: str | None,
-           until: str | None) -> AuditQuery:  # fmt: skip
+def _query(
+    plan: str | None, actor: str | None, event: str | None, since: str | None, until: str | None
+) -> AuditQuery:
     """The search form as a query; `until` is a whole day, included."""
     start, end = a_date(since, field="since"), a_date(until, field="until")
     if start and end and end < start:
@@ -46,33 +61,57 @@ def _query(plan: str | None, actor: str | None, event: str | None, since: str | 
 
 
 def _form_values(query: AuditQuery, since: str | None, until: str | None) -> dict[str, str]:
-    return {"plan": str(query.plan_id or ""), "actor": query.actor or "",
-            "event": query.event or "", "since": since or "", "until": until or ""}  # fmt: skip
+    return {
+        "plan": str(query.plan_id or ""),
+        "actor": query.actor or "",
+        "event": query.event or "",
+        "since": since or "",
+        "until": until or "",
+    }
 
 
 def _page(
-    request: Request, rt: Runtime, signed: SignedIn, query: AuditQuery, values: dict[str, str],
-    page: Page, report: audit.VerifyReport | None = None, verified_plan: int | None = None,
-) -> Response:  # fmt: skip
+    request: Request,
+    rt: Runtime,
+    signed: SignedIn,
+    query: AuditQuery,
+    values: dict[str, str],
+    page: Page,
+    report: audit.VerifyReport | None = None,
+    verified_plan: int | None = None,
+) -> Response:
     access.require(signed.viewer, "audit.search")
     with rt.transaction() as session:
         if query.plan_id is not None:
             access.check_plan(session, signed.viewer, query.plan_id, "read")
-        rows = search_audit(session, viewer=signed.viewer, query=query, limit=page.fetch,
-                            offset=page.offset)  # fmt: skip
+        rows = search_audit(
+            session, viewer=signed.viewer, query=query, limit=page.fetch, offset=page.offset
+        )
     export = urlencode({k: v for k, v in values.items() if v})
-    context = {"rows": rows[: page.size], "more": len(rows) > page.size, "page": page.number,
-               "values": values, "report": report, "verified_plan": verified_plan,
-               "export": export}  # fmt: skip
+    context = {
+        "rows": rows[: page.size],
+        "more": len(rows) > page.size,
+        "page": page.number,
+        "values": values,
+        "report": report,
+        "verified_plan": verified_plan,
+        "export": export,
+    }
     return render(request, "audit.html.j2", context, signed=signed)
 
 
 @router.get("/audit")
 def audit_page(
-    request: Request, rt: RuntimeDep, signed: SignedInDep, plan: str | None = None,
-    actor: str | None = None, event: str | None = None, since: str | None = None,
-    until: str | None = None, page: str | None = None,
-) -> Response:  # fmt: skip
+    request: Request,
+    rt: RuntimeDep,
+    signed: SignedInDep,
+    plan: str | None = None,
+    actor: str | None = None,
+    event: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    page: str | None = None,
+) -> Response:
     query = _query(plan, actor, event, since, until)
     number = Page(whole_number(page, field="page", default=1))
     return _page(request, rt, signed, query, _form_values(query, since, until), number)
@@ -80,9 +119,11 @@ def audit_page(
 
 @router.post("/audit/verify")
 def verify(
-    request: Request, rt: RuntimeDep, signed: CheckedForm,
+    request: Request,
+    rt: RuntimeDep,
+    signed: CheckedForm,
     plan: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     """Recompute one plan's chain (any auditor) or every chain (audit.verify_all)."""
     access.require(signed.viewer, "audit.search")
     plan_id = whole_number(plan, field="plan", default=0) or None
@@ -93,8 +134,16 @@ def verify(
             access.check_plan(session, signed.viewer, plan_id, "read")
         report = audit.verify(session, plan_id)
     query = AuditQuery(plan_id=plan_id)
-    return _page(request, rt, signed, query, _form_values(query, None, None), Page(1),
-                 report=report, verified_plan=plan_id)  # fmt: skip
+    return _page(
+        request,
+        rt,
+        signed,
+        query,
+        _form_values(query, None, None),
+        Page(1),
+        report=report,
+        verified_plan=plan_id,
+    )
 
 
 def _all_rows(rt: Runtime, signed: SignedIn, query: AuditQuery) -> list[dict[str, Any]]:
@@ -103,8 +152,9 @@ def _all_rows(rt: Runtime, signed: SignedIn, query: AuditQuery) -> list[dict[str
         if query.plan_id is not None:
             access.check_plan(session, signed.viewer, query.plan_id, "read")
         while True:
-            batch = search_audit(session, viewer=signed.viewer, query=query,
-                                 limit=EXPORT_BATCH, offset=len(rows))  # fmt: skip
+            batch = search_audit(
+                session, viewer=signed.viewer, query=query, limit=EXPORT_BATCH, offset=len(rows)
+            )
             rows.extend(batch)
             if len(batch) < EXPORT_BATCH:
                 return rows
@@ -121,10 +171,15 @@ def _csv(rows: list[dict[str, Any]]) -> str:
 
 @router.get("/audit/export")
 def export(
-    rt: RuntimeDep, signed: SignedInDep, format: str = "csv", plan: str | None = None,
-    actor: str | None = None, event: str | None = None, since: str | None = None,
+    rt: RuntimeDep,
+    signed: SignedInDep,
+    format: str = "csv",
+    plan: str | None = None,
+    actor: str | None = None,
+    event: str | None = None,
+    since: str | None = None,
     until: str | None = None,
-) -> Response:  # fmt: skip
+) -> Response:
     """The records found, whole (every column, hashes included), as CSV or JSON."""
     access.require(signed.viewer, "audit.search")
     if format not in ("csv", "json"):
@@ -135,8 +190,10 @@ def export(
     if format == "csv":
         body, media = "\ufeff" + _csv(rows), "text/csv; charset=utf-8"  # BOM: Excel reads UTF-8
     else:
-        records = [{c: row["at"].isoformat() if c == "at" else row[c] for c in COLUMNS}
-                   for row in rows]  # fmt: skip
+        records = [
+            {c: row["at"].isoformat() if c == "at" else row[c] for c in COLUMNS} for row in rows
+        ]
         body, media = json.dumps(records, ensure_ascii=False, indent=1), "application/json"
-    return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

@@ -41,15 +41,36 @@ def _secure(request: Request, rt: RuntimeDep) -> bool:
 
 
 def _login_page(
-    request: Request, rt: RuntimeDep, *, next_url: str, failed: bool = False, person: str = "",
-    signed_out: bool = False, status: int = 200,
-) -> Response:  # fmt: skip
+    request: Request,
+    rt: RuntimeDep,
+    *,
+    next_url: str,
+    failed: bool = False,
+    person: str = "",
+    signed_out: bool = False,
+    status: int = 200,
+) -> Response:
     token = secrets.token_urlsafe(24)
-    page = render(request, "login.html.j2", {"login_csrf": token, "next_url": next_url,
-                                             "failed": failed, "person": person,
-                                             "signed_out": signed_out}, status=status)  # fmt: skip
-    page.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                    secure=_secure(request, rt), max_age=3600)  # fmt: skip
+    page = render(
+        request,
+        "login.html.j2",
+        {
+            "login_csrf": token,
+            "next_url": next_url,
+            "failed": failed,
+            "person": person,
+            "signed_out": signed_out,
+        },
+        status=status,
+    )
+    page.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request, rt),
+        max_age=3600,
+    )
     return page
 
 
@@ -79,12 +100,18 @@ def login(
                 session, viewer=viewer, now=now, lifetime=timedelta(hours=rt.settings.session_hours)
             )
     except Unauthenticated:
-        return _login_page(request, rt, next_url=safe_next(next), failed=True, person=person,
-                           status=401)  # fmt: skip
+        return _login_page(
+            request, rt, next_url=safe_next(next), failed=True, person=person, status=401
+        )
     answer = RedirectResponse(safe_next(next), status_code=303)
-    answer.set_cookie(SESSION_COOKIE, opened.cookie, httponly=True, samesite="lax",
-                      secure=_secure(request, rt),
-                      max_age=int(rt.settings.session_hours * 3600))  # fmt: skip
+    answer.set_cookie(
+        SESSION_COOKIE,
+        opened.cookie,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request, rt),
+        max_age=int(rt.settings.session_hours * 3600),
+    )
     answer.delete_cookie(LOGIN_CSRF_COOKIE)
     return answer
 

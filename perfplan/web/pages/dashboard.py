@@ -23,8 +23,9 @@ PER_PAGE = 100
 
 
 @router.get("/overdue")
-def overdue(request: Request, rt: RuntimeDep, signed: SignedInDep,
-            page: str | None = None) -> Response:  # fmt: skip
+def overdue(
+    request: Request, rt: RuntimeDep, signed: SignedInDep, page: str | None = None
+) -> Response:
     access.require(signed.viewer, "plans.overdue_dashboard")
     number = Page(whole_number(page, field="page", default=1), size=PER_PAGE)
     today = rt.now().date()
@@ -32,10 +33,13 @@ def overdue(request: Request, rt: RuntimeDep, signed: SignedInDep,
         rows = overdue_milestones(session, viewer=signed.viewer, today=today, limit=COUNTED + 1)
     counted = rows[:COUNTED]
     context = {
-        "rows": counted[number.offset : number.offset + number.size], "today": today,
-        "total": len(counted), "capped": len(rows) > COUNTED, "page": number.number,
+        "rows": counted[number.offset : number.offset + number.size],
+        "today": today,
+        "total": len(counted),
+        "capped": len(rows) > COUNTED,
+        "page": number.number,
         "more": len(counted) > number.offset + number.size,
         "plans": len({row["plan_id"] for row in counted}),
         "by_department": Counter(row["department"] or "—" for row in counted).most_common(),
-    }  # fmt: skip
+    }
     return render(request, "overdue.html.j2", context, signed=signed)

@@ -59,10 +59,17 @@ class _Listing:
 
     def rows(self, session: Session, viewer: Viewer, today: date, page: Page) -> list[Any]:
         relation = {"team": "team", "all": None}.get(self.scope, "participant")
-        filters = queries.PlanFilter(state=self.state or None, department=self.department or None,
-                                     relation=relation)  # fmt: skip
-        return queries.search_plans(session, viewer=viewer, today=today, filters=filters,
-                                    limit=page.fetch, offset=page.offset)  # fmt: skip
+        filters = queries.PlanFilter(
+            state=self.state or None, department=self.department or None, relation=relation
+        )
+        return queries.search_plans(
+            session,
+            viewer=viewer,
+            today=today,
+            filters=filters,
+            limit=page.fetch,
+            offset=page.offset,
+        )
 
 
 def _list_page(
@@ -77,17 +84,29 @@ def _list_page(
             state_words.label_row(row)
         departments = queries.departments(session) if listing.scope == "all" else []
     query = urlencode({k: v for k, v in vars(listing).items() if v and v != "mine"})
-    context = {"rows": rows[: number.size], "page": number.number, "more": len(rows) > number.size,
-               "team": listing.scope == "team", "listing": listing, "query": query,
-               "departments": departments, "today": now.date()}  # fmt: skip
+    context = {
+        "rows": rows[: number.size],
+        "page": number.number,
+        "more": len(rows) > number.size,
+        "team": listing.scope == "team",
+        "listing": listing,
+        "query": query,
+        "departments": departments,
+        "today": now.date(),
+    }
     return render(request, "plans.html.j2", context, signed=signed)
 
 
 @router.get("/plans")
 def my_plans(
-    request: Request, rt: RuntimeDep, signed: SignedInDep, page: str | None = None,
-    scope: str = "mine", state: str = "", department: str = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    rt: RuntimeDep,
+    signed: SignedInDep,
+    page: str | None = None,
+    scope: str = "mine",
+    state: str = "",
+    department: str = "",
+) -> Response:
     """My plans; `scope=all`: every plan I may read, by state and department."""
     if scope not in ("mine", "all"):
         raise InvalidInput(f"'{scope}' is not a list; use mine or all", field="scope")
@@ -96,8 +115,9 @@ def my_plans(
 
 
 @router.get("/team")
-def team_plans(request: Request, rt: RuntimeDep, signed: SignedInDep,
-               page: str | None = None) -> Response:  # fmt: skip
+def team_plans(
+    request: Request, rt: RuntimeDep, signed: SignedInDep, page: str | None = None
+) -> Response:
     return _list_page(request, rt, signed, page, _Listing("team"))
 
 
@@ -114,27 +134,42 @@ def _keeper(posted: Form | None) -> Callable[..., str]:
 
 
 def plan_page(
-    request: Request, rt: Runtime, signed: SignedIn, plan_id: int, *,
-    error: Exception | None = None, status: int = 200, notice: str | None = None,
+    request: Request,
+    rt: Runtime,
+    signed: SignedIn,
+    plan_id: int,
+    *,
+    error: Exception | None = None,
+    status: int = 200,
+    notice: str | None = None,
     posted: Form | None = None,
-) -> Response:  # fmt: skip
+) -> Response:
     now, locale = rt.now(), locale_of(request, signed)
     with rt.transaction() as session:
         view = plan_view(session, viewer=signed.viewer, plan_id=plan_id, now=now)
     labels = Labels(view.definition, locale)
     catalog = words(locale)
     context: dict[str, Any] = {
-        "view": view, "labels": labels, "today": now.date(), "error": error,
+        "view": view,
+        "labels": labels,
+        "today": now.date(),
+        "error": error,
         "notice": catalog.get(f"notice.{notice}") if notice in NOTICES else None,
         "diagram": diagram_svg(view.definition, current=view.snapshot.state, locale=locale),
         "mermaid": mermaid(view.definition, highlight=view.snapshot.state, locale=locale),
-        "timeline": timeline_svg(start=view.snapshot.period_start, end=view.snapshot.period_end,
-                                 today=now.date(), milestones=view.milestones,
-                                 today_label=catalog["plan.today"]),
-        "adjustable": ADJUSTABLE, "may_adjust": _may_adjust(view),
+        "timeline": timeline_svg(
+            start=view.snapshot.period_start,
+            end=view.snapshot.period_end,
+            today=now.date(),
+            milestones=view.milestones,
+            today_label=catalog["plan.today"],
+        ),
+        "adjustable": ADJUSTABLE,
+        "may_adjust": _may_adjust(view),
         "read_only": not view.relations & access.PLAN_POLICY["act"],
-        "anything": _anything(view), "kept": _keeper(posted),
-    }  # fmt: skip
+        "anything": _anything(view),
+        "kept": _keeper(posted),
+    }
     return render(request, "plan.html.j2", context, signed=signed, status=status)
 
 
@@ -153,23 +188,31 @@ def _anything(view: PlanView) -> bool:
 
 
 @router.get("/plans/{plan_id}")
-def show_plan(request: Request, rt: RuntimeDep, signed: SignedInDep, plan_id: str,
-              done: str | None = None) -> Response:  # fmt: skip
+def show_plan(
+    request: Request, rt: RuntimeDep, signed: SignedInDep, plan_id: str, done: str | None = None
+) -> Response:
     return plan_page(request, rt, signed, plan_id_of(plan_id), notice=done)
 
 
 def _change(
-    request: Request, rt: Runtime, signed: SignedIn, plan_id: int, background: BackgroundTasks,
-    notice: str, change: Callable[[Session, datetime, str], object], posted: Form,
-) -> Response:  # fmt: skip
+    request: Request,
+    rt: Runtime,
+    signed: SignedIn,
+    plan_id: int,
+    background: BackgroundTasks,
+    notice: str,
+    change: Callable[[Session, datetime, str], object],
+    posted: Form,
+) -> Response:
     """Check that the viewer may act on the plan, run the change in one transaction, then
     carry out its effects after the response; a refusal shows the plan with the reason."""
     try:
         with rt.plan_change(signed.viewer, plan_id, background) as (session, now):
             change(session, now, signed.viewer.key)
     except Refused as refused:
-        return plan_page(request, rt, signed, plan_id, error=refused, status=http_status(refused),
-                         posted=posted)  # fmt: skip
+        return plan_page(
+            request, rt, signed, plan_id, error=refused, status=http_status(refused), posted=posted
+        )
     return RedirectResponse(f"/plans/{plan_id}?done={notice}", status_code=303)
 
 
@@ -182,35 +225,53 @@ async def _form(request: Request) -> Form:
 def _version(form: Form) -> int:
     """The plan version the form was shown at: a change made since is a Conflict."""
     if not form.get("version", "").strip():
-        raise InvalidInput("the form does not say which version of the plan it was shown at; "
-                           "reload the page", field="version")  # fmt: skip
+        raise InvalidInput(
+            "the form does not say which version of the plan it was shown at; reload the page",
+            field="version",
+        )
     return whole_number(form.get("version"), field="version", default=0)
 
 
 def _fire(form: Form) -> Callable[[Session, datetime, str], object]:
-    inputs = {k.removeprefix("input."): v.strip() for k, v in form.items()
-              if k.startswith("input.") and v.strip()}  # fmt: skip
+    inputs = {
+        k.removeprefix("input."): v.strip()
+        for k, v in form.items()
+        if k.startswith("input.") and v.strip()
+    }
     return lambda session, now, actor: engine.fire(
-        session=session, plan_id=int(form["plan_id"]), event=form.get("event", ""), actor=actor,
-        now=now, comment=form.get("comment", "").strip() or None, inputs=inputs,
+        session=session,
+        plan_id=int(form["plan_id"]),
+        event=form.get("event", ""),
+        actor=actor,
+        now=now,
+        comment=form.get("comment", "").strip() or None,
+        inputs=inputs,
         expected_version=_version(form),
-    )  # fmt: skip
+    )
 
 
 def _sign(form: Form) -> Callable[[Session, datetime, str], object]:
     return lambda session, now, actor: engine.sign(
-        session=session, plan_id=int(form["plan_id"]), event=form.get("event") or None,
-        actor=actor, now=now, comment=form.get("comment", "").strip() or None,
+        session=session,
+        plan_id=int(form["plan_id"]),
+        event=form.get("event") or None,
+        actor=actor,
+        now=now,
+        comment=form.get("comment", "").strip() or None,
         expected_version=_version(form),
-    )  # fmt: skip
+    )
 
 
 def _progress(form: Form) -> Callable[[Session, datetime, str], object]:
     return lambda session, now, actor: records.report_progress(
-        session=session, plan_id=int(form["plan_id"]), actor=actor, now=now,
-        summary=form.get("summary", "").strip(), blockers=form.get("blockers", "").strip(),
+        session=session,
+        plan_id=int(form["plan_id"]),
+        actor=actor,
+        now=now,
+        summary=form.get("summary", "").strip(),
+        blockers=form.get("blockers", "").strip(),
         expected_version=_version(form),
-    )  # fmt: skip
+    )
 
 
 def _coaching(form: Form) -> Callable[[Session, datetime, str], object]:
@@ -219,10 +280,14 @@ def _coaching(form: Form) -> Callable[[Session, datetime, str], object]:
         if not notes:
             raise InvalidInput("a coaching session needs notes", field="notes")
         return records.record_coaching(
-            session=session, plan_id=int(form["plan_id"]), actor=actor, now=now, notes=notes,
+            session=session,
+            plan_id=int(form["plan_id"]),
+            actor=actor,
+            now=now,
+            notes=notes,
             minutes=whole_number(form.get("minutes"), field="minutes", default=15),
             expected_version=_version(form),
-        )  # fmt: skip
+        )
 
     return change
 
@@ -236,20 +301,29 @@ def _value(text: str | None) -> float:
 
 def _measure(form: Form) -> Callable[[Session, datetime, str], object]:
     return lambda session, now, actor: records.measure(
-        session=session, plan_id=int(form["plan_id"]), goal=form.get("goal", ""),
-        value=_value(form.get("value")), actor=actor, now=now,
+        session=session,
+        plan_id=int(form["plan_id"]),
+        goal=form.get("goal", ""),
+        value=_value(form.get("value")),
+        actor=actor,
+        now=now,
         measured_on=a_date(form.get("measured_on"), field="measured_on"),
-        source=form.get("source", "").strip(), note=form.get("note", "").strip(),
+        source=form.get("source", "").strip(),
+        note=form.get("note", "").strip(),
         expected_version=_version(form),
-    )  # fmt: skip
+    )
 
 
 def _milestone(form: Form) -> Callable[[Session, datetime, str], object]:
     return lambda session, now, actor: records.complete_milestone(
-        session=session, plan_id=int(form["plan_id"]), milestone=form.get("milestone", ""),
-        actor=actor, now=now, comment=form.get("comment", "").strip(),
+        session=session,
+        plan_id=int(form["plan_id"]),
+        milestone=form.get("milestone", ""),
+        actor=actor,
+        now=now,
+        comment=form.get("comment", "").strip(),
         expected_version=_version(form),
-    )  # fmt: skip
+    )
 
 
 def _adjust(form: Form) -> Callable[[Session, datetime, str], object]:
@@ -259,10 +333,16 @@ def _adjust(form: Form) -> Callable[[Session, datetime, str], object]:
         if not key or not field:
             raise InvalidInput("choose what to change and which field", field="target")
         return records.adjust(
-            session=session, plan_id=int(form["plan_id"]), actor=actor, now=now, kind=kind,
-            key=key, changes={field: form.get("value", "").strip()},
-            reason=form.get("reason", ""), expected_version=_version(form),
-        )  # fmt: skip
+            session=session,
+            plan_id=int(form["plan_id"]),
+            actor=actor,
+            now=now,
+            kind=kind,
+            key=key,
+            changes={field: form.get("value", "").strip()},
+            reason=form.get("reason", ""),
+            expected_version=_version(form),
+        )
 
     return change
 
@@ -280,9 +360,13 @@ FORMS: dict[str, tuple[Callable[[Form], Callable[[Session, datetime, str], objec
 
 @router.post("/plans/{plan_id}/{what}")
 async def act_on_plan(
-    request: Request, rt: RuntimeDep, signed: CheckedForm, background: BackgroundTasks,
-    plan_id: str, what: str,
-) -> Response:  # fmt: skip
+    request: Request,
+    rt: RuntimeDep,
+    signed: CheckedForm,
+    background: BackgroundTasks,
+    plan_id: str,
+    what: str,
+) -> Response:
     """Every form of the plan page: fire, sign, progress, coaching, measure, milestone,
     adjust. The plan id of the path is the one acted on."""
     number = plan_id_of(plan_id)

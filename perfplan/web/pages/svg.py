@@ -69,16 +69,20 @@ def _event_label(definition: CompiledDefinition, trigger: str, locale: str) -> s
 
 def _text(x: int, y: int, label: str) -> str:
     shown = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
-    return (f'<text x="{x}" y="{y}" text-anchor="middle"><title>{escape(label)}</title>'
-            f"{escape(shown)}</text>")  # fmt: skip
+    return (
+        f'<text x="{x}" y="{y}" text-anchor="middle"><title>{escape(label)}</title>'
+        f"{escape(shown)}</text>"
+    )
 
 
 def _forward(a: _Box, b: _Box, label: str, marker: str) -> str:
     x1, y1, x2, y2 = a.x + BOX_W, a.mid_y, b.x - 4, b.mid_y
     # The label sits near the start of the arrow, where arrows of one state fan out.
     mx, my = x1 + (x2 - x1) // 2, y1 + (y2 - y1) // 3 - 6
-    return (f'<g class="edge"><line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" '
-            f'marker-end="url(#{marker})"/>{_text(mx, my, label)}</g>')  # fmt: skip
+    return (
+        f'<g class="edge"><line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" '
+        f'marker-end="url(#{marker})"/>{_text(mx, my, label)}</g>'
+    )
 
 
 def _backward(a: _Box, b: _Box, label: str, marker: str) -> str:
@@ -86,20 +90,32 @@ def _backward(a: _Box, b: _Box, label: str, marker: str) -> str:
     x1, y1 = a.x + BOX_W // 2 - 20, a.y
     x2, y2 = b.x + BOX_W // 2 + 20, b.y - 4
     cx, cy = (x1 + x2) // 2, min(y1, y2) - BACK_BAND - 20
-    return (f'<g class="edge back"><path d="M{x1},{y1} Q{cx},{cy} {x2},{y2}" fill="none" '
-            f'marker-end="url(#{marker})"/>{_text(cx, MARGIN + 6, label)}</g>')  # fmt: skip
+    return (
+        f'<g class="edge back"><path d="M{x1},{y1} Q{cx},{cy} {x2},{y2}" fill="none" '
+        f'marker-end="url(#{marker})"/>{_text(cx, MARGIN + 6, label)}</g>'
+    )
 
 
-def _state_box(definition: CompiledDefinition, name: str, box: _Box, current: str | None,
-               locale: str) -> str:  # fmt: skip
+def _state_box(
+    definition: CompiledDefinition, name: str, box: _Box, current: str | None, locale: str
+) -> str:
     spec = definition.state(name)
-    classes = ["state"] + [c for c, on in (("current", name == current), ("initial", spec.initial),
-                                           ("final", spec.final)) if on]  # fmt: skip
+    classes = ["state"] + [
+        c
+        for c, on in (
+            ("current", name == current),
+            ("initial", spec.initial),
+            ("final", spec.final),
+        )
+        if on
+    ]
     radius = 18 if spec.final else 6
-    return (f'<g class="{" ".join(classes)}" data-state="{escape(name)}">'
-            f'<rect x="{box.x}" y="{box.y}" width="{BOX_W}" height="{BOX_H}" rx="{radius}"/>'
-            f'<text x="{box.x + BOX_W // 2}" y="{box.mid_y + 5}" text-anchor="middle">'
-            f"{escape(definition.label(name, locale))}</text></g>")  # fmt: skip
+    return (
+        f'<g class="{" ".join(classes)}" data-state="{escape(name)}">'
+        f'<rect x="{box.x}" y="{box.y}" width="{BOX_W}" height="{BOX_H}" rx="{radius}"/>'
+        f'<text x="{box.x + BOX_W // 2}" y="{box.mid_y + 5}" text-anchor="middle">'
+        f"{escape(definition.label(name, locale))}</text></g>"
+    )
 
 
 # A definition version never changes (its hash is its content's), so neither does its
@@ -109,9 +125,12 @@ _DRAWINGS_KEPT = 1024
 
 
 def diagram_svg(
-    definition: CompiledDefinition, *, current: str | None = None, locale: str = "en",
+    definition: CompiledDefinition,
+    *,
+    current: str | None = None,
+    locale: str = "en",
     uid: str = "d",
-) -> Markup:  # fmt: skip
+) -> Markup:
     """The whole diagram; `uid` keeps marker ids apart when a page shows several."""
     key = (definition.hash, current, locale, uid)
     drawn = _DRAWN.get(key)
@@ -159,9 +178,11 @@ def _month_ticks(start: date, end: date, span: int, width: int) -> list[str]:
     while month <= end:
         if month >= start:
             x = _x(month, start, span, width)
-            ticks.append(f'<line class="tick" x1="{x}" y1="30" x2="{x}" y2="46"/>'
-                         f'<text class="tick" x="{x}" y="62" text-anchor="middle">'
-                         f"{month.isoformat()[:7]}</text>")  # fmt: skip
+            ticks.append(
+                f'<line class="tick" x1="{x}" y1="30" x2="{x}" y2="46"/>'
+                f'<text class="tick" x="{x}" y="62" text-anchor="middle">'
+                f"{month.isoformat()[:7]}</text>"
+            )
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return ticks
 
@@ -176,15 +197,22 @@ def timeline_svg(
     for row in milestones:
         x = _x(row["due"], start, span, width)
         tip = f"{row['key']} · {row['due'].isoformat()} · {row['title']}"
-        dots.append(f'<circle class="milestone {row["timeline"]}" cx="{x}" cy="38" r="7">'
-                    f"<title>{escape(tip)}</title></circle>")  # fmt: skip
-    parts = [f'<line class="period" x1="{MARGIN}" y1="38" x2="{width - MARGIN}" y2="38"/>',
-             *_month_ticks(start, end, span, width), *dots]  # fmt: skip
+        dots.append(
+            f'<circle class="milestone {row["timeline"]}" cx="{x}" cy="38" r="7">'
+            f"<title>{escape(tip)}</title></circle>"
+        )
+    parts = [
+        f'<line class="period" x1="{MARGIN}" y1="38" x2="{width - MARGIN}" y2="38"/>',
+        *_month_ticks(start, end, span, width),
+        *dots,
+    ]
     if start <= today <= end:
         x = _x(today, start, span, width)
-        parts.append(f'<line class="today" x1="{x}" y1="12" x2="{x}" y2="50"/>'
-                     f'<text class="today" x="{x}" y="10" text-anchor="middle">'
-                     f"{escape(today_label)}</text>")  # fmt: skip
+        parts.append(
+            f'<line class="today" x1="{x}" y1="12" x2="{x}" y2="50"/>'
+            f'<text class="today" x="{x}" y="10" text-anchor="middle">'
+            f"{escape(today_label)}</text>"
+        )
     return Markup(
         f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" role="img" '
         f'viewBox="0 0 {width} 70" width="{width}" height="70">{"".join(parts)}</svg>'

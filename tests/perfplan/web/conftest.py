@@ -78,18 +78,36 @@ def liu_document(zhang_doc: PlanDocument) -> PlanDocument:
             "title": "Liu Yang — ticket response times",
             "departments": [{"name": "Technical Support", "head": None}],
             "people": [
-                {"key": "liu", "name": "刘洋 Liu Yang", "email": "liu.yang@example.com",
-                 "locale": "zh-CN", "department": "Technical Support", "manager": "zhao"},
-                {"key": "zhao", "name": "赵磊 Zhao Lei", "email": "zhao.lei@example.com",
-                 "locale": "zh-CN", "department": "Technical Support"},
-                {"key": "qian", "name": "钱敏 Qian Min", "email": "qian.min@example.com",
-                 "locale": "zh-CN", "department": "HR"},
+                {
+                    "key": "liu",
+                    "name": "刘洋 Liu Yang",
+                    "email": "liu.yang@example.com",
+                    "locale": "zh-CN",
+                    "department": "Technical Support",
+                    "manager": "zhao",
+                },
+                {
+                    "key": "zhao",
+                    "name": "赵磊 Zhao Lei",
+                    "email": "zhao.lei@example.com",
+                    "locale": "zh-CN",
+                    "department": "Technical Support",
+                },
+                {
+                    "key": "qian",
+                    "name": "钱敏 Qian Min",
+                    "email": "qian.min@example.com",
+                    "locale": "zh-CN",
+                    "department": "HR",
+                },
             ],
             "roles": {"employee": ["liu"], "manager": ["zhao"], "hr": ["qian"]},
-            "actions": [a | {"executor": "liu", "supporter": None, "collaborators": []}
-                        for a in data["actions"]],
+            "actions": [
+                a | {"executor": "liu", "supporter": None, "collaborators": []}
+                for a in data["actions"]
+            ],
         }
-    )  # fmt: skip
+    )
 
 
 @dataclass
@@ -123,18 +141,23 @@ def world(engine: Engine, zhang_doc: PlanDocument, clock: FrozenClock) -> World:
         zhang = create_plan(session=session, document=zhang_doc, actor="wang", now=clock())
         liu_doc = liu_document(zhang_doc)
         liu = create_plan(session=session, document=liu_doc, actor="qian", now=clock())
-        add_person(session, key="audrey", name="Audrey Lin", email="audrey@example.com",
-                   department="Internal Audit")  # fmt: skip
-        add_person(session, key="adam", name="Adam Xu", email="adam@example.com",
-                   department="IT")  # fmt: skip
+        add_person(
+            session,
+            key="audrey",
+            name="Audrey Lin",
+            email="audrey@example.com",
+            department="Internal Audit",
+        )
+        add_person(session, key="adam", name="Adam Xu", email="adam@example.com", department="IT")
         for person, role, department in [
             ("wang", "hr", "Sales East"),
             ("qian", "hr", "Technical Support"),
             ("audrey", "auditor", None),
             ("adam", "admin", None),
         ]:
-            access.grant(session, person=person, role=role, department=department,
-                         now=clock(), by="test")  # fmt: skip
+            access.grant(
+                session, person=person, role=role, department=department, now=clock(), by="test"
+            )
         tokens = {
             p: identity.create_token(session, person=p, name="test", now=clock()).token
             for p in PERSONAS

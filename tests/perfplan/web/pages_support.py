@@ -26,9 +26,16 @@ def sign_in(client: TestClient, world: World, person: str) -> str:
     world.set_password(person)
     client.cookies.clear()
     login = client.get("/login")
-    answer = client.post("/login", data={"person": person, "password": PASSWORD,
-                                         "csrf_token": csrf_of(login.text), "next": "/plans"},
-                         follow_redirects=False)  # fmt: skip
+    answer = client.post(
+        "/login",
+        data={
+            "person": person,
+            "password": PASSWORD,
+            "csrf_token": csrf_of(login.text),
+            "next": "/plans",
+        },
+        follow_redirects=False,
+    )
     assert answer.status_code == 303, answer.text
     return csrf_of(client.get("/plans").text)
 

@@ -20,9 +20,12 @@ def test_a_plans_history_says_who_did_what(client: TestClient, world: World) -> 
     sign_off(client, world)
     records = ok(client, world, "zhang", "GET", f"/api/plans/{world.zhang_plan}/audit")
     assert [(r["seq"], r["event"], r["actor"]) for r in records] == [
-        (1, "create", "wang"), (2, "sign:agree", "zhang"), (3, "sign:agree", "li"),
-        (4, "sign:agree", "wang"), (5, "agree", "wang"),
-    ]  # fmt: skip
+        (1, "create", "wang"),
+        (2, "sign:agree", "zhang"),
+        (3, "sign:agree", "li"),
+        (4, "sign:agree", "wang"),
+        (5, "agree", "wang"),
+    ]
     assert records[1]["prev_hash"] == records[0]["hash"]
 
 
@@ -68,7 +71,11 @@ def test_verify_names_the_altered_record(client: TestClient, world: World) -> No
     sign_off(client, world)
     url = f"/api/plans/{world.zhang_plan}/audit/verify"
     assert ok(client, world, "zhang", "GET", url) == {
-        "ok": True, "plans": 1, "records": 5, "breaks": []}  # fmt: skip
+        "ok": True,
+        "plans": 1,
+        "records": 5,
+        "breaks": [],
+    }
     unprotect_audit(world.engine)
     with session_scope(world.engine) as session:
         session.execute(text("UPDATE audit_record SET comment = 'edited' WHERE seq = 3"))

@@ -52,51 +52,59 @@ def test_show_gives_the_source_states_and_transitions(client: TestClient, world:
 
 
 def test_a_check_lists_every_problem_with_where(client: TestClient, world: World) -> None:
-    valid = ok(client, world, "adam", "POST", "/api/definitions/check", content=STANDARD,
-               headers=YAML)  # fmt: skip
+    valid = ok(
+        client, world, "adam", "POST", "/api/definitions/check", content=STANDARD, headers=YAML
+    )
     assert (valid["valid"], valid["name"], valid["problems"]) == (True, "standard", [])
     broken_text = STANDARD.replace("dest: agreed", "dest: agred").replace(
         "guards: [period_started]", "guards: [period_started, moon_is_full]"
     )
-    broken = ok(client, world, "adam", "POST", "/api/definitions/check", content=broken_text,
-                headers=YAML)  # fmt: skip
+    broken = ok(
+        client, world, "adam", "POST", "/api/definitions/check", content=broken_text, headers=YAML
+    )
     assert broken["valid"] is False
     codes = {p["code"] for p in broken["problems"]}
     assert len(broken["problems"]) >= 2, broken
     assert all(p["path"] and p["message"] for p in broken["problems"])
     assert any(p["line"] for p in broken["problems"]), codes
-    checked = ok(client, world, "adam", "POST", "/api/definitions/check", content=STANDARD_V2,
-                 headers=YAML)  # fmt: skip
+    checked = ok(
+        client, world, "adam", "POST", "/api/definitions/check", content=STANDARD_V2, headers=YAML
+    )
     assert (checked["valid"], checked["version"]) == (True, 2)
     listed = {d["name"]: d for d in ok(client, world, "adam", "GET", "/api/definitions")}
     assert (listed["standard"]["version"], listed["standard"]["installed"]) == (1, [1])
-    not_yaml = ok(client, world, "adam", "POST", "/api/definitions/check", content=b"a: [1, 2",
-                  headers=YAML)  # fmt: skip
+    not_yaml = ok(
+        client, world, "adam", "POST", "/api/definitions/check", content=b"a: [1, 2", headers=YAML
+    )
     assert not_yaml["valid"] is False and not_yaml["problems"]
 
 
 def test_a_check_needs_the_admin_role_and_text(client: TestClient, world: World) -> None:
-    refused = call(client, world, "wang", "POST", "/api/definitions/check", content=STANDARD,
-                   headers=YAML)  # fmt: skip
+    refused = call(
+        client, world, "wang", "POST", "/api/definitions/check", content=STANDARD, headers=YAML
+    )
     assert refused.status_code == 403
     for body in [b"\xff\xfe bad", b"   "]:
-        answer = call(client, world, "adam", "POST", "/api/definitions/check", content=body,
-                      headers=YAML)  # fmt: skip
+        answer = call(
+            client, world, "adam", "POST", "/api/definitions/check", content=body, headers=YAML
+        )
         assert (answer.status_code, answer.json()["field"]) == (422, "body")
 
 
 def test_an_admin_installs_a_new_version_for_new_plans(
     client: TestClient, world: World, definitions_dir: Path
 ) -> None:
-    installed = ok(client, world, "adam", "POST", "/api/definitions", content=STANDARD_V2,
-                   headers=YAML)  # fmt: skip
+    installed = ok(
+        client, world, "adam", "POST", "/api/definitions", content=STANDARD_V2, headers=YAML
+    )
     assert (installed["name"], installed["version"]) == ("standard", 2)
     assert (definitions_dir / "standard.yaml").read_text(encoding="utf-8") == STANDARD_V2
     listed = {d["name"]: d for d in ok(client, world, "adam", "GET", "/api/definitions")}
     assert (listed["standard"]["version"], listed["standard"]["origin"]) == (2, "custom")
     assert listed["standard"]["installed"] == [1, 2]
-    again = call(client, world, "adam", "POST", "/api/definitions", content=STANDARD_V2,
-                 headers=YAML)  # fmt: skip
+    again = call(
+        client, world, "adam", "POST", "/api/definitions", content=STANDARD_V2, headers=YAML
+    )
     assert again.status_code == 201  # the same text twice is one version
     text = ZHANG_FILE.read_text(encoding="utf-8").replace("Zhang San —", "Zhang San (2027) —")
     created = ok(client, world, "wang", "POST", "/api/plans", content=text, headers=YAML)
@@ -129,12 +137,14 @@ def test_install_refuses_an_unsafe_name_a_stranger_and_no_directory(
     assert answer.status_code == 422
     assert "BAD_NAME" in answer.json()["problems"][0]
     assert not definitions_dir.exists()
-    refused = call(client, world, "wang", "POST", "/api/definitions", content=STANDARD_V2,
-                   headers=YAML)  # fmt: skip
+    refused = call(
+        client, world, "wang", "POST", "/api/definitions", content=STANDARD_V2, headers=YAML
+    )
     assert refused.status_code == 403
     monkeypatch.delenv("PERFPLAN_DEFINITIONS_DIR")
-    unset = call(client, world, "adam", "POST", "/api/definitions", content=STANDARD_V2,
-                 headers=YAML)  # fmt: skip
+    unset = call(
+        client, world, "adam", "POST", "/api/definitions", content=STANDARD_V2, headers=YAML
+    )
     assert unset.status_code == 409
     assert "PERFPLAN_DEFINITIONS_DIR" in unset.json()["detail"]
 
@@ -155,6 +165,7 @@ def test_the_diagram_marks_a_plans_state(client: TestClient, world: World) -> No
         client, world, "li", "GET", f"/api/definitions/standard/diagram?plan={world.liu_plan}"
     )
     assert other.status_code == 404
-    wrong = call(client, world, "zhang", "GET",
-                 f"/api/definitions/probation/diagram?plan={world.zhang_plan}")  # fmt: skip
+    wrong = call(
+        client, world, "zhang", "GET", f"/api/definitions/probation/diagram?plan={world.zhang_plan}"
+    )
     assert (wrong.status_code, wrong.json()["field"]) == (422, "plan")

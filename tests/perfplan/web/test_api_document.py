@@ -11,8 +11,12 @@ from tests.perfplan.web.conftest import World
 
 def _operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
     document = client.get("/openapi.json").json()
-    return [(path, method, op) for path, ops in document["paths"].items()
-            if path.startswith("/api") for method, op in ops.items()]  # fmt: skip
+    return [
+        (path, method, op)
+        for path, ops in document["paths"].items()
+        if path.startswith("/api")
+        for method, op in ops.items()
+    ]
 
 
 def test_every_route_is_documented_with_its_refusals(client: TestClient, world: World) -> None:
@@ -38,5 +42,9 @@ def test_health_needs_no_token(client: TestClient) -> None:
 def test_an_unknown_api_path_answers_in_the_error_body(client: TestClient, world: World) -> None:
     answer = client.get("/api/nothing-here", headers=world.headers("li"))
     assert answer.status_code == 404
-    assert answer.json() == {"detail": "Not Found", "error": "HTTPException", "field": None,
-                             "problems": []}  # fmt: skip
+    assert answer.json() == {
+        "detail": "Not Found",
+        "error": "HTTPException",
+        "field": None,
+        "problems": [],
+    }

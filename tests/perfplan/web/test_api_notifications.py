@@ -45,8 +45,10 @@ def test_a_plans_ledger_shows_each_message_and_its_attempts(
     assert {m["person"] for m in messages} >= {"li", "wang", "zhang"}
     none_for_liu = ok(client, world, "qian", "GET", f"/api/plans/{world.liu_plan}/notifications")
     assert none_for_liu == []
-    assert call(client, world, "li", "GET",
-                f"/api/plans/{world.liu_plan}/notifications").status_code == 404  # fmt: skip
+    assert (
+        call(client, world, "li", "GET", f"/api/plans/{world.liu_plan}/notifications").status_code
+        == 404
+    )
 
 
 def test_dead_letters_are_listed_and_retried(client: TestClient, world: World) -> None:
@@ -70,7 +72,8 @@ def test_retry_all_queues_every_dead_letter(client: TestClient, world: World) ->
     sign_off(client, world)
     _bury(world, "PIP-1")
     assert ok(client, world, "wang", "POST", "/api/notifications/dead-letters/retry") == {
-        "requeued": 1}  # fmt: skip
+        "requeued": 1
+    }
     assert ok(client, world, "wang", "GET", "/api/notifications/dead-letters") == []
 
 
@@ -90,5 +93,6 @@ def test_hr_handle_only_their_departments_dead_letters(client: TestClient, world
         call(client, world, "wang", "POST", f"/api/notifications/{lius}/retry").status_code == 404
     )
     assert ok(client, world, "wang", "POST", "/api/notifications/dead-letters/retry") == {
-        "requeued": 1}  # fmt: skip
+        "requeued": 1
+    }
     assert dead("adam") == [lius]

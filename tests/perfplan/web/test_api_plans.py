@@ -24,8 +24,15 @@ def _plan_count(world: World) -> int:
 
 def test_hr_opens_a_plan_from_the_yaml_document(client: TestClient, world: World) -> None:
     text = ZHANG_FILE.read_text(encoding="utf-8").replace("Zhang San —", "Zhang San (Q1) —")
-    answer = call(client, world, "wang", "POST", "/api/plans", content=text.encode(),
-                  headers={"Content-Type": "application/yaml"})  # fmt: skip
+    answer = call(
+        client,
+        world,
+        "wang",
+        "POST",
+        "/api/plans",
+        content=text.encode(),
+        headers={"Content-Type": "application/yaml"},
+    )
     assert answer.status_code == 201, answer.text
     created = answer.json()
     assert created["state"] == "drafted"
@@ -63,19 +70,40 @@ def test_an_unknown_definition_is_bad_input_not_a_missing_page(
     client: TestClient, world: World
 ) -> None:
     text = ZHANG_FILE.read_text(encoding="utf-8").replace("definition: standard", "definition: x")
-    answer = call(client, world, "wang", "POST", "/api/plans", content=text.encode(),
-                  headers={"Content-Type": "application/yaml"})  # fmt: skip
+    answer = call(
+        client,
+        world,
+        "wang",
+        "POST",
+        "/api/plans",
+        content=text.encode(),
+        headers={"Content-Type": "application/yaml"},
+    )
     assert answer.status_code == 422
     assert "no workflow definition named 'x'" in answer.json()["problems"][0]
 
 
 def test_a_body_that_is_neither_json_nor_yaml_is_refused(client: TestClient, world: World) -> None:
-    answer = call(client, world, "wang", "POST", "/api/plans", content=b"<xml/>",
-                  headers={"Content-Type": "application/xml"})  # fmt: skip
+    answer = call(
+        client,
+        world,
+        "wang",
+        "POST",
+        "/api/plans",
+        content=b"<xml/>",
+        headers={"Content-Type": "application/xml"},
+    )
     assert answer.status_code == 422
     assert answer.json()["field"] == "content-type"
-    broken = call(client, world, "wang", "POST", "/api/plans", content=b"{not json",
-                  headers={"Content-Type": "application/json"})  # fmt: skip
+    broken = call(
+        client,
+        world,
+        "wang",
+        "POST",
+        "/api/plans",
+        content=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
     assert broken.status_code == 422
     assert "not valid JSON" in broken.json()["problems"][0]
 
@@ -84,8 +112,15 @@ def test_hr_of_another_department_cannot_open_a_plan_there(
     client: TestClient, world: World
 ) -> None:
     text = ZHANG_FILE.read_text(encoding="utf-8")
-    answer = call(client, world, "qian", "POST", "/api/plans", content=text.encode(),
-                  headers={"Content-Type": "application/yaml"})  # fmt: skip
+    answer = call(
+        client,
+        world,
+        "qian",
+        "POST",
+        "/api/plans",
+        content=text.encode(),
+        headers={"Content-Type": "application/yaml"},
+    )
     assert answer.status_code == 403
     assert _plan_count(world) == 2
 
@@ -110,8 +145,14 @@ def test_lists_show_only_the_plans_a_person_may_see(client: TestClient, world: W
 
 
 def test_list_filters_are_checked(client: TestClient, world: World) -> None:
-    for query in ["?limit=501", "?limit=0", "?period_from=2026-02-30", "?overdue=maybe",
-                  "?relation=friends", "?period_from=2026-12-01&period_to=2026-01-01"]:  # fmt: skip
+    for query in [
+        "?limit=501",
+        "?limit=0",
+        "?period_from=2026-02-30",
+        "?overdue=maybe",
+        "?relation=friends",
+        "?period_from=2026-12-01&period_to=2026-01-01",
+    ]:
         answer = call(client, world, "audrey", "GET", f"/api/plans{query}")
         assert answer.status_code == 422, query
         assert answer.json()["detail"]
@@ -132,22 +173,33 @@ def test_overdue_lists_late_milestones_and_filters_plans(client: TestClient, wor
 def test_show_says_what_can_happen_next(client: TestClient, world: World) -> None:
     detail = ok(client, world, "zhang", "GET", f"/api/plans/{world.zhang_plan}")
     assert detail["plan"]["state"] == "drafted"
-    assert [g["key"] for g in detail["goals"]] == ["contracts", "training", "reports",
-                                                   "response_time"]  # fmt: skip
+    assert [g["key"] for g in detail["goals"]] == [
+        "contracts",
+        "training",
+        "reports",
+        "response_time",
+    ]
     agree = detail["next_events"][0]
     assert (agree["event"], agree["approval"], agree["waiting_for"]) == (
-        "agree", "sign_off", ["employee"])  # fmt: skip
+        "agree",
+        "sign_off",
+        ["employee"],
+    )
 
 
 def test_sign_off_then_start_moves_the_plan(client: TestClient, world: World) -> None:
     first = ok(client, world, "zhang", "POST", f"/api/plans/{world.zhang_plan}/signatures", json={})
     assert (first["role"], first["waiting_for"], first["fired"]) == (
-        "employee", ["manager", "hr"], None)  # fmt: skip
+        "employee",
+        ["manager", "hr"],
+        None,
+    )
     ok(client, world, "li", "POST", f"/api/plans/{world.zhang_plan}/signatures", json={})
     last = ok(client, world, "wang", "POST", f"/api/plans/{world.zhang_plan}/signatures", json={})
     assert last["fired"]["to_state"] == "agreed"
-    early = call(client, world, "li", "POST", f"/api/plans/{world.zhang_plan}/events/start",
-                 json={})  # fmt: skip
+    early = call(
+        client, world, "li", "POST", f"/api/plans/{world.zhang_plan}/events/start", json={}
+    )
     assert early.status_code == 409
     assert early.json()["error"] == "GuardFailed"
     world.clock.advance(days=7)
@@ -160,8 +212,14 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(
 ) -> None:
     sign_off(client, world)
     world.clock.advance(days=7)
-    answer = call(client, world, "li", "POST", f"/api/plans/{world.zhang_plan}/events/start",
-                  json={"expected_version": 1})  # fmt: skip
+    answer = call(
+        client,
+        world,
+        "li",
+        "POST",
+        f"/api/plans/{world.zhang_plan}/events/start",
+        json={"expected_version": 1},
+    )
     assert answer.status_code == 409
     assert answer.json()["error"] == "Conflict"
     assert state_of(client, world) == "agreed"
@@ -169,16 +227,22 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(
 
 def test_the_employee_cannot_approve_his_own_plan(client: TestClient, world: World) -> None:
     ok(client, world, "zhang", "POST", f"/api/plans/{world.zhang_plan}/signatures", json={})
-    again = call(client, world, "zhang", "POST", f"/api/plans/{world.zhang_plan}/signatures",
-                 json={})  # fmt: skip
+    again = call(
+        client, world, "zhang", "POST", f"/api/plans/{world.zhang_plan}/signatures", json={}
+    )
     assert again.status_code == 409
     sign_off_rest = [("li", 200), ("wang", 200)]
     for person, status in sign_off_rest:
-        assert call(client, world, person, "POST", f"/api/plans/{world.zhang_plan}/signatures",
-                    json={}).status_code == status  # fmt: skip
+        assert (
+            call(
+                client, world, person, "POST", f"/api/plans/{world.zhang_plan}/signatures", json={}
+            ).status_code
+            == status
+        )
     world.clock.advance(days=7)
-    own = call(client, world, "zhang", "POST", f"/api/plans/{world.zhang_plan}/events/start",
-               json={})  # fmt: skip
+    own = call(
+        client, world, "zhang", "POST", f"/api/plans/{world.zhang_plan}/events/start", json={}
+    )
     assert own.status_code == 403
     assert own.json()["error"] == "Forbidden"
 
@@ -190,12 +254,30 @@ def test_a_running_plan_records_progress_coaching_and_measurements(
     plan = f"/api/plans/{world.zhang_plan}"
     progress = {"summary": "2 reports done, 1 approved", "blockers": "waiting on data"}
     report = ok(client, world, "zhang", "POST", f"{plan}/progress-reports", json=progress)
-    coaching = ok(client, world, "li", "POST", f"{plan}/coaching-sessions",
-                  json={"notes": "Focus on the Huaxin case", "minutes": 15})  # fmt: skip
-    measured = ok(client, world, "li", "POST", f"{plan}/measurements",
-                  json={"goal": "training", "value": 86, "measured_on": "2026-09-01"})  # fmt: skip
-    done = ok(client, world, "li", "POST", f"{plan}/milestones/training_attended/done",
-              json={"comment": "attended all days"})  # fmt: skip
+    coaching = ok(
+        client,
+        world,
+        "li",
+        "POST",
+        f"{plan}/coaching-sessions",
+        json={"notes": "Focus on the Huaxin case", "minutes": 15},
+    )
+    measured = ok(
+        client,
+        world,
+        "li",
+        "POST",
+        f"{plan}/measurements",
+        json={"goal": "training", "value": 86, "measured_on": "2026-09-01"},
+    )
+    done = ok(
+        client,
+        world,
+        "li",
+        "POST",
+        f"{plan}/milestones/training_attended/done",
+        json={"comment": "attended all days"},
+    )
     assert report["version"] < coaching["version"] < measured["version"] < done["version"]
     events = [r["event"] for r in ok(client, world, "audrey", "GET", f"{plan}/audit")]
     assert events[-4:] == ["report_progress", "record_coaching", "measure", "complete_milestone"]
@@ -203,8 +285,9 @@ def test_a_running_plan_records_progress_coaching_and_measurements(
     training = next(g for g in detail["goals"] if g["key"] == "training")
     assert training["actual"] == 86
     assert training["milestones"][0]["status"] == "done"
-    unknown = call(client, world, "li", "POST", f"{plan}/measurements",
-                   json={"goal": "nope", "value": 1})  # fmt: skip
+    unknown = call(
+        client, world, "li", "POST", f"{plan}/measurements", json={"goal": "nope", "value": 1}
+    )
     assert (unknown.status_code, unknown.json()["field"]) == (422, "goal")
     empty = call(client, world, "zhang", "POST", f"{plan}/progress-reports", json={"summary": ""})
     assert empty.status_code == 422
@@ -213,12 +296,17 @@ def test_a_running_plan_records_progress_coaching_and_measurements(
 def test_an_adjustment_is_proposed_then_reconfirmed(client: TestClient, world: World) -> None:
     start(client, world)
     plan = f"/api/plans/{world.zhang_plan}"
-    proposal = {"kind": "milestone", "key": "training_attended",
-                "changes": {"due": "2026-09-25"}, "reason": "training postponed"}  # fmt: skip
+    proposal = {
+        "kind": "milestone",
+        "key": "training_attended",
+        "changes": {"due": "2026-09-25"},
+        "reason": "training postponed",
+    }
     ok(client, world, "li", "POST", f"{plan}/adjustments", json=proposal)
     assert state_of(client, world) == "adjusted"
-    goal = call(client, world, "li", "POST", f"{plan}/adjustments",
-                json=proposal | {"kind": "goal"})  # fmt: skip
+    goal = call(
+        client, world, "li", "POST", f"{plan}/adjustments", json=proposal | {"kind": "goal"}
+    )
     assert goal.status_code == 422
     first = ok(client, world, "zhang", "POST", f"{plan}/adjustments/confirm", json={})
     assert first["fired"] is None
@@ -238,13 +326,18 @@ def test_evaluation_needs_every_goal_measured_then_closes_the_plan(
     verdict = {"outcome": "successful", "feedback": "from 60 % to 95 %", "lessons": "templates"}
     early = call(client, world, "li", "POST", f"{plan}/evaluation", json=verdict)
     assert (early.status_code, early.json()["error"]) == (409, "GuardFailed")
-    for goal, value in [("contracts", 95), ("training", 86), ("reports", 100),
-                        ("response_time", 22)]:  # fmt: skip
+    for goal, value in [
+        ("contracts", 95),
+        ("training", 86),
+        ("reports", 100),
+        ("response_time", 22),
+    ]:
         ok(client, world, "li", "POST", f"{plan}/measurements", json={"goal": goal, "value": value})
     bad = call(client, world, "li", "POST", f"{plan}/evaluation", json={"outcome": "great"})
     assert bad.status_code == 422
-    assert call(client, world, "zhang", "POST", f"{plan}/evaluation",
-                json=verdict).status_code == 403  # fmt: skip
+    assert (
+        call(client, world, "zhang", "POST", f"{plan}/evaluation", json=verdict).status_code == 403
+    )
     fired = ok(client, world, "li", "POST", f"{plan}/evaluation", json=verdict)
     assert fired["to_state"] == "evaluated"
     report = ok(client, world, "zhang", "GET", f"{plan}/report")
@@ -269,8 +362,15 @@ def test_unknown_fields_and_huge_ids_are_bad_input(client: TestClient, world: Wo
 def test_a_body_that_cannot_be_read_is_malformed_input(client: TestClient, world: World) -> None:
     """Found by schemathesis: bytes that are not UTF-8 made FastAPI answer 400 unlisted."""
     json_type = {"Content-Type": "application/json"}
-    answer = call(client, world, "zhang", "POST", f"/api/plans/{world.zhang_plan}/signatures",
-                  content=b"\x8f\xa9W<,\n", headers=json_type)  # fmt: skip
+    answer = call(
+        client,
+        world,
+        "zhang",
+        "POST",
+        f"/api/plans/{world.zhang_plan}/signatures",
+        content=b"\x8f\xa9W<,\n",
+        headers=json_type,
+    )
     assert answer.status_code == 422
     assert (answer.json()["error"], answer.json()["field"]) == ("InvalidInput", "body")
     assert state_of(client, world) == "drafted"
@@ -283,8 +383,9 @@ def test_a_nul_character_is_refused_before_it_reaches_the_database(
     """PostgreSQL cannot store NUL in text: it is bad input on every database."""
     start(client, world)
     plan = f"/api/plans/{world.zhang_plan}"
-    report = call(client, world, "zhang", "POST", f"{plan}/progress-reports",
-                  json={"summary": "done\u0000"})  # fmt: skip
+    report = call(
+        client, world, "zhang", "POST", f"{plan}/progress-reports", json={"summary": "done\u0000"}
+    )
     assert (report.status_code, report.json()["field"]) == (422, "summary")
     from states.plans import read_document_file
 
@@ -300,7 +401,14 @@ def test_a_nul_character_is_refused_before_it_reaches_the_database(
 
 def test_an_upload_over_a_megabyte_is_refused_unread(client: TestClient, world: World) -> None:
     huge = b"# " + b"x" * 1_000_001
-    answer = call(client, world, "wang", "POST", "/api/plans", content=huge,
-                  headers={"Content-Type": "application/yaml"})  # fmt: skip
+    answer = call(
+        client,
+        world,
+        "wang",
+        "POST",
+        "/api/plans",
+        content=huge,
+        headers={"Content-Type": "application/yaml"},
+    )
     assert answer.status_code == 422
     assert "larger than" in answer.json()["detail"]

@@ -49,8 +49,13 @@ def test_a_revoked_token_stops_working_at_once(client: TestClient, world: World)
 
 def test_an_expired_token_is_refused(client: TestClient, world: World) -> None:
     with session_scope(world.engine) as session:
-        issued = identity.create_token(session, person="li", name="short", now=world.clock(),
-                                       expires_at=world.clock() + timedelta(hours=1))  # fmt: skip
+        issued = identity.create_token(
+            session,
+            person="li",
+            name="short",
+            now=world.clock(),
+            expires_at=world.clock() + timedelta(hours=1),
+        )
     headers = {"Authorization": f"Bearer {issued.token}"}
     assert client.get("/api/me", headers=headers).status_code == 200
     world.clock.advance(hours=2)
@@ -67,9 +72,11 @@ def _login_form(client: TestClient) -> str:
 def test_sign_in_opens_a_session_and_sign_out_ends_it(client: TestClient, world: World) -> None:
     world.set_password("li")
     csrf = _login_form(client)
-    answer = client.post("/login", data={"person": "li", "password": PASSWORD,
-                                         "csrf_token": csrf, "next": "/plans"},
-                         follow_redirects=False)  # fmt: skip
+    answer = client.post(
+        "/login",
+        data={"person": "li", "password": PASSWORD, "csrf_token": csrf, "next": "/plans"},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303
     cookie = answer.cookies[SESSION_COOKIE]
     with session_scope(world.engine) as session:
@@ -89,8 +96,9 @@ def test_a_wrong_password_and_an_unknown_person_read_the_same(
     answers = []
     for person, password in [("li", "wrong password!"), ("nobody", PASSWORD)]:
         csrf = _login_form(client)
-        answers.append(client.post("/login", data={"person": person, "password": password,
-                                                   "csrf_token": csrf}))  # fmt: skip
+        answers.append(
+            client.post("/login", data={"person": person, "password": password, "csrf_token": csrf})
+        )
     assert [a.status_code for a in answers] == [401, 401]
     assert all("Unknown user name or wrong password" in a.text for a in answers)
     assert SESSION_COOKIE not in client.cookies
@@ -127,17 +135,22 @@ def test_login_never_redirects_to_another_site(client: TestClient, world: World)
     world.set_password("li")
     for target in ["https://evil.example/", "//evil.example/", "/plans/1"]:
         csrf = _login_form(client)
-        answer = client.post("/login", data={"person": "li", "password": PASSWORD,
-                                             "csrf_token": csrf, "next": target},
-                             follow_redirects=False)  # fmt: skip
+        answer = client.post(
+            "/login",
+            data={"person": "li", "password": PASSWORD, "csrf_token": csrf, "next": target},
+            follow_redirects=False,
+        )
         assert answer.headers["location"] == (target if target == "/plans/1" else "/plans")
 
 
 def test_a_new_password_signs_out_other_browsers(client: TestClient, world: World) -> None:
     world.set_password("li")
     csrf = _login_form(client)
-    answer = client.post("/login", data={"person": "li", "password": PASSWORD,
-                                         "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
+    answer = client.post(
+        "/login",
+        data={"person": "li", "password": PASSWORD, "csrf_token": csrf},
+        follow_redirects=False,
+    )
     cookie = answer.cookies[SESSION_COOKIE]
     world.set_password("li", "another long password")
     with session_scope(world.engine) as session:

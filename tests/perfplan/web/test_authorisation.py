@@ -68,19 +68,48 @@ PLAN_ROUTES = [
     Route("diagram", "GET", "/api/definitions/standard/diagram?plan={plan}", "read", 200),
     Route("fire", "POST", "/api/plans/{plan}/events/start", "act", 409, STALE),
     Route("sign", "POST", "/api/plans/{plan}/signatures", "act", 409, STALE),
-    Route("progress", "POST", "/api/plans/{plan}/progress-reports", "act", 409,
-          {"summary": "done", **STALE}),
+    Route(
+        "progress",
+        "POST",
+        "/api/plans/{plan}/progress-reports",
+        "act",
+        409,
+        {"summary": "done", **STALE},
+    ),
     Route("coaching", "POST", "/api/plans/{plan}/coaching-sessions", "act", 409, STALE),
-    Route("measure", "POST", "/api/plans/{plan}/measurements", "act", 409,
-          {"goal": "training", "value": 80, **STALE}),
+    Route(
+        "measure",
+        "POST",
+        "/api/plans/{plan}/measurements",
+        "act",
+        409,
+        {"goal": "training", "value": 80, **STALE},
+    ),
     Route("milestone", "POST", "/api/plans/{plan}/milestones/report_1/done", "act", 409, STALE),
-    Route("adjust", "POST", "/api/plans/{plan}/adjustments", "act", 409,
-          {"kind": "milestone", "key": "report_1", "changes": {"due": "2026-10-12"},
-           "reason": "late data", **STALE}),
+    Route(
+        "adjust",
+        "POST",
+        "/api/plans/{plan}/adjustments",
+        "act",
+        409,
+        {
+            "kind": "milestone",
+            "key": "report_1",
+            "changes": {"due": "2026-10-12"},
+            "reason": "late data",
+            **STALE,
+        },
+    ),
     Route("confirm", "POST", "/api/plans/{plan}/adjustments/confirm", "act", 409, STALE),
-    Route("evaluate", "POST", "/api/plans/{plan}/evaluation", "act", 409,
-          {"outcome": "successful", **STALE}),
-]  # fmt: skip
+    Route(
+        "evaluate",
+        "POST",
+        "/api/plans/{plan}/evaluation",
+        "act",
+        409,
+        {"outcome": "successful", **STALE},
+    ),
+]
 
 ORG_ROUTES = [
     Route("create", "POST", "/api/plans", "plans.create", 422, {}),
@@ -91,11 +120,11 @@ ORG_ROUTES = [
     Route("definition", "GET", "/api/definitions/standard", "definitions.read", 200),
     Route("check", "POST", "/api/definitions/check", "definitions.check", 200, yaml=True),
     Route("install", "POST", "/api/definitions", "definitions.install", 201, yaml=True),
-    Route("dead letters", "GET", "/api/notifications/dead-letters",
-          "notifications.dead_letters", 200),
-    Route("retry all", "POST", "/api/notifications/dead-letters/retry",
-          "notifications.retry", 200),
-]  # fmt: skip
+    Route(
+        "dead letters", "GET", "/api/notifications/dead-letters", "notifications.dead_letters", 200
+    ),
+    Route("retry all", "POST", "/api/notifications/dead-letters/retry", "notifications.retry", 200),
+]
 
 
 def expected_on_plan(person: str, plan: str, route: Route) -> int:
@@ -118,16 +147,24 @@ def expected_standing(person: str, route: Route) -> int:
 # test sends every route and reports every cell of its row that disagrees.
 PLAN_CASES = [
     pytest.param(person, plan, id=f"{person}-on-{plan}s-plan")
-    for person in PERSONAS for plan in ("zhang", "liu")
-]  # fmt: skip
+    for person in PERSONAS
+    for plan in ("zhang", "liu")
+]
 
 
 def _send(client: TestClient, world: World, person: str, route: Route, plan_id: int = 0) -> Any:
     url = route.path.replace("{plan}", str(plan_id))
     if route.yaml:
         text = (BUILTIN_DIR / "standard.yaml").read_text(encoding="utf-8")
-        return call(client, world, person, route.method, url, content=text,
-                    headers={"Content-Type": "application/yaml"})  # fmt: skip
+        return call(
+            client,
+            world,
+            person,
+            route.method,
+            url,
+            content=text,
+            headers={"Content-Type": "application/yaml"},
+        )
     if route.method == "GET":
         return call(client, world, person, "GET", url)
     return call(client, world, person, route.method, url, json=route.body)
@@ -168,8 +205,12 @@ def test_standing_rights(
 
 def test_the_matrix_covers_every_persona_route_and_answer() -> None:
     """The table is not vacuous: it expects every kind of answer somewhere."""
-    cells = {expected_on_plan(p, plan, r) for p in PERSONAS for plan in ("zhang", "liu")
-             for r in PLAN_ROUTES}  # fmt: skip
+    cells = {
+        expected_on_plan(p, plan, r)
+        for p in PERSONAS
+        for plan in ("zhang", "liu")
+        for r in PLAN_ROUTES
+    }
     assert cells == {200, 403, 404, 409}
     assert {expected_standing(p, r) for p in PERSONAS for r in ORG_ROUTES} == {200, 201, 403, 422}
 
@@ -189,8 +230,7 @@ def test_someone_elses_plan_reads_like_no_plan_at_all(client: TestClient, world:
         swapped = call(client, world, "li", "GET", path.format(world.liu_plan))
         missing = call(client, world, "li", "GET", path.format(missing_id))
         assert swapped.status_code == missing.status_code == 404
-        assert swapped.json() == {**missing.json(),
-                                  "detail": f"no plan with id {world.liu_plan}"}  # fmt: skip
+        assert swapped.json() == {**missing.json(), "detail": f"no plan with id {world.liu_plan}"}
         assert missing.json()["detail"] == f"no plan with id {missing_id}"
 
 
@@ -203,19 +243,27 @@ def test_no_one_approves_their_own_plan(client: TestClient, world: World) -> Non
     mentor = call(client, world, "chen", "POST", f"{plan}/events/start", json={})
     assert mentor.status_code == 403
     ok(client, world, "li", "POST", f"{plan}/events/start", json={})
-    for goal, value in [("contracts", 95), ("training", 86), ("reports", 100),
-                        ("response_time", 22)]:  # fmt: skip
+    for goal, value in [
+        ("contracts", 95),
+        ("training", 86),
+        ("reports", 100),
+        ("response_time", 22),
+    ]:
         ok(client, world, "li", "POST", f"{plan}/measurements", json={"goal": goal, "value": value})
     verdict = {"outcome": "successful"}
-    assert call(client, world, "zhang", "POST", f"{plan}/evaluation",
-                json=verdict).status_code == 403  # fmt: skip
-    assert call(client, world, "audrey", "POST", f"{plan}/evaluation",
-                json=verdict).status_code == 403  # fmt: skip
+    assert (
+        call(client, world, "zhang", "POST", f"{plan}/evaluation", json=verdict).status_code == 403
+    )
+    assert (
+        call(client, world, "audrey", "POST", f"{plan}/evaluation", json=verdict).status_code == 403
+    )
 
 
 def test_hr_of_another_department_does_not_see_the_plan(client: TestClient, world: World) -> None:
-    answer = call(client, world, "qian", "POST", f"/api/plans/{world.zhang_plan}/signatures",
-                  json={})  # fmt: skip
+    answer = call(
+        client, world, "qian", "POST", f"/api/plans/{world.zhang_plan}/signatures", json={}
+    )
     assert answer.status_code == 404
     assert [p["id"] for p in ok(client, world, "qian", "GET", "/api/plans")["plans"]] == [
-        world.liu_plan]  # fmt: skip
+        world.liu_plan
+    ]

@@ -18,9 +18,16 @@ def assert_secured(answer: object) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/health", "/static/perfplan.css", "/login", "/api/nowhere", "/api/plans",
-     "/plans", "/api/plans/abc"],
-)  # fmt: skip
+    [
+        "/api/health",
+        "/static/perfplan.css",
+        "/login",
+        "/api/nowhere",
+        "/api/plans",
+        "/plans",
+        "/api/plans/abc",
+    ],
+)
 def test_answers_without_a_person_carry_the_security_headers(client: TestClient, path: str) -> None:
     answer = client.get(path, follow_redirects=False)
     assert answer.status_code in (200, 303, 401, 404, 422), (path, answer.status_code)

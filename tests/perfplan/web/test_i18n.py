@@ -79,8 +79,9 @@ def test_every_key_built_from_a_value_exists_for_each_value() -> None:
     assert "successful" in known["choice."] and "kpi" in known["evidence."]
     for locale in LOCALES:
         catalog_words = words(locale)
-        missing = [p + v for p, values in known.items() for v in values
-                   if p + v not in catalog_words]  # fmt: skip
+        missing = [
+            p + v for p, values in known.items() for v in values if p + v not in catalog_words
+        ]
         assert not missing, f"{locale} lacks {missing}"
 
 
@@ -89,6 +90,7 @@ def test_placeholders_match_between_the_languages() -> None:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
     english, chinese = words("en"), words("zh-CN")
-    different = {k: (english[k], chinese[k]) for k in english
-                 if fields(english[k]) != fields(chinese[k])}  # fmt: skip
+    different = {
+        k: (english[k], chinese[k]) for k in english if fields(english[k]) != fields(chinese[k])
+    }
     assert not different

@@ -216,8 +216,9 @@ def test_a_form_without_the_csrf_token_is_refused(client: TestClient, world: Wor
     sign_in(client, world, "zhang")
     answer = client.post(f"/plans/{world.zhang_plan}/sign", data={"event": "agree"})
     assert answer.status_code == 403
-    forged = client.post(f"/plans/{world.zhang_plan}/sign",
-                         data={"event": "agree", "csrf_token": "forged"})  # fmt: skip
+    forged = client.post(
+        f"/plans/{world.zhang_plan}/sign", data={"event": "agree", "csrf_token": "forged"}
+    )
     assert forged.status_code == 403
     assert count(world, SIGNATURE) == 0
 
@@ -263,12 +264,18 @@ def test_running_a_plan_from_its_page(client: TestClient, world: World) -> None:
     assert empty.status_code == 422 and "needs a summary" in unescape(empty.text)
     assert 'rows="2">No CRM access</textarea>' in empty.text  # kept for the next try
     csrf = sign_in(client, world, "li")
-    assert post(client, world, plan, "coaching", csrf, notes="Reviewed the proposals",
-                minutes="20").status_code == 303  # fmt: skip
+    assert (
+        post(
+            client, world, plan, "coaching", csrf, notes="Reviewed the proposals", minutes="20"
+        ).status_code
+        == 303
+    )
     bad = post(client, world, plan, "coaching", csrf, notes="x", minutes="soon")
     assert bad.status_code == 422 and "minutes: 'soon' is not a whole number" in unescape(bad.text)
-    assert post(client, world, plan, "measure", csrf, goal="contracts",
-                value="72.5").status_code == 303  # fmt: skip
+    assert (
+        post(client, world, plan, "measure", csrf, goal="contracts", value="72.5").status_code
+        == 303
+    )
     nan = post(client, world, plan, "measure", csrf, goal="contracts", value="lots")
     assert nan.status_code == 422 and "'lots' is not a number" in unescape(nan.text)
     assert (
@@ -287,16 +294,34 @@ def test_proposing_an_adjustment_moves_the_plan_and_waits_for_reconfirmation(
 ) -> None:
     plan = world.zhang_plan
     csrf = start(client, world, plan)
-    moved = post(client, world, plan, "adjust", csrf, target="milestone:report_3", field="due",
-                 value="2026-11-06", reason="Customer visit moved")  # fmt: skip
+    moved = post(
+        client,
+        world,
+        plan,
+        "adjust",
+        csrf,
+        target="milestone:report_3",
+        field="due",
+        value="2026-11-06",
+        reason="Customer visit moved",
+    )
     assert moved.status_code == 303
     assert plan_row(world, plan)["state"] == "adjusted"
     assert count(world, ADJUSTMENT, status="proposed") == 1
     page = client.get(f"/plans/{plan}").text
     assert "2026-10-30 → 2026-11-06" in page and "waiting for re-confirmation" in page
     assert 'data-sign="reconfirm"' in page
-    outside = post(client, world, plan, "adjust", csrf, target="milestone:report_2", field="due",
-                   value="2027-01-01", reason="later")  # fmt: skip
+    outside = post(
+        client,
+        world,
+        plan,
+        "adjust",
+        csrf,
+        target="milestone:report_2",
+        field="due",
+        value="2027-01-01",
+        reason="later",
+    )
     assert outside.status_code == 422 and "outside the plan's period" in unescape(outside.text)
     assert count(world, ADJUSTMENT) == 1
 
@@ -306,19 +331,37 @@ def test_evaluating_takes_the_definitions_inputs(client: TestClient, world: Worl
     csrf = start(client, world, plan)
     sign_in(client, world, "wang")
     csrf = sign_in(client, world, "li")
-    for goal, value in [("contracts", "101"), ("training", "85"), ("reports", "92"),
-                        ("response_time", "22")]:  # fmt: skip
+    for goal, value in [
+        ("contracts", "101"),
+        ("training", "85"),
+        ("reports", "92"),
+        ("response_time", "22"),
+    ]:
         assert post(client, world, plan, "measure", csrf, goal=goal, value=value).status_code == 303
     page = client.get(f"/plans/{plan}").text
     assert 'name="input.outcome"' in page and 'value="not_met"' in page
-    missing = post(client, world, plan, "fire", csrf, event="evaluate",
-                   **{"input.feedback": "Contracts back at 101 %"})  # fmt: skip
+    missing = post(
+        client,
+        world,
+        plan,
+        "fire",
+        csrf,
+        event="evaluate",
+        **{"input.feedback": "Contracts back at 101 %"},
+    )
     assert missing.status_code == 422 and "needs the input 'outcome'" in unescape(missing.text)
     assert ">Contracts back at 101 %</textarea>" in missing.text  # what was typed is kept
     wrong = post(client, world, plan, "fire", csrf, event="evaluate", **{"input.outcome": "great"})
     assert wrong.status_code == 422 and "'great' is not one of" in unescape(wrong.text)
-    done = post(client, world, plan, "fire", csrf, event="evaluate",
-                **{"input.outcome": "successful", "input.feedback": "Back on target"})  # fmt: skip
+    done = post(
+        client,
+        world,
+        plan,
+        "fire",
+        csrf,
+        event="evaluate",
+        **{"input.outcome": "successful", "input.feedback": "Back on target"},
+    )
     assert done.status_code == 303
     assert count(world, EVALUATION) == 1
     page = client.get(f"/plans/{plan}").text
@@ -359,19 +402,31 @@ def test_malformed_forms_are_refused_with_a_sentence_and_change_nothing(
         ("sign", {"event": "start"}, "'start' is not possible from there"),
         ("sign", {}, "nothing waits for signatures"),
         ("measure", {"goal": "happiness", "value": "3"}, "has no goal 'happiness'"),
-        ("measure", {"goal": "contracts", "value": "70", "measured_on": "31/10/2026"},
-         "'31/10/2026' is not a date"),
+        (
+            "measure",
+            {"goal": "contracts", "value": "70", "measured_on": "31/10/2026"},
+            "'31/10/2026' is not a date",
+        ),
         ("milestone", {"milestone": "moon_landing"}, "has no milestone 'moon_landing'"),
-        ("adjust", {"target": "goal:contracts", "field": "target", "value": "90", "reason": "x"},
-         "goals stay fixed"),
-        ("adjust", {"target": "milestone:report_2", "field": "due", "value": "soon",
-                    "reason": "x"}, "'soon' is not a date"),
-        ("adjust", {"target": "milestone:report_2", "field": "due", "value": "2026-11-01",
-                    "reason": " "}, "needs a reason"),
+        (
+            "adjust",
+            {"target": "goal:contracts", "field": "target", "value": "90", "reason": "x"},
+            "goals stay fixed",
+        ),
+        (
+            "adjust",
+            {"target": "milestone:report_2", "field": "due", "value": "soon", "reason": "x"},
+            "'soon' is not a date",
+        ),
+        (
+            "adjust",
+            {"target": "milestone:report_2", "field": "due", "value": "2026-11-01", "reason": " "},
+            "needs a reason",
+        ),
         ("coaching", {"notes": " "}, "needs notes"),
         ("progress", {"summary": "ok", "version": "latest"}, "'latest' is not a whole number"),
         ("progress", {"summary": "ok", "version": ""}, "reload the page"),
-    ]  # fmt: skip
+    ]
     before = plan_row(world, plan)
     for what, fields, sentence in malformed:
         answer = post(client, world, plan, what, csrf, **fields)

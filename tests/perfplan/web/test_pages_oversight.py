@@ -116,8 +116,11 @@ def test_a_record_altered_after_the_page_was_seen_shows_broken(
     assert 'id="verify-status">chain verified (5 records)' in seen
     unprotect_audit(world.engine)
     with session_scope(world.engine) as session:
-        session.execute(update(AUDIT).where(AUDIT.c.plan_id == world.zhang_plan,
-                                            AUDIT.c.seq == 3).values(comment="edited"))  # fmt: skip
+        session.execute(
+            update(AUDIT)
+            .where(AUDIT.c.plan_id == world.zhang_plan, AUDIT.c.seq == 3)
+            .values(comment="edited")
+        )
     again = unescape(client.get(f"/plans/{world.zhang_plan}").text)
     assert 'class="badge broken" id="verify-status">broken at record 3' in again
     assert "the record was altered after it was written" in again
@@ -208,9 +211,11 @@ def test_a_checked_definition_is_installed_once_and_a_reused_number_is_refused(
     source = unescape(
         checked.text.split('<textarea name="source" hidden>')[1].split("</textarea>")[0]
     )
-    installed = client.post("/admin/definitions/install",
-                            data={"csrf_token": csrf_of(checked.text), "source": source},
-                            follow_redirects=False)  # fmt: skip
+    installed = client.post(
+        "/admin/definitions/install",
+        data={"csrf_token": csrf_of(checked.text), "source": source},
+        follow_redirects=False,
+    )
     assert installed.status_code == 303
     listing = client.get(installed.headers["location"]).text
     assert "standard v2 is installed." in listing and 'data-definition="standard:2"' in listing
@@ -269,8 +274,12 @@ def small_plan(world: World, zhang_doc: PlanDocument) -> int:
     data["goals"] = data["goals"][:2]
     data["actions"] = [a for a in data["actions"] if a["goal"] == "training"]
     with session_scope(world.engine) as session:
-        return create_plan(session=session, document=PlanDocument.model_validate(data),
-                           actor="qian", now=world.clock())  # fmt: skip
+        return create_plan(
+            session=session,
+            document=PlanDocument.model_validate(data),
+            actor="qian",
+            now=world.clock(),
+        )
 
 
 def test_the_plan_page_costs_the_same_queries_however_large_the_plan(

@@ -35,8 +35,12 @@ __all__ = ["output_in_tmp"]
 # PERFPLAN_SCHEMATHESIS_EXAMPLES=200 for a deeper hunt; the default keeps the run under a
 # minute (explicit examples and 10 generated requests per operation, valid and invalid).
 EXAMPLES = int(os.environ.get("PERFPLAN_SCHEMATHESIS_EXAMPLES", "10"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]  # fmt: skip
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 class CurrentApp:
@@ -86,9 +90,15 @@ def api_world(world: World, runtime: Runtime) -> World:
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])  # fmt: skip
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_the_api_keeps_its_documented_contract(case: Any, api_world: World) -> None:
     # Each example asks as the next of HR, an auditor and an admin: between them they hold
     # every standing right, so each route is seen both refusing and answering.
