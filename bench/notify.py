@@ -42,7 +42,7 @@ from notifications.message import Recipient  # noqa: E402
 from notifications.routing import parse_routing  # noqa: E402
 from notifications.samples import sample_context  # noqa: E402
 from notifications.settings import NotificationSettings  # noqa: E402
-from states.plans import create_plan, read_document_file  # noqa: E402
+from states.plans.opening import create_plan, read_document_file  # noqa: E402
 
 NOW = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)
 

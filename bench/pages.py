@@ -26,13 +26,13 @@ from sqlalchemy import Engine, func, insert, select
 from models.clock import FrozenClock
 from models.db import create_schema, make_engine, session_scope
 from models.tables import MILESTONE, PLAN, PLAN_ROLE
+from people import access, identity
+from people.directory import add_person
 from perfplan.web.app import create_app
 from perfplan.web.deps import SESSION_COOKIE
 from perfplan.web.runtime import Runtime
 from perfplan.web.settings import WebSettings
-from states import access, identity
-from states.people import add_person
-from states.plans import create_plan, read_document_file
+from states.plans.opening import create_plan, read_document_file
 
 ZHANG_FILE = Path(__file__).resolve().parents[1] / "perfplan" / "examples" / "zhang.yaml"
 DRAFTING_DAY = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)

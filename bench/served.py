@@ -45,9 +45,9 @@ from sqlalchemy import Engine, func, select  # noqa: E402
 
 from models.db import create_schema, make_engine, session_scope  # noqa: E402
 from models.tables import OUTBOX  # noqa: E402
-from states import engine as plans  # noqa: E402
-from states import records  # noqa: E402
-from states.plans import create_plan, read_document_file  # noqa: E402
+from states.engine import firing as plans  # noqa: E402
+from states.plans import activities as records  # noqa: E402
+from states.plans.opening import create_plan, read_document_file  # noqa: E402
 from workflows.settings import WorkflowSettings  # noqa: E402
 
 DRAFTED = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)

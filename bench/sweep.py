@@ -45,9 +45,10 @@ from models.tables import (
     PLAN,
     PLAN_ROLE,
 )
-from states import catalog, followups
-from states.calendar import BusinessCalendar
-from states.durations import parse_duration
+from states import timers as followups
+from states.definitions import catalog
+from states.definitions.calendar import BusinessCalendar
+from states.definitions.durations import parse_duration
 from workflows import sweep
 
 AS_OF = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # a Monday: a cadence day of every plan

@@ -136,7 +136,7 @@ class Template:
 
 def open_template_plan(db: Engine) -> Template:
     """Zhang's plan, opened for real: people, roles, the installed definition."""
-    from states.plans import create_plan, read_document_file  # late: see the top
+    from states.plans.opening import create_plan, read_document_file
 
     with session_scope(db) as session:
         plan_id = create_plan(
@@ -177,7 +177,7 @@ def clone_agreed_plans(db: Engine, template: Template, first_id: int, count: int
 
 
 def fire_start(db: Engine, plan_id: int) -> None:
-    from states.engine import fire  # late: see the top (a dictionary look-up per call)
+    from states.engine.firing import fire
 
     with session_scope(db) as session:
         fire(session=session, plan_id=plan_id, event="start", actor="li", now=START_DAY)

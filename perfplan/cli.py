@@ -81,12 +81,13 @@ def _is_user_error(error: Exception) -> bool:
     from sqlalchemy.exc import OperationalError
 
     from notifications.errors import NotificationsError
+    from people.errors import PeopleError
     from perfplan.errors import PerfplanError
     from states.errors import StatesError
 
     if isinstance(error, OperationalError):
         return True  # an unreachable or locked database: say so, no traceback
-    return isinstance(error, StatesError | PerfplanError | NotificationsError)
+    return isinstance(error, StatesError | PeopleError | PerfplanError | NotificationsError)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def log(
     """Every record of a plan's history (or all plans'), oldest first."""
     from perfplan.render import audit_table
     from states.audit import history
-    from states.engine import load_plan
+    from states.engine.firing import load_plan
 
     with session() as active:
         if plan_id is not None:
@@ -74,7 +74,7 @@ def verify(
     """Recompute every hash chain; name the first broken record of each plan. Exit 8 if any."""
     from perfplan.errors import AuditBroken
     from states.audit import verify as verify_chains
-    from states.engine import load_plan
+    from states.engine.firing import load_plan
 
     with session() as active:
         if plan_id is not None:

@@ -13,7 +13,7 @@ app = typer.Typer(help="Check and draw workflow definitions.", no_args_is_help=T
 
 
 def _files(path: Path | None) -> list[Path]:
-    from states.catalog import definition_files, search_path
+    from states.definitions.catalog import definition_files, search_path
 
     if path is None:
         return [
@@ -40,7 +40,7 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Validate definitions: every problem of every file, with code, place, fix. Exit 2 if any."""
-    from states.catalog import load_file
+    from states.definitions.catalog import load_file
     from states.errors import DefinitionInvalid
 
     results = []
@@ -95,9 +95,9 @@ def diagram(
     locale: Annotated[str, typer.Option("--locale", help="Labels in en or zh-CN.")] = "en",
 ) -> None:
     """Print the definition as a Mermaid state diagram."""
-    from states import catalog
-    from states.diagram import mermaid
-    from states.engine import load_plan
+    from states.definitions import catalog
+    from states.definitions.diagram import mermaid
+    from states.engine.firing import load_plan
 
     definition = catalog.find(name)
     if plan_id is not None:
@@ -113,7 +113,7 @@ def diagram(
 @app.command("list")
 def list_(as_json: JsonOption = False) -> None:
     """The definitions perfplan can use (admin directory first, then built-ins)."""
-    from states.catalog import load_file
+    from states.definitions.catalog import load_file
     from states.errors import DefinitionInvalid
 
     rows = []

@@ -64,7 +64,7 @@ def dispatch(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = Fa
     Picks up what a crashed process left behind; starts Prefect only when there is work.
     """
     from models.db import make_engine, session_scope
-    from states.outbox import pending_count
+    from workflows.outbox import pending_count
 
     moment = instant(as_of or now)
     engine = make_engine()

@@ -125,7 +125,7 @@ def _plan_detail(plan_id: int) -> dict[str, Any]:
     from sqlalchemy import select
 
     from models.tables import PERSON
-    from states.queries import plan_detail
+    from views.lists import plan_detail
 
     with session() as active:
         detail = plan_detail(active, plan_id)

@@ -55,7 +55,7 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Open a plan from a plan document, in its definition's initial state."""
-    from states.plans import create_plan, read_document_file
+    from states.plans.opening import create_plan, read_document_file
 
     document = read_document_file(file)
     moment = instant(now)
@@ -94,8 +94,8 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List plans, newest first, with how many milestones are late and the next one due."""
-    from states import access
-    from states.queries import PlanFilter, search_plans
+    from people import access
+    from views.lists import PlanFilter, search_plans
 
     filters = PlanFilter(state=state, department=department, definition=definition, overdue=overdue)
     with session() as active:
@@ -125,7 +125,7 @@ def show(plan_id: PlanId, now: NowOption = None, as_json: JsonOption = False) ->
     """Everything about one plan: people, goals, milestones (late ones marked, judged on
     --now), signatures, what can happen next."""
     from perfplan.render import print_plan
-    from states.queries import plan_detail
+    from views.lists import plan_detail
 
     with session() as active:
         detail = plan_detail(active, plan_id)
@@ -160,7 +160,7 @@ def fire(
     as_json: JsonOption = False,
 ) -> None:
     """Fire an event on a plan, as a person; checked, stored and audited in one transaction."""
-    from states.engine import fire as fire_event
+    from states.engine.firing import fire as fire_event
 
     moment = instant(now)
     with session() as active:
@@ -191,7 +191,7 @@ def sign(
     as_json: JsonOption = False,
 ) -> None:
     """Sign the current step of the plan's approval chain; the last signature fires it."""
-    from states.engine import sign as sign_chain
+    from states.engine.firing import sign as sign_chain
 
     moment = instant(now)
     with session() as active:
@@ -229,7 +229,7 @@ def measure(
     """Record a measured value of a goal's metric."""
     from datetime import date
 
-    from states.records import measure as record
+    from states.plans.activities import measure as record
 
     try:
         measured_on = date.fromisoformat(on) if on else None
@@ -259,7 +259,7 @@ def report_progress(
     now: NowOption = None,
 ) -> None:
     """Record the employee's progress report."""
-    from states.records import report_progress as record
+    from states.plans.activities import report_progress as record
 
     with session() as active:
         record(
@@ -282,7 +282,7 @@ def coach(
     now: NowOption = None,
 ) -> None:
     """Record a coaching session held by the manager or mentor."""
-    from states.records import record_coaching
+    from states.plans.activities import record_coaching
 
     with session() as active:
         record_coaching(
@@ -305,7 +305,7 @@ def complete(
     now: NowOption = None,
 ) -> None:
     """Mark a milestone done."""
-    from states.records import complete_milestone
+    from states.plans.activities import complete_milestone
 
     with session() as active:
         complete_milestone(
@@ -336,7 +336,7 @@ def adjust(
     now: NowOption = None,
 ) -> None:
     """Adjust a milestone or an action (goals stay fixed); re-confirmation follows."""
-    from states.records import adjust as record
+    from states.plans.activities import adjust as record
 
     if (milestone is None) == (action is None):
         raise typer.BadParameter("name exactly one of --milestone or --action")

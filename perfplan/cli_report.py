@@ -45,7 +45,7 @@ def report(
     """Write a plan's evaluation report (goals against targets, milestones, adjustments,
     signatures, timeline) as HTML and Markdown, and print where; provisional until evaluated
     (open milestones are then judged as of --now)."""
-    from states.report import evaluation_report
+    from views.report import evaluation_report
     from workflows.report import FORMATS, LOCALES, write_reports
     from workflows.settings import WorkflowSettings
 

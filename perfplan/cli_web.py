@@ -60,7 +60,7 @@ def token_create(
     as_json: JsonOption = False,
 ) -> None:
     """A new token for PERSON; it is shown once, only its digest is kept."""
-    from states.identity import create_token
+    from people.identity import create_token
 
     with session() as active:
         issued = create_token(
@@ -83,7 +83,7 @@ def token_list(
     as_json: JsonOption = False,
 ) -> None:
     """Tokens, with their prefix, last use and whether they are revoked."""
-    from states.identity import list_tokens
+    from people.identity import list_tokens
 
     with session() as active:
         rows = list_tokens(active, person=person)
@@ -116,7 +116,7 @@ def token_revoke(
     now: NowOption = None,
 ) -> None:
     """Stop a token from working, at once."""
-    from states.identity import revoke_token
+    from people.identity import revoke_token
 
     with session() as active:
         revoke_token(active, token_id=token_id, now=instant(now))
@@ -132,7 +132,7 @@ def people_add(
     department: Annotated[str | None, typer.Option("--department")] = None,
 ) -> None:
     """Add someone who is on no plan yet (an auditor, an admin, an HR partner)."""
-    from states.people import add_person
+    from people.directory import add_person
 
     with session() as active:
         add_person(active, key=key, name=name, email=email, locale=locale, department=department)
@@ -142,8 +142,8 @@ def people_add(
 @people.command("list")
 def people_list(as_json: JsonOption = False) -> None:
     """Everyone perfplan knows, with their standing roles."""
-    from states.access import standing_roles
-    from states.people import list_people
+    from people.access import standing_roles
+    from people.directory import list_people
 
     with session() as active:
         rows, roles = list_people(active), standing_roles(active)
@@ -181,7 +181,7 @@ def people_grant(
     person: Person, role: Role, department: Department = None, now: NowOption = None
 ) -> None:
     """Give PERSON a standing role: hr (for a department, or all), auditor or admin."""
-    from states.access import grant
+    from people.access import grant
 
     by = os.environ.get("USER", "cli")
     with session() as active:
@@ -195,7 +195,7 @@ def people_grant(
 @people.command("revoke")
 def people_revoke(person: Person, role: Role, department: Department = None) -> None:
     """Take a standing role away."""
-    from states.access import revoke
+    from people.access import revoke
 
     with session() as active:
         removed = revoke(active, person=person, role=role, department=department)
@@ -212,7 +212,7 @@ def people_password(
     now: NowOption = None,
 ) -> None:
     """Set PERSON's password for the pages (asked for, or from --password-env / stdin)."""
-    from states.identity import set_password
+    from people.identity import set_password
 
     if from_env:
         password = os.environ.get(from_env, "")

@@ -18,11 +18,14 @@ from models import migrate
 from models.clock import FrozenClock
 from models.db import make_engine, session_scope
 from models.tables import NOTIFICATION
+from people.errors import PeopleError
 from perfplan.common import console, database_url
-from states import audit, engine, records
+from states import audit
+from states.engine import firing as engine
 from states.errors import StatesError
-from states.plans import create_plan, read_document_file
-from states.queries import plan_detail
+from states.plans import activities as records
+from states.plans.opening import create_plan, read_document_file
+from views.lists import plan_detail
 
 EXAMPLE = Path(__file__).parent / "examples" / "zhang.yaml"
 FIRST_DAY = date(2026, 8, 25)
@@ -55,7 +58,7 @@ class Demo:
         try:
             with session_scope(self.db) as session:
                 action(session)
-        except StatesError as refused:
+        except (StatesError, PeopleError) as refused:
             self.row(who, f"[red]refused[/]: {what}\n  [dim]{refused}[/]")
             return
         self.row(who, what)

@@ -17,6 +17,7 @@ from notifications.errors import (
     TemplateProblem,
     UnknownKind,
 )
+from people.errors import PeopleError
 from states.errors import (
     Conflict,
     DefinitionInvalid,
@@ -61,6 +62,7 @@ ERROR_MAP: list[tuple[type[Exception], int, int]] = [
     (UnknownKind, 2, 422),
     (TemplateProblem, 2, 422),
     (StatesError, 1, 400),
+    (PeopleError, 1, 400),
     (NotificationsError, 1, 400),
     (PerfplanError, 1, 400),
 ]

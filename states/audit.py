@@ -21,7 +21,7 @@ from models.audit import AuditRecord
 from models.clock import utc
 from models.plans import GENESIS_HASH
 from models.tables import AUDIT, PLAN
-from states.context import PlanSnapshot
+from states.engine.context import PlanSnapshot
 from states.errors import Conflict
 
 

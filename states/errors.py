@@ -2,17 +2,17 @@
 
     StatesError
      ├── DefinitionInvalid      a definition file has problems (all of them, with paths)
-     ├── NotFound
-     │    ├── DefinitionNotFound
-     │    ├── PlanNotFound
-     │    └── PersonNotFound
-     ├── InvalidInput           a plan document or an event's inputs are malformed
-     ├── Unauthenticated        no valid token, password or session
-     ├── Forbidden              the actor's role may not do this (at all)
      ├── NotAllowedNow          the plan's state or a guard refuses it (now)
      │    └── GuardFailed
      ├── Conflict               someone else changed the plan first
      └── NotConfigured          this installation is not set up for the request
+
+The refusals the people room shares with every room above (`people.errors`) are
+raised here too, and named here for the rules' callers:
+
+    NotFound ── DefinitionNotFound, PlanNotFound, PersonNotFound
+    InvalidInput ── InvalidDocument   a plan document or an event's inputs are malformed
+    Unauthenticated, Forbidden        the actor's role may not do this (at all)
 
 The front door maps these to exit codes and HTTP statuses in one place.
 """
@@ -20,6 +20,33 @@ The front door maps these to exit codes and HTTP statuses in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from people.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PersonNotFound,
+    PlanNotFound,
+    Unauthenticated,
+)
+
+__all__ = [
+    "Conflict",
+    "DefinitionInvalid",
+    "DefinitionNotFound",
+    "Forbidden",
+    "GuardFailed",
+    "InvalidDocument",
+    "InvalidInput",
+    "NotAllowedNow",
+    "NotConfigured",
+    "NotFound",
+    "PersonNotFound",
+    "PlanNotFound",
+    "Problem",
+    "StatesError",
+    "Unauthenticated",
+]
 
 
 class StatesError(Exception):
@@ -48,46 +75,12 @@ class DefinitionInvalid(StatesError):
         super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
 
 
-class NotFound(StatesError):
-    pass
-
-
 class DefinitionNotFound(NotFound):
     def __init__(self, name: str, known: list[str]) -> None:
         self.name = name
         super().__init__(
             f"no workflow definition named '{name}'; known: {', '.join(known) or 'none'}"
         )
-
-
-class PlanNotFound(NotFound):
-    def __init__(self, plan_id: int) -> None:
-        self.plan_id = plan_id
-        super().__init__(f"no plan with id {plan_id}")
-
-
-class PersonNotFound(NotFound):
-    def __init__(self, key: str) -> None:
-        self.key = key
-        super().__init__(f"no person with key '{key}'")
-
-
-class InvalidInput(StatesError):
-    def __init__(self, message: str, *, field: str = "") -> None:
-        self.field = field
-        super().__init__(f"{field}: {message}" if field else message)
-
-
-class Unauthenticated(StatesError):
-    """Who is asking could not be proven (unknown, revoked or expired credentials)."""
-
-
-class Forbidden(StatesError):
-    def __init__(self, message: str, *, plan_id: int, event: str, actor: str) -> None:
-        self.plan_id = plan_id
-        self.event = event
-        self.actor = actor
-        super().__init__(message)
 
 
 class NotAllowedNow(StatesError):

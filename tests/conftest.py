@@ -19,8 +19,8 @@ from sqlalchemy import Engine, text
 
 from models.clock import FrozenClock
 from models.db import create_schema, make_engine, session_scope
-from states.document import PlanDocument
-from states.plans import create_plan, read_document_file
+from states.plans.document import PlanDocument
+from states.plans.opening import create_plan, read_document_file
 from tests.postgres import PostgresFactory
 
 ROOT = Path(__file__).resolve().parent.parent

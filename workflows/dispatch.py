@@ -19,9 +19,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.db import session_scope
-from states import followups, outbox
-from states.outbox import OutboxItem
-from workflows import messages
+from states import timers as followups
+from workflows import messages, outbox
+from workflows.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 

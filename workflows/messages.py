@@ -24,12 +24,12 @@ from notifications import ledger
 from notifications.config import NotificationConfig
 from notifications.message import Recipient
 from notifications.samples import AUDIENCE
-from states import catalog
-from states.engine import chain_status, load_plan
-from states.followups import Recipient as Person
-from states.followups import Reminder, Swept
-from states.outbox import OutboxItem
-from states.report import EvaluationReport
+from states.definitions import catalog
+from states.engine.firing import chain_status, load_plan
+from states.timers import Recipient as Person
+from states.timers import Reminder, Swept
+from views.report import EvaluationReport
+from workflows.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 

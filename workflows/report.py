@@ -25,7 +25,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session
 
-from states.report import EvaluationReport, GoalInfo, ResourceInfo, evaluation_report
+from views.report import EvaluationReport, GoalInfo, ResourceInfo, evaluation_report
 from workflows.settings import WorkflowSettings
 
 LOCALES = ("en", "zh-CN")

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from models.db import session_scope
 from models.tables import FOLLOWUP
-from states import followups
+from states import timers as followups
 from workflows import messages
 
 

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from people import identity
+from people.access import Viewer
 from perfplan.web.runtime import Runtime
-from states import identity
-from states.access import Viewer
 from states.errors import Unauthenticated
 
 SESSION_COOKIE = "perfplan_session"

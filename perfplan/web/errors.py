@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from notifications.errors import NotificationsError
+from people.errors import PeopleError
 from perfplan.errors import PerfplanError, http_status
 from states.errors import DefinitionInvalid, InvalidDocument, InvalidInput, StatesError
 
@@ -119,6 +120,6 @@ def install_handlers(app: FastAPI, page_error: Any) -> None:
 
     app.add_exception_handler(RequestValidationError, _malformed_request)
     app.add_exception_handler(HTTPException, _http_refusal)
-    for kind in (StatesError, NotificationsError, PerfplanError):
+    for kind in (StatesError, PeopleError, NotificationsError, PerfplanError):
         app.add_exception_handler(kind, domain_error)
     app.add_exception_handler(OperationalError, database_down)

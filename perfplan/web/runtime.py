@@ -14,9 +14,9 @@ from sqlmodel import Session
 
 from models import clock
 from models.db import session_scope
+from people import access
+from people.access import Viewer
 from perfplan.web.settings import WebSettings
-from states import access
-from states.access import Viewer
 
 
 def _dispatch(engine: Engine, plan_id: int, now: datetime) -> None:

@@ -20,8 +20,8 @@ from models.db import make_engine, session_scope
 from models.privileges import grant_app_role
 from notifications.ledger import DeliveryPolicy, claim_due
 from notifications.rendering import Renderer
-from states import engine as plans
-from states.plans import create_plan
+from states.engine import firing as plans
+from states.plans.opening import create_plan
 from tests.postgres import PostgresFactory
 
 

@@ -38,8 +38,8 @@ from notifications.ledger import (
 from notifications.message import OutgoingMessage, Recipient
 from notifications.rendering import Renderer
 from notifications.samples import sample_context
-from states.document import PlanDocument
-from states.plans import create_plan
+from states.plans.document import PlanDocument
+from states.plans.opening import create_plan
 from tests.notifications.support import (
     BASE_URL,
     SmtpServer,

@@ -327,7 +327,9 @@ def test_audit_verify_exits_8_and_names_the_tampered_record(initialised: Cli, db
 def test_config_check_reports_codes_and_fails(cli: Cli, tmp_path: Path) -> None:
     assert cli("config", "check").code == 0
     broken = tmp_path / "broken.yaml"
-    source = ZHANG_FILE.parent.parent.parent / "states" / "definitions" / "standard.yaml"
+    source = (
+        ZHANG_FILE.parent.parent.parent / "states" / "definitions" / "builtin" / "standard.yaml"
+    )
     broken.write_text(source.read_text().replace("dest: evaluated", "dest: evaluatd"))
     result = cli("config", "check", str(broken), "--json")
     assert result.code == 2

@@ -9,7 +9,7 @@ import pytest
 
 from models.clock import parse_instant
 from models.db import make_engine, session_scope
-from states import identity
+from people import identity
 from tests.conftest import ZHANG_FILE, Cli, cli_runner
 
 

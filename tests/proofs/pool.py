@@ -28,7 +28,13 @@ from models.db import make_engine
 
 CONTEXT = multiprocessing.get_context("forkserver")
 CONTEXT.set_forkserver_preload(
-    ["models.db", "states.engine", "states.outbox", "workflows.dispatch", "workflows.sweep"]
+    [
+        "models.db",
+        "states.engine.firing",
+        "workflows.outbox",
+        "workflows.dispatch",
+        "workflows.sweep",
+    ]
 )
 ROUND_TIMEOUT = 120.0  # seconds a round may take before the test gives up
 BARRIER_TIMEOUT = 60.0

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, func, select
 from models.db import create_schema, make_engine, session_scope
 from models.tables import AUDIT, NOTIFICATION, OUTBOX, PLAN
 from states import audit
-from states import engine as plan_engine
-from states.plans import create_plan, read_document_file
+from states.engine import firing as plan_engine
+from states.plans.opening import create_plan, read_document_file
 from tests.postgres import PostgresFactory
 
 HERE = Path(__file__).resolve().parent

@@ -18,11 +18,10 @@ from sqlalchemy import select
 
 from models.db import session_scope
 from models.tables import PLAN
-from states import engine as plan_engine
-from states import outbox
+from states.engine import firing as plan_engine
 from tests.proofs.pool import Outcome, Worker
 from tests.proofs.support import SIGNED
-from workflows import dispatch
+from workflows import dispatch, outbox
 from workflows.sweep import sweep
 
 

@@ -15,11 +15,12 @@ from models.clock import FrozenClock
 from models.db import session_scope
 from models.plans import GENESIS_HASH
 from models.tables import AUDIT, PLAN
-from states import audit, records
-from states import engine as plan_engine
+from states import audit
 from states.audit import Break, VerifyReport, chain_hash
-from states.document import PlanDocument
-from states.plans import create_plan
+from states.engine import firing as plan_engine
+from states.plans import activities as records
+from states.plans.document import PlanDocument
+from states.plans.opening import create_plan
 from tests.conftest import unprotect_audit
 
 PERIOD_STARTED = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, func, select, update
 from models.clock import FrozenClock
 from models.db import session_scope
 from models.tables import NOTIFICATION, OUTBOX
-from states import engine as plans
-from states import records
+from states.engine import firing as plans
+from states.plans import activities as records
 from workflows import dispatch, messages
 from workflows.flows import deliver_flow, dispatch_flow, report_flow, sweep_flow
 

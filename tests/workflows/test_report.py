@@ -17,11 +17,11 @@ from sqlalchemy import Engine, text
 
 from models.clock import FrozenClock
 from models.db import session_scope
-from states import engine as rules
-from states import records
+from states.engine import firing as rules
 from states.errors import PlanNotFound
-from states.report import EvaluationReport, GoalInfo, MilestoneInfo, evaluation_report
+from states.plans import activities as records
 from tests.conftest import Cli, cli_runner, unprotect_audit
+from views.report import EvaluationReport, GoalInfo, MilestoneInfo, evaluation_report
 from workflows.report import (
     FORMATS,
     LOCALES,

@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 
 from models.clock import FrozenClock
 from models.db import session_scope
-from states import engine as plans
-from states import records
+from states.engine import firing as plans
+from states.plans import activities as records
 from workflows.serve import LocalServer, start_local_server
 
 pytestmark = pytest.mark.slow

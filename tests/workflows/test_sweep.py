@@ -14,9 +14,9 @@ from models.clock import FrozenClock
 from models.db import session_scope
 from models.tables import NOTIFICATION
 from notifications.context import load_context
-from states import engine as plans
-from states.document import PlanDocument
-from states.plans import create_plan
+from states.engine import firing as plans
+from states.plans.document import PlanDocument
+from states.plans.opening import create_plan
 from workflows import dispatch, messages
 from workflows.sweep import sweep
 

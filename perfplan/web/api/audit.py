@@ -11,12 +11,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from people import access
 from perfplan.web.api import schemas
 from perfplan.web.api.common import MAX_ID, Limit, Offset, PlanId, Responses, name_query
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
-from states import access, audit, queries
+from states import audit
 from states.errors import InvalidInput
+from views import lists as queries
 
 router = APIRouter(tags=["audit"])
 

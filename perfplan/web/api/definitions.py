@@ -8,11 +8,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
+from people import access
 from perfplan.web.api import schemas
 from perfplan.web.api.common import MAX_ID, DefinitionName, Responses, uploaded_text, yaml_body
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
-from states import access, catalog, diagram, engine, library
+from states.definitions import catalog, diagram, library
+from states.engine import firing as engine
 from states.errors import InvalidInput
 
 router = APIRouter(prefix="/definitions", tags=["definitions"])

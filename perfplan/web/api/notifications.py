@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from notifications import history
+from people import access
 from perfplan.web.api import schemas
 from perfplan.web.api.common import MAX_ID, Limit, Offset, PlanId
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
-from states import access
 
 router = APIRouter(tags=["notifications"])
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
+from people import access
 from perfplan.web.api import schemas
 from perfplan.web.api.common import (
     YAML_TYPES,
@@ -26,8 +27,7 @@ from perfplan.web.api.common import (
 )
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
-from states import access, engine, operations, queries, records
-from states.document import PlanDocument
+from states.engine import firing as engine
 from states.errors import (
     DefinitionNotFound,
     Forbidden,
@@ -35,8 +35,12 @@ from states.errors import (
     InvalidInput,
     PlanNotFound,
 )
-from states.plans import create_plan, read_document
-from states.report import evaluation_report
+from states.plans import activities as records
+from states.plans import operations
+from states.plans.document import PlanDocument
+from states.plans.opening import create_plan, read_document
+from views import lists as queries
+from views.report import evaluation_report
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from people import identity
 from perfplan.web.deps import SESSION_COOKIE
 from perfplan.web.pages import admin, audit, auth, dashboard, plans
 from perfplan.web.pages.rendering import locale_of, render, words
-from states import identity
 from states.errors import NotFound, Unauthenticated
 
 router = APIRouter(include_in_schema=False)

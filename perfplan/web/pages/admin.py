@@ -10,16 +10,17 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
+from people import access
+from people.identity import SignedIn
 from perfplan.web.deps import CheckedForm, RuntimeDep, SignedInDep
 from perfplan.web.pages.common import Labels, whole_number
 from perfplan.web.pages.rendering import locale_of, render
 from perfplan.web.pages.svg import diagram_svg
 from perfplan.web.runtime import Runtime
-from states import access, library
-from states.compiled import CompiledDefinition
-from states.diagram import mermaid
+from states.definitions import library
+from states.definitions.compiled import CompiledDefinition
+from states.definitions.diagram import mermaid
 from states.errors import DefinitionInvalid, NotConfigured, Problem
-from states.identity import SignedIn
 
 router = APIRouter(prefix="/admin/definitions")
 

@@ -14,14 +14,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from models.clock import utc
+from people import access
+from people.identity import SignedIn
 from perfplan.web.deps import CheckedForm, RuntimeDep, SignedInDep
 from perfplan.web.pages.common import Page, a_date, whole_number
 from perfplan.web.pages.rendering import render
 from perfplan.web.runtime import Runtime
-from states import access, audit
+from states import audit
 from states.errors import InvalidInput
-from states.identity import SignedIn
-from states.queries import AuditQuery, search_audit
+from views.lists import AuditQuery, search_audit
 
 router = APIRouter()
 

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from people import identity
 from perfplan.web.deps import (
     LANG_COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -19,7 +20,6 @@ from perfplan.web.deps import (
     RuntimeDep,
 )
 from perfplan.web.pages.rendering import LOCALES, render
-from states import identity
 from states.errors import Unauthenticated
 
 router = APIRouter()

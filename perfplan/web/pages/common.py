@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from states import catalog
-from states.compiled import CompiledDefinition
+from states.definitions import catalog
+from states.definitions.compiled import CompiledDefinition
+from states.definitions.schema import TransitionSpec
 from states.errors import InvalidInput, PlanNotFound
-from states.schema import TransitionSpec
 
 PAGE_SIZE = 50
 

@@ -8,11 +8,11 @@ from collections import Counter
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from people import access
 from perfplan.web.deps import RuntimeDep, SignedInDep
 from perfplan.web.pages.common import Page, whole_number
 from perfplan.web.pages.rendering import render
-from states import access
-from states.queries import overdue_milestones
+from views.lists import overdue_milestones
 
 router = APIRouter()
 

@@ -15,6 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from people import access
+from people.access import Viewer
+from people.identity import SignedIn
 from perfplan.errors import http_status
 from perfplan.web.deps import CheckedForm, RuntimeDep, SignedInDep
 from perfplan.web.pages.common import (
@@ -28,12 +31,12 @@ from perfplan.web.pages.common import (
 from perfplan.web.pages.rendering import locale_of, render, words
 from perfplan.web.pages.svg import diagram_svg, timeline_svg
 from perfplan.web.runtime import Runtime
-from states import access, engine, queries, records
-from states.access import Viewer
-from states.diagram import mermaid
+from states.definitions.diagram import mermaid
+from states.engine import firing as engine
 from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
-from states.identity import SignedIn
-from states.plan_view import PlanView, plan_view
+from states.plans import activities as records
+from views import lists as queries
+from views.page import PlanView, plan_view
 
 router = APIRouter()
 

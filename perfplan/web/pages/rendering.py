@@ -12,8 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from people import access, identity
 from perfplan.web.deps import LANG_COOKIE
-from states import access, identity
 
 HERE = Path(__file__).parent
 LOCALES = ("en", "zh-CN")

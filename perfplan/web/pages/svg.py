@@ -12,7 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from states.compiled import CompiledDefinition
+from states.definitions.compiled import CompiledDefinition
 
 BOX_W, BOX_H = 150, 44
 COL_GAP, ROW_GAP = 150, 40

@@ -27,13 +27,13 @@ from sqlalchemy import Engine
 
 from models.clock import FrozenClock
 from models.db import session_scope
+from people import access, identity
+from people.directory import add_person
 from perfplan.web.app import create_app
 from perfplan.web.runtime import Runtime
 from perfplan.web.settings import WebSettings
-from states import access, identity
-from states.document import PlanDocument
-from states.people import add_person
-from states.plans import create_plan
+from states.plans.document import PlanDocument
+from states.plans.opening import create_plan
 
 PASSWORD = "correct horse battery"
 HERE = Path(__file__).resolve().parent

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from states.catalog import BUILTIN_DIR
+from states.definitions.catalog import BUILTIN_DIR
 from tests.conftest import ZHANG_FILE
 from tests.perfplan.web.api_support import call, ok, output_in_tmp
 from tests.perfplan.web.conftest import World

@@ -44,7 +44,7 @@ def test_hr_opens_a_plan_from_the_yaml_document(client: TestClient, world: World
 def test_a_plan_document_as_json_opens_a_plan(client: TestClient, world: World) -> None:
     detail = ok(client, world, "wang", "GET", f"/api/plans/{world.zhang_plan}")
     assert detail["plan"]["title"].startswith("Zhang San")
-    from states.plans import read_document_file
+    from states.plans.opening import read_document_file
 
     document = read_document_file(ZHANG_FILE).model_dump(mode="json")
     answer = call(client, world, "wang", "POST", "/api/plans", json=document)
@@ -387,7 +387,7 @@ def test_a_nul_character_is_refused_before_it_reaches_the_database(
         client, world, "zhang", "POST", f"{plan}/progress-reports", json={"summary": "done\u0000"}
     )
     assert (report.status_code, report.json()["field"]) == (422, "summary")
-    from states.plans import read_document_file
+    from states.plans.opening import read_document_file
 
     document = read_document_file(ZHANG_FILE).model_dump(mode="json")
     document["goals"][0]["title"] = "contracts\u0000"

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from models.db import session_scope
 from models.tables import API_TOKEN, WEB_SESSION
+from people import identity
 from perfplan.web.deps import SESSION_COOKIE
-from states import identity
 from tests.perfplan.web.conftest import PASSWORD, World
 
 pytestmark = pytest.mark.both_databases

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from models.db import session_scope
 from models.tables import PLAN
-from states.access import ORG_POLICY, PLAN_POLICY
-from states.catalog import BUILTIN_DIR
+from people.access import ORG_POLICY, PLAN_POLICY
+from states.definitions.catalog import BUILTIN_DIR
 from tests.perfplan.web.api_support import call, ok, output_in_tmp, sign_off
 from tests.perfplan.web.conftest import PERSONAS, World
 

@@ -10,9 +10,9 @@ from typing import get_args
 
 from perfplan.web.pages.plans import ADJUSTABLE, NOTICES
 from perfplan.web.pages.rendering import HERE, LOCALES, words
-from states import catalog
-from states.document import EvidenceDoc, GoalDoc, ResourceDoc
-from states.registry import ACTIVITIES
+from states.definitions import catalog
+from states.engine.registry import ACTIVITIES
+from states.plans.document import EvidenceDoc, GoalDoc, ResourceDoc
 
 TEMPLATES = sorted((HERE / "templates").glob("*.j2"))
 LITERAL_KEY = re.compile(r"""\bt\(\s*'([a-z0-9_.]+)'\s*[,)]""")

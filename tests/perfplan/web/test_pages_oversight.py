@@ -18,9 +18,9 @@ from sqlalchemy import event, select, update
 
 from models.db import session_scope
 from models.tables import AUDIT, DEFINITION_VERSION, PLAN
-from states import catalog
-from states.document import PlanDocument
-from states.plans import create_plan
+from states.definitions import catalog
+from states.plans.document import PlanDocument
+from states.plans.opening import create_plan
 from tests.conftest import unprotect_audit
 from tests.perfplan.web.conftest import World, liu_document
 from tests.perfplan.web.pages_support import csrf_of, post, sign_in, sign_off, start

@@ -1,0 +1,63 @@
+"""The people directory: adding someone who is on no plan yet (an auditor, an admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from models.tables import DEPARTMENT, PERSON
+from people.errors import InvalidInput
+
+
+def add_person(
+    session: Session,
+    *,
+    key: str,
+    name: str,
+    email: str,
+    locale: str = "en",
+    department: str | None = None,
+) -> int:
+    """A new person; their department is created when it does not exist yet."""
+    if not key or not key.replace("_", "").replace("-", "").isalnum():
+        raise InvalidInput("a person's key is letters, digits, - and _", field="key")
+    if "@" not in email:
+        raise InvalidInput(f"'{email}' is not an email address", field="email")
+    if locale not in ("en", "zh-CN"):
+        raise InvalidInput(
+            f"'{locale}' is not a locale perfplan speaks (en, zh-CN)", field="locale"
+        )
+    if session.execute(select(PERSON.c.id).where(PERSON.c.key == key)).scalar() is not None:
+        raise InvalidInput(f"a person with key '{key}' exists already", field="key")
+    department_id = None
+    if department:
+        query = select(DEPARTMENT.c.id).where(DEPARTMENT.c.name == department)
+        department_id = session.execute(query).scalar()
+        if department_id is None:
+            department_id = session.execute(
+                insert(DEPARTMENT).values(name=department).returning(DEPARTMENT.c.id)
+            ).scalar_one()
+    return int(
+        session.execute(
+            insert(PERSON)
+            .values(key=key, name=name, email=email, locale=locale, department_id=department_id)
+            .returning(PERSON.c.id)
+        ).scalar_one()
+    )
+
+
+def list_people(session: Session) -> list[dict[str, Any]]:
+    query = (
+        select(
+            PERSON.c.key,
+            PERSON.c.name,
+            PERSON.c.email,
+            PERSON.c.locale,
+            DEPARTMENT.c.name.label("department"),
+        )
+        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
+        .order_by(PERSON.c.key)
+    )
+    return [dict(row._mapping) for row in session.execute(query)]

@@ -1,0 +1,53 @@
+"""What can go wrong when asking who someone is and what they may see or do.
+
+    PeopleError
+     ├── NotFound
+     │    ├── PersonNotFound
+     │    └── PlanNotFound      no such plan, or none this person may see (the same answer)
+     ├── InvalidInput          a person, role or credential given is malformed
+     ├── Unauthenticated       no valid token, password or session
+     └── Forbidden             the person's role may not do this (at all)
+
+These are the refusals every room above shares: the rules (`states.errors`) raise the
+same classes, and the front door maps them to exit codes and HTTP statuses.
+"""
+
+from __future__ import annotations
+
+
+class PeopleError(Exception):
+    """Base of the people room's errors; `str()` is a sentence a person can act on."""
+
+
+class NotFound(PeopleError):
+    pass
+
+
+class PersonNotFound(NotFound):
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"no person with key '{key}'")
+
+
+class PlanNotFound(NotFound):
+    def __init__(self, plan_id: int) -> None:
+        self.plan_id = plan_id
+        super().__init__(f"no plan with id {plan_id}")
+
+
+class InvalidInput(PeopleError):
+    def __init__(self, message: str, *, field: str = "") -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class Unauthenticated(PeopleError):
+    """Who is asking could not be proven (unknown, revoked or expired credentials)."""
+
+
+class Forbidden(PeopleError):
+    def __init__(self, message: str, *, plan_id: int, event: str, actor: str) -> None:
+        self.plan_id = plan_id
+        self.event = event
+        self.actor = actor
+        super().__init__(message)

@@ -1,0 +1,22 @@
+"""Turn a definition file into a checked `DefinitionSpec`, or say all that is wrong with it."""
+
+from __future__ import annotations
+
+from states.definitions.schema import DefinitionSpec
+from states.definitions.validation import check_structure, schema_problems
+from states.definitions.yamlsource import load_yaml
+from states.errors import DefinitionInvalid
+
+
+def parse_definition(text: str, *, source: str) -> DefinitionSpec:
+    """The definition in `text`; raises DefinitionInvalid listing every problem of the file."""
+    document, problems = load_yaml(text)
+    if problems:
+        raise DefinitionInvalid(source, problems)
+    spec, problems = schema_problems(document)
+    if spec is None:
+        raise DefinitionInvalid(source, problems)
+    problems = check_structure(spec, document)
+    if problems:
+        raise DefinitionInvalid(source, problems)
+    return spec

@@ -1,0 +1,76 @@
+"""Built-in guards: may this transition happen now? None = yes, else why not."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from models.tables import ADJUSTMENT, GOAL, MEASUREMENT, MILESTONE
+from states.engine.context import Context
+from states.engine.registry import guard
+
+
+@guard("has_goals")
+def has_goals(ctx: Context) -> str | None:
+    count = ctx.session.execute(
+        select(func.count()).select_from(GOAL).where(GOAL.c.plan_id == ctx.plan.id)
+    ).scalar_one()
+    return None if count else "the plan has no goals yet; add at least one SMART goal"
+
+
+def _goals_without(ctx: Context, child_goal_id: object) -> list[str]:
+    query = (
+        select(GOAL.c.key)
+        .where(GOAL.c.plan_id == ctx.plan.id)
+        .where(~select(child_goal_id).where(child_goal_id == GOAL.c.id).exists())  # type: ignore[call-overload]
+        .order_by(GOAL.c.key)
+    )
+    return list(ctx.session.execute(query).scalars())
+
+
+@guard("goals_have_milestones")
+def goals_have_milestones(ctx: Context) -> str | None:
+    bare = _goals_without(ctx, MILESTONE.c.goal_id)
+    if not bare:
+        return None
+    return f"goal(s) without a milestone: {', '.join(bare)}; give each goal at least one"
+
+
+@guard("all_goals_measured")
+def all_goals_measured(ctx: Context) -> str | None:
+    unmeasured = _goals_without(ctx, MEASUREMENT.c.goal_id)
+    if not unmeasured:
+        return None
+    return f"goal(s) with no measured result: {', '.join(unmeasured)}; record a measurement first"
+
+
+@guard("period_started")
+def period_started(ctx: Context) -> str | None:
+    if ctx.now.date() >= ctx.plan.period_start:
+        return None
+    return f"the plan's period starts on {ctx.plan.period_start.isoformat()}"
+
+
+@guard("period_ended")
+def period_ended(ctx: Context) -> str | None:
+    if ctx.now.date() >= ctx.plan.period_end:
+        return None
+    return f"the plan's period ends on {ctx.plan.period_end.isoformat()}"
+
+
+@guard("midpoint_reached")
+def midpoint_reached(ctx: Context) -> str | None:
+    start, end = ctx.plan.period_start, ctx.plan.period_end
+    midpoint = start + (end - start) / 2
+    if ctx.now.date() >= midpoint:
+        return None
+    return f"the mid-point review is possible from {midpoint.isoformat()}"
+
+
+@guard("adjustments_proposed")
+def adjustments_proposed(ctx: Context) -> str | None:
+    pending = ctx.session.execute(
+        select(func.count())
+        .select_from(ADJUSTMENT)
+        .where(ADJUSTMENT.c.plan_id == ctx.plan.id, ADJUSTMENT.c.status == "proposed")
+    ).scalar_one()
+    return None if pending else "no adjustment has been proposed since the plan was adjusted"

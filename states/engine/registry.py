@@ -1,0 +1,87 @@
+"""The names a definition may use for guards, actions, flows and activities.
+
+A definition never imports code by dotted path: it can only name functions
+declared here. Guards answer None when the transition may happen, or a
+sentence saying why not; actions do the transition's own bookkeeping.
+Flows are only named here (`states` never imports Prefect): `workflows`
+runs them from the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models.tables import DEPARTMENT, PERSON, PLAN_ROLE
+from states.engine.context import Context
+
+Guard = Callable[[Context], str | None]
+Action = Callable[[Context], None]
+
+GUARDS: dict[str, Guard] = {}
+ACTIONS: dict[str, Action] = {}
+
+FLOWS: dict[str, str] = {
+    "announce": "tell the plan's people that its state changed",
+    "request_signatures": "ask the next signers of an approval chain to sign",
+    "schedule_followups": "start reminders and escalations for a running plan",
+    "evaluation_report": "render the evaluation report and send it to the plan's people",
+}
+
+# Who may do each activity (roles on the plan), where the state allows it.
+ACTIVITY_ROLES: dict[str, tuple[str, ...]] = {
+    "edit_plan": ("manager", "hr"),
+    "adjust": ("manager", "employee"),
+    "report_progress": ("employee",),
+    "record_coaching": ("manager", "mentor"),
+    "measure": ("manager", "hr"),
+    "complete_milestone": ("manager",),
+}
+
+ACTIVITIES: dict[str, str] = {
+    "edit_plan": "change diagnosis, goals, milestones and actions freely (drafting)",
+    "adjust": "change milestones and actions, never goals, with a reason",
+    "report_progress": "record the employee's progress report",
+    "record_coaching": "record a coaching session",
+    "measure": "record a measured value of a goal",
+    "complete_milestone": "mark a milestone as done",
+}
+
+
+def _department_head(session: Session, plan_id: int, person_id: int) -> bool:
+    """True when `person_id` heads the department of the plan's employee."""
+    head = session.execute(
+        select(DEPARTMENT.c.head_id)
+        .join(PERSON, PERSON.c.department_id == DEPARTMENT.c.id)
+        .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
+        .where(PLAN_ROLE.c.plan_id == plan_id, PLAN_ROLE.c.role == "employee")
+    ).scalar()
+    return head is not None and head == person_id
+
+
+# role kind -> does this person hold the derived role on the plan?
+DERIVED_ROLES: dict[str, Callable[[Session, int, int], bool]] = {
+    "department_head": _department_head,
+}
+
+
+def guard(name: str) -> Callable[[Guard], Guard]:
+    def register(function: Guard) -> Guard:
+        GUARDS[name] = function
+        return function
+
+    return register
+
+
+def action(name: str) -> Callable[[Action], Action]:
+    def register(function: Action) -> Action:
+        ACTIONS[name] = function
+        return function
+
+    return register
+
+
+# The built-in guards and actions register themselves on import.
+from states.engine import actions, guards  # noqa: E402, F401

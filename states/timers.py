@@ -1,0 +1,594 @@
+"""Follow-ups: which reminders and escalations a plan needs, and which are due.
+
+`schedule` (run by the `schedule_followups` flow after a transition) makes a
+plan's pending timers the ones its current state needs: milestone reminders
+and escalation ladders, progress-report and coaching reminders, signature
+reminders, the evaluation prompt. `sweep` claims the timers whose time has
+come, checks that each still applies (milestone neither done nor moved, plan
+still in the same epoch, report not already in) and returns the reminders
+to send. Both run in the caller's transaction; the caller records the
+reminders (each with its dedup key) before it commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+
+from models.tables import (
+    COACHING_SESSION,
+    DEPARTMENT,
+    FOLLOWUP,
+    GOAL,
+    MILESTONE,
+    PERSON,
+    PLAN,
+    PLAN_ROLE,
+    PROGRESS_REPORT,
+)
+from states.definitions import catalog
+from states.definitions.calendar import BusinessCalendar
+from states.definitions.compiled import CompiledDefinition
+from states.definitions.durations import Duration, parse_duration
+from states.engine.context import PlanSnapshot
+from states.engine.firing import PLAN_COLUMNS, chain_progress, load_plan, round_signatures
+
+# Reminders go out at 01:00 UTC: 09:00 in China (UTC+8).
+REMINDER_TIME = time(1, 0)
+
+RECIPIENT_ROLES: dict[str, tuple[str, ...]] = {
+    "progress_report_due": ("employee",),
+    "coaching_session_due": ("manager", "employee"),
+    "milestone_due_soon": ("employee", "manager"),
+    "evaluation_due": ("manager", "hr"),
+}
+
+
+@dataclass(frozen=True)
+class Recipient:
+    person_id: int
+    key: str
+    name: str
+    email: str
+    locale: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A message to send: what, about which plan, to whom, with what its check found
+    (the milestone and how late it is, the due date...; the plan itself is in `Swept`)."""
+
+    kind: str
+    plan_id: int
+    level: int
+    dedup_key: str
+    recipients: tuple[Recipient, ...]
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Timer:
+    kind: str
+    subject: str
+    level: int
+    subject_due: date | None
+    due_at: datetime
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, REMINDER_TIME, tzinfo=UTC)
+
+
+def dedup_key(plan_id: int, kind: str, subject: str, level: int, subject_due: date | None) -> str:
+    """The same reminder always has the same key, whoever computes it and how often."""
+    due = subject_due.isoformat() if subject_due else ""
+    return f"{kind}:plan{plan_id}:{subject}:L{level}:{due}"
+
+
+def _duration(text: str | None) -> Duration | None:
+    return parse_duration(text) if text else None
+
+
+# ---------------------------------------------------------------- scheduling
+
+
+def _milestone_timers(
+    session: Session,
+    plan: PlanSnapshot,
+    definition: CompiledDefinition,
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> Iterator[_Timer]:
+    timers = definition.spec.timers
+    lead = _duration(timers.milestone_due_soon)
+    ladder = timers.escalation.get("milestone_overdue", [])
+    milestones = session.execute(
+        select(MILESTONE.c.key, MILESTONE.c.due).where(
+            MILESTONE.c.plan_id == plan.id, MILESTONE.c.status == "pending"
+        )
+    ).all()
+    for key, due in milestones:
+        if lead is not None:
+            soon = _at(calendar.shift(due, lead, backwards=True))
+            if soon > now:
+                yield _Timer("milestone_due_soon", key, 0, due, soon)
+        first_overdue_day = calendar.add_working_days(due, 1)
+        for level, rung in enumerate(ladder, start=1):
+            day = calendar.shift(first_overdue_day, parse_duration(rung.after))
+            yield _Timer("milestone_overdue", key, level, due, _at(day))
+
+
+def next_cadence_due(start: date, every: Duration, after: date) -> date:
+    """The first cadence date (start + k·every, k ≥ 1) strictly after `after`."""
+    step = max(every.delta.days, 1)
+    elapsed = max((after - start).days, 0)
+    return start + timedelta(days=(elapsed // step + 1) * step)
+
+
+def _cadence_timer(
+    kind: str, plan: PlanSnapshot, every_text: str, remind_before: str | None, now: datetime
+) -> Iterator[_Timer]:
+    every = parse_duration(every_text)
+    before = parse_duration(remind_before).delta if remind_before else timedelta(0)
+    due = next_cadence_due(plan.period_start, every, now.date())
+    while _at(due) - before <= now:
+        due = next_cadence_due(plan.period_start, every, due)
+    if due <= plan.period_end:
+        yield _Timer(kind, due.isoformat(), 0, due, _at(due) - before)
+
+
+def _signature_timers(
+    session: Session,
+    plan: PlanSnapshot,
+    definition: CompiledDefinition,
+    calendar: BusinessCalendar,
+    now: datetime,
+    level: int = 1,
+) -> Iterator[_Timer]:
+    pending = _duration(definition.spec.timers.signature_pending)
+    if pending is None:
+        return
+    for transition in definition.transitions_from(plan.state):
+        if transition.approval:
+            day = calendar.shift(now.date(), pending)
+            yield _Timer("signature_pending", transition.trigger, level, None, _at(day))
+
+
+def _plan_timers(
+    session: Session, plan: PlanSnapshot, definition: CompiledDefinition, now: datetime
+) -> list[_Timer]:
+    spec = definition.spec
+    calendar = BusinessCalendar(spec.timers.calendar)
+    timers = list(_signature_timers(session, plan, definition, calendar, now))
+    if definition.allows(plan.state, "complete_milestone"):
+        timers += _milestone_timers(session, plan, definition, calendar, now)
+    if definition.allows(plan.state, "report_progress") and spec.timers.progress_report:
+        timers += _cadence_timer(
+            "progress_report_due",
+            plan,
+            plan.report_every,
+            spec.timers.progress_report.remind_before,
+            now,
+        )
+    if definition.allows(plan.state, "record_coaching") and spec.timers.coaching:
+        timers += _cadence_timer(
+            "coaching_session_due",
+            plan,
+            plan.coaching_every,
+            spec.timers.coaching.remind_before,
+            now,
+        )
+    if definition.allows(plan.state, "measure"):
+        day = calendar.add_working_days(plan.period_end, 1)
+        timers.append(_Timer("evaluation_due", "", 0, plan.period_end, _at(day)))
+    return timers
+
+
+def _cadence_of(plan: PlanSnapshot, kind: str) -> str:
+    """The plan's own cadence for a recurring reminder kind (e.g. P1W)."""
+    return plan.report_every if kind == "progress_report_due" else plan.coaching_every
+
+
+def _timer_row(plan: PlanSnapshot, timer: _Timer, now: datetime) -> dict[str, Any]:
+    dedup = dedup_key(plan.id, timer.kind, timer.subject, timer.level, timer.subject_due)
+    return {
+        "key": f"{dedup}:e{plan.epoch}",
+        "dedup_key": dedup,
+        "plan_id": plan.id,
+        "kind": timer.kind,
+        "subject": timer.subject,
+        "level": timer.level,
+        "epoch": plan.epoch,
+        "subject_due": timer.subject_due,
+        "due_at": timer.due_at,
+        "status": "pending",
+        "created_at": now,
+    }
+
+
+def schedule(session: Session, *, plan_id: int, now: datetime) -> int:
+    """Make the plan's pending timers exactly those its current state needs; idempotent.
+
+    Returns how many timers are pending for the plan afterwards.
+    """
+    plan = load_plan(session, plan_id)
+    definition = catalog.by_hash(session, plan.definition_hash)
+    wanted = {
+        row["key"]: row
+        for t in _plan_timers(session, plan, definition, now)
+        for row in [_timer_row(plan, t, now)]
+    }
+    existing = dict(
+        session.execute(
+            select(FOLLOWUP.c.key, FOLLOWUP.c.status).where(FOLLOWUP.c.plan_id == plan_id)
+        )
+        .tuples()
+        .all()
+    )
+    stale = [k for k, status in existing.items() if status == "pending" and k not in wanted]
+    if stale:
+        session.execute(
+            update(FOLLOWUP).where(FOLLOWUP.c.key.in_(stale)).values(status="cancelled")
+        )
+    new = [row for key, row in wanted.items() if key not in existing]
+    if new:
+        session.execute(insert(FOLLOWUP), new)
+    return len(wanted)
+
+
+# ---------------------------------------------------------------- sweeping
+
+
+class _Due(NamedTuple):
+    """A claimed timer: the columns its check reads."""
+
+    id: int
+    plan_id: int
+    kind: str
+    subject: str
+    level: int
+    epoch: int
+    subject_due: date | None
+    due_at: datetime
+    dedup_key: str
+
+
+def _claim(session: Session, as_of: datetime, limit: int) -> list[_Due]:
+    due = (
+        select(FOLLOWUP.c.id)
+        .where(FOLLOWUP.c.status == "pending", FOLLOWUP.c.due_at <= as_of)
+        .order_by(FOLLOWUP.c.due_at, FOLLOWUP.c.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    # Only rows still pending are ours: a concurrent sweep may have taken some.
+    # Marked sent at once: the messages are recorded in this same transaction,
+    # or it rolls back; the timers that no longer apply are marked skipped.
+    # Tuples, not Row objects: a Row's attribute costs a lookup, and each is read often.
+    claimed = session.execute(
+        update(FOLLOWUP)
+        .where(FOLLOWUP.c.id.in_(due.scalar_subquery()), FOLLOWUP.c.status == "pending")
+        .values(status="sent", fired_at=as_of)
+        .returning(*(FOLLOWUP.c[name] for name in _Due._fields))
+    )
+    return sorted((_Due(*row) for row in claimed), key=lambda timer: timer.id)
+
+
+@dataclass
+class _Batch:
+    """Everything the checks of one batch of timers need, loaded in a few queries."""
+
+    plans: dict[int, PlanSnapshot]
+    people: dict[int, dict[str, list[Recipient]]]
+    heads: dict[int, Recipient]
+    milestones: dict[tuple[int, str], _Milestone]
+    reports: dict[int, list[datetime]]
+    coaching: dict[int, list[datetime]]
+
+
+def _people(
+    session: Session, plan_ids: list[int]
+) -> tuple[dict[int, dict[str, list[Recipient]]], dict[int, Recipient]]:
+    """The people each plan names, by role, in the order named; and the head of
+    each plan's employee's department (a role that plans do not name)."""
+    people: dict[int, dict[str, list[Recipient]]] = defaultdict(lambda: defaultdict(list))
+    rows = (
+        session.execute(
+            select(
+                PLAN_ROLE.c.plan_id,
+                PLAN_ROLE.c.role,
+                PERSON.c.id,
+                PERSON.c.key,
+                PERSON.c.name,
+                PERSON.c.email,
+                PERSON.c.locale,
+                PERSON.c.department_id,
+            )
+            .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
+            .where(PLAN_ROLE.c.plan_id.in_(plan_ids))
+            .order_by(PLAN_ROLE.c.id)
+        )
+        .tuples()
+        .all()
+    )
+    departments = {row[0]: row[-1] for row in rows if row[1] == "employee"}
+    for plan_id, role, person_id, key, name, email, locale, _ in rows:
+        people[plan_id][role].append(Recipient(person_id, key, name, email, locale, role))
+    heads = session.execute(
+        select(
+            DEPARTMENT.c.id,
+            PERSON.c.id,
+            PERSON.c.key,
+            PERSON.c.name,
+            PERSON.c.email,
+            PERSON.c.locale,
+        )
+        .join(PERSON, PERSON.c.id == DEPARTMENT.c.head_id)
+        .where(DEPARTMENT.c.id.in_(set(departments.values())))
+    ).all()
+    by_department = {
+        h[0]: Recipient(h[1], h[2], h[3], h[4], h[5], "department_head") for h in heads
+    }
+    return people, {
+        plan_id: by_department[department]
+        for plan_id, department in departments.items()
+        if department in by_department
+    }
+
+
+def _times(
+    session: Session, table: Any, column: Any, plan_ids: list[int]
+) -> dict[int, list[datetime]]:
+    found: dict[int, list[datetime]] = defaultdict(list)
+    for plan_id, at in session.execute(
+        select(table.c.plan_id, column).where(table.c.plan_id.in_(plan_ids))
+    ):
+        found[plan_id].append(at)
+    return found
+
+
+class _Milestone(NamedTuple):
+    plan_id: int
+    key: str
+    title: str
+    due: date
+    status: str
+    goal_title: str  # for the messages
+
+
+def _milestones(
+    session: Session, plan_ids: list[int], keys: set[str]
+) -> dict[tuple[int, str], _Milestone]:
+    """The milestones the timers name, each with its goal's title."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(
+            MILESTONE.c.plan_id,
+            MILESTONE.c.key,
+            MILESTONE.c.title,
+            MILESTONE.c.due,
+            MILESTONE.c.status,
+            GOAL.c.title,
+        )
+        .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
+        .where(MILESTONE.c.plan_id.in_(plan_ids), MILESTONE.c.key.in_(keys))
+    )
+    return {(row[0], row[1]): _Milestone(*row) for row in rows}
+
+
+def _load_batch(session: Session, timers: list[_Due]) -> _Batch:
+    plan_ids = sorted({t.plan_id for t in timers})
+    rows = session.execute(select(*PLAN_COLUMNS).where(PLAN.c.id.in_(plan_ids))).tuples()
+    plans = {row[0]: PlanSnapshot(*row) for row in rows}  # PLAN_COLUMNS: its fields, in order
+    people, heads = _people(session, plan_ids)
+    return _Batch(
+        plans=plans,
+        people=people,
+        heads=heads,
+        milestones=_milestones(
+            session, plan_ids, {t.subject for t in timers if t.kind.startswith("milestone")}
+        ),
+        reports=_times(session, PROGRESS_REPORT, PROGRESS_REPORT.c.submitted_at, plan_ids),
+        coaching=_times(session, COACHING_SESSION, COACHING_SESSION.c.held_at, plan_ids),
+    )
+
+
+def _recipients(batch: _Batch, plan_id: int, roles: tuple[str, ...]) -> tuple[Recipient, ...]:
+    found: list[Recipient] = []
+    for role in roles:
+        named = batch.people[plan_id].get(role, [])
+        head = batch.heads.get(plan_id) if role == "department_head" else None
+        found += [p for p in (*named, *([head] if head else [])) if p not in found]
+    return tuple(found)
+
+
+def _definition(session: Session, plan: PlanSnapshot) -> CompiledDefinition:
+    return catalog.by_hash(session, plan.definition_hash)
+
+
+def _milestone_check(
+    batch: _Batch, timer: _Due, plan: PlanSnapshot, definition: CompiledDefinition, as_of: datetime
+) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    milestone = batch.milestones.get((plan.id, timer.subject))
+    if milestone is None or milestone.status != "pending" or milestone.due != timer.subject_due:
+        return None  # done, or moved by an adjustment (its new date has its own timers)
+    context: dict[str, Any] = {
+        "milestone": {
+            "key": milestone.key,
+            "title": milestone.title,
+            "due": milestone.due.isoformat(),
+        },
+        "goal_title": milestone.goal_title,
+    }
+    if timer.kind == "milestone_due_soon":
+        if as_of.date() > milestone.due:
+            return None  # already overdue: the ladder speaks now, not the reminder
+        calendar = BusinessCalendar(definition.spec.timers.calendar)
+        context["business_days_left"] = calendar.working_days_between(as_of.date(), milestone.due)
+        return RECIPIENT_ROLES["milestone_due_soon"], context
+    ladder = definition.spec.timers.escalation.get("milestone_overdue", [])
+    if timer.level > len(ladder):
+        return None
+    calendar = BusinessCalendar(definition.spec.timers.calendar)
+    first_overdue_day = calendar.add_working_days(milestone.due, 1)
+    following = None
+    if timer.level < len(ladder):
+        rung = ladder[timer.level]
+        on = calendar.shift(first_overdue_day, parse_duration(rung.after))
+        following = {"role": rung.notify[0], "roles": list(rung.notify), "on": on.isoformat()}
+    told_before = [role for rung in ladder[: timer.level - 1] for role in rung.notify]
+    context.update(
+        level=timer.level,
+        levels=len(ladder),
+        days_overdue=(as_of.date() - milestone.due).days,
+        notified_roles=list(dict.fromkeys(told_before)),
+        next_escalation=following,
+    )
+    return tuple(ladder[timer.level - 1].notify), context
+
+
+def _cadence_check(
+    batch: _Batch, timer: _Due, plan: PlanSnapshot, every_text: str
+) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    due = timer.subject_due
+    assert due is not None  # a cadence timer is scheduled with its due date
+    window_start = _at(due) - parse_duration(every_text).delta
+    done = batch.reports if timer.kind == "progress_report_due" else batch.coaching
+    if any(window_start < at <= _at(due) + timedelta(hours=23) for at in done.get(plan.id, [])):
+        return None  # already reported / held in this period
+    return RECIPIENT_ROLES[timer.kind], {"due": due.isoformat()}
+
+
+def _signature_check(
+    session: Session, timer: _Due, plan: PlanSnapshot, definition: CompiledDefinition
+) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    transition = definition.transition(plan.state, timer.subject)
+    if transition is None or transition.approval is None:
+        return None
+    chain = definition.spec.approval_chains[transition.approval]
+    status = chain_progress(
+        chain, transition.approval, round_signatures(session, plan, timer.subject)
+    )
+    if status.step is None:
+        return None
+    roles = tuple(chain.steps[status.step].roles)
+    return roles, {
+        "event": timer.subject,
+        "waiting_for": list(status.waiting_for),
+        "reminder": timer.level,
+    }
+
+
+def _check(
+    session: Session, batch: _Batch, timer: _Due, as_of: datetime
+) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    """The roles to tell and what to say, or None when the timer no longer applies."""
+    plan = batch.plans.get(timer.plan_id)
+    if plan is None or plan.epoch != timer.epoch:
+        return None  # the plan moved on; its new state scheduled its own timers
+    definition = _definition(session, plan)
+    if timer.kind.startswith("milestone_"):
+        return _milestone_check(batch, timer, plan, definition, as_of)
+    if timer.kind in ("progress_report_due", "coaching_session_due"):
+        return _cadence_check(batch, timer, plan, _cadence_of(plan, timer.kind))
+    if timer.kind == "signature_pending":
+        return _signature_check(session, timer, plan, definition)
+    return RECIPIENT_ROLES["evaluation_due"], {"period_end": plan.period_end.isoformat()}
+
+
+def _next(session: Session, timer: _Due, plan: PlanSnapshot, as_of: datetime) -> list[_Timer]:
+    """The next occurrence of a recurring timer (reports, coaching, signature reminders)."""
+    definition = _definition(session, plan)
+    if timer.kind == "signature_pending":
+        calendar = BusinessCalendar(definition.spec.timers.calendar)
+        later = list(_signature_timers(session, plan, definition, calendar, as_of, timer.level + 1))
+        return [t for t in later if t.subject == timer.subject]
+    spec = definition.spec.timers
+    cadence = spec.progress_report if timer.kind == "progress_report_due" else spec.coaching
+    if cadence is None:
+        return []
+    return list(
+        _cadence_timer(
+            timer.kind,
+            plan,
+            _cadence_of(plan, timer.kind),
+            cadence.remind_before,
+            max(as_of, timer.due_at),
+        )
+    )
+
+
+RECURRING = ("progress_report_due", "coaching_session_due", "signature_pending")
+
+
+@dataclass(frozen=True)
+class Swept:
+    """One batch: how many timers were claimed, the reminders that still applied,
+    and what the checks read about their plans, so that the caller need not read
+    it again: each plan as it is now, the people it names by role, in the order
+    named, and the head of its employee's department (a role no plan names)."""
+
+    claimed: int
+    reminders: list[Reminder]
+    plans: Mapping[int, PlanSnapshot] = field(default_factory=dict)
+    people: Mapping[int, Mapping[str, list[Recipient]]] = field(default_factory=dict)
+    heads: Mapping[int, Recipient] = field(default_factory=dict)
+
+
+def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
+    """Claim up to `limit` due timers and return the reminders that still apply.
+
+    Call it again while it claims a full batch: each call is one bounded batch.
+    """
+    timers = _claim(session, as_of, limit)
+    if not timers:
+        return Swept(0, [])
+    batch = _load_batch(session, timers)
+    reminders: list[Reminder] = []
+    skipped: list[int] = []
+    follow_on: list[dict[str, Any]] = []
+    for timer in timers:
+        verdict = _check(session, batch, timer, as_of)
+        if verdict is None:
+            skipped.append(timer.id)
+        plan = batch.plans.get(timer.plan_id)
+        if plan is not None and plan.epoch == timer.epoch and timer.kind in RECURRING:
+            follow_on += [_timer_row(plan, t, as_of) for t in _next(session, timer, plan, as_of)]
+        if verdict is None or plan is None:
+            continue
+        roles, context = verdict
+        recipients = _recipients(batch, plan.id, roles)
+        reminders.append(
+            Reminder(timer.kind, plan.id, timer.level, timer.dedup_key, recipients, context)
+        )
+    if skipped:
+        session.execute(update(FOLLOWUP).where(FOLLOWUP.c.id.in_(skipped)).values(status="skipped"))
+    if follow_on:
+        known = set(
+            session.execute(
+                select(FOLLOWUP.c.key).where(FOLLOWUP.c.key.in_([r["key"] for r in follow_on]))
+            ).scalars()
+        )
+        fresh = {r["key"]: r for r in follow_on if r["key"] not in known}
+        if fresh:
+            session.execute(insert(FOLLOWUP), list(fresh.values()))
+    return Swept(len(timers), reminders, batch.plans, batch.people, batch.heads)
+
+
+def pending(session: Session, plan_id: int) -> list[dict[str, Any]]:
+    """A plan's pending timers, soonest first (for `plan show` and tests)."""
+    rows = session.execute(
+        select(FOLLOWUP.c.kind, FOLLOWUP.c.subject, FOLLOWUP.c.level, FOLLOWUP.c.due_at)
+        .where(FOLLOWUP.c.plan_id == plan_id, FOLLOWUP.c.status == "pending")
+        .order_by(FOLLOWUP.c.due_at, FOLLOWUP.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
