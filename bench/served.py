@@ -189,7 +189,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _measure(args: argparse.Namespace, folder: Path, deadline: Deadline) -> list[float]:
-    from workflows.serve import start_local_server, trigger_dispatch
+    from workflows.runtime import trigger_dispatch
+    from workflows.serve import start_local_server
 
     env = _environment(folder, args.dispatch_every)
     os.environ.update(env)  # this process fires the transitions and triggers the dispatcher

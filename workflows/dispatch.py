@@ -111,7 +111,7 @@ def after_commit(engine: Engine, plan_id: int, now: datetime) -> None:
     from workflows.settings import WorkflowSettings
 
     if WorkflowSettings().mode == "served":
-        from workflows.serve import trigger_dispatch
+        from workflows.runtime import trigger_dispatch
 
         try:
             trigger_dispatch(plan_id)

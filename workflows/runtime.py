@@ -39,3 +39,14 @@ def embedded() -> Iterator[None]:
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+def trigger_dispatch(plan_id: int) -> None:
+    """Served mode: start the dispatcher deployment now for this plan, without waiting.
+
+    Best effort: if the server cannot be reached, the dispatcher's interval
+    picks the rows up; the change itself has committed either way."""
+    prepare_environment()
+    from prefect.deployments import run_deployment
+
+    run_deployment("perfplan-dispatch/dispatch", parameters={"plan_id": plan_id}, timeout=0)

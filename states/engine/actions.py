@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import insert, select, update
 
 from models.records import Evaluation
 from models.tables import ADJUSTMENT, GOAL, GOAL_RESULT, MEASUREMENT
 from states.engine.context import Context
-from states.engine.registry import action
 from states.errors import InvalidInput
 
 
-@action("confirm_adjustments")
 def confirm_adjustments(ctx: Context) -> None:
     """Re-confirmation seals the adjustments proposed since the plan was adjusted."""
     ctx.session.execute(
@@ -38,7 +38,6 @@ def target_met(target: float, actual: float, direction: str) -> bool:
     return actual <= target if direction == "lower" else actual >= target
 
 
-@action("record_evaluation")
 def record_evaluation(ctx: Context) -> None:
     """Compare every goal's latest measurement with its target and store the outcome."""
     outcome = ctx.inputs.get("outcome")
@@ -76,3 +75,12 @@ def record_evaluation(ctx: Context) -> None:
         )
     if results:
         ctx.session.execute(insert(GOAL_RESULT), results)
+
+
+Action = Callable[[Context], None]
+
+# The names a definition may give in a transition's `actions`.
+ACTIONS: dict[str, Action] = {
+    "confirm_adjustments": confirm_adjustments,
+    "record_evaluation": record_evaluation,
+}

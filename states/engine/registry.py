@@ -15,13 +15,10 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, PERSON, PLAN_ROLE
-from states.engine.context import Context
+from states.engine.actions import ACTIONS
+from states.engine.guards import GUARDS
 
-Guard = Callable[[Context], str | None]
-Action = Callable[[Context], None]
-
-GUARDS: dict[str, Guard] = {}
-ACTIONS: dict[str, Action] = {}
+__all__ = ["ACTIONS", "ACTIVITIES", "ACTIVITY_ROLES", "DERIVED_ROLES", "FLOWS", "GUARDS"]
 
 FLOWS: dict[str, str] = {
     "announce": "tell the plan's people that its state changed",
@@ -65,23 +62,3 @@ def _department_head(session: Session, plan_id: int, person_id: int) -> bool:
 DERIVED_ROLES: dict[str, Callable[[Session, int, int], bool]] = {
     "department_head": _department_head,
 }
-
-
-def guard(name: str) -> Callable[[Guard], Guard]:
-    def register(function: Guard) -> Guard:
-        GUARDS[name] = function
-        return function
-
-    return register
-
-
-def action(name: str) -> Callable[[Action], Action]:
-    def register(function: Action) -> Action:
-        ACTIONS[name] = function
-        return function
-
-    return register
-
-
-# The built-in guards and actions register themselves on import.
-from states.engine import actions, guards  # noqa: E402, F401
