@@ -68,6 +68,7 @@ from states.engine.firing import sign  # noqa: E402
 from states.plans.document import PlanDocument  # noqa: E402
 from states.plans.opening import create_plan, read_document_file  # noqa: E402
 from views import lists as queries  # noqa: E402
+from views.detail import plan_detail  # noqa: E402
 
 DRAFTED = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 10, 12)
@@ -164,7 +165,7 @@ def service_floor(url: str, plan_ids: list[int], rounds: int = 50) -> tuple[floa
             t1 = time.perf_counter()
             plan_id = random.choice(plan_ids)
             access.check_plan(session, viewer, plan_id)
-            queries.plan_detail(session, plan_id)
+            plan_detail(session, plan_id, today=TODAY)
             t2 = time.perf_counter()
             lists.append(t1 - t0)
             details.append(t2 - t1)

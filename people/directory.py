@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -61,3 +62,12 @@ def list_people(session: Session) -> list[dict[str, Any]]:
         .order_by(PERSON.c.key)
     )
     return [dict(row._mapping) for row in session.execute(query)]
+
+
+def names_of(session: Session, keys: Iterable[str]) -> dict[str, str]:
+    """The names of the people with these keys (keys nobody has are left out)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = session.execute(select(PERSON.c.key, PERSON.c.name).where(PERSON.c.key.in_(wanted)))
+    return dict(rows.tuples().all())

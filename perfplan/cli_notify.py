@@ -124,11 +124,12 @@ def _reader_locale(detail: dict[str, Any] | None, role: str) -> str:
 def _plan_detail(plan_id: int) -> dict[str, Any]:
     from sqlalchemy import select
 
+    from models.clock import now
     from models.tables import PERSON
-    from views.lists import plan_detail
+    from views.detail import plan_detail
 
     with session() as active:
-        detail = plan_detail(active, plan_id)
+        detail = plan_detail(active, plan_id, today=now().date()).as_json()
         keys = dict(active.execute(select(PERSON.c.id, PERSON.c.key)).tuples().all())
         head = _department_head(active, detail)
     for adjustment in detail["adjustments"]:

@@ -125,10 +125,10 @@ def show(plan_id: PlanId, now: NowOption = None, as_json: JsonOption = False) ->
     """Everything about one plan: people, goals, milestones (late ones marked, judged on
     --now), signatures, what can happen next."""
     from perfplan.render import print_plan
-    from views.lists import plan_detail
+    from views.detail import plan_detail
 
     with session() as active:
-        detail = plan_detail(active, plan_id)
+        detail = plan_detail(active, plan_id, today=instant(now).date()).as_json()
     if as_json:
         print_json(detail)
     else:

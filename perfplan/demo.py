@@ -25,7 +25,7 @@ from states.engine import firing as engine
 from states.errors import StatesError
 from states.plans import activities as records
 from states.plans.opening import create_plan, read_document_file
-from views.lists import plan_detail
+from views.detail import plan_detail
 
 EXAMPLE = Path(__file__).parent / "examples" / "zhang.yaml"
 FIRST_DAY = date(2026, 8, 25)
@@ -286,7 +286,7 @@ def _play(demo: Demo) -> None:
 
 def _summary(demo: Demo) -> None:
     with session_scope(demo.db) as session:
-        detail = plan_detail(session, demo.plan_id)
+        detail = plan_detail(session, demo.plan_id, today=demo.clock().date()).as_json()
         report = audit.verify(session, demo.plan_id)
         locales = session.execute(
             select(NOTIFICATION.c.locale, NOTIFICATION.c.kind).where(

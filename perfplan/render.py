@@ -24,7 +24,7 @@ def _goal_row(goal: dict[str, Any]) -> list[str]:
 
 
 def _milestone_status(milestone: dict[str, Any], today: date) -> str:
-    from views.page import milestone_status
+    from views.record import milestone_status
 
     status = milestone_status(milestone["due"], milestone["status"] == "done", today)
     if status == "late":

@@ -23,10 +23,8 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from models.tables import (
-    ACTION,
     AUDIT,
     DEPARTMENT,
-    GOAL,
     MILESTONE,
     PERSON,
     PLAN,
@@ -35,69 +33,11 @@ from models.tables import (
 from people import access
 from people.access import Viewer
 from states.definitions import catalog
-from states.engine.context import PlanSnapshot
-from states.engine.firing import chain_status
 from states.errors import InvalidInput
-from views.page import plan_record
 
 
 def _dicts(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in session.execute(query)]
-
-
-def _next_events(session: Session, plan: PlanSnapshot) -> list[dict[str, Any]]:
-    definition = catalog.by_hash(session, plan.definition_hash)
-    events = []
-    for transition in definition.transitions_from(plan.state):
-        entry: dict[str, Any] = {
-            "event": transition.trigger,
-            "to": transition.dest,
-            "roles": list(transition.roles),
-            "approval": transition.approval,
-        }
-        if transition.approval:
-            entry["waiting_for"] = list(
-                chain_status(session, plan, definition, transition).waiting_for
-            )
-        events.append(entry)
-    return events
-
-
-# What `plan show` and the API give of each row of the plan's record.
-_MILESTONE_FIELDS = ("key", "title", "due", "criterion", "status", "done_at")
-_SIGNATURE_FIELDS = ("event", "step", "role", "person", "signed_at", "comment", "content_digest")
-
-
-def _fields(row: dict[str, Any], names: Any) -> dict[str, Any]:
-    return {name: row[name] for name in names}
-
-
-def _goal(goal: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **_fields(goal, GOAL.c.keys()),
-        "milestones": [_fields(m, _MILESTONE_FIELDS) for m in goal["milestones"]],
-        "actual": goal["actual"],
-    }
-
-
-def plan_detail(session: Session, plan_id: int) -> dict[str, Any]:
-    """The whole picture of one plan, as plain data (for `plan show` and the API): the
-    plan page's record (`plan_view.plan_record`), and what can happen next."""
-    record = plan_record(session, plan_id)
-    return {
-        "plan": record.plan,
-        "people": record.people,
-        "evidence": record.evidence,
-        "problems": record.problems,
-        "goals": [_goal(goal) for goal in record.goals],
-        "actions": [_fields(action, ACTION.c.keys()) for action in record.actions],
-        "signatures": [_fields(s, _SIGNATURE_FIELDS) for s in record.signatures],
-        "adjustments": record.adjustments,
-        "progress_reports": record.progress_reports,
-        "evaluation": record.evaluation,
-        "results": record.results,
-        "next_events": _next_events(session, record.snapshot),
-    }
 
 
 # What a signed-in person sees -------------------------------------------------

@@ -1,4 +1,5 @@
-"""The evaluation report as data: everything a plan's report shows, read in one session.
+"""The evaluation report as data: everything a plan's report shows, shaped from the
+plan's record (`views.record`) and its history.
 
 A read model (no writes): the plan and its people, the diagnosis, each goal's
 baseline → target → actual with attainment, milestones on time or late and
@@ -10,42 +11,33 @@ evaluated, and are computed from the latest measurements ("provisional") before.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
 from sqlmodel import Session
 
 from models import clock
-from models.tables import (
-    ACTION,
-    ACTION_COLLABORATOR,
-    ACTION_RESOURCE,
-    ADJUSTMENT,
-    AUDIT,
-    COACHING_SESSION,
-    DEPARTMENT,
-    EVALUATION,
-    EVIDENCE,
-    GOAL,
-    GOAL_RESULT,
-    MEASUREMENT,
-    MILESTONE,
-    PERSON,
-    PLAN,
-    PLAN_ROLE,
-    PROBLEM,
-    PROGRESS_REPORT,
-    SIGNATURE,
-)
+from people.directory import names_of
 from states import audit
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
 from states.engine.actions import attainment, target_met
-from states.errors import PlanNotFound
+from views.record import (
+    Action,
+    AdjustmentRow,
+    AuditLine,
+    EvaluationRow,
+    Goal,
+    GoalResultRow,
+    Measurement,
+    Milestone,
+    PlanRecord,
+    SignatureRow,
+    plan_history,
+    plan_record,
+)
 
 Labels = dict[str, str]  # locale -> text, as definitions write labels
 
@@ -309,21 +301,12 @@ class EvaluationReport:
         return sum(session.minutes for session in self.coaching_sessions)
 
 
-def _rows(session: Session, query: Select[Any]) -> list[Any]:
-    return list(session.execute(query))
-
-
-def _plan(session: Session, plan_id: int) -> PlanInfo:
-    row = session.execute(select(PLAN).where(PLAN.c.id == plan_id)).first()
-    if row is None:
-        raise PlanNotFound(plan_id)
-    created_by = session.execute(
-        select(AUDIT.c.actor).where(AUDIT.c.plan_id == plan_id).order_by(AUDIT.c.seq).limit(1)
-    ).scalar()
+def _plan(record: PlanRecord, history: tuple[AuditLine, ...]) -> PlanInfo:
+    row = record.plan
     stored = {
         name: getattr(row, name) for name in PlanInfo.__dataclass_fields__ if name in row._fields
     }
-    return PlanInfo(**stored, created_by=created_by or "")
+    return PlanInfo(**stored, created_by=history[0].actor if history else "")
 
 
 def _labels(definition: CompiledDefinition) -> DefinitionLabels:
@@ -336,104 +319,29 @@ def _labels(definition: CompiledDefinition) -> DefinitionLabels:
     )
 
 
-def _people(session: Session, plan_id: int, definition: CompiledDefinition) -> list[PersonInfo]:
-    rows = _rows(
-        session,
-        select(
-            PLAN_ROLE.c.role,
-            PERSON.c.key,
-            PERSON.c.name,
-            PERSON.c.email,
-            DEPARTMENT.c.name.label("department"),
-            PERSON.c.department_id,
+def _people(record: PlanRecord, definition: CompiledDefinition) -> list[PersonInfo]:
+    """The people the plan names, then its department head where the definition has one."""
+    people = [PersonInfo(h.role, h.key, h.name, h.email, h.department) for h in record.people.named]
+    derived = {role.derived for role in definition.spec.roles.values() if role.derived}
+    head = record.people.department_head
+    if "department_head" in derived and head is not None:
+        people.append(
+            PersonInfo("department_head", head.key, head.name, head.email, head.department, True)
         )
-        .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
-        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
-        .where(PLAN_ROLE.c.plan_id == plan_id)
-        .order_by(PLAN_ROLE.c.id),
-    )
-    people = [PersonInfo(r.role, r.key, r.name, r.email, r.department or "") for r in rows]
-    employee_department = next((r.department_id for r in rows if r.role == "employee"), None)
-    derived = [name for name, role in definition.spec.roles.items() if role.derived]
-    if "department_head" in derived and employee_department is not None:
-        head = session.execute(
-            select(PERSON.c.key, PERSON.c.name, PERSON.c.email, DEPARTMENT.c.name)
-            .join(DEPARTMENT, DEPARTMENT.c.head_id == PERSON.c.id)
-            .where(DEPARTMENT.c.id == employee_department)
-        ).first()
-        if head is not None:
-            key, name, email, department = head
-            people.append(PersonInfo("department_head", key, name, email, department, True))
     return people
 
 
-def _names(session: Session, plan_id: int) -> dict[str, str]:
-    """Names of everyone who holds a role on, or acted on, the plan."""
-    actors = select(AUDIT.c.actor).where(AUDIT.c.plan_id == plan_id)
-    holders = select(PERSON.c.key).join(PLAN_ROLE).where(PLAN_ROLE.c.plan_id == plan_id)
-    rows = session.execute(
-        select(PERSON.c.key, PERSON.c.name).where(
-            PERSON.c.key.in_(actors) | PERSON.c.key.in_(holders)
-        )
-    )
-    return {key: name for key, name in rows}
-
-
-def _diagnosis(session: Session, plan_id: int) -> tuple[list[EvidenceInfo], list[ProblemInfo]]:
-    evidence = _rows(
-        session,
-        select(EVIDENCE.c.kind, EVIDENCE.c.summary, EVIDENCE.c.source)
-        .where(EVIDENCE.c.plan_id == plan_id)
-        .order_by(EVIDENCE.c.id),
-    )
-    problems = _rows(
-        session,
-        select(
-            PROBLEM.c.key,
-            PROBLEM.c.description,
-            PROBLEM.c.metric,
-            PROBLEM.c.observed,
-            PROBLEM.c.expected,
-            PROBLEM.c.cause,
-        )
-        .where(PROBLEM.c.plan_id == plan_id)
-        .order_by(PROBLEM.c.id),
-    )
-    return [EvidenceInfo(*row) for row in evidence], [ProblemInfo(*row) for row in problems]
-
-
-def _measurements(session: Session, plan_id: int) -> dict[int, list[MeasurementInfo]]:
-    """Every goal's measurements, oldest first (the last one is the latest)."""
-    rows = session.execute(
-        select(
-            MEASUREMENT.c.goal_id,
-            MEASUREMENT.c.value,
-            MEASUREMENT.c.measured_on,
-            MEASUREMENT.c.source,
-            MEASUREMENT.c.note,
-            PERSON.c.key,
-        )
-        .join(PERSON, PERSON.c.id == MEASUREMENT.c.recorded_by_id)
-        .where(MEASUREMENT.c.plan_id == plan_id)
-        .order_by(MEASUREMENT.c.measured_on, MEASUREMENT.c.id)
-    )
-    by_goal: dict[int, list[MeasurementInfo]] = defaultdict(list)
-    for goal_id, *fields in rows:
-        by_goal[goal_id].append(MeasurementInfo(*fields))
-    return by_goal
-
-
-def _stored_results(session: Session, plan_id: int) -> dict[int, Any]:
-    rows = session.execute(
-        select(GOAL_RESULT)
-        .join(EVALUATION, EVALUATION.c.id == GOAL_RESULT.c.evaluation_id)
-        .where(EVALUATION.c.plan_id == plan_id)
-    )
-    return {row.goal_id: row for row in rows}
+def _names(
+    session: Session, history: tuple[AuditLine, ...], people: list[PersonInfo]
+) -> dict[str, str]:
+    """The names of everyone who holds a part in, or acted on, the plan."""
+    known = {person.key: person.name for person in people}
+    unknown = {line.actor for line in history} - set(known)
+    return {**names_of(session, unknown), **known}
 
 
 def _result(
-    goal: Any, measured: list[MeasurementInfo], stored: Any | None
+    goal: Goal, measured: tuple[MeasurementInfo, ...], stored: GoalResultRow | None
 ) -> GoalResultInfo | None:
     """The evaluation's stored result when there is one, else one computed from the latest
     measurement (provisional); None for a goal never measured."""
@@ -457,34 +365,33 @@ def _result(
     )
 
 
-def _goals(session: Session, plan_id: int) -> list[GoalInfo]:
-    rows = _rows(
-        session,
-        select(GOAL, PROBLEM.c.key.label("problem_key"))
-        .outerjoin(PROBLEM, PROBLEM.c.id == GOAL.c.problem_id)
-        .where(GOAL.c.plan_id == plan_id)
-        .order_by(GOAL.c.priority, GOAL.c.id),
-    )
-    measured = _measurements(session, plan_id)
-    stored = _stored_results(session, plan_id)
-    return [
-        GoalInfo(
-            key=g.key,
-            title=g.title,
-            metric=g.metric,
-            unit=g.unit,
-            direction=g.direction,
-            baseline=g.baseline,
-            target=g.target,
-            deadline=g.deadline,
-            priority=g.priority,
-            source=g.source,
-            problem=g.problem_key or "",
-            result=_result(g, measured[g.id], stored.get(g.id)),
-            measurements=tuple(measured[g.id]),
+def _measurement(row: Measurement) -> MeasurementInfo:
+    return MeasurementInfo(row.value, row.measured_on, row.source, row.note, row.recorded_by)
+
+
+def _goals(record: PlanRecord) -> list[GoalInfo]:
+    stored = {result.goal_id: result for result in record.results}
+    goals = []
+    for goal in record.goals:
+        measured = tuple(_measurement(m) for m in goal.measurements)
+        goals.append(
+            GoalInfo(
+                key=goal.key,
+                title=goal.title,
+                metric=goal.metric,
+                unit=goal.unit,
+                direction=goal.direction,
+                baseline=goal.baseline,
+                target=goal.target,
+                deadline=goal.deadline,
+                priority=goal.priority,
+                source=goal.source,
+                problem=goal.problem,
+                result=_result(goal, measured, stored.get(goal.id)),
+                measurements=measured,
+            )
         )
-        for g in rows
-    ]
+    return goals
 
 
 def _confirming_events(definition: CompiledDefinition) -> set[str]:
@@ -496,36 +403,26 @@ def _confirming_events(definition: CompiledDefinition) -> set[str]:
     }
 
 
-def _adjustments(
-    session: Session, plan_id: int, signatures: list[SignatureInfo], events: set[str]
-) -> list[AdjustmentInfo]:
-    rows = _rows(
-        session,
-        select(ADJUSTMENT, PERSON.c.key.label("by"), PERSON.c.name.label("by_name"))
-        .join(PERSON, PERSON.c.id == ADJUSTMENT.c.proposed_by_id)
-        .where(ADJUSTMENT.c.plan_id == plan_id)
-        .order_by(ADJUSTMENT.c.id),
+def _adjustment(
+    row: AdjustmentRow, signatures: list[SignatureInfo], events: set[str]
+) -> AdjustmentInfo:
+    return AdjustmentInfo(
+        target_kind=row.target_kind,
+        target_key=row.target_key,
+        before={k: str(v) for k, v in row.before.items()},
+        after={k: str(v) for k, v in row.after.items()},
+        reason=row.reason,
+        proposed_by=row.proposed_by,
+        proposed_by_name=row.proposed_by_name,
+        proposed_at=row.proposed_at,
+        status=row.status,
+        confirmed_at=row.confirmed_at,
+        confirmed_by=_confirmed_by(row, signatures, events),
     )
-    return [
-        AdjustmentInfo(
-            target_kind=r.target_kind,
-            target_key=r.target_key,
-            before={k: str(v) for k, v in r.before.items()},
-            after={k: str(v) for k, v in r.after.items()},
-            reason=r.reason,
-            proposed_by=r.by,
-            proposed_by_name=r.by_name,
-            proposed_at=r.proposed_at,
-            status=r.status,
-            confirmed_at=r.confirmed_at,
-            confirmed_by=_confirmed_by(r, signatures, events),
-        )
-        for r in rows
-    ]
 
 
 def _confirmed_by(
-    adjustment: Any, signatures: list[SignatureInfo], events: set[str]
+    adjustment: AdjustmentRow, signatures: list[SignatureInfo], events: set[str]
 ) -> tuple[str, ...]:
     # An adjustment row does not name its confirming round; the round's signatures
     # are those of a confirming event given between the proposal and the confirmation.
@@ -554,20 +451,7 @@ def _original_due(due: date, adjustments: Iterable[AdjustmentInfo]) -> date:
     return due
 
 
-def _milestones(
-    session: Session, plan_id: int, adjustments: list[AdjustmentInfo], as_of: date
-) -> list[MilestoneInfo]:
-    rows = _rows(
-        session,
-        select(MILESTONE, GOAL.c.key.label("goal_key"))
-        .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
-        .where(MILESTONE.c.plan_id == plan_id)
-        .order_by(MILESTONE.c.due, MILESTONE.c.id),
-    )
-    return [_milestone(row, adjustments, as_of) for row in rows]
-
-
-def _milestone(row: Any, adjustments: list[AdjustmentInfo], as_of: date) -> MilestoneInfo:
+def _milestone(row: Milestone, adjustments: list[AdjustmentInfo], as_of: date) -> MilestoneInfo:
     moves = tuple(
         a for a in adjustments if a.target_kind == "milestone" and a.target_key == row.key
     )
@@ -575,7 +459,7 @@ def _milestone(row: Any, adjustments: list[AdjustmentInfo], as_of: date) -> Mile
     status, days_late = _milestone_status(row.due, row.done_at, as_of)
     return MilestoneInfo(
         key=row.key,
-        goal=row.goal_key,
+        goal=row.goal,
         title=row.title,
         criterion=row.criterion,
         due=row.due,
@@ -588,146 +472,50 @@ def _milestone(row: Any, adjustments: list[AdjustmentInfo], as_of: date) -> Mile
     )
 
 
-def _actions(session: Session, plan_id: int) -> list[ActionInfo]:
-    supporter = PERSON.alias("supporter")
-    rows = _rows(
-        session,
-        select(
-            ACTION.c.id,
-            ACTION.c.key,
-            GOAL.c.key,
-            ACTION.c.title,
-            PERSON.c.key,
-            supporter.c.key,
-            ACTION.c.starts,
-            ACTION.c.ends,
-            ACTION.c.recurrence,
-        )
-        .join(GOAL, GOAL.c.id == ACTION.c.goal_id)
-        .join(PERSON, PERSON.c.id == ACTION.c.executor_id)
-        .outerjoin(supporter, supporter.c.id == ACTION.c.supporter_id)
-        .where(ACTION.c.plan_id == plan_id)
-        .order_by(ACTION.c.id),
+def _action(action: Action) -> ActionInfo:
+    return ActionInfo(
+        key=action.key,
+        goal=action.goal,
+        title=action.title,
+        executor=action.executor.key,
+        supporter=action.supporter.key if action.supporter else "",
+        collaborators=tuple(person.key for person in action.collaborators),
+        starts=action.starts,
+        ends=action.ends,
+        recurrence=action.recurrence,
+        resources=tuple(ResourceInfo(r.name, r.amount, r.status) for r in action.resources),
     )
-    ids = [row[0] for row in rows]
-    collaborators: dict[int, list[str]] = defaultdict(list)
-    for action_id, key in session.execute(
-        select(ACTION_COLLABORATOR.c.action_id, PERSON.c.key)
-        .join(PERSON, PERSON.c.id == ACTION_COLLABORATOR.c.person_id)
-        .where(ACTION_COLLABORATOR.c.action_id.in_(ids))
-        .order_by(PERSON.c.key)
-    ):
-        collaborators[action_id].append(key)
-    resources: dict[int, list[ResourceInfo]] = defaultdict(list)
-    for action_id, *fields in session.execute(
-        select(
-            ACTION_RESOURCE.c.action_id,
-            ACTION_RESOURCE.c.name,
-            ACTION_RESOURCE.c.amount,
-            ACTION_RESOURCE.c.status,
-        )
-        .where(ACTION_RESOURCE.c.action_id.in_(ids))
-        .order_by(ACTION_RESOURCE.c.id)
-    ):
-        resources[action_id].append(ResourceInfo(*fields))
+
+
+def _signatures(rows: Iterable[SignatureRow]) -> list[SignatureInfo]:
+    ordered = sorted(rows, key=lambda s: (s.signed_at, s.id))
     return [
-        ActionInfo(
-            key,
-            goal,
-            title,
-            executor,
-            supporter_key or "",
-            tuple(collaborators[id_]),
-            starts,
-            ends,
-            recurrence,
-            tuple(resources[id_]),
-        )
-        for id_, key, goal, title, executor, supporter_key, starts, ends, recurrence in rows
+        SignatureInfo(s.person, s.name, s.role, s.event, s.step, s.signed_at, s.comment)
+        for s in ordered
     ]
 
 
-def _signatures(session: Session, plan_id: int) -> list[SignatureInfo]:
-    rows = session.execute(
-        select(
-            PERSON.c.key,
-            PERSON.c.name,
-            SIGNATURE.c.role,
-            SIGNATURE.c.event,
-            SIGNATURE.c.step,
-            SIGNATURE.c.signed_at,
-            SIGNATURE.c.comment,
+def _timeline(history: tuple[AuditLine, ...]) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(
+            r.seq, r.kind, r.event, r.from_state, r.to_state, r.actor, r.role, r.at, r.comment
         )
-        .join(PERSON, PERSON.c.id == SIGNATURE.c.person_id)
-        .where(SIGNATURE.c.plan_id == plan_id)
-        .order_by(SIGNATURE.c.signed_at, SIGNATURE.c.id)
-    )
-    return [SignatureInfo(*row) for row in rows]
+        for r in history
+    ]
 
 
-def chain_progress(session: Session, plan_id: int) -> tuple[list[ProgressInfo], list[CoachingInfo]]:
-    reports = session.execute(
-        select(
-            PERSON.c.key,
-            PROGRESS_REPORT.c.submitted_at,
-            PROGRESS_REPORT.c.summary,
-            PROGRESS_REPORT.c.blockers,
-        )
-        .join(PERSON, PERSON.c.id == PROGRESS_REPORT.c.author_id)
-        .where(PROGRESS_REPORT.c.plan_id == plan_id)
-        .order_by(PROGRESS_REPORT.c.submitted_at, PROGRESS_REPORT.c.id)
-    )
-    coaching = session.execute(
-        select(
-            PERSON.c.key,
-            COACHING_SESSION.c.held_at,
-            COACHING_SESSION.c.minutes,
-            COACHING_SESSION.c.notes,
-        )
-        .join(PERSON, PERSON.c.id == COACHING_SESSION.c.coach_id)
-        .where(COACHING_SESSION.c.plan_id == plan_id)
-        .order_by(COACHING_SESSION.c.held_at, COACHING_SESSION.c.id)
-    )
-    return [ProgressInfo(*r) for r in reports], [CoachingInfo(*r) for r in coaching]
-
-
-def _timeline(session: Session, plan_id: int) -> list[TimelineEntry]:
-    rows = session.execute(
-        select(
-            AUDIT.c.seq,
-            AUDIT.c.kind,
-            AUDIT.c.event,
-            AUDIT.c.from_state,
-            AUDIT.c.to_state,
-            AUDIT.c.actor,
-            AUDIT.c.role,
-            AUDIT.c.at,
-            AUDIT.c.comment,
-        )
-        .where(AUDIT.c.plan_id == plan_id)
-        .order_by(AUDIT.c.seq)
-    )
-    return [TimelineEntry(*row) for row in rows]
-
-
-def _audit(session: Session, plan_id: int) -> AuditInfo:
-    report = audit.verify(session, plan_id)
+def _audit(record: PlanRecord, history: tuple[AuditLine, ...]) -> AuditInfo:
+    tip = (record.plan.audit_seq, record.plan.audit_head)
+    report = audit.verify_chain(record.plan.id, list(history), tip)
     return AuditInfo(report.ok, report.records, tuple(str(b) for b in report.breaks))
 
 
-def _evaluation(session: Session, plan_id: int) -> EvaluationInfo | None:
-    row = session.execute(
-        select(
-            EVALUATION.c.outcome,
-            EVALUATION.c.feedback,
-            EVALUATION.c.lessons,
-            PERSON.c.key,
-            EVALUATION.c.evaluated_at,
-        )
-        .join(PERSON, PERSON.c.id == EVALUATION.c.evaluated_by_id)
-        .where(EVALUATION.c.plan_id == plan_id)
-    ).first()
-    return EvaluationInfo(*row) if row is not None else None
+def _evaluation(row: EvaluationRow | None) -> EvaluationInfo | None:
+    if row is None:
+        return None
+    return EvaluationInfo(
+        row.outcome, row.feedback, row.lessons, row.evaluated_by, row.evaluated_at
+    )
 
 
 def evaluation_report(
@@ -738,31 +526,35 @@ def evaluation_report(
     Milestones still open are judged as of the evaluation, or `now` (default:
     the clock) for a plan not yet evaluated. Raises `PlanNotFound`.
     """
-    plan = _plan(session, plan_id)
-    definition = catalog.by_hash(session, plan.definition_hash)
-    evaluation = _evaluation(session, plan_id)
-    as_of = evaluation.evaluated_at if evaluation else clock.utc(now or clock.now())
-    signatures = _signatures(session, plan_id)
-    adjustments = _adjustments(session, plan_id, signatures, _confirming_events(definition))
-    evidence, problems = _diagnosis(session, plan_id)
-    reports, coaching = chain_progress(session, plan_id)
-    people = _people(session, plan_id, definition)
+    moment = clock.utc(now or clock.now())
+    record = plan_record(session, plan_id, today=moment.date())
+    history = plan_history(session, plan_id)
+    definition = catalog.by_hash(session, record.plan.definition_hash)
+    evaluation = _evaluation(record.evaluation)
+    as_of = evaluation.evaluated_at if evaluation else moment
+    signatures = _signatures(record.signatures)
+    events = _confirming_events(definition)
+    adjustments = [_adjustment(row, signatures, events) for row in record.adjustments]
+    people = _people(record, definition)
     return EvaluationReport(
-        plan=plan,
+        plan=_plan(record, history),
         as_of=as_of,
         labels=_labels(definition),
         people=tuple(people),
-        names=_names(session, plan_id) | {p.key: p.name for p in people},
-        evidence=tuple(evidence),
-        problems=tuple(problems),
-        goals=tuple(_goals(session, plan_id)),
-        milestones=tuple(_milestones(session, plan_id, adjustments, as_of.date())),
-        actions=tuple(_actions(session, plan_id)),
+        names=_names(session, history, people),
+        evidence=tuple(EvidenceInfo(e.kind, e.summary, e.source) for e in record.evidence),
+        problems=tuple(
+            ProblemInfo(p.key, p.description, p.metric, p.observed, p.expected, p.cause)
+            for p in record.problems
+        ),
+        goals=tuple(_goals(record)),
+        milestones=tuple(_milestone(m, adjustments, as_of.date()) for m in record.milestones),
+        actions=tuple(_action(action) for action in record.actions),
         adjustments=tuple(adjustments),
         signatures=tuple(signatures),
-        progress_reports=tuple(reports),
-        coaching_sessions=tuple(coaching),
-        timeline=tuple(_timeline(session, plan_id)),
-        audit=_audit(session, plan_id),
+        progress_reports=tuple(ProgressInfo(*row) for row in record.progress_reports),
+        coaching_sessions=tuple(CoachingInfo(*row) for row in record.coaching_sessions),
+        timeline=tuple(_timeline(history)),
+        audit=_audit(record, history),
         evaluation=evaluation,
     )

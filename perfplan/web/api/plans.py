@@ -40,6 +40,7 @@ from states.plans import operations
 from states.plans.document import PlanDocument
 from states.plans.opening import create_plan, read_document
 from views import lists as queries
+from views.detail import plan_detail
 from views.report import evaluation_report
 
 router = APIRouter(prefix="/plans", tags=["plans"])
@@ -202,7 +203,8 @@ def show(plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer) -> schemas.PlanDeta
     evaluation, and what can happen next (with whose signatures a chain waits for)."""
     with rt.transaction() as session:
         access.check_plan(session, viewer, plan_id, "read")
-        return schemas.PlanDetail.model_validate(queries.plan_detail(session, plan_id))
+        detail = plan_detail(session, plan_id, today=rt.now().date())
+        return schemas.PlanDetail.model_validate(detail, from_attributes=True)
 
 
 def _transitioned(fired: engine.Fired) -> schemas.Transitioned:

@@ -5,14 +5,15 @@ the events, the plan's current state carrying the class `current`."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from html import escape
-from typing import Any
 
 from markupsafe import Markup
 
 from states.definitions.compiled import CompiledDefinition
+from views.record import Milestone
 
 BOX_W, BOX_H = 150, 44
 COL_GAP, ROW_GAP = 150, 40
@@ -188,17 +189,17 @@ def _month_ticks(start: date, end: date, span: int, width: int) -> list[str]:
 
 
 def timeline_svg(
-    *, start: date, end: date, today: date, milestones: list[dict[str, Any]], today_label: str
+    *, start: date, end: date, today: date, milestones: Sequence[Milestone], today_label: str
 ) -> Markup:
     """The plan's period as a line, each milestone a dot at its due date (class done,
     due or late), and today marked."""
     width, span = 900, max((end - start).days, 1)
     dots = []
     for row in milestones:
-        x = _x(row["due"], start, span, width)
-        tip = f"{row['key']} · {row['due'].isoformat()} · {row['title']}"
+        x = _x(row.due, start, span, width)
+        tip = f"{row.key} · {row.due.isoformat()} · {row.title}"
         dots.append(
-            f'<circle class="milestone {row["timeline"]}" cx="{x}" cy="38" r="7">'
+            f'<circle class="milestone {row.timeline}" cx="{x}" cy="38" r="7">'
             f"<title>{escape(tip)}</title></circle>"
         )
     parts = [
