@@ -149,10 +149,10 @@ def people_of_plans(session: Session, plan_ids: Iterable[int]) -> dict[int, Plan
 def _heads(session: Session, department_ids: set[int]) -> dict[int, Holder]:
     if not department_ids:
         return {}
-    rows = session.execute(_HEADS, {"department_ids": sorted(department_ids)}).tuples()
+    rows = session.connection().execute(_HEADS, {"department_ids": sorted(department_ids)})
     return {
         department_id: Holder._make((DEPARTMENT_HEAD, *person, department or "", True))
-        for department_id, *person, department in rows
+        for department_id, *person, department in rows.tuples()
     }
 
 

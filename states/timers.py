@@ -3,11 +3,12 @@
 `schedule` (run by the `schedule_followups` flow after a transition) makes a
 plan's pending timers the ones its current state needs: milestone reminders
 and escalation ladders, progress-report and coaching reminders, signature
-reminders, the evaluation prompt. `sweep` claims the timers whose time has
-come, checks that each still applies (milestone neither done nor moved, plan
-still in the same epoch, report not already in) and returns the reminders
-to send. Both run in the caller's transaction; the caller records the
-reminders (each with its dedup key) before it commits.
+reminders, the evaluation prompt. `settle` takes the timers whose time has
+come (claimed by the sweep, `workflows.sweep`), checks that each still applies
+(milestone neither done nor moved, plan still in the same epoch, report not
+already in) and returns the reminders to send. Both run in the caller's
+transaction; the caller records the reminders (each with its dedup key) before
+it commits. The mechanics of claiming (leases, SKIP LOCKED) are the clockwork's.
 """
 
 from __future__ import annotations
@@ -23,15 +24,13 @@ from sqlmodel import Session
 
 from models.tables import (
     COACHING_SESSION,
-    DEPARTMENT,
     FOLLOWUP,
     GOAL,
     MILESTONE,
-    PERSON,
     PLAN,
-    PLAN_ROLE,
     PROGRESS_REPORT,
 )
+from people.roles import Holder, PlanPeople, people_of_plans
 from states.definitions import catalog
 from states.definitions.calendar import BusinessCalendar
 from states.definitions.compiled import CompiledDefinition
@@ -51,16 +50,6 @@ RECIPIENT_ROLES: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class Recipient:
-    person_id: int
-    key: str
-    name: str
-    email: str
-    locale: str
-    role: str
-
-
-@dataclass(frozen=True)
 class Reminder:
     """A message to send: what, about which plan, to whom, with what its check found
     (the milestone and how late it is, the due date...; the plan itself is in `Swept`)."""
@@ -69,7 +58,7 @@ class Reminder:
     plan_id: int
     level: int
     dedup_key: str
-    recipients: tuple[Recipient, ...]
+    recipients: tuple[Holder, ...]
     context: dict[str, Any] = field(default_factory=dict)
 
 
@@ -246,8 +235,9 @@ def schedule(session: Session, *, plan_id: int, now: datetime) -> int:
 # ---------------------------------------------------------------- sweeping
 
 
-class _Due(NamedTuple):
-    """A claimed timer: the columns its check reads."""
+class DueTimer(NamedTuple):
+    """A timer whose time has come, claimed by a sweep (`workflows.sweep`): the columns
+    its check reads."""
 
     id: int
     plan_id: int
@@ -260,88 +250,15 @@ class _Due(NamedTuple):
     dedup_key: str
 
 
-def _claim(session: Session, as_of: datetime, limit: int) -> list[_Due]:
-    due = (
-        select(FOLLOWUP.c.id)
-        .where(FOLLOWUP.c.status == "pending", FOLLOWUP.c.due_at <= as_of)
-        .order_by(FOLLOWUP.c.due_at, FOLLOWUP.c.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    # Only rows still pending are ours: a concurrent sweep may have taken some.
-    # Marked sent at once: the messages are recorded in this same transaction,
-    # or it rolls back; the timers that no longer apply are marked skipped.
-    # Tuples, not Row objects: a Row's attribute costs a lookup, and each is read often.
-    claimed = session.execute(
-        update(FOLLOWUP)
-        .where(FOLLOWUP.c.id.in_(due.scalar_subquery()), FOLLOWUP.c.status == "pending")
-        .values(status="sent", fired_at=as_of)
-        .returning(*(FOLLOWUP.c[name] for name in _Due._fields))
-    )
-    return sorted((_Due(*row) for row in claimed), key=lambda timer: timer.id)
-
-
 @dataclass
 class _Batch:
     """Everything the checks of one batch of timers need, loaded in a few queries."""
 
     plans: dict[int, PlanSnapshot]
-    people: dict[int, dict[str, list[Recipient]]]
-    heads: dict[int, Recipient]
+    people: dict[int, PlanPeople]
     milestones: dict[tuple[int, str], _Milestone]
     reports: dict[int, list[datetime]]
     coaching: dict[int, list[datetime]]
-
-
-def _people(
-    session: Session, plan_ids: list[int]
-) -> tuple[dict[int, dict[str, list[Recipient]]], dict[int, Recipient]]:
-    """The people each plan names, by role, in the order named; and the head of
-    each plan's employee's department (a role that plans do not name)."""
-    people: dict[int, dict[str, list[Recipient]]] = defaultdict(lambda: defaultdict(list))
-    rows = (
-        session.execute(
-            select(
-                PLAN_ROLE.c.plan_id,
-                PLAN_ROLE.c.role,
-                PERSON.c.id,
-                PERSON.c.key,
-                PERSON.c.name,
-                PERSON.c.email,
-                PERSON.c.locale,
-                PERSON.c.department_id,
-            )
-            .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
-            .where(PLAN_ROLE.c.plan_id.in_(plan_ids))
-            .order_by(PLAN_ROLE.c.id)
-        )
-        .tuples()
-        .all()
-    )
-    departments = {row[0]: row[-1] for row in rows if row[1] == "employee"}
-    for plan_id, role, person_id, key, name, email, locale, _ in rows:
-        people[plan_id][role].append(Recipient(person_id, key, name, email, locale, role))
-    heads = session.execute(
-        select(
-            DEPARTMENT.c.id,
-            PERSON.c.id,
-            PERSON.c.key,
-            PERSON.c.name,
-            PERSON.c.email,
-            PERSON.c.locale,
-        )
-        .join(PERSON, PERSON.c.id == DEPARTMENT.c.head_id)
-        .where(DEPARTMENT.c.id.in_(set(departments.values())))
-    ).all()
-    by_department = {
-        h[0]: Recipient(h[1], h[2], h[3], h[4], h[5], "department_head") for h in heads
-    }
-    return people, {
-        plan_id: by_department[department]
-        for plan_id, department in departments.items()
-        if department in by_department
-    }
 
 
 def _times(
@@ -385,15 +302,13 @@ def _milestones(
     return {(row[0], row[1]): _Milestone(*row) for row in rows}
 
 
-def _load_batch(session: Session, timers: list[_Due]) -> _Batch:
+def _load_batch(session: Session, timers: list[DueTimer]) -> _Batch:
     plan_ids = sorted({t.plan_id for t in timers})
     rows = session.execute(select(*PLAN_COLUMNS).where(PLAN.c.id.in_(plan_ids))).tuples()
     plans = {row[0]: PlanSnapshot(*row) for row in rows}  # PLAN_COLUMNS: its fields, in order
-    people, heads = _people(session, plan_ids)
     return _Batch(
         plans=plans,
-        people=people,
-        heads=heads,
+        people=people_of_plans(session, plan_ids),
         milestones=_milestones(
             session, plan_ids, {t.subject for t in timers if t.kind.startswith("milestone")}
         ),
@@ -402,12 +317,13 @@ def _load_batch(session: Session, timers: list[_Due]) -> _Batch:
     )
 
 
-def _recipients(batch: _Batch, plan_id: int, roles: tuple[str, ...]) -> tuple[Recipient, ...]:
-    found: list[Recipient] = []
+def _recipients(people: PlanPeople | None, roles: tuple[str, ...]) -> tuple[Holder, ...]:
+    """The holders of `roles`, in that order, each person in each role once."""
+    if people is None:
+        return ()
+    found: list[Holder] = []
     for role in roles:
-        named = batch.people[plan_id].get(role, [])
-        head = batch.heads.get(plan_id) if role == "department_head" else None
-        found += [p for p in (*named, *([head] if head else [])) if p not in found]
+        found += [holder for holder in people.holders(role) if holder not in found]
     return tuple(found)
 
 
@@ -416,7 +332,11 @@ def _definition(session: Session, plan: PlanSnapshot) -> CompiledDefinition:
 
 
 def _milestone_check(
-    batch: _Batch, timer: _Due, plan: PlanSnapshot, definition: CompiledDefinition, as_of: datetime
+    batch: _Batch,
+    timer: DueTimer,
+    plan: PlanSnapshot,
+    definition: CompiledDefinition,
+    as_of: datetime,
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     milestone = batch.milestones.get((plan.id, timer.subject))
     if milestone is None or milestone.status != "pending" or milestone.due != timer.subject_due:
@@ -457,7 +377,7 @@ def _milestone_check(
 
 
 def _cadence_check(
-    batch: _Batch, timer: _Due, plan: PlanSnapshot, every_text: str
+    batch: _Batch, timer: DueTimer, plan: PlanSnapshot, every_text: str
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     due = timer.subject_due
     assert due is not None  # a cadence timer is scheduled with its due date
@@ -469,7 +389,7 @@ def _cadence_check(
 
 
 def _signature_check(
-    session: Session, timer: _Due, plan: PlanSnapshot, definition: CompiledDefinition
+    session: Session, timer: DueTimer, plan: PlanSnapshot, definition: CompiledDefinition
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     transition = definition.transition(plan.state, timer.subject)
     if transition is None or transition.approval is None:
@@ -489,7 +409,7 @@ def _signature_check(
 
 
 def _check(
-    session: Session, batch: _Batch, timer: _Due, as_of: datetime
+    session: Session, batch: _Batch, timer: DueTimer, as_of: datetime
 ) -> tuple[tuple[str, ...], dict[str, Any]] | None:
     """The roles to tell and what to say, or None when the timer no longer applies."""
     plan = batch.plans.get(timer.plan_id)
@@ -505,7 +425,7 @@ def _check(
     return RECIPIENT_ROLES["evaluation_due"], {"period_end": plan.period_end.isoformat()}
 
 
-def _next(session: Session, timer: _Due, plan: PlanSnapshot, as_of: datetime) -> list[_Timer]:
+def _next(session: Session, timer: DueTimer, plan: PlanSnapshot, as_of: datetime) -> list[_Timer]:
     """The next occurrence of a recurring timer (reports, coaching, signature reminders)."""
     definition = _definition(session, plan)
     if timer.kind == "signature_pending":
@@ -532,24 +452,19 @@ RECURRING = ("progress_report_due", "coaching_session_due", "signature_pending")
 
 @dataclass(frozen=True)
 class Swept:
-    """One batch: how many timers were claimed, the reminders that still applied,
-    and what the checks read about their plans, so that the caller need not read
-    it again: each plan as it is now, the people it names by role, in the order
-    named, and the head of its employee's department (a role no plan names)."""
+    """One batch of due timers settled: how many were claimed, the reminders that still
+    apply, and what the checks read about their plans, so that the caller need not read
+    it again: each plan as it is now, and its people (`people.roles`)."""
 
     claimed: int
     reminders: list[Reminder]
     plans: Mapping[int, PlanSnapshot] = field(default_factory=dict)
-    people: Mapping[int, Mapping[str, list[Recipient]]] = field(default_factory=dict)
-    heads: Mapping[int, Recipient] = field(default_factory=dict)
+    people: Mapping[int, PlanPeople] = field(default_factory=dict)
 
 
-def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
-    """Claim up to `limit` due timers and return the reminders that still apply.
-
-    Call it again while it claims a full batch: each call is one bounded batch.
-    """
-    timers = _claim(session, as_of, limit)
+def settle(session: Session, *, timers: list[DueTimer], as_of: datetime) -> Swept:
+    """Decide what each claimed timer says now: the reminders that still apply, those
+    that no longer do (marked skipped), and the next occurrence of recurring ones."""
     if not timers:
         return Swept(0, [])
     batch = _load_batch(session, timers)
@@ -566,22 +481,28 @@ def sweep(session: Session, *, as_of: datetime, limit: int = 1000) -> Swept:
         if verdict is None or plan is None:
             continue
         roles, context = verdict
-        recipients = _recipients(batch, plan.id, roles)
+        recipients = _recipients(batch.people.get(plan.id), roles)
         reminders.append(
             Reminder(timer.kind, plan.id, timer.level, timer.dedup_key, recipients, context)
         )
     if skipped:
         session.execute(update(FOLLOWUP).where(FOLLOWUP.c.id.in_(skipped)).values(status="skipped"))
-    if follow_on:
-        known = set(
-            session.execute(
-                select(FOLLOWUP.c.key).where(FOLLOWUP.c.key.in_([r["key"] for r in follow_on]))
-            ).scalars()
-        )
-        fresh = {r["key"]: r for r in follow_on if r["key"] not in known}
-        if fresh:
-            session.execute(insert(FOLLOWUP), list(fresh.values()))
-    return Swept(len(timers), reminders, batch.plans, batch.people, batch.heads)
+    _schedule_follow_on(session, follow_on)
+    return Swept(len(timers), reminders, batch.plans, batch.people)
+
+
+def _schedule_follow_on(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert the timers not there yet (a concurrent sweep may have scheduled some)."""
+    if not rows:
+        return
+    known = set(
+        session.execute(
+            select(FOLLOWUP.c.key).where(FOLLOWUP.c.key.in_([r["key"] for r in rows]))
+        ).scalars()
+    )
+    fresh = {r["key"]: r for r in rows if r["key"] not in known}
+    if fresh:
+        session.execute(insert(FOLLOWUP), list(fresh.values()))
 
 
 def pending(session: Session, plan_id: int) -> list[dict[str, Any]]:

@@ -437,7 +437,9 @@ _HISTORY = select(AUDIT).where(AUDIT.c.plan_id == _ID).order_by(AUDIT.c.seq)
 
 
 def _rows(session: Session, name: str, plan_id: int) -> list[Any]:
-    return list(session.execute(_READ[name], {"plan_id": plan_id}).tuples())
+    # On the session's connection: the ORM's execute adds ~15 µs a statement, which
+    # a record's 16 statements would pay on every plan page and API read.
+    return list(session.connection().execute(_READ[name], {"plan_id": plan_id}).tuples())
 
 
 def milestone_status(due: date, done: bool, today: date) -> str:
@@ -506,7 +508,7 @@ def _actions(session: Session, plan_id: int) -> tuple[Action, ...]:
 
 def plan_record(session: Session, plan_id: int, *, today: date) -> PlanRecord:
     """The plan's rows, its milestones judged on `today` (PlanNotFound: no such plan)."""
-    found = session.execute(_READ["plan"], {"plan_id": plan_id}).tuples().first()
+    found = session.connection().execute(_READ["plan"], {"plan_id": plan_id}).tuples().first()
     if found is None:
         raise PlanNotFound(plan_id)
     milestones = _milestones(session, plan_id, today)
@@ -537,5 +539,5 @@ def plan_record(session: Session, plan_id: int, *, today: date) -> PlanRecord:
 
 def plan_history(session: Session, plan_id: int) -> tuple[AuditLine, ...]:
     """The plan's audit records, oldest first."""
-    rows = session.execute(_HISTORY, {"plan_id": plan_id}).tuples()
+    rows = session.connection().execute(_HISTORY, {"plan_id": plan_id}).tuples()
     return tuple(AuditLine(*row) for row in rows)

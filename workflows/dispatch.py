@@ -19,32 +19,39 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from models.db import session_scope
-from states import timers as followups
-from workflows import messages, outbox
+from states import timers
+from workflows import announcements, messages, outbox
+from workflows.announcements import PlanReads
 from workflows.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Session, OutboxItem, datetime], None]
+# Carries out one outbox row in the caller's transaction; `PlanReads` holds the plan
+# records read during this dispatch.
+Handler = Callable[[Session, OutboxItem, datetime, PlanReads], None]
 
 
-def _announce(session: Session, item: OutboxItem, now: datetime) -> None:
-    messages.announce(session, item=item, now=now)
+def _announce(session: Session, item: OutboxItem, now: datetime, reads: PlanReads) -> None:
+    announcements.announce(session, item=item, now=now, reads=reads)
 
 
-def _request_signatures(session: Session, item: OutboxItem, now: datetime) -> None:
-    messages.request_signatures(session, item=item, now=now)
+def _request_signatures(
+    session: Session, item: OutboxItem, now: datetime, reads: PlanReads
+) -> None:
+    announcements.request_signatures(session, item=item, now=now, reads=reads)
 
 
-def _schedule_followups(session: Session, item: OutboxItem, now: datetime) -> None:
-    followups.schedule(session, plan_id=item.plan_id, now=now)
+def _schedule_followups(
+    session: Session, item: OutboxItem, now: datetime, reads: PlanReads
+) -> None:
+    timers.schedule(session, plan_id=item.plan_id, now=now)
 
 
-def _evaluation_report(session: Session, item: OutboxItem, now: datetime) -> None:
+def _evaluation_report(session: Session, item: OutboxItem, now: datetime, reads: PlanReads) -> None:
     from workflows.report import produce_report
 
     produced = produce_report(session, plan_id=item.plan_id, now=now)
-    messages.announce_report(session, report=produced.report, now=now)
+    announcements.announce_report(session, report=produced.report, now=now, reads=reads)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -65,12 +72,16 @@ class DispatchReport:
 
 
 def _handle(
-    engine: Engine, item: OutboxItem, now: datetime, handlers: dict[str, Handler]
+    engine: Engine,
+    item: OutboxItem,
+    now: datetime,
+    handlers: dict[str, Handler],
+    reads: PlanReads,
 ) -> str | None:
     """Carry out one row; returns the error, if any (the row then waits for a retry)."""
     try:
         with session_scope(engine) as session:
-            handlers[item.flow](session, item, now)
+            handlers[item.flow](session, item, now, reads)
             outbox.complete(session, item.id, now=now)
         return None
     except Exception as error:  # any failure of an effect: record it, retry later
@@ -91,11 +102,12 @@ def dispatch_pending(
     """Claim and carry out every outbox row whose turn has come, in bounded batches."""
     handlers = {**HANDLERS, **(handlers or {})}
     report = DispatchReport()
+    reads = PlanReads()
     while True:
         with session_scope(engine) as session:
             items = outbox.claim(session, now=now, limit=batch, plan_id=plan_id)
         for item in items:
-            error = _handle(engine, item, now, handlers)
+            error = _handle(engine, item, now, handlers, reads)
             (report.failed if error else report.done).append(item.key)
         if len(items) < batch:
             return report

@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 from models.clock import now as clock_now
 from models.clock import parse_instant
 from models.db import make_engine, session_scope
-from workflows import dispatch, messages, sweep
+from workflows import announcements, dispatch, messages, sweep
+from workflows.announcements import PlanReads
 
 
 def _instant(as_of: str | None) -> datetime:
@@ -33,7 +34,9 @@ def report_flow(plan_id: int, as_of: str | None = None) -> list[str]:
     try:
         with session_scope(engine) as session:
             produced = produce_report(session, plan_id=plan_id, now=_instant(as_of))
-            messages.announce_report(session, report=produced.report, now=_instant(as_of))
+            announcements.announce_report(
+                session, report=produced.report, now=_instant(as_of), reads=PlanReads()
+            )
     finally:
         engine.dispose()
     create_markdown_artifact(
@@ -44,7 +47,7 @@ def report_flow(plan_id: int, as_of: str | None = None) -> list[str]:
     return [str(path) for path in produced.paths]
 
 
-def _report_as_subflow(session: Any, item: Any, now: datetime) -> None:
+def _report_as_subflow(session: Any, item: Any, now: datetime, reads: Any) -> None:
     report_flow(plan_id=item.plan_id, as_of=now.isoformat())
 
 

@@ -22,6 +22,7 @@ from states.engine import firing as plan_engine
 from tests.proofs.pool import Outcome, Worker
 from tests.proofs.support import SIGNED
 from workflows import dispatch, outbox
+from workflows.announcements import PlanReads
 from workflows.sweep import sweep
 
 
@@ -115,12 +116,12 @@ def claim_then_hang(worker: Worker, *, now: datetime, lease: timedelta) -> Outco
     for item in items:
         if item.flow != "announce":
             with session_scope(worker.db) as session:
-                dispatch.HANDLERS[item.flow](session, item, now)
+                dispatch.HANDLERS[item.flow](session, item, now, PlanReads())
                 outbox.complete(session, item.id, now=now)
             finished.append(item.key)
             continue
         with session_scope(worker.db) as session:
-            dispatch.HANDLERS[item.flow](session, item, now)
+            dispatch.HANDLERS[item.flow](session, item, now, PlanReads())
             session.flush()
             worker.tell(
                 Outcome(

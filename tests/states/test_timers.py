@@ -13,6 +13,7 @@ from models.db import session_scope
 from states import timers as followups
 from states.engine import firing as plans
 from states.plans import activities as records
+from workflows.sweep import sweep_batch
 
 
 def _at(text: str) -> datetime:
@@ -44,7 +45,7 @@ def _ladder(engine: Engine, plan_id: int, milestone: str) -> dict[int, str]:
 
 def _sweep(engine: Engine, at: str) -> list[followups.Reminder]:
     with session_scope(engine) as session:
-        return followups.sweep(session, as_of=_at(at)).reminders
+        return sweep_batch(session, as_of=_at(at)).reminders
 
 
 def _about(

@@ -1,0 +1,193 @@
+"""A plan's events as messages: what a committed transition announces and to whom (the
+transition's announcement in its definition), the requests to sign that a waiting
+approval chain sends, and the news that the evaluation report is ready.
+
+Each reads the plan's record (`views.record`) once per dispatch while the plan stays
+at the same version (`PlanReads`), and records one message per reader, with a dedup key
+made from the outbox row, so that carrying out a row twice records nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
+
+from models.tables import PLAN
+from notifications.samples import AUDIENCE
+from states.definitions import catalog
+from states.definitions.compiled import CompiledDefinition
+from states.engine.firing import chain_status
+from views.record import PlanRecord, plan_record
+from views.report import EvaluationReport
+from workflows.messages import base_context, recipients, record
+from workflows.outbox import OutboxItem
+from workflows.reminders import signature_context
+
+# Event -> the announcement its transition makes (evaluation_ready is sent by the report).
+ANNOUNCEMENT = {
+    "agree": "plan_agreed",
+    "start": "plan_started",
+    "adjust": "adjustment_proposed",
+    "reconfirm": "adjustment_reconfirmed",
+}
+
+_VERSION = select(PLAN.c.version).where(PLAN.c.id == bindparam("plan_id"))
+
+
+@dataclass
+class PlanReads:
+    """The records read during one dispatch, reused while their plan's version (bumped
+    by every change to the plan or its records) is the one read."""
+
+    records: dict[int, PlanRecord] = field(default_factory=dict)
+
+    def record(self, session: Session, plan_id: int, now: datetime) -> PlanRecord:
+        known = self.records.get(plan_id)
+        if known is not None:
+            version = session.execute(_VERSION, {"plan_id": plan_id}).scalar()
+            if version == known.plan.version:
+                return known
+        self.records[plan_id] = plan_record(session, plan_id, today=now.date())
+        return self.records[plan_id]
+
+
+def _announcement(definition: CompiledDefinition, event: str) -> tuple[str, tuple[str, ...]] | None:
+    kind = ANNOUNCEMENT.get(event)
+    return (kind, AUDIENCE[kind]) if kind else None
+
+
+def _signatures(plan: PlanRecord, event: str, epoch: int) -> list[dict[str, Any]]:
+    """Who signed `event` in the round of `epoch`, oldest first."""
+    return [
+        {"name": s.name, "role": s.role, "signed_on": s.signed_at.date()}
+        for s in plan.signatures
+        if s.event == event and s.epoch == epoch
+    ]
+
+
+def _adjustments(plan: PlanRecord, status: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "target": plan.milestone_title(a.target_key),
+            "target_kind": a.target_kind,
+            "changes": [
+                {"field": f, "before": a.before.get(f), "after": v} for f, v in a.after.items()
+            ],
+            "reason": a.reason,
+            "proposed_by": a.proposed_by_name,
+            "proposed_on": a.proposed_at.date(),
+        }
+        for a in plan.adjustments
+        if a.status == status
+    ]
+
+
+def _goals(plan: PlanRecord) -> list[dict[str, Any]]:
+    shown = ("title", "baseline", "target", "unit", "deadline", "direction")
+    return [{name: getattr(goal, name) for name in shown} for goal in plan.goals]
+
+
+def _context(kind: str, event: str, plan: PlanRecord, now: datetime) -> dict[str, Any] | None:
+    """What the announcement says; None when there is nothing to say (yet)."""
+    if kind == "plan_agreed":
+        # The agreement's signatures are those of the round that just ended.
+        signatures = _signatures(plan, event, plan.plan.epoch - 1)
+        return {"agreement": {"agreed_on": now.date(), "signatures": signatures}}
+    if kind == "plan_started":
+        return {"started_on": now.date(), "goals": _goals(plan)}
+    if kind == "adjustment_proposed":
+        proposed = _adjustments(plan, "proposed")
+        return {"adjustment": proposed[-1]} if proposed else None
+    confirmed = _adjustments(plan, "confirmed")
+    return {"adjustments": confirmed, "confirmed_on": now.date()} if confirmed else None
+
+
+def announce(session: Session, *, item: OutboxItem, now: datetime, reads: PlanReads) -> int:
+    """Tell the plan's people what the transition of this outbox row announces."""
+    plan = reads.record(session, item.plan_id, now)
+    event = str(item.payload.get("event"))
+    announcement = _announcement(catalog.by_hash(session, plan.plan.definition_hash), event)
+    if announcement is None:
+        return 0
+    kind, audience = announcement
+    context = _context(kind, event, plan, now)
+    if context is None:
+        return 0
+    return record(
+        session,
+        kind=kind,
+        plan_id=item.plan_id,
+        readers=recipients(plan.people, audience),
+        context={**base_context(plan.plan, plan.people), **context},
+        dedup_key=f"{kind}|{item.key}",
+        now=now,
+    )
+
+
+def request_signatures(
+    session: Session, *, item: OutboxItem, now: datetime, reads: PlanReads
+) -> int:
+    """Ask the people whose signature the plan's approval chains now wait for."""
+    plan = reads.record(session, item.plan_id, now)
+    snapshot = plan.snapshot
+    definition = catalog.by_hash(session, snapshot.definition_hash)
+    recorded = 0
+    for transition in definition.transitions_from(snapshot.state):
+        if transition.approval is None:
+            continue
+        status = chain_status(session, snapshot, definition, transition)
+        if status.step is None:
+            continue
+        chain = definition.spec.approval_chains[transition.approval]
+        signed = {s.person_id for s in status.signed}
+        readers = recipients(plan.people, chain.steps[status.step].roles)
+        context = signature_context(session, snapshot, transition.trigger, now)
+        recorded += record(
+            session,
+            kind="signature_requested",
+            plan_id=snapshot.id,
+            readers=[r for r in readers if r.person_id not in signed],
+            context={**base_context(plan.plan, plan.people), **context},
+            dedup_key=f"signature_requested|{item.key}|step:{status.step}",
+            now=now,
+        )
+    return recorded
+
+
+def announce_report(
+    session: Session, *, report: EvaluationReport, now: datetime, reads: PlanReads
+) -> int:
+    """Tell the plan's people that its evaluation report is ready, with each goal's result."""
+    if report.evaluation is None:
+        return 0
+    plan = reads.record(session, report.plan.id, now)
+    results = [
+        {
+            "goal": g.title,
+            "baseline": g.baseline,
+            "target": g.target,
+            "actual": g.result.actual if g.result else None,
+            "unit": g.unit,
+            "met": bool(g.result and g.result.met),
+        }
+        for g in report.goals
+    ]
+    evaluation = {
+        "outcome": report.evaluation.outcome,
+        "evaluated_on": report.evaluation.evaluated_at.date(),
+        "feedback": report.evaluation.feedback,
+        "results": results,
+    }
+    return record(
+        session,
+        kind="evaluation_ready",
+        plan_id=plan.plan.id,
+        readers=recipients(plan.people, AUDIENCE["evaluation_ready"]),
+        context={**base_context(plan.plan, plan.people), "evaluation": evaluation},
+        dedup_key=f"evaluation_ready|plan:{plan.plan.id}",
+        now=now,
+    )
