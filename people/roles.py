@@ -75,17 +75,10 @@ class PlanPeople:
 
 _PLANS = bindparam("plan_ids", type_=Integer, expanding=True)
 # Built once: the follow-ups run them for every batch, the pages for every plan.
+_WHO = ("id", "key", "name", "email", "locale")  # a Holder's person, in order
 _NAMED: Select[Any] = (
     select(
-        PLAN_ROLE.c.plan_id,
-        PLAN_ROLE.c.role,
-        PERSON.c.id,
-        PERSON.c.key,
-        PERSON.c.name,
-        PERSON.c.email,
-        PERSON.c.locale,
-        DEPARTMENT.c.name,
-        PERSON.c.department_id,
+        *PLAN_ROLE.c["plan_id", "role"], *PERSON.c[_WHO], DEPARTMENT.c.name, PERSON.c.department_id
     )
     .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
     .outerjoin(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
@@ -93,15 +86,7 @@ _NAMED: Select[Any] = (
     .order_by(PLAN_ROLE.c.id)
 )
 _HEADS: Select[Any] = (
-    select(
-        DEPARTMENT.c.id,
-        PERSON.c.id,
-        PERSON.c.key,
-        PERSON.c.name,
-        PERSON.c.email,
-        PERSON.c.locale,
-        DEPARTMENT.c.name,
-    )
+    select(DEPARTMENT.c.id, *PERSON.c[_WHO], DEPARTMENT.c.name)
     .join(PERSON, PERSON.c.id == DEPARTMENT.c.head_id)
     .where(DEPARTMENT.c.id.in_(bindparam("department_ids", type_=Integer, expanding=True)))
 )

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from people.roles import Holder
 from states.definitions import catalog
 from states.engine.context import PlanSnapshot
 from states.engine.firing import chain_status
@@ -18,13 +17,9 @@ from views.record import (
     Action,
     AdjustmentRow,
     EvaluationRow,
-    EvidenceRow,
     Goal,
-    GoalResultRow,
     PlanRecord,
-    PlanRow,
-    ProblemRow,
-    SignatureRow,
+    ShowsRecord,
     plan_record,
 )
 
@@ -56,54 +51,19 @@ def _picked(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class PlanDetail:
+class PlanDetail(ShowsRecord):
+    """The plan's record, and what can happen next."""
+
     record: PlanRecord
     next_events: tuple[NextEvent, ...]
-
-    # What the API's PlanDetail reads (pydantic, from attributes).
-    @property
-    def plan(self) -> PlanRow:
-        return self.record.plan
-
-    @property
-    def people(self) -> tuple[Holder, ...]:
-        return self.record.people.named
-
-    @property
-    def evidence(self) -> tuple[EvidenceRow, ...]:
-        return self.record.evidence
-
-    @property
-    def problems(self) -> tuple[ProblemRow, ...]:
-        return self.record.problems
-
-    @property
-    def goals(self) -> tuple[Goal, ...]:
-        return self.record.goals
 
     @property
     def actions(self) -> tuple[Action, ...]:
         return self.record.actions
 
     @property
-    def signatures(self) -> tuple[SignatureRow, ...]:
-        return self.record.signatures
-
-    @property
-    def adjustments(self) -> tuple[AdjustmentRow, ...]:
-        return self.record.adjustments
-
-    @property
     def progress_reports(self) -> int:
         return len(self.record.progress_reports)
-
-    @property
-    def evaluation(self) -> EvaluationRow | None:
-        return self.record.evaluation
-
-    @property
-    def results(self) -> tuple[GoalResultRow, ...]:
-        return self.record.results
 
     def as_json(self) -> dict[str, Any]:
         """Plain data for `plan show --json`: every stored column of each row."""

@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from people import access
 from people.access import Viewer
-from people.roles import Holder
 from states import audit
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
@@ -22,16 +21,10 @@ from states.engine.firing import chain_status
 from views.permitted import Permitted, permitted
 from views.record import (
     Action,
-    AdjustmentRow,
     AuditLine,
-    EvaluationRow,
-    EvidenceRow,
-    Goal,
     Milestone,
     PlanRecord,
-    PlanRow,
-    ProblemRow,
-    SignatureRow,
+    ShowsRecord,
     plan_history,
     plan_record,
 )
@@ -49,7 +42,7 @@ class ChainStanding:
 
 
 @dataclass(frozen=True, slots=True)
-class PlanView:
+class PlanView(ShowsRecord):
     """The plan as one viewer sees it now."""
 
     record: PlanRecord
@@ -61,28 +54,8 @@ class PlanView:
     may: Permitted
 
     @property
-    def plan(self) -> PlanRow:
-        return self.record.plan
-
-    @property
     def snapshot(self) -> PlanSnapshot:
         return self.record.snapshot
-
-    @property
-    def people(self) -> tuple[Holder, ...]:
-        return self.record.people.named
-
-    @property
-    def evidence(self) -> tuple[EvidenceRow, ...]:
-        return self.record.evidence
-
-    @property
-    def problems(self) -> tuple[ProblemRow, ...]:
-        return self.record.problems
-
-    @property
-    def goals(self) -> tuple[Goal, ...]:
-        return self.record.goals
 
     @property
     def milestones(self) -> tuple[Milestone, ...]:
@@ -92,18 +65,6 @@ class PlanView:
     def actions(self) -> tuple[Action, ...]:
         """By start, those without a start first."""
         return tuple(sorted(self.record.actions, key=_by_start))
-
-    @property
-    def signatures(self) -> tuple[SignatureRow, ...]:
-        return self.record.signatures
-
-    @property
-    def adjustments(self) -> tuple[AdjustmentRow, ...]:
-        return self.record.adjustments
-
-    @property
-    def evaluation(self) -> EvaluationRow | None:
-        return self.record.evaluation
 
 
 def _by_start(action: Action) -> tuple[bool, date, int]:

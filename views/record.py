@@ -41,7 +41,7 @@ from models.tables import (
     PROGRESS_REPORT,
     SIGNATURE,
 )
-from people.roles import PlanPeople, plan_people
+from people.roles import Holder, PlanPeople, plan_people
 from states.engine.actions import attainment, target_met
 from states.engine.context import PlanSnapshot
 from states.errors import PlanNotFound
@@ -326,6 +326,51 @@ class PlanRecord:
         return next((m.title for m in self.milestones if m.key == key), key)
 
 
+class ShowsRecord:
+    """The record's parts as attributes of what is built on it (a plan's detail, its
+    page), for the templates and the API's models that read them by name."""
+
+    __slots__ = ()
+    record: PlanRecord
+
+    @property
+    def plan(self) -> PlanRow:
+        return self.record.plan
+
+    @property
+    def people(self) -> tuple[Holder, ...]:
+        """The people the plan names (the department head is in `record.people`)."""
+        return self.record.people.named
+
+    @property
+    def evidence(self) -> tuple[EvidenceRow, ...]:
+        return self.record.evidence
+
+    @property
+    def problems(self) -> tuple[ProblemRow, ...]:
+        return self.record.problems
+
+    @property
+    def goals(self) -> tuple[Goal, ...]:
+        return self.record.goals
+
+    @property
+    def signatures(self) -> tuple[SignatureRow, ...]:
+        return self.record.signatures
+
+    @property
+    def adjustments(self) -> tuple[AdjustmentRow, ...]:
+        return self.record.adjustments
+
+    @property
+    def evaluation(self) -> EvaluationRow | None:
+        return self.record.evaluation
+
+    @property
+    def results(self) -> tuple[GoalResultRow, ...]:
+        return self.record.results
+
+
 # Every statement is built once and run with the plan's id: building one costs more
 # than SQLite takes to run it, and the plan page and `GET /api/plans/{id}` run them all.
 _ID = bindparam("plan_id", type_=Integer)
@@ -339,47 +384,22 @@ _READ: dict[str, Select[Any]] = {
     .where(GOAL.c.plan_id == _ID)
     .order_by(GOAL.c.priority, GOAL.c.id),
     "measurements": select(
-        MEASUREMENT.c.id,
-        MEASUREMENT.c.goal_id,
-        MEASUREMENT.c.value,
-        MEASUREMENT.c.measured_on,
-        MEASUREMENT.c.source,
-        MEASUREMENT.c.note,
-        _RECORDER.c.key,
+        *MEASUREMENT.c["id", "goal_id", "value", "measured_on", "source", "note"], _RECORDER.c.key
     )
     .join(_RECORDER, _RECORDER.c.id == MEASUREMENT.c.recorded_by_id)
     .where(MEASUREMENT.c.plan_id == _ID)
     .order_by(MEASUREMENT.c.measured_on, MEASUREMENT.c.id),
-    "milestones": select(
-        MILESTONE.c.id,
-        MILESTONE.c.plan_id,
-        MILESTONE.c.goal_id,
-        MILESTONE.c.key,
-        MILESTONE.c.title,
-        MILESTONE.c.due,
-        MILESTONE.c.criterion,
-        MILESTONE.c.status,
-        MILESTONE.c.done_at,
-        GOAL.c.key,
-        GOAL.c.title,
-    )
+    "milestones": select(MILESTONE, GOAL.c.key, GOAL.c.title)
     .join(GOAL, GOAL.c.id == MILESTONE.c.goal_id)
     .where(MILESTONE.c.plan_id == _ID)
     .order_by(MILESTONE.c.due, MILESTONE.c.id),
-    "actions": select(
-        ACTION,
-        GOAL.c.key,
-        _EXECUTOR.c.key,
-        _EXECUTOR.c.name,
-        _SUPPORTER.c.key,
-        _SUPPORTER.c.name,
-    )
+    "actions": select(ACTION, GOAL.c.key, *_EXECUTOR.c["key", "name"], *_SUPPORTER.c["key", "name"])
     .join(GOAL, GOAL.c.id == ACTION.c.goal_id)
     .join(_EXECUTOR, _EXECUTOR.c.id == ACTION.c.executor_id)
     .outerjoin(_SUPPORTER, _SUPPORTER.c.id == ACTION.c.supporter_id)
     .where(ACTION.c.plan_id == _ID)
     .order_by(ACTION.c.id),
-    "collaborators": select(ACTION_COLLABORATOR.c.action_id, PERSON.c.key, PERSON.c.name)
+    "collaborators": select(ACTION_COLLABORATOR.c.action_id, *PERSON.c["key", "name"])
     .join(PERSON, PERSON.c.id == ACTION_COLLABORATOR.c.person_id)
     .join(ACTION, ACTION.c.id == ACTION_COLLABORATOR.c.action_id)
     .where(ACTION.c.plan_id == _ID)
@@ -389,39 +409,24 @@ _READ: dict[str, Select[Any]] = {
     .where(ACTION.c.plan_id == _ID)
     .order_by(ACTION_RESOURCE.c.id),
     "signatures": select(
-        SIGNATURE.c.id,
-        SIGNATURE.c.event,
-        SIGNATURE.c.step,
-        SIGNATURE.c.role,
-        SIGNATURE.c.epoch,
-        PERSON.c.key,
-        PERSON.c.name,
-        SIGNATURE.c.signed_at,
-        SIGNATURE.c.comment,
-        SIGNATURE.c.content_digest,
+        *SIGNATURE.c["id", "event", "step", "role", "epoch"],
+        *PERSON.c["key", "name"],
+        *SIGNATURE.c["signed_at", "comment", "content_digest"],
     )
     .join(PERSON, PERSON.c.id == SIGNATURE.c.person_id)
     .where(SIGNATURE.c.plan_id == _ID)
     .order_by(SIGNATURE.c.id),
-    "adjustments": select(ADJUSTMENT, PERSON.c.key, PERSON.c.name)
+    "adjustments": select(ADJUSTMENT, *PERSON.c["key", "name"])
     .join(PERSON, PERSON.c.id == ADJUSTMENT.c.proposed_by_id)
     .where(ADJUSTMENT.c.plan_id == _ID)
     .order_by(ADJUSTMENT.c.id),
     "progress_reports": select(
-        PERSON.c.key,
-        PROGRESS_REPORT.c.submitted_at,
-        PROGRESS_REPORT.c.summary,
-        PROGRESS_REPORT.c.blockers,
+        PERSON.c.key, *PROGRESS_REPORT.c["submitted_at", "summary", "blockers"]
     )
     .join(PERSON, PERSON.c.id == PROGRESS_REPORT.c.author_id)
     .where(PROGRESS_REPORT.c.plan_id == _ID)
     .order_by(PROGRESS_REPORT.c.submitted_at, PROGRESS_REPORT.c.id),
-    "coaching_sessions": select(
-        PERSON.c.key,
-        COACHING_SESSION.c.held_at,
-        COACHING_SESSION.c.minutes,
-        COACHING_SESSION.c.notes,
-    )
+    "coaching_sessions": select(PERSON.c.key, *COACHING_SESSION.c["held_at", "minutes", "notes"])
     .join(PERSON, PERSON.c.id == COACHING_SESSION.c.coach_id)
     .where(COACHING_SESSION.c.plan_id == _ID)
     .order_by(COACHING_SESSION.c.held_at, COACHING_SESSION.c.id),
