@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from states.definitions.messages import schema_problems
+from states.definitions.rules import check_structure
 from states.definitions.schema import DefinitionSpec
-from states.definitions.validation import check_structure, schema_problems
 from states.definitions.yamlsource import load_yaml
 from states.errors import DefinitionInvalid
 

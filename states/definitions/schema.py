@@ -1,7 +1,7 @@
 """The shape of a workflow definition file, as pydantic models.
 
 The schema says what fields exist and what types they have; the structural
-rules between them (known states, reachability, ...) are in `validation`.
+rules between them (known states, reachability, ...) are in `rules`.
 """
 
 from __future__ import annotations
