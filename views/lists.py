@@ -35,8 +35,8 @@ from models.tables import (
 from people import access
 from people.access import Viewer
 from states.definitions import catalog
+from states.engine.chains import chain_status
 from states.engine.context import PlanSnapshot
-from states.engine.firing import chain_status
 from states.errors import InvalidInput
 from views.page import plan_record
 

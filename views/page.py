@@ -40,8 +40,8 @@ from states import audit
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
 from states.engine.actions import attainment, target_met
+from states.engine.chains import chain_status
 from states.engine.context import PlanSnapshot
-from states.engine.firing import chain_status
 from states.errors import PlanNotFound
 from views.permitted import Permitted, permitted
 

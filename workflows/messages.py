@@ -25,7 +25,8 @@ from notifications.config import NotificationConfig
 from notifications.message import Recipient
 from notifications.samples import AUDIENCE
 from states.definitions import catalog
-from states.engine.firing import chain_status, load_plan
+from states.engine.chains import chain_status
+from states.engine.firing import load_plan
 from states.timers import Recipient as Person
 from states.timers import Reminder, Swept
 from views.report import EvaluationReport

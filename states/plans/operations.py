@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from states.definitions import catalog
 from states.definitions.schema import TransitionSpec
-from states.engine.firing import Fired, Signed, fire, load_plan, sign
+from states.engine.firing import Fired, fire, load_plan_and_definition
+from states.engine.signing import Signed, sign
 from states.errors import NotAllowedNow
 
 CONFIRMING_ACTION = "confirm_adjustments"
@@ -19,8 +19,7 @@ EVALUATING_ACTION = "record_evaluation"
 
 def _event_running(session: Session, plan_id: int, action: str, what: str) -> TransitionSpec:
     """The transition out of the plan's current state that runs `action`."""
-    plan = load_plan(session, plan_id)
-    definition = catalog.by_hash(session, plan.definition_hash)
+    plan, definition = load_plan_and_definition(session, plan_id)
     for transition in definition.transitions_from(plan.state):
         if action in transition.actions:
             return transition
