@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from models.db import session_scope
 from states import timers as followups
+from states.definitions.schema import Effect
 from workflows import messages, outbox
 from workflows.outbox import OutboxItem
 
@@ -48,10 +49,10 @@ def _evaluation_report(session: Session, item: OutboxItem, now: datetime) -> Non
 
 
 HANDLERS: dict[str, Handler] = {
-    "announce": _announce,
-    "request_signatures": _request_signatures,
-    "schedule_followups": _schedule_followups,
-    "evaluation_report": _evaluation_report,
+    Effect.ANNOUNCE: _announce,
+    Effect.REQUEST_SIGNATURES: _request_signatures,
+    Effect.SCHEDULE_FOLLOWUPS: _schedule_followups,
+    Effect.EVALUATION_REPORT: _evaluation_report,
 }
 
 

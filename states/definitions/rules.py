@@ -5,8 +5,7 @@ each failure with a code, the path, the line and a sentence a person can act on.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Iterator
 
 from states.definitions.durations import Duration, parse_duration
 from states.definitions.schema import (
@@ -64,7 +63,7 @@ def _transition_names(
 
 
 def _registered(
-    spec: DefinitionSpec, document: YamlDocument, field: str, registry: dict[str, Any], code: str
+    spec: DefinitionSpec, document: YamlDocument, field: str, registry: Collection[str], code: str
 ) -> Iterator[Problem]:
     kind = field.rstrip("s")
     for transition, name, path in _transition_names(spec, field):

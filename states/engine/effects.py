@@ -3,6 +3,7 @@ engine's own), and one outbox row for each, which the clockwork carries out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,20 +12,21 @@ from sqlmodel import Session
 
 from models.tables import OUTBOX
 from states.definitions.compiled import CompiledDefinition
+from states.definitions.schema import Effect
 
 _WRITE_OUTBOX = insert(OUTBOX)
 
 
 def implied_flows(
-    definition: CompiledDefinition, state: str, named: list[str] | tuple[str, ...] = ()
-) -> tuple[str, ...]:
-    """The flows a plan entering `state` starts: those the definition names, then
+    definition: CompiledDefinition, state: str, named: Sequence[str] = ()
+) -> tuple[Effect, ...]:
+    """The effects a plan entering `state` starts: those the definition names, then
     the engine's own: timers are rescheduled after every change of state, and
     the signers of a chain that now waits are asked to sign."""
-    flows = list(dict.fromkeys(named))
+    flows = [Effect(name) for name in dict.fromkeys(named)]
     if any(t.approval for t in definition.transitions_from(state)):
-        flows.append("request_signatures")
-    flows.append("schedule_followups")
+        flows.append(Effect.REQUEST_SIGNATURES)
+    flows.append(Effect.SCHEDULE_FOLLOWUPS)
     return tuple(dict.fromkeys(flows))
 
 
@@ -32,11 +34,11 @@ def write_outbox(
     session: Session,
     plan_id: int,
     seq: int,
-    flows: tuple[str, ...],
+    flows: tuple[Effect, ...],
     payload: dict[str, Any],
     now: datetime,
 ) -> None:
-    """One row per flow, keyed by plan, audit sequence and flow: unique per effect."""
+    """One row per effect, keyed by plan, audit sequence and effect: unique per effect."""
     if not flows:
         return
     session.execute(
@@ -45,7 +47,7 @@ def write_outbox(
             {
                 "key": f"plan:{plan_id}:seq:{seq}:{flow}",
                 "plan_id": plan_id,
-                "flow": flow,
+                "flow": flow.value,
                 "payload": {"plan_id": plan_id, "seq": seq, **payload},
                 "created_at": now,
                 "status": "pending",

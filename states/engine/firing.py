@@ -25,7 +25,7 @@ from models.tables import PERSON, PLAN
 from states import audit
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
-from states.definitions.schema import TransitionSpec
+from states.definitions.schema import Effect, TransitionSpec
 from states.engine.authority import authorise
 from states.engine.chains import chain_status
 from states.engine.context import SYSTEM, Actor, Context, PlanSnapshot
@@ -57,7 +57,7 @@ class Fired:
     to_state: str
     version: int
     seq: int
-    flows: tuple[str, ...]
+    flows: tuple[Effect, ...]
 
 
 def load_plan(session: Session, plan_id: int, expected_version: int | None = None) -> PlanSnapshot:

@@ -15,16 +15,17 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, PERSON, PLAN_ROLE
+from states.definitions.schema import Effect
 from states.engine.actions import ACTIONS
 from states.engine.guards import GUARDS
 
 __all__ = ["ACTIONS", "ACTIVITIES", "ACTIVITY_ROLES", "DERIVED_ROLES", "FLOWS", "GUARDS"]
 
-FLOWS: dict[str, str] = {
-    "announce": "tell the plan's people that its state changed",
-    "request_signatures": "ask the next signers of an approval chain to sign",
-    "schedule_followups": "start reminders and escalations for a running plan",
-    "evaluation_report": "render the evaluation report and send it to the plan's people",
+FLOWS: dict[Effect, str] = {
+    Effect.ANNOUNCE: "tell the plan's people that its state changed",
+    Effect.REQUEST_SIGNATURES: "ask the next signers of an approval chain to sign",
+    Effect.SCHEDULE_FOLLOWUPS: "start reminders and escalations for a running plan",
+    Effect.EVALUATION_REPORT: "render the evaluation report and send it to the plan's people",
 }
 
 # Who may do each activity (roles on the plan), where the state allows it.

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from models.tables import SIGNATURE
 from states import audit
 from states.definitions.compiled import CompiledDefinition
-from states.definitions.schema import TransitionSpec
+from states.definitions.schema import Effect, TransitionSpec
 from states.engine.authority import signing_role
 from states.engine.chains import ChainStatus, RoundSignature, chain_progress, chain_status
 from states.engine.context import Context, PlanSnapshot
@@ -142,7 +142,7 @@ def sign(
             session,
             plan.id,
             plan.audit_seq,
-            ("request_signatures",),
+            (Effect.REQUEST_SIGNATURES,),
             {"event": spec.trigger, "step": after.step},
             now,
         )
