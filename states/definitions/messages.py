@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from states.definitions.schema import (
+    Announcement,
     ApprovalChain,
     Cadence,
     ChainStep,
@@ -32,6 +33,7 @@ _NOUNS: dict[type[BaseModel], str] = {
     StateSpec: "a state",
     TransitionSpec: "a transition",
     InputSpec: "an input",
+    Announcement: "an announcement",
     ApprovalChain: "an approval chain",
     ChainStep: "an approval step",
     Rung: "an escalation rung",
@@ -54,6 +56,8 @@ _EXAMPLES = {
     "roles": "[employee, manager]",
     "steps": "[{roles: [employee]}]",
     "notify": "[manager]",
+    "message": "plan_agreed",
+    "to": "[employee, manager]",
     "after": "3 business days",
     "every": "P1W",
     "version": "1",

@@ -5,19 +5,29 @@ each failure with a code, the path, the line and a sentence a person can act on.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
+from states.definitions.announcements import announcement_of, sending_effect
 from states.definitions.durations import Duration, parse_duration
 from states.definitions.schema import (
     LOCALES,
+    Announcement,
     Cadence,
     DefinitionSpec,
+    Effect,
     Label,
     Timers,
     TransitionSpec,
 )
 from states.definitions.yamlsource import Path, YamlDocument, in_file_order
-from states.engine.registry import ACTIONS, ACTIVITIES, DERIVED_ROLES, FLOWS, GUARDS
+from states.engine.registry import (
+    ACTIONS,
+    ACTIVITIES,
+    ANNOUNCEMENTS,
+    DERIVED_ROLES,
+    FLOWS,
+    GUARDS,
+)
 from states.errors import Problem
 
 # Roles every definition knows without declaring them: flows fire events as "system".
@@ -70,6 +80,18 @@ def _registered(
         if name not in registry:
             message = _unknown(kind, name, sorted(registry), verb="registered")
             yield document.problem(code, path, f"transition '{transition.trigger}': {message}")
+
+
+def _unknown_roles(
+    document: YamlDocument,
+    named: Iterable[tuple[str, Path, str]],
+    known: Sequence[str],
+    code: str = "UNKNOWN_ROLE",
+) -> Iterator[Problem]:
+    """A problem for every role in `named` (role, path, whose it is) that is not `known`."""
+    for role, path, whose in named:
+        if role not in known:
+            yield document.problem(code, path, f"{whose}{_unknown('role', role, known)}")
 
 
 def _duration(text: str) -> Duration | None:
@@ -219,11 +241,11 @@ def _check_duplicate_triggers(spec: DefinitionSpec, document: YamlDocument) -> I
 
 
 def _check_transition_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
-    known = [*spec.roles, *BUILTIN_ROLES]
-    for transition, role, path in _transition_names(spec, "roles"):
-        if role not in known:
-            message = f"transition '{transition.trigger}': {_unknown('role', role, known)}"
-            yield document.problem("UNKNOWN_ROLE", path, message)
+    named = (
+        (role, path, f"transition '{transition.trigger}': ")
+        for transition, role, path in _transition_names(spec, "roles")
+    )
+    yield from _unknown_roles(document, named, [*spec.roles, *BUILTIN_ROLES])
 
 
 def _check_guards(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -268,27 +290,27 @@ def _check_derived_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterat
 
 
 def _check_chain_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    named = (
+        (role, ("approval_chains", chain_name, "steps", index, "roles", position), "")
+        for chain_name, chain in spec.approval_chains.items()
+        for index, step in enumerate(chain.steps)
+        for position, role in enumerate(step.roles)
+    )
+    yield from _unknown_roles(document, named, list(spec.roles), "CHAIN_UNKNOWN_ROLE")
+
+
+def _stand_ins(spec: DefinitionSpec) -> Iterator[tuple[str, Path, str]]:
+    """Every role named in a chain's `may_sign_for`, the role signed for and its deputies."""
     for chain_name, chain in spec.approval_chains.items():
-        for index, step in enumerate(chain.steps):
-            for position, role in enumerate(step.roles):
-                if role not in spec.roles:
-                    path = ("approval_chains", chain_name, "steps", index, "roles", position)
-                    message = _unknown("role", role, spec.roles)
-                    yield document.problem("CHAIN_UNKNOWN_ROLE", path, message)
+        base: Path = ("approval_chains", chain_name, "may_sign_for")
+        whose = f"may_sign_for of '{chain_name}': "
+        for role, deputies in chain.may_sign_for.items():
+            yield role, (*base, role), whose
+            yield from ((deputy, (*base, role, i), whose) for i, deputy in enumerate(deputies))
 
 
 def _check_stand_ins(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
-    for chain_name, chain in spec.approval_chains.items():
-        base: Path = ("approval_chains", chain_name, "may_sign_for")
-        for role, deputies in chain.may_sign_for.items():
-            named = [(role, (*base, role))]
-            named += [(deputy, (*base, role, i)) for i, deputy in enumerate(deputies)]
-            for name, path in named:
-                if name not in spec.roles:
-                    message = (
-                        f"may_sign_for of '{chain_name}': {_unknown('role', name, spec.roles)}"
-                    )
-                    yield document.problem("UNKNOWN_ROLE", path, message)
+    yield from _unknown_roles(document, _stand_ins(spec), list(spec.roles))
 
 
 def _check_quorum(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -347,12 +369,13 @@ def _check_durations(spec: DefinitionSpec, document: YamlDocument) -> Iterator[P
 
 
 def _check_escalation_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
-    for kind, rungs in spec.timers.escalation.items():
-        for index, rung in enumerate(rungs):
-            for position, role in enumerate(rung.notify):
-                if role not in spec.roles:
-                    path = ("timers", "escalation", kind, index, "notify", position)
-                    yield document.problem("UNKNOWN_ROLE", path, _unknown("role", role, spec.roles))
+    named = (
+        (role, ("timers", "escalation", kind, index, "notify", position), "")
+        for kind, rungs in spec.timers.escalation.items()
+        for index, rung in enumerate(rungs)
+        for position, role in enumerate(rung.notify)
+    )
+    yield from _unknown_roles(document, named, list(spec.roles))
 
 
 def _earlier(later: Duration, earlier: Duration) -> bool:
@@ -380,6 +403,71 @@ def _check_escalation_order(spec: DefinitionSpec, document: YamlDocument) -> Ite
                 path = ("timers", "escalation", kind, index, "after")
                 yield document.problem("ESCALATION_ORDER", path, message)
             seen.append((index, after))
+
+
+# --- announcements --------------------------------------------------------------------------
+
+
+def _announcing(spec: DefinitionSpec) -> Iterator[tuple[int, TransitionSpec, Announcement]]:
+    """Every transition that says what it announces, with its index and its announcement."""
+    for index, transition in enumerate(spec.transitions):
+        if transition.announce is not None:
+            yield index, transition, transition.announce
+
+
+def _check_announcement_messages(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    for index, transition, announced in _announcing(spec):
+        if announced.message not in ANNOUNCEMENTS:
+            message = _unknown(
+                "announcement", announced.message, sorted(ANNOUNCEMENTS), verb="registered"
+            )
+            path = ("transitions", index, "announce", "message")
+            yield document.problem(
+                "UNKNOWN_ANNOUNCEMENT", path, f"transition '{transition.trigger}': {message}"
+            )
+
+
+def _check_announcement_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    named = (
+        (
+            role,
+            ("transitions", index, "announce", "to", position),
+            f"transition '{transition.trigger}' announces to: ",
+        )
+        for index, transition, announced in _announcing(spec)
+        for position, role in enumerate(announced.to)
+    )
+    yield from _unknown_roles(document, named, list(spec.roles))
+
+
+def _check_announce_effect(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    for index, transition, announced in _announcing(spec):
+        if announced.message not in ANNOUNCEMENTS:
+            continue  # UNKNOWN_ANNOUNCEMENT says it
+        effect = sending_effect(announced.message)
+        if effect not in transition.flows:
+            message = (
+                f"'{transition.trigger}' announces {announced.message}, which the {effect} "
+                f"effect sends, but its `flows` do not list {effect}; add {effect} to its "
+                "`flows`, or remove `announce`"
+            )
+            path = ("transitions", index, "announce")
+            yield document.problem("ANNOUNCE_WITHOUT_EFFECT", path, message)
+
+
+def _check_nothing_to_announce(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    for index, transition in enumerate(spec.transitions):
+        if Effect.ANNOUNCE not in transition.flows or "announce" in transition.model_fields_set:
+            continue  # an `announce` written out, even `null`, says what it means
+        if announcement_of(spec, transition) is not None:
+            continue
+        message = (
+            f"'{transition.trigger}' lists the announce effect but announces nothing; add "
+            "`announce: {message: ..., to: [...]}` (messages: "
+            f"{', '.join(sorted(ANNOUNCEMENTS))}), or remove announce from its `flows`"
+        )
+        path = ("transitions", index, "flows", transition.flows.index(Effect.ANNOUNCE))
+        yield document.problem("NOTHING_TO_ANNOUNCE", path, message)
 
 
 # --- labels ---------------------------------------------------------------------------------
@@ -439,9 +527,20 @@ CHECKS: tuple[Check, ...] = (
     _check_escalation_roles,
     _check_escalation_order,
     _check_labels,
+    _check_announcement_messages,
+    _check_announcement_roles,
+    _check_announce_effect,
+    _check_nothing_to_announce,
 )
+# Rules that came after definitions were installed in databases: an installed version was
+# valid when it was installed, and plans run on it, so it is not held to them.
+LATER_RULES: tuple[Check, ...] = (_check_nothing_to_announce,)
 
 
-def check_structure(spec: DefinitionSpec, document: YamlDocument) -> list[Problem]:
-    """The problems of every rule, in the order of the file (problems without a line last)."""
-    return in_file_order(problem for check in CHECKS for problem in check(spec, document))
+def check_structure(
+    spec: DefinitionSpec, document: YamlDocument, *, installed: bool = False
+) -> list[Problem]:
+    """The problems of every rule, in the order of the file (problems without a line last);
+    an `installed` version (read back from the database) is not held to LATER_RULES."""
+    checks = [c for c in CHECKS if not (installed and c in LATER_RULES)]
+    return in_file_order(problem for check in checks for problem in check(spec, document))

@@ -54,6 +54,13 @@ class InputSpec(_Strict):
     label: Label | None = None
 
 
+class Announcement(_Strict):
+    """The message a transition sends (one of ANNOUNCEMENTS) and the roles it goes to."""
+
+    message: str
+    to: Annotated[list[str], Field(min_length=1)]
+
+
 class TransitionSpec(_Strict):
     trigger: str
     source: list[str]
@@ -65,6 +72,8 @@ class TransitionSpec(_Strict):
     actions: list[str] = Field(default_factory=list)
     flows: list[str] = Field(default_factory=list)  # Effect values, checked by the rules
     inputs: dict[str, InputSpec] = Field(default_factory=dict)
+    # None: what `announcements.compatible_announcement` gives, if anything.
+    announce: Announcement | None = None
 
     @field_validator("source", mode="before")
     @classmethod

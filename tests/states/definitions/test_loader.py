@@ -59,6 +59,10 @@ CASES: dict[str, tuple[str | None, str]] = {
     "no_source": ("transitions[1].source", "'cancel'"),
     "no_actor": ("transitions[0]", "'close'"),
     "escalation_order": ("timers.escalation.milestone_overdue[2].after", "3 business days"),
+    "unknown_announcement": ("transitions[0].announce.message", "did you mean 'plan_agreed'?"),
+    "unknown_role.announce": ("transitions[0].announce.to[1]", "'hr'"),
+    "announce_without_effect": ("transitions[0].announce", "plan_started"),
+    "nothing_to_announce": ("transitions[0].flows[0]", "'close'"),
 }
 
 REQUIRED_CODES = {
@@ -91,6 +95,9 @@ REQUIRED_CODES = {
     "CHAIN_AND_ROLES",
     "UNUSED_CHAIN",
     "ESCALATION_ORDER",
+    "UNKNOWN_ANNOUNCEMENT",
+    "ANNOUNCE_WITHOUT_EFFECT",
+    "NOTHING_TO_ANNOUNCE",
 }
 
 

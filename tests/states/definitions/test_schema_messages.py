@@ -36,3 +36,26 @@ def test_keys_that_are_not_names_are_reported_on_their_mapping() -> None:
         ("BAD_TYPE", "$", 1),
     }
     assert all("must be a name" in p.message for p in problems)
+
+
+def test_an_announcement_missing_its_roles_says_how_to_write_them() -> None:
+    text = TINY + (
+        "states:\n"
+        "  open: {label: {en: Open, zh-CN: 开}, initial: true}\n"
+        "  closed: {label: {en: Closed, zh-CN: 关}, final: true}\n"
+        "transitions:\n"
+        "  - trigger: close\n"
+        "    source: open\n"
+        "    dest: closed\n"
+        "    roles: [manager]\n"
+        "    flows: [announce]\n"
+        "    announce: {message: plan_started}\n"
+    )
+    [problem] = problems_of(text)
+
+    assert (problem.code, problem.path, problem.line) == (
+        "MISSING_FIELD",
+        "transitions[0].announce.to",
+        15,
+    )
+    assert problem.message == "an announcement needs 'to'; add `to: [employee, manager]`"
