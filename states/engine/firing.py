@@ -151,16 +151,8 @@ def checked_context(
 ) -> Context:
     """What the transition's guards and actions see, once its inputs are checked
     (InvalidInput) and every guard lets it happen now (GuardFailed)."""
-    ctx = Context(
-        session=session,
-        plan=plan,
-        definition=definition,
-        event=spec.trigger,
-        actor=actor,
-        role=role,
-        now=now,
-        inputs=_checked_inputs(spec, inputs),
-    )
+    checked = _checked_inputs(spec, inputs)
+    ctx = Context(session, plan, definition, spec.trigger, actor, role, now, checked)
     failed = failing_guard(ctx, spec)
     if failed is not None:
         raise GuardFailed(*failed, plan_id=plan.id, event=spec.trigger, state=plan.state)

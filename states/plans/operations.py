@@ -4,6 +4,7 @@ plan's own definition that does it (by the action it runs), then fires or signs 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
@@ -31,6 +32,41 @@ def _event_running(session: Session, plan_id: int, action: str, what: str) -> Tr
     )
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """Who asked for a step, when, why, and at which version of the plan."""
+
+    session: Session
+    plan_id: int
+    actor: str
+    now: datetime
+    comment: str | None
+    expected_version: int | None
+
+    def fire(self, spec: TransitionSpec, inputs: dict[str, str] | None = None) -> Fired:
+        return fire(
+            session=self.session,
+            plan_id=self.plan_id,
+            event=spec.trigger,
+            actor=self.actor,
+            now=self.now,
+            comment=self.comment,
+            inputs=inputs,
+            expected_version=self.expected_version,
+        )
+
+    def sign(self, spec: TransitionSpec) -> Signed:
+        return sign(
+            session=self.session,
+            plan_id=self.plan_id,
+            actor=self.actor,
+            now=self.now,
+            event=spec.trigger,
+            comment=self.comment,
+            expected_version=self.expected_version,
+        )
+
+
 def confirm_adjustments(
     *,
     session: Session,
@@ -43,28 +79,11 @@ def confirm_adjustments(
     """Sign the re-confirmation of the proposed adjustments (the chain's last signature
     confirms them and resumes the plan)."""
     spec = _event_running(session, plan_id, CONFIRMING_ACTION, "confirms adjustments")
-    if spec.approval is None:
-        fired = fire(
-            session=session,
-            plan_id=plan_id,
-            event=spec.trigger,
-            actor=actor,
-            now=now,
-            comment=comment,
-            expected_version=expected_version,
-        )
-        return Signed(
-            plan_id=plan_id, event=spec.trigger, role="", step=0, waiting_for=(), fired=fired
-        )
-    return sign(
-        session=session,
-        plan_id=plan_id,
-        actor=actor,
-        now=now,
-        event=spec.trigger,
-        comment=comment,
-        expected_version=expected_version,
-    )
+    asked = _Asked(session, plan_id, actor, now, comment, expected_version)
+    if spec.approval is not None:
+        return asked.sign(spec)
+    fired = asked.fire(spec)
+    return Signed(plan_id=plan_id, event=spec.trigger, role="", step=0, waiting_for=(), fired=fired)
 
 
 def evaluate(
@@ -86,13 +105,4 @@ def evaluate(
     for name, value in (("feedback", feedback), ("lessons", lessons)):
         if value and name in spec.inputs:
             inputs[name] = value
-    return fire(
-        session=session,
-        plan_id=plan_id,
-        event=spec.trigger,
-        actor=actor,
-        now=now,
-        comment=comment,
-        inputs=inputs,
-        expected_version=expected_version,
-    )
+    return _Asked(session, plan_id, actor, now, comment, expected_version).fire(spec, inputs)
