@@ -1,4 +1,5 @@
-"""Appending to and verifying the hash-chained audit trail.
+"""Appending to and verifying the hash-chained audit trail; `entry` is what a change
+of a plan (a transition, a signature, a record, the plan's creation) writes in it.
 
 Each record's hash covers every field of the record and the hash of the one
 before it; the plan row keeps the tip (`audit_seq`, `audit_head`), so a
