@@ -46,6 +46,7 @@ from sqlalchemy import Engine, func, select  # noqa: E402
 from models.db import create_schema, make_engine, session_scope  # noqa: E402
 from models.tables import OUTBOX  # noqa: E402
 from states.engine import firing as plans  # noqa: E402
+from states.engine import signing  # noqa: E402
 from states.plans import activities as records  # noqa: E402
 from states.plans.opening import create_plan, read_document_file  # noqa: E402
 from workflows.settings import WorkflowSettings  # noqa: E402
@@ -93,7 +94,7 @@ def _plan_up_to_evaluate(engine: Engine, trigger: Callable[[int], None]) -> int:
         plan_id = create_plan(session=session, document=document, actor="wang", now=now)
     for who in ("zhang", "li", "wang"):
         with session_scope(engine) as session:
-            plans.sign(session=session, plan_id=plan_id, actor=who, now=now)
+            signing.sign(session=session, plan_id=plan_id, actor=who, now=now)
     now += timedelta(days=8)
     with session_scope(engine) as session:
         plans.fire(session=session, plan_id=plan_id, event="start", actor="li", now=now)

@@ -64,7 +64,7 @@ sys.path.insert(0, str(ROOT))
 from models.db import create_schema, make_engine, session_scope  # noqa: E402
 from models.tables import PLAN  # noqa: E402
 from people import access, identity  # noqa: E402
-from states.engine.firing import sign  # noqa: E402
+from states.engine.signing import sign  # noqa: E402
 from states.plans.document import PlanDocument  # noqa: E402
 from states.plans.opening import create_plan, read_document_file  # noqa: E402
 from views import lists as queries  # noqa: E402

@@ -191,7 +191,7 @@ def sign(
     as_json: JsonOption = False,
 ) -> None:
     """Sign the current step of the plan's approval chain; the last signature fires it."""
-    from states.engine.firing import sign as sign_chain
+    from states.engine.signing import sign as sign_chain
 
     moment = instant(now)
     with session() as active:

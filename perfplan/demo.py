@@ -22,6 +22,7 @@ from people.errors import PeopleError
 from perfplan.common import console, database_url
 from states import audit
 from states.engine import firing as engine
+from states.engine import signing
 from states.errors import StatesError
 from states.plans import activities as records
 from states.plans.opening import create_plan, read_document_file
@@ -114,7 +115,7 @@ def _sign(who: str, role: str, comment: str = "") -> tuple[str, str, Callable[[D
         who,
         f"signs as {role}",
         lambda d: (
-            lambda s: engine.sign(
+            lambda s: signing.sign(
                 session=s, plan_id=d.plan_id, actor=who, now=d.clock(), comment=comment
             )
         ),

@@ -1,4 +1,5 @@
-"""Appending to and verifying the hash-chained audit trail.
+"""Appending to and verifying the hash-chained audit trail; `entry` is what a change
+of a plan (a transition, a signature, a record, the plan's creation) writes in it.
 
 Each record's hash covers every field of the record and the hash of the one
 before it; the plan row keeps the tip (`audit_seq`, `audit_head`), so a
@@ -21,7 +22,7 @@ from models.audit import AuditRecord
 from models.clock import utc
 from models.plans import GENESIS_HASH
 from models.tables import AUDIT, PLAN
-from states.engine.context import PlanSnapshot
+from states.engine.context import Context, PlanSnapshot
 from states.errors import Conflict
 
 
@@ -37,6 +38,30 @@ class Entry:
     role: str
     at: datetime
     comment: str = ""
+
+
+def entry(
+    ctx: Context,
+    kind: str,
+    *,
+    event: str | None = None,
+    moves: tuple[str, str] | None = None,
+    comment: str = "",
+) -> Entry:
+    """The entry of a change made in `ctx`: by its actor, in its role, at its time, about
+    its event (unless another is named); the plan stays in its state unless it `moves`
+    (from, to)."""
+    from_state, to_state = moves or (ctx.plan.state, ctx.plan.state)
+    return Entry(
+        kind=kind,
+        event=ctx.event if event is None else event,
+        from_state=from_state,
+        to_state=to_state,
+        actor=ctx.actor.key,
+        role=ctx.role,
+        at=ctx.now,
+        comment=comment,
+    )
 
 
 def _instant(value: datetime) -> str:

@@ -35,8 +35,9 @@ from states.definitions import catalog
 from states.definitions.calendar import BusinessCalendar
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.durations import Duration, parse_duration
+from states.engine.chains import chain_progress, round_signatures
 from states.engine.context import PlanSnapshot
-from states.engine.firing import PLAN_COLUMNS, chain_progress, load_plan, round_signatures
+from states.engine.firing import PLAN_COLUMNS, load_plan
 
 # Reminders go out at 01:00 UTC: 09:00 in China (UTC+8).
 REMINDER_TIME = time(1, 0)

@@ -11,8 +11,8 @@ from typing import Any
 from sqlmodel import Session
 
 from states.definitions import catalog
+from states.engine.chains import chain_status
 from states.engine.context import PlanSnapshot
-from states.engine.firing import chain_status
 from views.record import (
     Action,
     AdjustmentRow,

@@ -16,8 +16,8 @@ from states import audit
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.schema import TransitionSpec
+from states.engine.chains import chain_status
 from states.engine.context import PlanSnapshot
-from states.engine.firing import chain_status
 from views.permitted import Permitted, permitted
 from views.record import (
     Action,

@@ -15,8 +15,10 @@ from people import access
 from people.access import Viewer
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.schema import TransitionSpec
+from states.engine.authority import authorise, signing_role
+from states.engine.chains import chain_status
 from states.engine.context import Actor, Context, PlanSnapshot
-from states.engine.firing import authorise, chain_status, failing_guard, signing_role
+from states.engine.firing import failing_guard
 from states.engine.registry import ACTIVITY_ROLES
 from states.errors import Forbidden, NotAllowedNow
 

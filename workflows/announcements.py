@@ -20,7 +20,7 @@ from models.tables import PLAN
 from notifications.samples import AUDIENCE
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
-from states.engine.firing import chain_status
+from states.engine.chains import chain_status
 from views.record import PlanRecord, plan_record
 from views.report import EvaluationReport
 from workflows.messages import base_context, recipients, record

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from models.db import session_scope
 from states import timers
+from states.definitions.schema import Effect
 from workflows import announcements, messages, outbox
 from workflows.announcements import PlanReads
 from workflows.outbox import OutboxItem
@@ -55,10 +56,10 @@ def _evaluation_report(session: Session, item: OutboxItem, now: datetime, reads:
 
 
 HANDLERS: dict[str, Handler] = {
-    "announce": _announce,
-    "request_signatures": _request_signatures,
-    "schedule_followups": _schedule_followups,
-    "evaluation_report": _evaluation_report,
+    Effect.ANNOUNCE: _announce,
+    Effect.REQUEST_SIGNATURES: _request_signatures,
+    Effect.SCHEDULE_FOLLOWUPS: _schedule_followups,
+    Effect.EVALUATION_REPORT: _evaluation_report,
 }
 
 

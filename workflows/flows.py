@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from models.clock import now as clock_now
 from models.clock import parse_instant
 from models.db import make_engine, session_scope
+from states.definitions.schema import Effect
 from workflows import announcements, dispatch, messages, sweep
 from workflows.announcements import PlanReads
 
@@ -60,7 +61,7 @@ def dispatch_flow(as_of: str | None = None, plan_id: int | None = None) -> dict[
             engine,
             now=_instant(as_of),
             plan_id=plan_id,
-            handlers={"evaluation_report": _report_as_subflow},
+            handlers={Effect.EVALUATION_REPORT: _report_as_subflow},
         )
     finally:
         engine.dispose()

@@ -45,18 +45,19 @@ def definition_files(directory: Path) -> list[Path]:
 
 # Valid texts seen lately, by their SHA-256: parsing and checking a definition costs
 # tens of milliseconds, and opening plans in bulk reads the same file each time.
-_BY_TEXT: OrderedDict[str, CompiledDefinition] = OrderedDict()
+_BY_TEXT: OrderedDict[tuple[str, bool], CompiledDefinition] = OrderedDict()
 _TEXTS_KEPT = 64
 
 
-def compile_text(text: str, *, source: str) -> CompiledDefinition:
-    """Parse, check and compile; the compiled machine is shared by content hash."""
-    key = hashlib.sha256(text.encode()).hexdigest()
+def compile_text(text: str, *, source: str, installed: bool = False) -> CompiledDefinition:
+    """Parse, check and compile; the compiled machine is shared by content hash. An
+    `installed` text is a version read back from the database (see `parse_definition`)."""
+    key = (hashlib.sha256(text.encode()).hexdigest(), installed)
     cached = _BY_TEXT.get(key)
     if cached is not None:
         _BY_TEXT.move_to_end(key)
         return cached
-    compiled = compile_definition(parse_definition(text, source=source), text)
+    compiled = compile_definition(parse_definition(text, source=source, installed=installed), text)
     compiled = _BY_HASH.setdefault(compiled.hash, compiled)
     _BY_TEXT[key] = compiled
     if len(_BY_TEXT) > _TEXTS_KEPT:
@@ -93,7 +94,7 @@ def by_hash(session: Session, definition_hash: str) -> CompiledDefinition:
     ).scalar_one_or_none()
     if row is None:
         raise DefinitionNotFound(f"#{definition_hash[:12]}", [])
-    return compile_text(row.source, source=f"installed {row.name} v{row.version}")
+    return compile_text(row.source, source=f"installed {row.name} v{row.version}", installed=True)
 
 
 def _installed_hash(session: Session, compiled: CompiledDefinition) -> str | None:

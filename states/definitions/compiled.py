@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from transitions import Machine, MachineError
 
-from states.definitions.schema import DefinitionSpec, StateSpec, TransitionSpec
+from states.definitions.announcements import announcement_of, compatible_announcement
+from states.definitions.schema import Announcement, DefinitionSpec, StateSpec, TransitionSpec
 
 
 class _Token:
@@ -26,8 +27,14 @@ class _Token:
 
 
 def content_hash(spec: DefinitionSpec) -> str:
-    """Hash of the definition's meaning: comments and layout of the file do not count."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    """Hash of the definition's meaning: comments and layout of the file do not count, nor
+    an `announce` that says what the transition would announce anyway (none, or the
+    compatible one): written out or not, it is the same version."""
+    meaning = spec.model_dump(mode="json")
+    for transition, dumped in zip(spec.transitions, meaning["transitions"], strict=True):
+        if transition.announce in (None, compatible_announcement(spec, transition)):
+            del dumped["announce"]
+    canonical = json.dumps(meaning, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -38,6 +45,7 @@ class CompiledDefinition:
     source: str
     machine: Machine = field(repr=False)
     by_state: dict[str, dict[str, TransitionSpec]] = field(repr=False)
+    announcements: dict[str, Announcement] = field(repr=False)
 
     @property
     def name(self) -> str:
@@ -67,6 +75,11 @@ class CompiledDefinition:
     def has_trigger(self, trigger: str) -> bool:
         return trigger in self.machine.events
 
+    def announcement(self, trigger: str) -> Announcement | None:
+        """What `trigger`'s transition announces: its own announcement, else the compatible
+        one, else None."""
+        return self.announcements.get(trigger)
+
     def allows(self, state: str, activity: str) -> bool:
         return activity in self.spec.states[state].allows
 
@@ -82,6 +95,16 @@ class CompiledDefinition:
     def label(self, state: str, locale: str = "en") -> str:
         labels = self.spec.states[state].label
         return labels.get(locale) or labels.get("en") or state
+
+
+def _announcements(spec: DefinitionSpec) -> dict[str, Announcement]:
+    """What each trigger announces (a trigger's first transition that announces anything)."""
+    found: dict[str, Announcement] = {}
+    for transition in spec.transitions:
+        announced = announcement_of(spec, transition)
+        if announced is not None:
+            found.setdefault(transition.trigger, announced)
+    return found
 
 
 def compile_definition(spec: DefinitionSpec, source: str) -> CompiledDefinition:
@@ -101,5 +124,10 @@ def compile_definition(spec: DefinitionSpec, source: str) -> CompiledDefinition:
         for source_state in transition.source:
             by_state.setdefault(source_state, {})[transition.trigger] = transition
     return CompiledDefinition(
-        spec=spec, hash=content_hash(spec), source=source, machine=machine, by_state=by_state
+        spec=spec,
+        hash=content_hash(spec),
+        source=source,
+        machine=machine,
+        by_state=by_state,
+        announcements=_announcements(spec),
     )

@@ -17,8 +17,10 @@ from sqlmodel import Session
 
 from models.tables import DEFINITION_VERSION, PLAN
 from states.definitions import catalog
+from states.definitions.announcements import announcement_of
 from states.definitions.compiled import CompiledDefinition, compile_definition
 from states.definitions.loader import parse_definition
+from states.definitions.schema import TransitionSpec
 from states.errors import DefinitionInvalid, DefinitionNotFound, NotConfigured, Problem
 
 # A definition's name becomes a file name: nothing that could leave the directory.
@@ -174,7 +176,8 @@ def definition(
         known = sorted({a.name for a in list_definitions(session, extra)})
         wanted = name if version is None else f"{name} v{version}"
         raise DefinitionNotFound(wanted, known)
-    return catalog.compile_text(row.source, source=f"installed {name} v{row.version}")
+    source = f"installed {name} v{row.version}"
+    return catalog.compile_text(row.source, source=source, installed=True)
 
 
 def check(text: str, *, source: str) -> tuple[CompiledDefinition | None, list[Problem]]:
@@ -250,6 +253,16 @@ def install(
     return compiled
 
 
+def _described_transition(compiled: CompiledDefinition, spec: TransitionSpec) -> dict[str, Any]:
+    """A transition as plain data, with what it announces (its own announcement or the
+    compatible one), or no `announce` when it announces nothing."""
+    described = spec.model_dump(mode="json", exclude={"announce"})
+    announced = announcement_of(compiled.spec, spec)
+    if announced is not None:
+        described["announce"] = announced.model_dump(mode="json")
+    return described
+
+
 def describe(compiled: CompiledDefinition) -> dict[str, Any]:
     """A definition's states, transitions and chains as plain data."""
     spec = compiled.spec
@@ -262,7 +275,7 @@ def describe(compiled: CompiledDefinition) -> dict[str, Any]:
         "initial": compiled.initial,
         "roles": {name: role.model_dump(mode="json") for name, role in spec.roles.items()},
         "states": {name: s.model_dump(mode="json") for name, s in spec.states.items()},
-        "transitions": [t.model_dump(mode="json") for t in spec.transitions],
+        "transitions": [_described_transition(compiled, t) for t in spec.transitions],
         "approval_chains": {n: c.model_dump(mode="json") for n, c in spec.approval_chains.items()},
         "source": compiled.source,
     }

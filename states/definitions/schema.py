@@ -1,11 +1,13 @@
-"""The shape of a workflow definition file, as pydantic models.
+"""The shape of a workflow definition file, as pydantic models, and the effects a
+transition may start.
 
 The schema says what fields exist and what types they have; the structural
-rules between them (known states, reachability, ...) are in `validation`.
+rules between them (known states, reachability, ...) are in `rules`.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,6 +20,16 @@ class _Strict(BaseModel):
 
 
 Label = dict[str, str]
+
+
+class Effect(StrEnum):
+    """What a change starts once it commits (a transition's `flows`, and the engine's own),
+    carried out by the clockwork from the outbox; the value is what an outbox row stores."""
+
+    ANNOUNCE = "announce"
+    REQUEST_SIGNATURES = "request_signatures"
+    SCHEDULE_FOLLOWUPS = "schedule_followups"
+    EVALUATION_REPORT = "evaluation_report"
 
 
 class RoleSpec(_Strict):
@@ -42,6 +54,13 @@ class InputSpec(_Strict):
     label: Label | None = None
 
 
+class Announcement(_Strict):
+    """The message a transition sends (one of ANNOUNCEMENTS) and the roles it goes to."""
+
+    message: str
+    to: Annotated[list[str], Field(min_length=1)]
+
+
 class TransitionSpec(_Strict):
     trigger: str
     source: list[str]
@@ -51,8 +70,10 @@ class TransitionSpec(_Strict):
     approval: str | None = None
     guards: list[str] = Field(default_factory=list)
     actions: list[str] = Field(default_factory=list)
-    flows: list[str] = Field(default_factory=list)
+    flows: list[str] = Field(default_factory=list)  # Effect values, checked by the rules
     inputs: dict[str, InputSpec] = Field(default_factory=dict)
+    # None: what `announcements.compatible_announcement` gives, if anything.
+    announce: Announcement | None = None
 
     @field_validator("source", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ exceptions.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,15 @@ class YamlDocument:
             if found is not None:
                 return found
         return None
+
+    def problem(self, code: str, path: Path, message: str) -> Problem:
+        """A problem at `path`, on the line the file has it (or its nearest ancestor)."""
+        return Problem(code, dotted(path), message, self.line(path))
+
+
+def in_file_order(problems: Iterable[Problem]) -> list[Problem]:
+    """Sorted by line, problems without one last; the sort is stable within a line."""
+    return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
 
 
 class _Abort(Exception):

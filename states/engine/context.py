@@ -1,4 +1,5 @@
-"""What guards and actions see: a snapshot of the plan and who is acting, when."""
+"""What a change of a plan knows, and its guards and actions see: a snapshot of the plan,
+its definition, the event or activity, and who is acting in which role, when."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ SYSTEM = Actor(id=None, key="system", name="perfplan")
 
 @dataclass
 class Context:
-    """Passed to every guard and action of a transition."""
+    """One change of a plan: passed to every guard and action of a transition, and the
+    source of the change's audit entry."""
 
     session: Session
     plan: PlanSnapshot

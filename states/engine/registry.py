@@ -1,4 +1,5 @@
-"""The names a definition may use for guards, actions, flows and activities.
+"""The names a definition may use for guards, actions, flows, activities, derived roles
+and announcements.
 
 A definition never imports code by dotted path: it can only name functions
 declared here. Guards answer None when the transition may happen, or a
@@ -15,16 +16,36 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, PERSON, PLAN_ROLE
+from states.definitions.schema import Effect
 from states.engine.actions import ACTIONS
 from states.engine.guards import GUARDS
 
-__all__ = ["ACTIONS", "ACTIVITIES", "ACTIVITY_ROLES", "DERIVED_ROLES", "FLOWS", "GUARDS"]
+__all__ = [
+    "ACTIONS",
+    "ACTIVITIES",
+    "ACTIVITY_ROLES",
+    "ANNOUNCEMENTS",
+    "DERIVED_ROLES",
+    "FLOWS",
+    "GUARDS",
+]
 
-FLOWS: dict[str, str] = {
-    "announce": "tell the plan's people that its state changed",
-    "request_signatures": "ask the next signers of an approval chain to sign",
-    "schedule_followups": "start reminders and escalations for a running plan",
-    "evaluation_report": "render the evaluation report and send it to the plan's people",
+FLOWS: dict[Effect, str] = {
+    Effect.ANNOUNCE: "tell the plan's people that its state changed",
+    Effect.REQUEST_SIGNATURES: "ask the next signers of an approval chain to sign",
+    Effect.SCHEDULE_FOLLOWUPS: "start reminders and escalations for a running plan",
+    Effect.EVALUATION_REPORT: "render the evaluation report and send it to the plan's people",
+}
+
+# The messages a transition may announce (`announce: {message: ..., to: [...]}`); the
+# clockwork words and sends them. evaluation_ready is sent once the evaluation report
+# is written (the evaluation_report effect), the others by the announce effect.
+ANNOUNCEMENTS: dict[str, str] = {
+    "plan_agreed": "the plan is agreed: who signed it, and when",
+    "plan_started": "the plan has started: its goals, from baseline to target",
+    "adjustment_proposed": "an adjustment of a milestone or action is proposed, with its reason",
+    "adjustment_reconfirmed": "the proposed adjustments are re-confirmed and the plan runs on",
+    "evaluation_ready": "the evaluation report is written: the outcome and each goal's result",
 }
 
 # Who may do each activity (roles on the plan), where the state allows it.

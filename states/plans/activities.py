@@ -8,7 +8,6 @@ record, in the caller's transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -27,21 +26,13 @@ from models.tables import (
     PROGRESS_REPORT,
 )
 from states import audit
-from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
-from states.engine.context import Actor, PlanSnapshot
-from states.engine.firing import authorise, fire, load_actor, load_plan
+from states.engine.authority import authorise
+from states.engine.context import Context, PlanSnapshot
+from states.engine.firing import fire, load_actor, load_plan_and_definition
 from states.engine.registry import ACTIVITY_ROLES
 from states.errors import InvalidInput, NotAllowedNow
 from states.plans.content import plan_digest
-
-
-@dataclass
-class _Activity:
-    plan: PlanSnapshot
-    definition: CompiledDefinition
-    actor: Actor
-    role: str
 
 
 def _states_allowing(definition: CompiledDefinition, activity: str) -> str:
@@ -50,10 +41,15 @@ def _states_allowing(definition: CompiledDefinition, activity: str) -> str:
 
 
 def _begin(
-    session: Session, plan_id: int, actor: str, activity: str, expected_version: int | None
-) -> _Activity:
-    plan = load_plan(session, plan_id, expected_version)
-    definition = catalog.by_hash(session, plan.definition_hash)
+    session: Session,
+    plan_id: int,
+    actor: str,
+    activity: str,
+    now: datetime,
+    expected_version: int | None,
+) -> Context:
+    """The activity's context, once the plan's state allows it and the actor's role may."""
+    plan, definition = load_plan_and_definition(session, plan_id, expected_version)
     if not definition.allows(plan.state, activity):
         raise NotAllowedNow(
             f"plan {plan_id} is '{plan.state}': {activity.replace('_', ' ')} is possible only in "
@@ -64,32 +60,29 @@ def _begin(
         )
     person = load_actor(session, actor)
     role = authorise(session, plan, definition, person, list(ACTIVITY_ROLES[activity]), activity)
-    return _Activity(plan, definition, person, role)
+    return Context(session, plan, definition, activity, person, role, now)
 
 
-def _log(
-    session: Session,
-    act: _Activity,
-    event: str,
-    now: datetime,
-    comment: str,
-    content_digest: str | None = None,
-) -> int:
-    entry = audit.Entry(
-        kind="record",
-        event=event,
-        from_state=act.plan.state,
-        to_state=act.plan.state,
-        actor=act.actor.key,
-        role=act.role,
-        at=now,
-        comment=comment,
-    )
-    return audit.advance(session, act.plan, entry, content_digest=content_digest)
+def _log(ctx: Context, comment: str, content_digest: str | None = None) -> int:
+    entry = audit.entry(ctx, "record", comment=comment)
+    return audit.advance(ctx.session, ctx.plan, entry, content_digest=content_digest)
 
 
 def _insert(session: Session, table: Table, values: dict[str, Any]) -> int:
     return int(session.execute(insert(table).values(**values).returning(table.c.id)).scalar_one())
+
+
+def _recorded(
+    ctx: Context,
+    comment: str,
+    table: Table,
+    values: dict[str, Any],
+    content_digest: str | None = None,
+) -> int:
+    """Audit the activity with `comment` (and the plan's new digest, when it changed what
+    the plan says), then add its row to `table`; returns the row's id."""
+    _log(ctx, comment, content_digest)
+    return _insert(ctx.session, table, {"plan_id": ctx.plan.id, **values})
 
 
 def _row_id(session: Session, table: Table, plan_id: int, key: str, kind: str) -> Any:
@@ -117,19 +110,9 @@ def report_progress(
     """The employee's progress report; returns its id."""
     if not summary.strip():
         raise InvalidInput("a progress report needs a summary", field="summary")
-    act = _begin(session, plan_id, actor, "report_progress", expected_version)
-    _log(session, act, "report_progress", now, summary)
-    return _insert(
-        session,
-        PROGRESS_REPORT,
-        {
-            "plan_id": plan_id,
-            "author_id": act.actor.id,
-            "submitted_at": now,
-            "summary": summary,
-            "blockers": blockers,
-        },
-    )
+    ctx = _begin(session, plan_id, actor, "report_progress", now, expected_version)
+    values = {"author_id": ctx.actor.id, "submitted_at": now, "summary": summary}
+    return _recorded(ctx, summary, PROGRESS_REPORT, {**values, "blockers": blockers})
 
 
 def record_coaching(
@@ -145,19 +128,9 @@ def record_coaching(
     """A coaching talk held now by the manager or mentor; returns its id."""
     if minutes <= 0:
         raise InvalidInput("minutes must be positive", field="minutes")
-    act = _begin(session, plan_id, actor, "record_coaching", expected_version)
-    _log(session, act, "record_coaching", now, notes)
-    return _insert(
-        session,
-        COACHING_SESSION,
-        {
-            "plan_id": plan_id,
-            "coach_id": act.actor.id,
-            "held_at": now,
-            "minutes": minutes,
-            "notes": notes,
-        },
-    )
+    ctx = _begin(session, plan_id, actor, "record_coaching", now, expected_version)
+    values = {"coach_id": ctx.actor.id, "held_at": now, "minutes": minutes, "notes": notes}
+    return _recorded(ctx, notes, COACHING_SESSION, values)
 
 
 def measure(
@@ -174,24 +147,20 @@ def measure(
     expected_version: int | None = None,
 ) -> int:
     """A measured value of a goal's metric; returns the measurement's id."""
-    act = _begin(session, plan_id, actor, "measure", expected_version)
+    ctx = _begin(session, plan_id, actor, "measure", now, expected_version)
     goal_row = _row_id(session, GOAL, plan_id, goal, "goal")
     on = measured_on or now.date()
-    _log(session, act, "measure", now, f"{goal} = {value:g} {goal_row.unit} on {on.isoformat()}")
-    return _insert(
-        session,
-        MEASUREMENT,
-        {
-            "plan_id": plan_id,
-            "goal_id": goal_row.id,
-            "value": value,
-            "measured_on": on,
-            "recorded_by_id": act.actor.id,
-            "recorded_at": now,
-            "source": source or goal_row.source,
-            "note": note,
-        },
-    )
+    values = {
+        "goal_id": goal_row.id,
+        "value": value,
+        "measured_on": on,
+        "recorded_by_id": ctx.actor.id,
+        "recorded_at": now,
+        "source": source or goal_row.source,
+        "note": note,
+    }
+    comment = f"{goal} = {value:g} {goal_row.unit} on {on.isoformat()}"
+    return _recorded(ctx, comment, MEASUREMENT, values)
 
 
 def complete_milestone(
@@ -205,17 +174,17 @@ def complete_milestone(
     expected_version: int | None = None,
 ) -> None:
     """Mark a milestone done (accepted against its criterion by the manager)."""
-    act = _begin(session, plan_id, actor, "complete_milestone", expected_version)
+    ctx = _begin(session, plan_id, actor, "complete_milestone", now, expected_version)
     row = _row_id(session, MILESTONE, plan_id, milestone, "milestone")
     if row.status == "done":
         raise NotAllowedNow(
             f"milestone '{milestone}' is already done",
             plan_id=plan_id,
             event="complete_milestone",
-            state=act.plan.state,
+            state=ctx.plan.state,
         )
     late = f" ({(now.date() - row.due).days} days late)" if now.date() > row.due else ""
-    _log(session, act, "complete_milestone", now, f"{milestone} done{late}. {comment}".strip())
+    _log(ctx, f"{milestone} done{late}. {comment}".strip())
     session.execute(
         update(MILESTONE).where(MILESTONE.c.id == row.id).values(status="done", done_at=now)
     )
@@ -296,8 +265,7 @@ def _open_adjustment(
     expected_version: int | None,
 ) -> None:
     """Move the plan into a state that allows adjustments, when one transition leads there."""
-    plan = load_plan(session, plan_id, expected_version)
-    definition = catalog.by_hash(session, plan.definition_hash)
+    plan, definition = load_plan_and_definition(session, plan_id, expected_version)
     if definition.allows(plan.state, "adjust"):
         return
     for transition in definition.transitions_from(plan.state):
@@ -312,6 +280,33 @@ def _open_adjustment(
                 expected_version=expected_version,
             )
             return
+
+
+def _refuse_unadjustable(kind: str, changes: dict[str, str], reason: str) -> None:
+    if kind == "goal":
+        raise InvalidInput(
+            "goals stay fixed while a plan runs; adjust its milestones or actions", field="kind"
+        )
+    if kind not in _EDITABLE:
+        raise InvalidInput(f"'{kind}' cannot be adjusted; use milestone or action", field="kind")
+    if not reason.strip():
+        raise InvalidInput("an adjustment needs a reason", field="reason")
+    if not changes:
+        raise InvalidInput("nothing to change", field="changes")
+
+
+def _target(ctx: Context, kind: str, key: str) -> tuple[Table, Any]:
+    """The milestone or action to adjust, and its table; a milestone done stays as it is."""
+    table = MILESTONE if kind == "milestone" else ACTION
+    row = _row_id(ctx.session, table, ctx.plan.id, key, kind)
+    if kind == "milestone" and row.status == "done":
+        raise NotAllowedNow(
+            f"milestone '{key}' is already done and cannot be adjusted",
+            plan_id=ctx.plan.id,
+            event="adjust",
+            state=ctx.plan.state,
+        )
+    return table, row
 
 
 def adjust(
@@ -331,55 +326,27 @@ def adjust(
     From a running plan this first fires the transition into the adjusting
     state; the change then waits for re-confirmation by its approval chain.
     """
-    if kind == "goal":
-        raise InvalidInput(
-            "goals stay fixed while a plan runs; adjust its milestones or actions", field="kind"
-        )
-    if kind not in _EDITABLE:
-        raise InvalidInput(f"'{kind}' cannot be adjusted; use milestone or action", field="kind")
-    if not reason.strip():
-        raise InvalidInput("an adjustment needs a reason", field="reason")
-    if not changes:
-        raise InvalidInput("nothing to change", field="changes")
+    _refuse_unadjustable(kind, changes, reason)
     _open_adjustment(session, plan_id, actor, now, reason, expected_version)
-    act = _begin(session, plan_id, actor, "adjust", None)
-    table = MILESTONE if kind == "milestone" else ACTION
-    row = _row_id(session, table, plan_id, key, kind)
-    if kind == "milestone" and row.status == "done":
-        raise NotAllowedNow(
-            f"milestone '{key}' is already done and cannot be adjusted",
-            plan_id=plan_id,
-            event="adjust",
-            state=act.plan.state,
-        )
-    values = _parsed(session, kind, changes, act.plan)
+    ctx = _begin(session, plan_id, actor, "adjust", now, None)
+    table, row = _target(ctx, kind, key)
+    values = _parsed(session, kind, changes, ctx.plan)
     before = {f: _text(session, f, getattr(row, _EDITABLE[kind][f])) for f in changes}
     after = {f: _text(session, f, values[_EDITABLE[kind][f]]) for f in changes}
     session.execute(update(table).where(table.c.id == row.id).values(**values))
     summary = "; ".join(f"{f} {before[f]} → {after[f]}" for f in changes)
-    _log(
-        session,
-        act,
-        "adjust",
-        now,
-        f"{kind} {key}: {summary}. Reason: {reason}",
-        content_digest=plan_digest(session, plan_id),
-    )
-    return _insert(
-        session,
-        ADJUSTMENT,
-        {
-            "plan_id": plan_id,
-            "target_kind": kind,
-            "target_key": key,
-            "before": before,
-            "after": after,
-            "reason": reason,
-            "proposed_by_id": act.actor.id,
-            "proposed_at": now,
-            "status": "proposed",
-        },
-    )
+    proposed = {
+        "target_kind": kind,
+        "target_key": key,
+        "before": before,
+        "after": after,
+        "reason": reason,
+        "proposed_by_id": ctx.actor.id,
+        "proposed_at": now,
+        "status": "proposed",
+    }
+    comment = f"{kind} {key}: {summary}. Reason: {reason}"
+    return _recorded(ctx, comment, ADJUSTMENT, proposed, plan_digest(session, plan_id))
 
 
 def _text(session: Session, field: str, value: Any) -> str:

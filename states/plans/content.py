@@ -70,14 +70,8 @@ def _actions(session: Session, plan_id: int) -> list[dict[str, Any]]:
     return actions
 
 
-def plan_content(session: Session, plan_id: int) -> dict[str, Any]:
-    """The agreed content of a plan as plain data, in a stable order."""
-    plan = session.execute(
-        select(PLAN.c.title, PLAN.c.reason, PLAN.c.period_start, PLAN.c.period_end).where(
-            PLAN.c.id == plan_id
-        )
-    ).one()
-    goals = _rows(
+def _goals(session: Session, plan_id: int) -> list[dict[str, Any]]:
+    return _rows(
         session,
         select(
             GOAL.c.key,
@@ -94,7 +88,10 @@ def plan_content(session: Session, plan_id: int) -> dict[str, Any]:
         .where(GOAL.c.plan_id == plan_id)
         .order_by(GOAL.c.key),
     )
-    milestones = _rows(
+
+
+def _milestones(session: Session, plan_id: int) -> list[dict[str, Any]]:
+    return _rows(
         session,
         select(
             MILESTONE.c.key,
@@ -107,42 +104,53 @@ def plan_content(session: Session, plan_id: int) -> dict[str, Any]:
         .where(MILESTONE.c.plan_id == plan_id)
         .order_by(MILESTONE.c.key),
     )
-    roles = _rows(
+
+
+def _roles(session: Session, plan_id: int) -> list[dict[str, Any]]:
+    return _rows(
         session,
         select(PLAN_ROLE.c.role, PERSON.c.key.label("person"))
         .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
         .where(PLAN_ROLE.c.plan_id == plan_id)
         .order_by(PLAN_ROLE.c.role, PERSON.c.key),
     )
-    diagnosis = {
+
+
+def _diagnosis(session: Session, plan_id: int) -> dict[str, list[dict[str, Any]]]:
+    evidence = select(EVIDENCE.c.kind, EVIDENCE.c.summary, EVIDENCE.c.source)
+    problems = select(
+        PROBLEM.c.key,
+        PROBLEM.c.description,
+        PROBLEM.c.metric,
+        PROBLEM.c.observed,
+        PROBLEM.c.expected,
+        PROBLEM.c.cause,
+    )
+    return {
         "evidence": _rows(
-            session,
-            select(EVIDENCE.c.kind, EVIDENCE.c.summary, EVIDENCE.c.source)
-            .where(EVIDENCE.c.plan_id == plan_id)
-            .order_by(EVIDENCE.c.id),
+            session, evidence.where(EVIDENCE.c.plan_id == plan_id).order_by(EVIDENCE.c.id)
         ),
         "problems": _rows(
-            session,
-            select(
-                PROBLEM.c.key,
-                PROBLEM.c.description,
-                PROBLEM.c.metric,
-                PROBLEM.c.observed,
-                PROBLEM.c.expected,
-                PROBLEM.c.cause,
-            )
-            .where(PROBLEM.c.plan_id == plan_id)
-            .order_by(PROBLEM.c.key),
+            session, problems.where(PROBLEM.c.plan_id == plan_id).order_by(PROBLEM.c.key)
         ),
     }
+
+
+def plan_content(session: Session, plan_id: int) -> dict[str, Any]:
+    """The agreed content of a plan as plain data, in a stable order."""
+    plan = session.execute(
+        select(PLAN.c.title, PLAN.c.reason, PLAN.c.period_start, PLAN.c.period_end).where(
+            PLAN.c.id == plan_id
+        )
+    ).one()
     return {
         "title": plan.title,
         "reason": plan.reason,
-        "diagnosis": diagnosis,
+        "diagnosis": _diagnosis(session, plan_id),
         "period": [plan.period_start, plan.period_end],
-        "roles": roles,
-        "goals": goals,
-        "milestones": milestones,
+        "roles": _roles(session, plan_id),
+        "goals": _goals(session, plan_id),
+        "milestones": _milestones(session, plan_id),
         "actions": _actions(session, plan_id),
     }
 

@@ -29,8 +29,9 @@ from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.durations import parse_duration
 from states.definitions.yamlsource import load_yaml
-from states.engine.context import PlanSnapshot
-from states.engine.firing import implied_flows, write_outbox
+from states.engine.context import Context, PlanSnapshot
+from states.engine.effects import implied_flows, write_outbox
+from states.engine.firing import load_actor
 from states.errors import InvalidDocument
 from states.plans.content import plan_digest
 from states.plans.document import PlanDocument
@@ -255,6 +256,58 @@ def _add_content(session: Session, plan_id: int, doc: PlanDocument, ids: dict[st
         )
 
 
+def _new_plan(
+    session: Session, document: PlanDocument, definition: CompiledDefinition, now: datetime
+) -> Plan:
+    """The plan's row, in its definition's initial state (flushed: it has its id)."""
+    plan = Plan(
+        title=document.title,
+        reason=document.reason,
+        definition_name=definition.name,
+        definition_version=definition.version,
+        definition_hash=definition.hash,
+        state=definition.initial,
+        period_start=document.period.start,
+        period_end=document.period.end,
+        report_every=document.report_every,
+        coaching_every=document.coaching_every,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def _record_creation(
+    session: Session,
+    plan: Plan,
+    document: PlanDocument,
+    definition: CompiledDefinition,
+    actor: str,
+    now: datetime,
+) -> None:
+    """The first audit record (who opened the plan, in which role), and the effects of
+    entering the initial state."""
+    assert plan.id is not None
+    actor_roles = [r for r in document.roles if actor in document.holders(r)]
+    ctx = Context(
+        session=session,
+        plan=PlanSnapshot.from_row(plan),
+        definition=definition,
+        event="create",
+        actor=load_actor(session, actor),
+        role=actor_roles[0] if actor_roles else "creator",
+        now=now,
+    )
+    entry = audit.entry(ctx, "transition", moves=("", definition.initial))
+    digest = plan_digest(session, plan.id)
+    seq = audit.advance(session, ctx.plan, entry, content_digest=digest)
+    flows = implied_flows(definition, definition.initial)
+    payload = {"event": "create", "to": definition.initial, "actor": actor}
+    write_outbox(session, plan.id, seq, flows, payload, now)
+
+
 def create_plan(
     *,
     session: Session,
@@ -274,44 +327,9 @@ def create_plan(
         raise InvalidDocument(source, problems)
     catalog.install(session, definition, now)
     ids = _upsert_people(session, document)
-    plan = Plan(
-        title=document.title,
-        reason=document.reason,
-        definition_name=definition.name,
-        definition_version=definition.version,
-        definition_hash=definition.hash,
-        state=definition.initial,
-        period_start=document.period.start,
-        period_end=document.period.end,
-        report_every=document.report_every,
-        coaching_every=document.coaching_every,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(plan)
-    session.flush()
+    plan = _new_plan(session, document, definition, now)
     assert plan.id is not None
     _add_content(session, plan.id, document, ids)
     session.flush()
-    snapshot = PlanSnapshot.from_row(plan)
-    actor_roles = [r for r in document.roles if actor in document.holders(r)]
-    entry = audit.Entry(
-        kind="transition",
-        event="create",
-        from_state="",
-        to_state=definition.initial,
-        actor=actor,
-        role=actor_roles[0] if actor_roles else "creator",
-        at=now,
-    )
-    seq = audit.advance(session, snapshot, entry, content_digest=plan_digest(session, plan.id))
-    flows = implied_flows(definition, definition.initial)
-    write_outbox(
-        session,
-        plan.id,
-        seq,
-        flows,
-        {"event": "create", "to": definition.initial, "actor": actor},
-        now,
-    )
+    _record_creation(session, plan, document, definition, actor, now)
     return plan.id

@@ -4,13 +4,14 @@ plan's own definition that does it (by the action it runs), then fires or signs 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
-from states.definitions import catalog
 from states.definitions.schema import TransitionSpec
-from states.engine.firing import Fired, Signed, fire, load_plan, sign
+from states.engine.firing import Fired, fire, load_plan_and_definition
+from states.engine.signing import Signed, sign
 from states.errors import NotAllowedNow
 
 CONFIRMING_ACTION = "confirm_adjustments"
@@ -19,8 +20,7 @@ EVALUATING_ACTION = "record_evaluation"
 
 def _event_running(session: Session, plan_id: int, action: str, what: str) -> TransitionSpec:
     """The transition out of the plan's current state that runs `action`."""
-    plan = load_plan(session, plan_id)
-    definition = catalog.by_hash(session, plan.definition_hash)
+    plan, definition = load_plan_and_definition(session, plan_id)
     for transition in definition.transitions_from(plan.state):
         if action in transition.actions:
             return transition
@@ -30,6 +30,41 @@ def _event_running(session: Session, plan_id: int, action: str, what: str) -> Tr
         event=what,
         state=plan.state,
     )
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """Who asked for a step, when, why, and at which version of the plan."""
+
+    session: Session
+    plan_id: int
+    actor: str
+    now: datetime
+    comment: str | None
+    expected_version: int | None
+
+    def fire(self, spec: TransitionSpec, inputs: dict[str, str] | None = None) -> Fired:
+        return fire(
+            session=self.session,
+            plan_id=self.plan_id,
+            event=spec.trigger,
+            actor=self.actor,
+            now=self.now,
+            comment=self.comment,
+            inputs=inputs,
+            expected_version=self.expected_version,
+        )
+
+    def sign(self, spec: TransitionSpec) -> Signed:
+        return sign(
+            session=self.session,
+            plan_id=self.plan_id,
+            actor=self.actor,
+            now=self.now,
+            event=spec.trigger,
+            comment=self.comment,
+            expected_version=self.expected_version,
+        )
 
 
 def confirm_adjustments(
@@ -44,28 +79,11 @@ def confirm_adjustments(
     """Sign the re-confirmation of the proposed adjustments (the chain's last signature
     confirms them and resumes the plan)."""
     spec = _event_running(session, plan_id, CONFIRMING_ACTION, "confirms adjustments")
-    if spec.approval is None:
-        fired = fire(
-            session=session,
-            plan_id=plan_id,
-            event=spec.trigger,
-            actor=actor,
-            now=now,
-            comment=comment,
-            expected_version=expected_version,
-        )
-        return Signed(
-            plan_id=plan_id, event=spec.trigger, role="", step=0, waiting_for=(), fired=fired
-        )
-    return sign(
-        session=session,
-        plan_id=plan_id,
-        actor=actor,
-        now=now,
-        event=spec.trigger,
-        comment=comment,
-        expected_version=expected_version,
-    )
+    asked = _Asked(session, plan_id, actor, now, comment, expected_version)
+    if spec.approval is not None:
+        return asked.sign(spec)
+    fired = asked.fire(spec)
+    return Signed(plan_id=plan_id, event=spec.trigger, role="", step=0, waiting_for=(), fired=fired)
 
 
 def evaluate(
@@ -87,13 +105,4 @@ def evaluate(
     for name, value in (("feedback", feedback), ("lessons", lessons)):
         if value and name in spec.inputs:
             inputs[name] = value
-    return fire(
-        session=session,
-        plan_id=plan_id,
-        event=spec.trigger,
-        actor=actor,
-        now=now,
-        comment=comment,
-        inputs=inputs,
-        expected_version=expected_version,
-    )
+    return _Asked(session, plan_id, actor, now, comment, expected_version).fire(spec, inputs)

@@ -20,7 +20,7 @@ from models.db import make_engine, session_scope
 from models.privileges import grant_app_role
 from notifications.ledger import DeliveryPolicy, claim_due
 from notifications.rendering import Renderer
-from states.engine import firing as plans
+from states.engine import signing
 from states.plans.opening import create_plan
 from tests.postgres import PostgresFactory
 
@@ -98,7 +98,7 @@ def test_app_role_cannot_change_history_even_without_the_trigger(
                     actor="wang",  # type: ignore[arg-type]
                     now=clock(),
                 )  # type: ignore[operator]
-                plans.sign(session=session, plan_id=plan_id, actor="zhang", now=clock())  # type: ignore[operator]
+                signing.sign(session=session, plan_id=plan_id, actor="zhang", now=clock())  # type: ignore[operator]
             with pytest.raises(DBAPIError, match="permission denied"), app.begin() as c:
                 c.execute(text("UPDATE audit_record SET comment = 'forged'"))
             with pytest.raises(DBAPIError, match="permission denied"), app.begin() as c:

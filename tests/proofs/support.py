@@ -19,6 +19,7 @@ from models.db import create_schema, make_engine, session_scope
 from models.tables import AUDIT, NOTIFICATION, OUTBOX, PLAN
 from states import audit
 from states.engine import firing as plan_engine
+from states.engine import signing
 from states.plans.opening import create_plan, read_document_file
 from tests.postgres import PostgresFactory
 
@@ -97,7 +98,7 @@ def started_zhang_plans(db: Engine, count: int) -> list[int]:
             )
         for person in ("zhang", "li", "wang"):
             with session_scope(db) as session:
-                plan_engine.sign(session=session, plan_id=plan_id, actor=person, now=DRAFTING_DAY)
+                signing.sign(session=session, plan_id=plan_id, actor=person, now=DRAFTING_DAY)
         with session_scope(db) as session:
             plan_engine.fire(
                 session=session, plan_id=plan_id, event="start", actor="li", now=START_DAY

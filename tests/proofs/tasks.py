@@ -19,6 +19,7 @@ from sqlalchemy import select
 from models.db import session_scope
 from models.tables import PLAN
 from states.engine import firing as plan_engine
+from states.engine import signing
 from tests.proofs.pool import Outcome, Worker
 from tests.proofs.support import SIGNED
 from workflows import dispatch, outbox
@@ -35,7 +36,7 @@ def _version(worker: Worker, plan_id: int) -> int:
 def _move(worker: Worker, plan_id: int, move: str, actor: str, now: datetime, seen: int) -> None:
     with session_scope(worker.db) as session:
         if move in SIGNED:
-            signed = plan_engine.sign(
+            signed = signing.sign(
                 session=session,
                 plan_id=plan_id,
                 event=move,

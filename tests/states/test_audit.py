@@ -18,6 +18,7 @@ from models.tables import AUDIT, PLAN
 from states import audit
 from states.audit import Break, VerifyReport, chain_hash
 from states.engine import firing as plan_engine
+from states.engine import signing
 from states.plans import activities as records
 from states.plans.document import PlanDocument
 from states.plans.opening import create_plan
@@ -38,7 +39,7 @@ def started(db: Engine, plan_id: int, now: datetime) -> None:
     """Signed by Zhang, Li and Wang, then started by Li: 6 audit records."""
     for person in ("zhang", "li", "wang"):
         with session_scope(db) as session:
-            plan_engine.sign(session=session, plan_id=plan_id, actor=person, now=now)
+            signing.sign(session=session, plan_id=plan_id, actor=person, now=now)
     fire(db, plan_id, "start", "li", PERIOD_STARTED, comment="kick-off with Zhang")
 
 
@@ -112,7 +113,7 @@ def test_verify_passes_on_a_real_life(engine: Engine, zhang_plan: int, clock: Fr
         )
     for person in ("zhang", "li"):
         with session_scope(engine) as session:
-            plan_engine.sign(session=session, plan_id=zhang_plan, actor=person, now=week)
+            signing.sign(session=session, plan_id=zhang_plan, actor=person, now=week)
     for goal, value in {
         "contracts": 95,
         "training": 86,
@@ -389,7 +390,7 @@ def test_records_written_at_a_beijing_time_instant_still_verify(
     beijing = timezone(timedelta(hours=8))
     for person in ("zhang", "li", "wang"):
         with session_scope(engine) as session:
-            plan_engine.sign(
+            signing.sign(
                 session=session,
                 plan_id=zhang_plan,
                 actor=person,

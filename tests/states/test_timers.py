@@ -12,6 +12,7 @@ from models.clock import FrozenClock
 from models.db import session_scope
 from states import timers as followups
 from states.engine import firing as plans
+from states.engine import signing
 from states.plans import activities as records
 from workflows.sweep import sweep_batch
 
@@ -25,7 +26,7 @@ def running(engine: Engine, zhang_plan: int, clock: FrozenClock) -> int:
     """Zhang's plan signed by all three and started on 1 September, timers scheduled."""
     for who in ("zhang", "li", "wang"):
         with session_scope(engine) as session:
-            plans.sign(session=session, plan_id=zhang_plan, actor=who, now=clock())
+            signing.sign(session=session, plan_id=zhang_plan, actor=who, now=clock())
     clock.set(_at("2026-09-01T09:00"))
     with session_scope(engine) as session:
         plans.fire(session=session, plan_id=zhang_plan, event="start", actor="li", now=clock())
@@ -195,7 +196,7 @@ def test_signers_are_reminded_while_a_chain_waits(
     ]
     clock.set(_at("2026-08-27T09:00"))
     with session_scope(engine) as session:
-        plans.sign(session=session, plan_id=zhang_plan, actor="zhang", now=clock())
+        signing.sign(session=session, plan_id=zhang_plan, actor="zhang", now=clock())
     # The next reminder (Mon 31 Aug) now names the step that waits: manager and HR.
     later = _sweep(engine, "2026-08-31T02:00")
     assert [sorted(p.key for p in r.recipients) for r in later] == [["li", "wang"]]

@@ -17,6 +17,7 @@ from models.clock import FrozenClock
 from models.db import session_scope
 from models.tables import NOTIFICATION, OUTBOX
 from states.engine import firing as plans
+from states.engine import signing
 from states.plans import activities as records
 from workflows import dispatch, messages
 from workflows.flows import deliver_flow, dispatch_flow, report_flow, sweep_flow
@@ -70,7 +71,7 @@ def _artifacts(key: str) -> list[dict[str, Any]]:
 def _agree_and_start(engine: Engine, plan_id: int, clock: FrozenClock) -> None:
     for who in ("zhang", "li", "wang"):
         with session_scope(engine) as session:
-            plans.sign(session=session, plan_id=plan_id, actor=who, now=clock())
+            signing.sign(session=session, plan_id=plan_id, actor=who, now=clock())
     clock.set(_at("2026-09-01T09:00"))
     with session_scope(engine) as session:
         plans.fire(session=session, plan_id=plan_id, event="start", actor="li", now=clock())

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 from models.clock import FrozenClock
 from models.db import session_scope
 from states.engine import firing as rules
+from states.engine import signing
 from states.errors import PlanNotFound
 from states.plans import activities as records
 from tests.conftest import Cli, cli_runner, unprotect_audit
@@ -57,9 +58,9 @@ class Life:
             self.do(records.complete_milestone, "li", milestone=key)
 
     def agree_and_start(self) -> None:
-        self.at("2026-08-26T10:30").do(rules.sign, "zhang", comment="同意计划，会按时提交报告")
-        self.at("2026-08-26T15:00").do(rules.sign, "li")
-        self.at("2026-08-27T11:00").do(rules.sign, "wang")
+        self.at("2026-08-26T10:30").do(signing.sign, "zhang", comment="同意计划，会按时提交报告")
+        self.at("2026-08-26T15:00").do(signing.sign, "li")
+        self.at("2026-08-27T11:00").do(signing.sign, "wang")
         self.at("2026-09-01T09:00").do(rules.fire, "li", event="start", comment="Kick-off 1:1 held")
 
     def track(self) -> None:
@@ -88,8 +89,8 @@ class Life:
             changes={"due": "2026-10-16"},
             reason=REASON,
         )
-        self.at("2026-10-12T14:00").do(rules.sign, "zhang")
-        self.do(rules.sign, "li")
+        self.at("2026-10-12T14:00").do(signing.sign, "zhang")
+        self.do(signing.sign, "li")
         self.done("2026-10-16T17:00", "report_1")
         self.done("2026-10-22T17:00", "report_2")  # due 10-20: two days late
         self.done("2026-10-30T17:00", "report_3", "response_36h")

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from models.clock import FrozenClock
 from models.db import session_scope
 from states.engine import firing as plans
+from states.engine import signing
 from states.plans import activities as records
 from workflows.serve import LocalServer, start_local_server
 
@@ -69,7 +70,7 @@ def _wait_for(what: str, probe: Any, timeout: float = 120) -> Any:
 def _evaluate(engine: Engine, plan_id: int, clock: FrozenClock) -> None:
     for who in ("zhang", "li", "wang"):
         with session_scope(engine) as session:
-            plans.sign(session=session, plan_id=plan_id, actor=who, now=clock())
+            signing.sign(session=session, plan_id=plan_id, actor=who, now=clock())
     with session_scope(engine) as session:
         plans.fire(
             session=session, plan_id=plan_id, event="start", actor="li", now=clock.advance(days=8)

@@ -15,6 +15,7 @@ from models.db import session_scope
 from models.tables import NOTIFICATION
 from notifications.context import load_context
 from states.engine import firing as plans
+from states.engine import signing
 from states.plans.document import PlanDocument
 from states.plans.opening import create_plan
 from workflows import dispatch, messages
@@ -38,7 +39,7 @@ def _started(engine: Engine, document: PlanDocument, clock: FrozenClock) -> int:
         plan_id = create_plan(session=session, document=document, actor="wang", now=clock())
     for who in ("zhang", "li", "wang"):
         with session_scope(engine) as session:
-            plans.sign(session=session, plan_id=plan_id, actor=who, now=clock())
+            signing.sign(session=session, plan_id=plan_id, actor=who, now=clock())
     with session_scope(engine) as session:
         plans.fire(
             session=session, plan_id=plan_id, event="start", actor="li", now=_at("2026-09-01T09:00")

@@ -28,6 +28,7 @@ from perfplan.web.api.common import (
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
 from states.engine import firing as engine
+from states.engine import signing
 from states.errors import (
     DefinitionNotFound,
     Forbidden,
@@ -211,7 +212,7 @@ def _transitioned(fired: engine.Fired) -> schemas.Transitioned:
     return schemas.Transitioned.model_validate(fired)
 
 
-def _signed(signed: engine.Signed) -> schemas.SignedAnswer:
+def _signed(signed: signing.Signed) -> schemas.SignedAnswer:
     fired = _transitioned(signed.fired) if signed.fired else None
     return schemas.SignedAnswer(
         plan_id=signed.plan_id,
@@ -259,7 +260,7 @@ def sign(
     """Sign the current step of the chain that waits (e.g. sign-off); the last signature
     fires its transition. No one approves their own plan: 403."""
     with rt.plan_change(viewer, plan_id, background) as (session, now):
-        signed = engine.sign(
+        signed = signing.sign(
             session=session,
             plan_id=plan_id,
             actor=viewer.key,

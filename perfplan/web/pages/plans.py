@@ -33,6 +33,7 @@ from perfplan.web.pages.svg import diagram_svg, timeline_svg
 from perfplan.web.runtime import Runtime
 from states.definitions.diagram import mermaid
 from states.engine import firing as engine
+from states.engine import signing
 from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
 from states.plans import activities as records
 from views import lists as queries
@@ -254,7 +255,7 @@ def _fire(form: Form) -> Callable[[Session, datetime, str], object]:
 
 
 def _sign(form: Form) -> Callable[[Session, datetime, str], object]:
-    return lambda session, now, actor: engine.sign(
+    return lambda session, now, actor: signing.sign(
         session=session,
         plan_id=int(form["plan_id"]),
         event=form.get("event") or None,

@@ -22,6 +22,7 @@ from models.db import create_schema, make_engine, session_scope
 from models.tables import AUDIT, OUTBOX, PLAN
 from states import audit
 from states.engine import firing as plan_engine
+from states.engine import signing
 from states.plans.opening import create_plan, read_document_file
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -42,7 +43,7 @@ def _act(db: Engine, task: dict[str, Any]) -> str:
         with session_scope(db) as session:
             kind = task.pop("kind")
             if kind == "sign":
-                signed = plan_engine.sign(session=session, now=DRAFTING_DAY, **task)
+                signed = signing.sign(session=session, now=DRAFTING_DAY, **task)
                 return "fired" if signed.fired else "signed"
             plan_engine.fire(session=session, now=PERIOD_STARTED, **task)
             return "fired"
@@ -104,7 +105,7 @@ def shared_database(tmp_path: Path, plans: int, *, agreed: bool) -> tuple[str, E
             ids.append(create_plan(session=session, document=doc, actor="wang", now=DRAFTING_DAY))
         for person in ("zhang", "li", "wang") if agreed else ("zhang",):
             with session_scope(db) as session:
-                plan_engine.sign(session=session, plan_id=ids[-1], actor=person, now=DRAFTING_DAY)
+                signing.sign(session=session, plan_id=ids[-1], actor=person, now=DRAFTING_DAY)
     return url, db, ids
 
 
@@ -231,7 +232,7 @@ def test_second_approver_loses_race_and_succeeds_on_retry(tmp_path: Path) -> Non
         if landed == 1:
             loser = "wang" if ("sign:agree", "li") in signed else "li"
             with session_scope(db) as session:
-                retried = plan_engine.sign(
+                retried = signing.sign(
                     session=session, plan_id=plan_id, actor=loser, now=DRAFTING_DAY
                 )
             assert retried.fired is not None

@@ -33,6 +33,7 @@ from models.tables import AUDIT, OUTBOX, PLAN
 from states import audit
 from states.definitions import catalog
 from states.engine import firing as plan_engine
+from states.engine import signing
 from states.errors import (
     Forbidden,
     GuardFailed,
@@ -201,7 +202,7 @@ def template_database() -> Path:
                 )
             for person in ("zhang", "li", "wang") if stage != "drafted" else ():
                 with session_scope(db) as session:
-                    plan_engine.sign(session=session, plan_id=plan_id, actor=person, now=START)
+                    signing.sign(session=session, plan_id=plan_id, actor=person, now=START)
             if stage == "in_progress":
                 with session_scope(db) as session:
                     plan_engine.fire(
@@ -348,7 +349,7 @@ class PlanLives(RuleBasedStateMachine):
         signed = self.attempt(
             plan,
             expected,
-            lambda session: plan_engine.sign(
+            lambda session: signing.sign(
                 session=session, plan_id=plan.plan_id, actor=actor, now=self.clock()
             ),
         )

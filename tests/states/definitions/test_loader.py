@@ -11,15 +11,11 @@ from hypothesis import strategies as st
 
 from states.definitions.compiled import compile_definition
 from states.definitions.loader import parse_definition
+from states.definitions.rules import check_structure
 from states.definitions.schema import DefinitionSpec
-from states.definitions.validation import check_structure
-from states.definitions.yamlsource import YamlDocument, load_yaml
-from states.errors import DefinitionInvalid, Problem
-
-BAD = Path(__file__).parent / "bad_definitions"
-SHIPPED = Path(__file__).resolve().parents[3] / "states" / "definitions" / "builtin"
-STANDARD = (SHIPPED / "standard.yaml").read_text(encoding="utf-8")
-MARKER = "# <- here"
+from states.definitions.yamlsource import load_yaml
+from states.errors import DefinitionInvalid
+from tests.states.definitions.support import BAD, MARKER, SHIPPED, STANDARD, problems_of
 
 # file stem -> (path of the problem, text its message must contain); the code is the stem's
 # first part in capitals, the line is the one marked `# <- here` in the file.
@@ -63,6 +59,10 @@ CASES: dict[str, tuple[str | None, str]] = {
     "no_source": ("transitions[1].source", "'cancel'"),
     "no_actor": ("transitions[0]", "'close'"),
     "escalation_order": ("timers.escalation.milestone_overdue[2].after", "3 business days"),
+    "unknown_announcement": ("transitions[0].announce.message", "did you mean 'plan_agreed'?"),
+    "unknown_role.announce": ("transitions[0].announce.to[1]", "'hr'"),
+    "announce_without_effect": ("transitions[0].announce", "plan_started"),
+    "nothing_to_announce": ("transitions[0].flows[0]", "'close'"),
 }
 
 REQUIRED_CODES = {
@@ -95,21 +95,10 @@ REQUIRED_CODES = {
     "CHAIN_AND_ROLES",
     "UNUSED_CHAIN",
     "ESCALATION_ORDER",
+    "UNKNOWN_ANNOUNCEMENT",
+    "ANNOUNCE_WITHOUT_EFFECT",
+    "NOTHING_TO_ANNOUNCE",
 }
-
-TINY = """\
-name: tiny
-version: 1
-title: {en: Tiny plan, zh-CN: 小计划}
-roles:
-  manager: {label: {en: Manager, zh-CN: 经理}}
-"""
-
-
-def problems_of(text: str) -> list[Problem]:
-    with pytest.raises(DefinitionInvalid) as caught:
-        parse_definition(text, source="test.yaml")
-    return caught.value.problems
 
 
 def marked_line(text: str) -> int:
@@ -163,51 +152,6 @@ def test_a_file_with_several_problems_reports_them_all_in_file_order() -> None:
     ]
 
 
-def test_schema_problems_are_all_reported_together_with_lines() -> None:
-    text = TINY + (
-        "states:\n"
-        "  open: {label: {en: Open, zh-CN: 开}, initial: on, colour: red}\n"
-        "  closed: {final: true}\n"
-        "transitions: []\n"
-    )
-    problems = problems_of(text)
-
-    assert {(p.code, p.path, p.line) for p in problems} == {
-        ("BAD_TYPE", "states.open.initial", 7),
-        ("UNKNOWN_FIELD", "states.open.colour", 7),
-        ("MISSING_FIELD", "states.closed.label", 8),
-    }
-
-
-def test_keys_that_are_not_names_are_reported_on_their_mapping() -> None:
-    text = TINY + (
-        "states:\n"
-        "  open: {label: {en: Open, zh-CN: 开, 3: three}, initial: true}\n"
-        "  closed: {label: {en: Closed, zh-CN: 关}, final: true}\n"
-        "transitions: []\n"
-        "7: seven\n"
-    )
-    problems = problems_of(text)
-
-    assert {(p.code, p.path, p.line) for p in problems} == {
-        ("BAD_TYPE", "states.open.label", 7),
-        ("BAD_TYPE", "$", 1),
-    }
-    assert all("must be a name" in p.message for p in problems)
-
-
-def test_a_typo_gets_a_suggestion_and_the_known_names() -> None:
-    text = STANDARD.replace(
-        "dest: in_progress\n    roles: [manager, hr]", "dest: in_progres\n    roles: [manager, hr]"
-    )
-    [problem] = [p for p in problems_of(text) if p.code == "UNKNOWN_STATE"]
-
-    assert problem.message.startswith(
-        "state 'in_progres' is not defined; did you mean 'in_progress'?"
-    )
-    assert "Known states: drafted, agreed, in_progress, adjusted, evaluated" in problem.message
-
-
 @pytest.mark.parametrize("name", ["standard", "probation"])
 def test_shipped_definitions_load_without_problems(name: str) -> None:
     text = (SHIPPED / f"{name}.yaml").read_text(encoding="utf-8")
@@ -218,15 +162,6 @@ def test_shipped_definitions_load_without_problems(name: str) -> None:
     assert spec.name == name
     assert problems == []
     assert check_structure(spec, document) == []
-
-
-def test_structure_checks_need_no_line_numbers() -> None:
-    spec = parse_definition(STANDARD, source="standard.yaml")
-    broken = spec.model_copy(update={"states": {**spec.states, "limbo": spec.states["evaluated"]}})
-
-    [problem] = check_structure(broken, YamlDocument(None))
-
-    assert (problem.code, problem.path, problem.line) == ("UNREACHABLE_STATE", "states.limbo", None)
 
 
 def test_every_shipped_definition_loads_and_compiles() -> None:
@@ -248,84 +183,6 @@ def test_probation_walks_its_own_path_to_confirmation_or_not() -> None:
     assert compiled.spec.approval_chains.keys() == {"probation_sign_off", "midpoint_agreement"}
     assert compiled.spec.timers.progress_report is not None
     assert compiled.spec.timers.progress_report.every == "P2W"
-
-
-def test_yes_no_on_off_stay_text() -> None:
-    text = TINY + (
-        "states:\n"
-        "  on: {label: {en: no, zh-CN: 否}, initial: true}\n"
-        "  off: {label: {en: yes, zh-CN: 是}, final: true}\n"
-        "transitions:\n"
-        "  - {trigger: switch, source: on, dest: off, roles: [manager]}\n"
-    )
-    spec = parse_definition(text, source="switch.yaml")
-
-    assert list(spec.states) == ["on", "off"]
-    assert spec.states["on"].label["en"] == "no"
-    assert spec.states["off"].label["en"] == "yes"
-    assert spec.states["on"].initial is True
-
-
-def test_scalars_follow_yaml_1_2() -> None:
-    document, problems = load_yaml("a: 010\nb: 10:30\nc: 0x1f\nd: True\ne: n\nf: ~\ng: =\n")
-
-    assert problems == []
-    assert document.data == {
-        "a": 10,
-        "b": "10:30",
-        "c": 31,
-        "d": True,
-        "e": "n",
-        "f": None,
-        "g": "=",
-    }
-
-
-def test_lines_of_keys_and_items_are_recorded() -> None:
-    document, _ = load_yaml(STANDARD)
-    lines = STANDARD.splitlines()
-
-    line = document.line(("transitions", 2, "dest"))
-    assert line is not None
-    assert lines[line - 1].strip() == "dest: adjusted"
-    item = document.line(("transitions", 2))
-    assert item is not None
-    assert lines[item - 1].strip() == "- trigger: adjust"
-    # A path the file does not spell out falls back to its nearest ancestor.
-    assert document.line(("transitions", 2, "inputs", "outcome")) == item
-
-
-def test_duplicate_key_names_the_first_occurrence() -> None:
-    [problem] = problems_of((BAD / "duplicate_key.yaml").read_text(encoding="utf-8"))
-
-    assert "first on line 9" in problem.message
-
-
-def test_syntax_error_is_a_problem_with_a_line_not_a_traceback() -> None:
-    with pytest.raises(DefinitionInvalid) as caught:
-        parse_definition("name: x\nstates:\n  open: [a, b\n", source="broken.yaml")
-
-    [problem] = caught.value.problems
-    assert problem.code == "YAML_SYNTAX"
-    assert problem.line == 4
-    assert "Traceback" not in str(caught.value)
-    assert caught.value.__cause__ is None
-
-
-def test_unsafe_tags_are_refused_not_run() -> None:
-    text = STANDARD.replace("name: standard", "name: !!python/object/apply:os.getcwd []")
-
-    [problem] = problems_of(text)
-    assert problem.code == "YAML_SYNTAX"
-    assert problem.path == "name"
-    assert "python/object/apply:os.getcwd" in problem.message
-
-
-def test_empty_file_is_not_a_mapping() -> None:
-    [problem] = problems_of("# nothing here\n")
-
-    assert problem.code == "NOT_A_MAPPING"
-    assert "empty" in problem.message
 
 
 # --- property: parse_definition returns a spec or raises DefinitionInvalid, nothing else ---

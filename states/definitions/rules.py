@@ -1,48 +1,39 @@
-"""Every problem of a definition file at once, each with a code, a path, a line and a fix.
-
-`schema_problems` turns pydantic's errors into sentences; `check_structure` then runs one
-`_check_*` function per rule between the parts (known states, roles, guards, reachability,
-durations, labels, ...).
-"""
+"""The structural rules of a definition: one `_check_*` function per rule between its
+parts (known states, roles, guards, reachability, durations, labels, announcements, ...),
+each failure with a code, the path, the line and a sentence a person can act on."""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Iterator
-from datetime import date
-from types import NoneType, UnionType
-from typing import Any, Union, get_args, get_origin
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
-
+from states.definitions.announcements import announcement_of, sending_effect
 from states.definitions.durations import Duration, parse_duration
 from states.definitions.schema import (
     LOCALES,
-    ApprovalChain,
+    Announcement,
     Cadence,
-    ChainStep,
     DefinitionSpec,
-    InputSpec,
+    Effect,
     Label,
-    RoleSpec,
-    Rung,
-    StateSpec,
     Timers,
     TransitionSpec,
 )
-from states.definitions.yamlsource import Path, YamlDocument, dotted
-from states.engine.registry import ACTIONS, ACTIVITIES, DERIVED_ROLES, FLOWS, GUARDS
+from states.definitions.yamlsource import Path, YamlDocument, in_file_order
+from states.engine.registry import (
+    ACTIONS,
+    ACTIVITIES,
+    ANNOUNCEMENTS,
+    DERIVED_ROLES,
+    FLOWS,
+    GUARDS,
+)
 from states.errors import Problem
 
 # Roles every definition knows without declaring them: flows fire events as "system".
 BUILTIN_ROLES = ("system",)
 
 Check = Callable[[DefinitionSpec, YamlDocument], Iterator[Problem]]
-
-
-def _at(document: YamlDocument, code: str, path: Path, message: str) -> Problem:
-    return Problem(code, dotted(path), message, document.line(path))
 
 
 def _unknown(
@@ -57,179 +48,7 @@ def _unknown(
     return f"{kind} '{name}' is not {verb}; known {listed}"
 
 
-def _in_file_order(problems: Iterable[Problem]) -> list[Problem]:
-    """Sorted by line, problems without one last; the sort is stable within a line."""
-    return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
-
-
-# --- the schema ---------------------------------------------------------------------------
-
-_NOUNS: dict[type[BaseModel], str] = {
-    DefinitionSpec: "the definition",
-    RoleSpec: "a role",
-    StateSpec: "a state",
-    TransitionSpec: "a transition",
-    InputSpec: "an input",
-    ApprovalChain: "an approval chain",
-    ChainStep: "an approval step",
-    Rung: "an escalation rung",
-    Cadence: "a cadence",
-    Timers: "timers",
-}
-_MAPPING = "a mapping of `key: value` lines"
-_EXPECTED = {
-    "string_type": "text",
-    "int_type": "a whole number",
-    "int_from_float": "a whole number",
-    "bool_type": "true or false",
-    "dict_type": _MAPPING,
-    "model_type": _MAPPING,
-    "list_type": "a list, such as [a, b]",
-}
-_EXAMPLES = {
-    "label": "{en: ..., zh-CN: ...}",
-    "title": "{en: ..., zh-CN: ...}",
-    "roles": "[employee, manager]",
-    "steps": "[{roles: [employee]}]",
-    "notify": "[manager]",
-    "after": "3 business days",
-    "every": "P1W",
-    "version": "1",
-}
-
-
-def _unwrap(annotation: Any) -> Any:
-    """`X | None` as X."""
-    if get_origin(annotation) in (Union, UnionType):
-        others = [arg for arg in get_args(annotation) if arg is not NoneType]
-        return others[0] if len(others) == 1 else None
-    return annotation
-
-
-def _step_into(annotation: Any, part: str | int) -> Any:
-    annotation = _unwrap(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        field = annotation.model_fields.get(str(part))
-        return field.annotation if field else None
-    if get_origin(annotation) in (list, dict):
-        return get_args(annotation)[-1]
-    return None
-
-
-def _model_at(loc: Path) -> type[BaseModel] | None:
-    """The schema's model for the mapping at `loc`, if there is one."""
-    annotation: Any = DefinitionSpec
-    for part in loc:
-        annotation = _step_into(annotation, part)
-    annotation = _unwrap(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return None
-
-
-def _described(value: Any) -> str:
-    if value is None:
-        return "nothing (an empty value)"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the text '{value}'"
-    if isinstance(value, date):
-        return f"the date {value}"
-    if isinstance(value, dict | list):
-        return "a mapping" if isinstance(value, dict) else "a list"
-    return repr(value)
-
-
-def _type_hint(expected: str, value: Any) -> str:
-    if expected == "true or false" and isinstance(value, str):
-        return "; write true or false (yes, no, on and off are text in these files)"
-    if expected == "text" and value is not None and not isinstance(value, dict | list):
-        return f"; put it in quotes: '{value}'"
-    if expected == "a whole number" and isinstance(value, str):
-        return "; remove the quotes"
-    return "; fill in a value" if value is None else ""
-
-
-def _noun(model: type[BaseModel] | None) -> str:
-    return _NOUNS.get(model, "this mapping") if model else "this mapping"
-
-
-def _missing(loc: Path) -> tuple[str, str]:
-    noun = _noun(_model_at(loc[:-1]))
-    name = str(loc[-1])
-    return "MISSING_FIELD", f"{noun} needs '{name}'; add `{name}: {_EXAMPLES.get(name, '...')}`"
-
-
-def _extra(loc: Path) -> tuple[str, str]:
-    model = _model_at(loc[:-1])
-    fields = list(model.model_fields) if model else []
-    noun = _noun(model)
-    name = str(loc[-1])
-    close = difflib.get_close_matches(name, fields, n=1)
-    listed = f"fields are: {', '.join(fields)}"
-    fix = f"did you mean '{close[0]}'? Its {listed}" if close else f"remove it; its {listed}"
-    return "UNKNOWN_FIELD", f"{noun} has no field '{name}'; {fix}"
-
-
-def _bad_type(error: ErrorDetails) -> tuple[str, str]:
-    expected = _EXPECTED[error["type"]]
-    value = error.get("input")
-    class_name = (error.get("ctx") or {}).get("class_name")
-    model = next((m for m in _NOUNS if m.__name__ == class_name), None)
-    what = f" ({_NOUNS[model]})" if model else ""
-    return (
-        "BAD_TYPE",
-        f"expected {expected}{what}, got {_described(value)}{_type_hint(expected, value)}",
-    )
-
-
-def _bad_key(error: ErrorDetails) -> tuple[str, str]:
-    value = error.get("input")
-    return "BAD_TYPE", f"the key {value} must be a name; put it in quotes: '{value}'"
-
-
-def _bad_value(error: ErrorDetails) -> tuple[str, str]:
-    ctx = error.get("ctx") or {}
-    if error["type"] == "too_short":
-        return "BAD_VALUE", f"needs at least {ctx.get('min_length', 1)} item; this list is empty"
-    if error["type"] == "greater_than_equal":
-        return (
-            "BAD_VALUE",
-            f"must be at least {ctx.get('ge')}, got {_described(error.get('input'))}",
-        )
-    return "BAD_VALUE", f"{error['msg']}; got {_described(error.get('input'))}"
-
-
-def _schema_problem(document: YamlDocument, error: ErrorDetails) -> Problem:
-    loc: Path = tuple(error["loc"])
-    if error["type"] == "invalid_key" or loc[-1:] == ("[key]",):
-        # The key is in the message; the path is the mapping that holds it.
-        loc = tuple(part for part in loc if part != "[key]")[:-1]
-        code, message = _bad_key(error)
-    elif error["type"] == "missing":
-        code, message = _missing(loc)
-    elif error["type"] == "extra_forbidden":
-        code, message = _extra(loc)
-    elif error["type"] in _EXPECTED:
-        code, message = _bad_type(error)
-    else:
-        code, message = _bad_value(error)
-    return _at(document, code, loc, message)
-
-
-def schema_problems(document: YamlDocument) -> tuple[DefinitionSpec | None, list[Problem]]:
-    """The definition if the document has its shape, else a problem for every mismatch."""
-    try:
-        # Strict: a quoted "2" is not a version, and "yes" is not true.
-        return DefinitionSpec.model_validate(document.data, strict=True), []
-    except ValidationError as exc:
-        return None, _in_file_order(_schema_problem(document, error) for error in exc.errors())
-
-
-# --- helpers for the rules ------------------------------------------------------------------
+# --- helpers ------------------------------------------------------------------------------
 
 
 def _source_paths(
@@ -254,13 +73,25 @@ def _transition_names(
 
 
 def _registered(
-    spec: DefinitionSpec, document: YamlDocument, field: str, registry: dict[str, Any], code: str
+    spec: DefinitionSpec, document: YamlDocument, field: str, registry: Collection[str], code: str
 ) -> Iterator[Problem]:
     kind = field.rstrip("s")
     for transition, name, path in _transition_names(spec, field):
         if name not in registry:
             message = _unknown(kind, name, sorted(registry), verb="registered")
-            yield _at(document, code, path, f"transition '{transition.trigger}': {message}")
+            yield document.problem(code, path, f"transition '{transition.trigger}': {message}")
+
+
+def _unknown_roles(
+    document: YamlDocument,
+    named: Iterable[tuple[str, Path, str]],
+    known: Sequence[str],
+    code: str = "UNKNOWN_ROLE",
+) -> Iterator[Problem]:
+    """A problem for every role in `named` (role, path, whose it is) that is not `known`."""
+    for role, path, whose in named:
+        if role not in known:
+            yield document.problem(code, path, f"{whose}{_unknown('role', role, known)}")
 
 
 def _duration(text: str) -> Duration | None:
@@ -289,13 +120,13 @@ def _check_initial_state(spec: DefinitionSpec, document: YamlDocument) -> Iterat
         message = (
             f"no state has `initial: true`; mark the state every plan starts in, e.g. '{first}'"
         )
-        yield _at(document, "NO_INITIAL_STATE", ("states",), message)
+        yield document.problem("NO_INITIAL_STATE", ("states",), message)
     for name in initial[1:]:
         message = (
             f"only one state may be initial, yet these say `initial: true`: {', '.join(initial)}; "
             f"remove it from '{name}' unless plans start there"
         )
-        yield _at(document, "MANY_INITIAL_STATES", ("states", name, "initial"), message)
+        yield document.problem("MANY_INITIAL_STATES", ("states", name, "initial"), message)
 
 
 def _check_final_state(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -306,7 +137,7 @@ def _check_final_state(spec: DefinitionSpec, document: YamlDocument) -> Iterator
             "no state has `final: true`, so no plan can ever end; mark the state(s) where "
             f"a plan ends, e.g. '{ends[0]}'"
         )
-        yield _at(document, "NO_FINAL_STATE", ("states",), message)
+        yield document.problem("NO_FINAL_STATE", ("states",), message)
 
 
 def _check_activities(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -315,7 +146,7 @@ def _check_activities(spec: DefinitionSpec, document: YamlDocument) -> Iterator[
             if activity not in ACTIVITIES:
                 message = _unknown("activity", activity, sorted(ACTIVITIES), plural="activities")
                 path = ("states", name, "allows", position)
-                yield _at(document, "UNKNOWN_ACTIVITY", path, message)
+                yield document.problem("UNKNOWN_ACTIVITY", path, message)
 
 
 def _check_reachability(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -335,7 +166,7 @@ def _check_reachability(spec: DefinitionSpec, document: YamlDocument) -> Iterato
                 f"state '{name}' cannot be reached from the initial state; add a transition "
                 f"with `dest: {name}` from a reachable state, or remove '{name}'"
             )
-            yield _at(document, "UNREACHABLE_STATE", ("states", name), message)
+            yield document.problem("UNREACHABLE_STATE", ("states", name), message)
 
 
 def _check_dead_ends(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -346,7 +177,7 @@ def _check_dead_ends(spec: DefinitionSpec, document: YamlDocument) -> Iterator[P
                 f"no transition leaves state '{name}', so a plan there would be stuck; add a "
                 f"transition with `source: {name}`, or mark it `final: true`"
             )
-            yield _at(document, "DEAD_END", ("states", name), message)
+            yield document.problem("DEAD_END", ("states", name), message)
 
 
 # --- transitions ----------------------------------------------------------------------------
@@ -359,7 +190,7 @@ def _check_transition_states(spec: DefinitionSpec, document: YamlDocument) -> It
         for state, path in named:
             if state not in spec.states:
                 message = _unknown("state", state, spec.states)
-                yield _at(document, "UNKNOWN_STATE", path, message)
+                yield document.problem("UNKNOWN_STATE", path, message)
 
 
 def _check_sources(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -369,7 +200,7 @@ def _check_sources(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Pro
                 f"'{transition.trigger}' has an empty `source`, so it can never happen; "
                 "name the state(s) it leaves"
             )
-            yield _at(document, "NO_SOURCE", ("transitions", index, "source"), message)
+            yield document.problem("NO_SOURCE", ("transitions", index, "source"), message)
 
 
 def _check_actors(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -379,7 +210,7 @@ def _check_actors(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Prob
                 f"no one may fire '{transition.trigger}': it names neither `roles` nor an "
                 "`approval` chain; add `roles: [...]` (`system` for flows) or `approval: ...`"
             )
-            yield _at(document, "NO_ACTOR", ("transitions", index), message)
+            yield document.problem("NO_ACTOR", ("transitions", index), message)
 
 
 def _check_final_has_exit(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -390,7 +221,7 @@ def _check_final_has_exit(spec: DefinitionSpec, document: YamlDocument) -> Itera
                     f"'{state}' is a final state, so '{transition.trigger}' cannot leave it; "
                     f"remove `final: true` from '{state}' or start '{transition.trigger}' elsewhere"
                 )
-                yield _at(document, "FINAL_HAS_EXIT", path, message)
+                yield document.problem("FINAL_HAS_EXIT", path, message)
 
 
 def _check_duplicate_triggers(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -404,15 +235,17 @@ def _check_duplicate_triggers(spec: DefinitionSpec, document: YamlDocument) -> I
                     f"transitions[{earlier}]; an event leads to one place only: rename one "
                     "trigger or change its source"
                 )
-                yield _at(document, "DUPLICATE_TRIGGER", ("transitions", index, "trigger"), message)
+                yield document.problem(
+                    "DUPLICATE_TRIGGER", ("transitions", index, "trigger"), message
+                )
 
 
 def _check_transition_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
-    known = [*spec.roles, *BUILTIN_ROLES]
-    for transition, role, path in _transition_names(spec, "roles"):
-        if role not in known:
-            message = f"transition '{transition.trigger}': {_unknown('role', role, known)}"
-            yield _at(document, "UNKNOWN_ROLE", path, message)
+    named = (
+        (role, path, f"transition '{transition.trigger}': ")
+        for transition, role, path in _transition_names(spec, "roles")
+    )
+    yield from _unknown_roles(document, named, [*spec.roles, *BUILTIN_ROLES])
 
 
 def _check_guards(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -431,7 +264,7 @@ def _check_chain_names(spec: DefinitionSpec, document: YamlDocument) -> Iterator
     for index, transition in enumerate(spec.transitions):
         if transition.approval is not None and transition.approval not in spec.approval_chains:
             message = _unknown("approval chain", transition.approval, spec.approval_chains)
-            yield _at(document, "UNKNOWN_CHAIN", ("transitions", index, "approval"), message)
+            yield document.problem("UNKNOWN_CHAIN", ("transitions", index, "approval"), message)
 
 
 def _check_chain_and_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -442,7 +275,7 @@ def _check_chain_and_roles(spec: DefinitionSpec, document: YamlDocument) -> Iter
                 "and roles, but the chain's last signer fires it: remove `roles`, or remove "
                 "`approval` to let those roles fire it directly"
             )
-            yield _at(document, "CHAIN_AND_ROLES", ("transitions", index, "roles"), message)
+            yield document.problem("CHAIN_AND_ROLES", ("transitions", index, "roles"), message)
 
 
 # --- roles and approval chains --------------------------------------------------------------
@@ -453,31 +286,31 @@ def _check_derived_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterat
         if role.derived is not None and role.derived not in DERIVED_ROLES:
             message = _unknown("derived role", role.derived, sorted(DERIVED_ROLES), verb="known")
             path = ("roles", name, "derived")
-            yield _at(document, "UNKNOWN_DERIVED_ROLE", path, f"role '{name}': {message}")
+            yield document.problem("UNKNOWN_DERIVED_ROLE", path, f"role '{name}': {message}")
 
 
 def _check_chain_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    named = (
+        (role, ("approval_chains", chain_name, "steps", index, "roles", position), "")
+        for chain_name, chain in spec.approval_chains.items()
+        for index, step in enumerate(chain.steps)
+        for position, role in enumerate(step.roles)
+    )
+    yield from _unknown_roles(document, named, list(spec.roles), "CHAIN_UNKNOWN_ROLE")
+
+
+def _stand_ins(spec: DefinitionSpec) -> Iterator[tuple[str, Path, str]]:
+    """Every role named in a chain's `may_sign_for`, the role signed for and its deputies."""
     for chain_name, chain in spec.approval_chains.items():
-        for index, step in enumerate(chain.steps):
-            for position, role in enumerate(step.roles):
-                if role not in spec.roles:
-                    path = ("approval_chains", chain_name, "steps", index, "roles", position)
-                    message = _unknown("role", role, spec.roles)
-                    yield _at(document, "CHAIN_UNKNOWN_ROLE", path, message)
+        base: Path = ("approval_chains", chain_name, "may_sign_for")
+        whose = f"may_sign_for of '{chain_name}': "
+        for role, deputies in chain.may_sign_for.items():
+            yield role, (*base, role), whose
+            yield from ((deputy, (*base, role, i), whose) for i, deputy in enumerate(deputies))
 
 
 def _check_stand_ins(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
-    for chain_name, chain in spec.approval_chains.items():
-        base: Path = ("approval_chains", chain_name, "may_sign_for")
-        for role, deputies in chain.may_sign_for.items():
-            named = [(role, (*base, role))]
-            named += [(deputy, (*base, role, i)) for i, deputy in enumerate(deputies)]
-            for name, path in named:
-                if name not in spec.roles:
-                    message = (
-                        f"may_sign_for of '{chain_name}': {_unknown('role', name, spec.roles)}"
-                    )
-                    yield _at(document, "UNKNOWN_ROLE", path, message)
+    yield from _unknown_roles(document, _stand_ins(spec), list(spec.roles))
 
 
 def _check_quorum(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -495,7 +328,7 @@ def _check_quorum(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Prob
                 "roles in the step (unless one of them is `many: true`)"
             )
             path = ("approval_chains", chain_name, "steps", index, "quorum")
-            yield _at(document, "BAD_QUORUM", path, message)
+            yield document.problem("BAD_QUORUM", path, message)
 
 
 def _check_unused_chains(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -506,7 +339,7 @@ def _check_unused_chains(spec: DefinitionSpec, document: YamlDocument) -> Iterat
                 f"approval chain '{name}' is not used by any transition; name it in a "
                 f"transition's `approval: {name}`, or remove it"
             )
-            yield _at(document, "UNUSED_CHAIN", ("approval_chains", name), message)
+            yield document.problem("UNUSED_CHAIN", ("approval_chains", name), message)
 
 
 # --- timers ---------------------------------------------------------------------------------
@@ -532,16 +365,17 @@ def _check_durations(spec: DefinitionSpec, document: YamlDocument) -> Iterator[P
         try:
             parse_duration(text)
         except ValueError as exc:
-            yield _at(document, "BAD_DURATION", path, str(exc))
+            yield document.problem("BAD_DURATION", path, str(exc))
 
 
 def _check_escalation_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
-    for kind, rungs in spec.timers.escalation.items():
-        for index, rung in enumerate(rungs):
-            for position, role in enumerate(rung.notify):
-                if role not in spec.roles:
-                    path = ("timers", "escalation", kind, index, "notify", position)
-                    yield _at(document, "UNKNOWN_ROLE", path, _unknown("role", role, spec.roles))
+    named = (
+        (role, ("timers", "escalation", kind, index, "notify", position), "")
+        for kind, rungs in spec.timers.escalation.items()
+        for index, rung in enumerate(rungs)
+        for position, role in enumerate(rung.notify)
+    )
+    yield from _unknown_roles(document, named, list(spec.roles))
 
 
 def _earlier(later: Duration, earlier: Duration) -> bool:
@@ -567,8 +401,73 @@ def _check_escalation_order(spec: DefinitionSpec, document: YamlDocument) -> Ite
                     f"{before + 1} ({rungs[before].after}); order the rungs from first to last"
                 )
                 path = ("timers", "escalation", kind, index, "after")
-                yield _at(document, "ESCALATION_ORDER", path, message)
+                yield document.problem("ESCALATION_ORDER", path, message)
             seen.append((index, after))
+
+
+# --- announcements --------------------------------------------------------------------------
+
+
+def _announcing(spec: DefinitionSpec) -> Iterator[tuple[int, TransitionSpec, Announcement]]:
+    """Every transition that says what it announces, with its index and its announcement."""
+    for index, transition in enumerate(spec.transitions):
+        if transition.announce is not None:
+            yield index, transition, transition.announce
+
+
+def _check_announcement_messages(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    for index, transition, announced in _announcing(spec):
+        if announced.message not in ANNOUNCEMENTS:
+            message = _unknown(
+                "announcement", announced.message, sorted(ANNOUNCEMENTS), verb="registered"
+            )
+            path = ("transitions", index, "announce", "message")
+            yield document.problem(
+                "UNKNOWN_ANNOUNCEMENT", path, f"transition '{transition.trigger}': {message}"
+            )
+
+
+def _check_announcement_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    named = (
+        (
+            role,
+            ("transitions", index, "announce", "to", position),
+            f"transition '{transition.trigger}' announces to: ",
+        )
+        for index, transition, announced in _announcing(spec)
+        for position, role in enumerate(announced.to)
+    )
+    yield from _unknown_roles(document, named, list(spec.roles))
+
+
+def _check_announce_effect(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    for index, transition, announced in _announcing(spec):
+        if announced.message not in ANNOUNCEMENTS:
+            continue  # UNKNOWN_ANNOUNCEMENT says it
+        effect = sending_effect(announced.message)
+        if effect not in transition.flows:
+            message = (
+                f"'{transition.trigger}' announces {announced.message}, which the {effect} "
+                f"effect sends, but its `flows` do not list {effect}; add {effect} to its "
+                "`flows`, or remove `announce`"
+            )
+            path = ("transitions", index, "announce")
+            yield document.problem("ANNOUNCE_WITHOUT_EFFECT", path, message)
+
+
+def _check_nothing_to_announce(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    for index, transition in enumerate(spec.transitions):
+        if Effect.ANNOUNCE not in transition.flows or "announce" in transition.model_fields_set:
+            continue  # an `announce` written out, even `null`, says what it means
+        if announcement_of(spec, transition) is not None:
+            continue
+        message = (
+            f"'{transition.trigger}' lists the announce effect but announces nothing; add "
+            "`announce: {message: ..., to: [...]}` (messages: "
+            f"{', '.join(sorted(ANNOUNCEMENTS))}), or remove announce from its `flows`"
+        )
+        path = ("transitions", index, "flows", transition.flows.index(Effect.ANNOUNCE))
+        yield document.problem("NOTHING_TO_ANNOUNCE", path, message)
 
 
 # --- labels ---------------------------------------------------------------------------------
@@ -599,7 +498,7 @@ def _check_labels(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Prob
             close = difflib.get_close_matches(locale, others, n=1, cutoff=0.5)
             typo = f" ('{close[0]}' looks like a misspelling of it)" if close else ""
             message = f"{owner} has no '{locale}' label{typo}; add `{locale}: ...` to its label"
-            yield _at(document, "MISSING_LABEL", path, message)
+            yield document.problem("MISSING_LABEL", path, message)
 
 
 CHECKS: tuple[Check, ...] = (
@@ -628,9 +527,20 @@ CHECKS: tuple[Check, ...] = (
     _check_escalation_roles,
     _check_escalation_order,
     _check_labels,
+    _check_announcement_messages,
+    _check_announcement_roles,
+    _check_announce_effect,
+    _check_nothing_to_announce,
 )
+# Rules that came after definitions were installed in databases: an installed version was
+# valid when it was installed, and plans run on it, so it is not held to them.
+LATER_RULES: tuple[Check, ...] = (_check_nothing_to_announce,)
 
 
-def check_structure(spec: DefinitionSpec, document: YamlDocument) -> list[Problem]:
-    """The problems of every rule, in the order of the file (problems without a line last)."""
-    return _in_file_order(problem for check in CHECKS for problem in check(spec, document))
+def check_structure(
+    spec: DefinitionSpec, document: YamlDocument, *, installed: bool = False
+) -> list[Problem]:
+    """The problems of every rule, in the order of the file (problems without a line last);
+    an `installed` version (read back from the database) is not held to LATER_RULES."""
+    checks = [c for c in CHECKS if not (installed and c in LATER_RULES)]
+    return in_file_order(problem for check in checks for problem in check(spec, document))
