@@ -9,6 +9,7 @@ made from the outbox row, so that carrying out a row twice records nothing twice
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,23 +18,16 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from models.tables import PLAN
-from notifications.samples import AUDIENCE
 from states.definitions import catalog
+from states.definitions.announcements import REPORT_MESSAGE, sending_effect
 from states.definitions.compiled import CompiledDefinition
+from states.definitions.schema import Announcement, Effect
 from states.engine.chains import chain_status
 from views.record import PlanRecord, plan_record
 from views.report import EvaluationReport
 from workflows.messages import base_context, recipients, record
 from workflows.outbox import OutboxItem
 from workflows.reminders import signature_context
-
-# Event -> the announcement its transition makes (evaluation_ready is sent by the report).
-ANNOUNCEMENT = {
-    "agree": "plan_agreed",
-    "start": "plan_started",
-    "adjust": "adjustment_proposed",
-    "reconfirm": "adjustment_reconfirmed",
-}
 
 _VERSION = select(PLAN.c.version).where(PLAN.c.id == bindparam("plan_id"))
 
@@ -55,9 +49,23 @@ class PlanReads:
         return self.records[plan_id]
 
 
-def _announcement(definition: CompiledDefinition, event: str) -> tuple[str, tuple[str, ...]] | None:
-    kind = ANNOUNCEMENT.get(event)
-    return (kind, AUDIENCE[kind]) if kind else None
+def _announced_now(definition: CompiledDefinition, event: str) -> Announcement | None:
+    """What `event`'s transition announces once it has committed (the evaluation report's
+    news waits for the report)."""
+    found = definition.announcement(event)
+    if found is None or sending_effect(found.message) is not Effect.ANNOUNCE:
+        return None
+    return found
+
+
+def _report_news(definition: CompiledDefinition, state: str) -> Announcement | None:
+    """The announcement that waits for the evaluation report, of a transition into
+    `state` (where the plan is once evaluated)."""
+    for transition in definition.spec.transitions:
+        found = definition.announcement(transition.trigger)
+        if transition.dest == state and found and found.message == REPORT_MESSAGE:
+            return found
+    return None
 
 
 def _signatures(plan: PlanRecord, event: str, epoch: int) -> list[dict[str, Any]]:
@@ -91,37 +99,53 @@ def _goals(plan: PlanRecord) -> list[dict[str, Any]]:
     return [{name: getattr(goal, name) for name in shown} for goal in plan.goals]
 
 
-def _context(kind: str, event: str, plan: PlanRecord, now: datetime) -> dict[str, Any] | None:
-    """What the announcement says; None when there is nothing to say (yet)."""
-    if kind == "plan_agreed":
-        # The agreement's signatures are those of the round that just ended.
-        signatures = _signatures(plan, event, plan.plan.epoch - 1)
-        return {"agreement": {"agreed_on": now.date(), "signatures": signatures}}
-    if kind == "plan_started":
-        return {"started_on": now.date(), "goals": _goals(plan)}
-    if kind == "adjustment_proposed":
-        proposed = _adjustments(plan, "proposed")
-        return {"adjustment": proposed[-1]} if proposed else None
+def _agreed(plan: PlanRecord, event: str, now: datetime) -> dict[str, Any] | None:
+    # The agreement's signatures are those of the round that just ended.
+    signatures = _signatures(plan, event, plan.plan.epoch - 1)
+    return {"agreement": {"agreed_on": now.date(), "signatures": signatures}}
+
+
+def _started(plan: PlanRecord, event: str, now: datetime) -> dict[str, Any] | None:
+    return {"started_on": now.date(), "goals": _goals(plan)}
+
+
+def _proposed(plan: PlanRecord, event: str, now: datetime) -> dict[str, Any] | None:
+    proposed = _adjustments(plan, "proposed")
+    return {"adjustment": proposed[-1]} if proposed else None
+
+
+def _reconfirmed(plan: PlanRecord, event: str, now: datetime) -> dict[str, Any] | None:
     confirmed = _adjustments(plan, "confirmed")
     return {"adjustments": confirmed, "confirmed_on": now.date()} if confirmed else None
+
+
+# What each announcement a transition may make says (None: nothing to say, yet); the
+# names are `states.engine.registry.ANNOUNCEMENTS` but the report's news.
+SAYS: dict[str, Callable[[PlanRecord, str, datetime], dict[str, Any] | None]] = {
+    "plan_agreed": _agreed,
+    "plan_started": _started,
+    "adjustment_proposed": _proposed,
+    "adjustment_reconfirmed": _reconfirmed,
+}
 
 
 def announce(session: Session, *, item: OutboxItem, now: datetime, reads: PlanReads) -> int:
     """Tell the plan's people what the transition of this outbox row announces."""
     plan = reads.record(session, item.plan_id, now)
     event = str(item.payload.get("event"))
-    announcement = _announcement(catalog.by_hash(session, plan.plan.definition_hash), event)
+    definition = catalog.by_hash(session, plan.plan.definition_hash)
+    announcement = _announced_now(definition, event)
     if announcement is None:
         return 0
-    kind, audience = announcement
-    context = _context(kind, event, plan, now)
+    kind = announcement.message
+    context = SAYS[kind](plan, event, now)
     if context is None:
         return 0
     return record(
         session,
         kind=kind,
         plan_id=item.plan_id,
-        readers=recipients(plan.people, audience),
+        readers=recipients(plan.people, announcement.to),
         context={**base_context(plan.plan, plan.people), **context},
         dedup_key=f"{kind}|{item.key}",
         now=now,
@@ -165,6 +189,10 @@ def announce_report(
     if report.evaluation is None:
         return 0
     plan = reads.record(session, report.plan.id, now)
+    definition = catalog.by_hash(session, plan.plan.definition_hash)
+    news = _report_news(definition, plan.plan.state)
+    if news is None:
+        return 0
     results = [
         {
             "goal": g.title,
@@ -184,10 +212,10 @@ def announce_report(
     }
     return record(
         session,
-        kind="evaluation_ready",
+        kind=news.message,
         plan_id=plan.plan.id,
-        readers=recipients(plan.people, AUDIENCE["evaluation_ready"]),
+        readers=recipients(plan.people, news.to),
         context={**base_context(plan.plan, plan.people), "evaluation": evaluation},
-        dedup_key=f"evaluation_ready|plan:{plan.plan.id}",
+        dedup_key=f"{news.message}|plan:{plan.plan.id}",
         now=now,
     )
