@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from models.tables import PLAN_ROLE
+from people.roles import roles_held
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.schema import ApprovalChain
 from states.engine.chains import ChainStatus
@@ -17,17 +16,12 @@ from states.engine.context import Actor, PlanSnapshot
 from states.engine.registry import DERIVED_ROLES
 from states.errors import Forbidden, NotAllowedNow
 
-# Built once: it runs on every change.
-_ROLES_OF = select(PLAN_ROLE.c.role).where(
-    PLAN_ROLE.c.plan_id == bindparam("plan_id"), PLAN_ROLE.c.person_id == bindparam("person_id")
-)
-
 
 def roles_of(session: Session, plan_id: int, actor: Actor) -> set[str]:
     """The actor's roles on the plan; the plan's own employee acts only as employee."""
     if actor.id is None:
         return {"system"}
-    held = set(session.execute(_ROLES_OF, {"plan_id": plan_id, "person_id": actor.id}).scalars())
+    held = roles_held(session, plan_id=plan_id, person_id=actor.id)
     return {"employee"} if "employee" in held else held
 
 

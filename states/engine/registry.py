@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
 from sqlmodel import Session
 
-from models.tables import DEPARTMENT, PERSON, PLAN_ROLE
+from people.roles import heads_employees_department
 from states.definitions.schema import Effect
 from states.engine.actions import ACTIONS
 from states.engine.guards import GUARDS
@@ -69,17 +68,10 @@ ACTIVITIES: dict[str, str] = {
 
 
 def _department_head(session: Session, plan_id: int, person_id: int) -> bool:
-    """True when `person_id` heads the department of the plan's employee."""
-    head = session.execute(
-        select(DEPARTMENT.c.head_id)
-        .join(PERSON, PERSON.c.department_id == DEPARTMENT.c.id)
-        .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
-        .where(PLAN_ROLE.c.plan_id == plan_id, PLAN_ROLE.c.role == "employee")
-    ).scalar()
-    return head is not None and head == person_id
+    return heads_employees_department(session, plan_id=plan_id, person_id=person_id)
 
 
-# role kind -> does this person hold the derived role on the plan?
+# role kind -> does this person hold the derived role on the plan? (`people.roles` says)
 DERIVED_ROLES: dict[str, Callable[[Session, int, int], bool]] = {
     "department_head": _department_head,
 }
