@@ -15,6 +15,7 @@ from notifications import ledger
 from notifications.message import Recipient
 from people.roles import Holder, PlanPeople
 from states.definitions import catalog
+from states.definitions.schema import COACHING_COACH, COACHING_MINUTES
 from states.engine.context import PlanSnapshot
 from states.timers import Reminder, Swept
 from workflows.messages import addressed, base_context, config
@@ -100,8 +101,19 @@ def _context(
     if reminder.kind == "progress_report_due":
         return {"report": {"due": due}}
     if reminder.kind == "coaching_session_due":
-        return {"coaching": {"due": due, "minutes": 15, "coach": people.name("manager")}}
+        return {"coaching": _coaching(session, plan, people, due)}
     return {"evaluation_due": {"period_end": due}}
+
+
+def _coaching(
+    session: Session, plan: PlanSnapshot, people: PlanPeople, due: date
+) -> dict[str, Any]:
+    """The talk that is due: when, how long and with whom, as the definition says."""
+    coaching = catalog.by_hash(session, plan.definition_hash).spec.timers.coaching
+    minutes, coach = COACHING_MINUTES, COACHING_COACH  # a reminder of a talk is due: as ever
+    if coaching is not None:
+        minutes, coach = coaching.talk_minutes, coaching.coach_role
+    return {"due": due, "minutes": minutes, "coach": people.name(coach)}
 
 
 def _reader(holder: Holder, known: dict[tuple[int, str], Recipient]) -> Recipient:

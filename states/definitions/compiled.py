@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from transitions import Machine, MachineError
 
 from states.definitions.announcements import announcement_of, compatible_announcement
-from states.definitions.schema import Announcement, DefinitionSpec, StateSpec, TransitionSpec
+from states.definitions.schema import (
+    COACHING_COACH,
+    COACHING_MINUTES,
+    Announcement,
+    DefinitionSpec,
+    StateSpec,
+    TransitionSpec,
+)
 
 
 class _Token:
@@ -29,11 +36,18 @@ class _Token:
 def content_hash(spec: DefinitionSpec) -> str:
     """Hash of the definition's meaning: comments and layout of the file do not count, nor
     an `announce` that says what the transition would announce anyway (none, or the
-    compatible one): written out or not, it is the same version."""
+    compatible one), nor a coaching talk's minutes and coach where they are the default
+    (15, the manager): written out or not, it is the same version."""
     meaning = spec.model_dump(mode="json")
     for transition, dumped in zip(spec.transitions, meaning["transitions"], strict=True):
         if transition.announce in (None, compatible_announcement(spec, transition)):
             del dumped["announce"]
+    coaching = meaning["timers"]["coaching"]
+    if coaching is not None:  # a talk's length and coach, left out where they are the default
+        if coaching["minutes"] in (None, COACHING_MINUTES):
+            del coaching["minutes"]
+        if coaching["coach"] in (None, COACHING_COACH):
+            del coaching["coach"]
     canonical = json.dumps(meaning, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

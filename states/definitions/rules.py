@@ -378,6 +378,14 @@ def _check_escalation_roles(spec: DefinitionSpec, document: YamlDocument) -> Ite
     yield from _unknown_roles(document, named, list(spec.roles))
 
 
+def _check_coach(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    coaching = spec.timers.coaching
+    if coaching is None or coaching.coach is None:
+        return
+    named = [(coaching.coach, ("timers", "coaching", "coach"), "")]
+    yield from _unknown_roles(document, named, list(spec.roles))
+
+
 def _earlier(later: Duration, earlier: Duration) -> bool:
     """True when `later` is certainly shorter than `earlier` (days and business days apart)."""
     return (
@@ -525,6 +533,7 @@ CHECKS: tuple[Check, ...] = (
     _check_unused_chains,
     _check_durations,
     _check_escalation_roles,
+    _check_coach,
     _check_escalation_order,
     _check_labels,
     _check_announcement_messages,

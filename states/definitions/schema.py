@@ -103,10 +103,31 @@ class Cadence(_Strict):
     remind_before: str | None = None
 
 
+# What a coaching talk was before a definition could say it: 15 minutes with the manager.
+COACHING_MINUTES = 15
+COACHING_COACH = "manager"
+
+
+class Coaching(Cadence):
+    """The coaching talks' cadence, how long a talk takes and whose it is to hold (a role
+    of the definition); unset, 15 minutes with the manager."""
+
+    minutes: Annotated[int, Field(ge=1, le=600)] | None = None
+    coach: str | None = None
+
+    @property
+    def talk_minutes(self) -> int:
+        return self.minutes or COACHING_MINUTES
+
+    @property
+    def coach_role(self) -> str:
+        return self.coach or COACHING_COACH
+
+
 class Timers(_Strict):
     calendar: str = "CN"
     progress_report: Cadence | None = None
-    coaching: Cadence | None = None
+    coaching: Coaching | None = None
     milestone_due_soon: str | None = None
     signature_pending: str | None = None
     escalation: dict[str, list[Rung]] = Field(default_factory=dict)

@@ -37,6 +37,7 @@ CASES: dict[str, tuple[str | None, str]] = {
         "'department_head'",
     ),
     "unknown_role.notify": ("timers.escalation.milestone_overdue[0].notify[1]", "'hr'"),
+    "unknown_role.coach": ("timers.coaching.coach", "'mentor'"),
     "unknown_derived_role": ("roles.head.derived", "'department_haed'"),
     "unknown_guard": ("transitions[0].guards[1]", "'all_goals_measurd'"),
     "unknown_action": ("transitions[0].actions[0]", "'os.system'"),

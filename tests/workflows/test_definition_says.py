@@ -1,6 +1,7 @@
-"""What a plan announces and reminds of comes from its definition, not from the names
-of the standard definition's events: the standard definition with every event renamed
-(consent instead of agree, ...) tells the same people the same things on the same days."""
+"""What a plan announces and reminds of comes from its definition, not from code that
+knows the standard one: the standard definition with every event renamed (consent
+instead of agree, ...) tells the same people the same things on the same days, and a
+definition's coaching talks say how long they take and whose they are to hold."""
 
 from __future__ import annotations
 
@@ -191,3 +192,42 @@ def test_every_announcement_a_definition_may_name_is_a_message_the_clockwork_can
 
     assert set(ANNOUNCEMENTS) <= set(KINDS)
     assert set(SAYS) | {REPORT_MESSAGE} == set(ANNOUNCEMENTS)
+
+
+def test_a_coaching_reminder_says_the_length_and_the_coach_the_definition_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: Engine, zhang_doc: PlanDocument
+) -> None:
+    text = (BUILTIN_DIR / "standard.yaml").read_text(encoding="utf-8")
+    text = text.replace("name: standard", "name: mentored", 1)
+    before = "coaching: {every: P1W, minutes: 15, coach: manager}"
+    assert before in text
+    text = text.replace(before, "coaching: {every: P1W, minutes: 30, coach: mentor}")
+    (tmp_path / "mentored.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("PERFPLAN_DEFINITIONS_DIR", str(tmp_path))
+    monkeypatch.setenv("PERFPLAN_OUTBOX_DIR", str(tmp_path / "outbox"))
+    messages.config.cache_clear()
+    created = _at("2026-08-25T09:00")
+    with session_scope(engine) as session:
+        plan_id = create_plan(
+            session=session,
+            document=zhang_doc.model_copy(update={"definition": "mentored"}),
+            actor="wang",
+            now=created,
+        )
+    for when, step in _life({"start": "start"})[:4]:  # signed and started
+        with session_scope(engine) as session:
+            step(session, plan_id, _at(when))
+    dispatch.dispatch_pending(engine, now=_at("2026-09-01T09:00"))
+    sweep(engine, as_of=_at("2026-09-08T02:00"))  # the first week's talk is due
+    with session_scope(engine) as session:
+        said = [
+            load_context(context)["coaching"]
+            for (context,) in session.execute(
+                select(NOTIFICATION.c.context).where(
+                    NOTIFICATION.c.plan_id == plan_id,
+                    NOTIFICATION.c.kind == "coaching_session_due",
+                )
+            )
+        ]
+    messages.config.cache_clear()
+    assert said and all(c["minutes"] == 30 and c["coach"] == "陈静 Chen Jing" for c in said)
