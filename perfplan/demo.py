@@ -19,7 +19,7 @@ from models.clock import FrozenClock
 from models.db import make_engine, session_scope
 from models.tables import NOTIFICATION
 from people.errors import PeopleError
-from perfplan.common import console, database_url
+from perfplan.cli.common import console, database_url
 from states import audit
 from states.engine import firing as engine
 from states.errors import StatesError

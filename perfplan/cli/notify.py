@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from perfplan.common import JsonOption, NowOption, console, errors, instant, print_json, session
+from perfplan.cli.common import JsonOption, NowOption, console, errors, instant, print_json, session
 
 if TYPE_CHECKING:
     from sqlmodel import Session

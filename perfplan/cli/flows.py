@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from perfplan.common import JsonOption, NowOption, console, instant, print_json
+from perfplan.cli.common import JsonOption, NowOption, console, instant, print_json
 
 AsOf = Annotated[
     str | None,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
-from perfplan.common import JsonOption, console, print_json, session
+from perfplan.cli.common import JsonOption, console, print_json, session
 
 app = typer.Typer(help="Read and verify the tamper-evident audit trail.", no_args_is_help=True)
 
@@ -45,7 +46,6 @@ def log(
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
 ) -> None:
     """Every record of a plan's history (or all plans'), oldest first."""
-    from perfplan.render import audit_table
     from states.audit import history
     from states.engine.firing import load_plan
 
@@ -97,3 +97,25 @@ def verify(
             console.print(f"  - {broken}")
     if not report.ok:
         raise AuditBroken()
+
+
+def audit_table(records: list[dict[str, Any]]) -> Table:
+    table = Table("plan", "seq", "at", "event", "from → to", "actor", "role", "comment", "hash")
+    for r in records:
+        move = (
+            f"{r['from_state'] or '∅'} → {r['to_state']}"
+            if r["kind"] == "transition"
+            else r["to_state"]
+        )
+        table.add_row(
+            str(r["plan_id"]),
+            str(r["seq"]),
+            r["at"].strftime("%Y-%m-%d %H:%M"),
+            r["event"],
+            move,
+            r["actor"],
+            r["role"],
+            r["comment"],
+            r["hash"][:12],
+        )
+    return table
