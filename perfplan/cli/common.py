@@ -91,3 +91,33 @@ def dispatch_after_commit(plan_id: int, now: datetime) -> None:
         dispatch.after_commit(engine, plan_id, now)
     finally:
         engine.dispose()
+
+
+def perform(
+    activity: str,
+    plan_id: int,
+    actor: str,
+    now: str | None,
+    *,
+    expect_version: int | None = None,
+    **fields: Any,
+) -> Any:
+    """Perform a plan activity (`perfplan.activities`) as the API and the pages do: its
+    inputs (`event=`, `milestone=` among them for an activity that takes one) checked
+    against the activity's model (a refusal is one sentence and exit 2), its service
+    called in one transaction, a transition's effects carried out after the commit.
+    Returns what the service answered."""
+    from perfplan.activities import ACTIVITIES, Act
+
+    chosen = ACTIVITIES[activity]
+    key = fields.pop(chosen.key) if chosen.key else None
+    body = chosen.parse(fields, key=key)
+    if expect_version is not None:
+        # The plan itself checks it: a version it is not at (0 too) is a conflict, exit 6.
+        body = body.model_copy(update={"expected_version": expect_version})
+    moment = instant(now)
+    with session() as active:
+        done = chosen.perform(active, Act(plan_id, actor, moment, key), body)
+    if chosen.fires:
+        dispatch_after_commit(plan_id, moment)
+    return done

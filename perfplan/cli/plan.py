@@ -16,6 +16,7 @@ from perfplan.cli.common import (
     console,
     dispatch_after_commit,
     instant,
+    perform,
     print_json,
     session,
 )
@@ -56,9 +57,10 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Open a plan from a plan document, in its definition's initial state."""
+    from perfplan.inputs import without_nul
     from states.plans.opening import create_plan, read_document_file
 
-    document = read_document_file(file)
+    document = without_nul(read_document_file(file), str(file))
     moment = instant(now)
     with session() as active:
         plan_id = create_plan(
@@ -160,21 +162,16 @@ def fire(
     as_json: JsonOption = False,
 ) -> None:
     """Fire an event on a plan, as a person; checked, stored and audited in one transaction."""
-    from states.engine.firing import fire as fire_event
-
-    moment = instant(now)
-    with session() as active:
-        fired = fire_event(
-            session=active,
-            plan_id=plan_id,
-            event=event,
-            actor=actor,
-            now=moment,
-            comment=comment,
-            inputs=_pairs(inputs, "--input"),
-            expected_version=expect_version,
-        )
-    dispatch_after_commit(plan_id, moment)
+    fired = perform(
+        "fire",
+        plan_id,
+        actor,
+        now,
+        event=event,
+        expect_version=expect_version,
+        comment=comment,
+        inputs=_pairs(inputs, "--input"),
+    )
     _report_fired(fired, as_json)
 
 
@@ -191,20 +188,9 @@ def sign(
     as_json: JsonOption = False,
 ) -> None:
     """Sign the current step of the plan's approval chain; the last signature fires it."""
-    from states.engine.firing import sign as sign_chain
-
-    moment = instant(now)
-    with session() as active:
-        signed = sign_chain(
-            session=active,
-            plan_id=plan_id,
-            actor=actor,
-            now=moment,
-            event=event,
-            comment=comment,
-            expected_version=expect_version,
-        )
-    dispatch_after_commit(plan_id, moment)
+    signed = perform(
+        "sign", plan_id, actor, now, expect_version=expect_version, event=event, comment=comment
+    )
     if as_json:
         print_json({**signed.__dict__, "fired": signed.fired.__dict__ if signed.fired else None})
         return
@@ -229,24 +215,21 @@ def measure(
     """Record a measured value of a goal's metric."""
     from datetime import date
 
-    from states.plans.activities import measure as record
-
     try:
         measured_on = date.fromisoformat(on) if on else None
     except ValueError as exc:
         raise typer.BadParameter(f"'{on}' is not a date (YYYY-MM-DD)", param_hint="--on") from exc
-    with session() as active:
-        record(
-            session=active,
-            plan_id=plan_id,
-            goal=goal,
-            value=value,
-            actor=actor,
-            now=instant(now),
-            measured_on=measured_on,
-            source=source,
-            note=note,
-        )
+    perform(
+        "measure",
+        plan_id,
+        actor,
+        now,
+        goal=goal,
+        value=value,
+        measured_on=measured_on,
+        source=source,
+        note=note,
+    )
     console.print(f"Plan {plan_id}: {goal} = {value:g}")
 
 
@@ -259,17 +242,7 @@ def report_progress(
     now: NowOption = None,
 ) -> None:
     """Record the employee's progress report."""
-    from states.plans.activities import report_progress as record
-
-    with session() as active:
-        record(
-            session=active,
-            plan_id=plan_id,
-            actor=actor,
-            now=instant(now),
-            summary=summary,
-            blockers=blockers,
-        )
+    perform("report_progress", plan_id, actor, now, summary=summary, blockers=blockers)
     console.print(f"Plan {plan_id}: progress report recorded.")
 
 
@@ -282,17 +255,7 @@ def coach(
     now: NowOption = None,
 ) -> None:
     """Record a coaching session held by the manager or mentor."""
-    from states.plans.activities import record_coaching
-
-    with session() as active:
-        record_coaching(
-            session=active,
-            plan_id=plan_id,
-            actor=actor,
-            now=instant(now),
-            notes=notes,
-            minutes=minutes,
-        )
+    perform("record_coaching", plan_id, actor, now, notes=notes, minutes=minutes)
     console.print(f"Plan {plan_id}: coaching session recorded.")
 
 
@@ -305,17 +268,7 @@ def complete(
     now: NowOption = None,
 ) -> None:
     """Mark a milestone done."""
-    from states.plans.activities import complete_milestone
-
-    with session() as active:
-        complete_milestone(
-            session=active,
-            plan_id=plan_id,
-            milestone=milestone,
-            actor=actor,
-            now=instant(now),
-            comment=comment or "",
-        )
+    perform("complete_milestone", plan_id, actor, now, milestone=milestone, comment=comment or "")
     console.print(f"Plan {plan_id}: milestone {milestone} done.")
 
 
@@ -336,24 +289,11 @@ def adjust(
     now: NowOption = None,
 ) -> None:
     """Adjust a milestone or an action (goals stay fixed); re-confirmation follows."""
-    from states.plans.activities import adjust as record
-
     if (milestone is None) == (action is None):
         raise typer.BadParameter("name exactly one of --milestone or --action")
     kind, key = ("milestone", milestone) if milestone else ("action", action)
-    moment = instant(now)
-    with session() as active:
-        record(
-            session=active,
-            plan_id=plan_id,
-            actor=actor,
-            now=moment,
-            kind=kind,
-            key=key or "",
-            changes=_pairs(changes, "--set"),
-            reason=reason,
-        )
-    dispatch_after_commit(plan_id, moment)
+    changed = _pairs(changes, "--set")
+    perform("adjust", plan_id, actor, now, kind=kind, key=key, changes=changed, reason=reason)
     console.print(f"Plan {plan_id}: {kind} {key} adjusted; waiting for re-confirmation.")
 
 

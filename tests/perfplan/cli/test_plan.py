@@ -280,3 +280,88 @@ def test_uninitialised_database_says_run_init(
     result = cli("plan", "list")
     assert result.code == 7
     assert "perfplan init" in result.err
+
+
+def _started(cli: Cli) -> str:
+    """Zhang's plan, signed off and started by Li on 1 September."""
+    plan = str(zhangs_plan(cli))
+    for who, when in (("zhang", "08-26T10:30"), ("li", "08-26T15:00"), ("wang", "08-27T11:00")):
+        assert cli("plan", "sign", plan, "--as", who, "--now", f"2026-{when}").code == 0
+    assert cli("plan", "fire", plan, "start", "--as", "li", "--now", "2026-09-01T09:00").code == 0
+    return plan
+
+
+def test_activities_refuse_what_the_api_refuses_in_one_line(initialised: Cli) -> None:
+    """Coaching minutes beyond any talk's length crashed, a 900 KB summary and NUL
+    characters were stored, and so was a measured NaN: the commands now take the
+    API's own models, limits included."""
+    cli = initialised
+    plan = _started(cli)
+    before = cli("plan", "show", plan, "--json").json()
+    refused = [
+        (
+            ("coach", plan, "--as", "li", "--notes", "x", "--minutes", str(10**23)),
+            "minutes: must be at most 600",
+        ),
+        (
+            ("report-progress", plan, "--as", "zhang", "--summary", "x" * 900_000),
+            "summary: 900000 characters, more than the 4000 allowed",
+        ),
+        (
+            ("report-progress", plan, "--as", "zhang", "--summary", "done\x00"),
+            "summary: a NUL character cannot be stored",
+        ),
+        (
+            ("coach", plan, "--as", "li", "--notes", "\x00"),
+            "notes: a NUL character cannot be stored",
+        ),
+        (("measure", plan, "contracts", "nan", "--as", "li"), "value: must be a finite number"),
+        (("measure", plan, "contracts", "inf", "--as", "li"), "value: must be a finite number"),
+        (("measure", plan, "contracts", "70", "--as", "li", "--note", "\x00"), "note: a NUL"),
+        (
+            ("complete", plan, "training_attended", "--as", "li", "--comment", "\x00"),
+            "comment: a NUL",
+        ),
+        (
+            ("fire", plan, "adjust", "--as", "li", "--comment", "x" * 4001),
+            "comment: 4001 characters",
+        ),
+        (
+            ("fire", plan, "adjust", "--as", "li", "--input", "why=\x00"),
+            "a NUL character cannot be stored",
+        ),
+        (("sign", plan, "--as", "li", "--event", "x" * 201), "event: 201 characters"),
+        (
+            (
+                "adjust",
+                plan,
+                "--as",
+                "li",
+                "--milestone",
+                "report_1",
+                "--set",
+                "title=\x00",
+                "--reason",
+                "x",
+            ),
+            "a NUL character cannot be stored",
+        ),
+    ]
+    for args, sentence in refused:
+        result = cli("plan", *args, "--now", "2026-09-07T10:00")
+        assert result.code == 2, (args[:2], result.code, result.err[:200])
+        assert sentence in result.err, (args[:2], result.err[:200])
+        assert result.err.strip().count("\n") == 0, result.err[:400]  # one line
+    assert cli("plan", "show", plan, "--json").json() == before
+
+
+def test_a_plan_document_with_a_nul_character_is_refused(initialised: Cli, tmp_path: Path) -> None:
+    """PostgreSQL cannot store NUL in text: `plan create` refuses it as the API does."""
+    bad = tmp_path / "bad.yaml"
+    yaml_nul = '    title: "Bring\\0 new-customer contracts back"'  # YAML's escape for NUL
+    plain = "    title: Bring new-customer contracts back to target"
+    bad.write_text(ZHANG_FILE.read_text().replace(plain, yaml_nul, 1))
+    result = initialised("plan", "create", str(bad), "--as", "wang")
+    assert result.code == 2, result.err
+    assert "goals.0.title: a NUL character cannot be stored" in result.err
+    assert initialised("plan", "list", "--json").json() == []

@@ -449,3 +449,54 @@ def test_the_diagram_draws_every_state_and_transition_and_marks_the_current_one(
     assert svg.count('<g class="edge back"') == 1  # reconfirm goes back to in progress
     assert 'class="state current" data-state="in_progress"' in svg
     assert svg.count("current") == 1
+
+
+# The limits of the API hold for the forms too --------------------------------
+
+
+def test_a_form_is_refused_what_the_api_refuses_with_the_field_named(
+    client: TestClient, world: World
+) -> None:
+    """Coaching minutes beyond any talk's length answered 500 and a 900 KB progress
+    summary was stored: the forms now take the API's own models, limits included."""
+    plan = world.zhang_plan
+    csrf = start(client, world, plan)  # Li, the manager
+    refused = [
+        (
+            "coaching",
+            {"notes": "A long talk", "minutes": str(10**23)},
+            "minutes: must be at most 600",
+        ),
+        (
+            "coaching",
+            {"notes": "Pause\x00", "minutes": "20"},
+            "notes: a NUL character cannot be stored",
+        ),
+        ("measure", {"goal": "contracts", "value": "nan"}, "value: must be a finite number"),
+        ("measure", {"goal": "contracts", "value": "inf"}, "value: must be a finite number"),
+        ("milestone", {"milestone": "training_attended", "comment": "ok\x00"}, "comment: a NUL"),
+        ("fire", {"event": "adjust", "comment": "x" * 4001}, "comment: 4001 characters, more than"),
+        (
+            "adjust",
+            {"target": "milestone:report_2", "field": "title", "value": "\x00", "reason": "x"},
+            "a NUL character cannot be stored",
+        ),
+    ]
+    before = plan_row(world, plan)
+    for what, fields, sentence in refused:
+        answer = post(client, world, plan, what, csrf, **fields)
+        assert answer.status_code == 422, (what, fields, answer.status_code)
+        assert sentence in unescape(answer.text), (what, sentence)
+        assert 'id="plan-state"' in answer.text  # the plan again, with the reason
+    csrf = sign_in(client, world, "zhang")
+    for fields, sentence in [
+        ({"summary": "x" * 900_000}, "summary: 900000 characters, more than the 4000 allowed"),
+        ({"summary": "Done\x00"}, "summary: a NUL character cannot be stored"),
+        ({"summary": "Done", "blockers": "\x00"}, "blockers: a NUL character cannot be stored"),
+    ]:
+        answer = post(client, world, plan, "progress", csrf, **fields)
+        assert answer.status_code == 422 and sentence in unescape(answer.text), sentence
+    after = plan_row(world, plan)
+    assert (after["version"], after["state"]) == (before["version"], before["state"])
+    assert count(world, COACHING_SESSION) == 0 and count(world, PROGRESS_REPORT) == 0
+    assert count(world, MEASUREMENT) == 0 and count(world, ADJUSTMENT) == 0
