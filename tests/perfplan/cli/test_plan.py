@@ -291,50 +291,35 @@ def _started(cli: Cli) -> str:
     return plan
 
 
-def test_activities_refuse_what_the_api_refuses_in_one_line(initialised: Cli) -> None:
-    """Coaching minutes beyond any talk's length crashed, a 900 KB summary and NUL
-    characters were stored, and so was a measured NaN: the commands now take the
-    API's own models, limits included."""
-    cli = initialised
-    plan = _started(cli)
-    before = cli("plan", "show", plan, "--json").json()
-    refused = [
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
         (
-            ("coach", plan, "--as", "li", "--notes", "x", "--minutes", str(10**23)),
+            ("coach", "--as", "li", "--notes", "x", "--minutes", str(10**23)),
             "minutes: must be at most 600",
         ),
         (
-            ("report-progress", plan, "--as", "zhang", "--summary", "x" * 900_000),
+            ("report-progress", "--as", "zhang", "--summary", "x" * 900_000),
             "summary: 900000 characters, more than the 4000 allowed",
         ),
+        (("report-progress", "--as", "zhang", "--summary", "done\x00"), "summary: a NUL character"),
+        (("coach", "--as", "li", "--notes", "\x00"), "notes: a NUL character cannot be stored"),
+        (("measure", "--as", "li", "--", "contracts", "nan"), "value: must be a finite number"),
+        (("measure", "--as", "li", "--", "contracts", "inf"), "value: must be a finite number"),
+        (("measure", "--as", "li", "--note", "\x00", "--", "contracts", "70"), "note: a NUL"),
         (
-            ("report-progress", plan, "--as", "zhang", "--summary", "done\x00"),
-            "summary: a NUL character cannot be stored",
-        ),
-        (
-            ("coach", plan, "--as", "li", "--notes", "\x00"),
-            "notes: a NUL character cannot be stored",
-        ),
-        (("measure", plan, "contracts", "nan", "--as", "li"), "value: must be a finite number"),
-        (("measure", plan, "contracts", "inf", "--as", "li"), "value: must be a finite number"),
-        (("measure", plan, "contracts", "70", "--as", "li", "--note", "\x00"), "note: a NUL"),
-        (
-            ("complete", plan, "training_attended", "--as", "li", "--comment", "\x00"),
+            ("complete", "--as", "li", "--comment", "\x00", "--", "training_attended"),
             "comment: a NUL",
         ),
         (
-            ("fire", plan, "adjust", "--as", "li", "--comment", "x" * 4001),
+            ("fire", "--as", "li", "--comment", "x" * 4001, "--", "adjust"),
             "comment: 4001 characters",
         ),
-        (
-            ("fire", plan, "adjust", "--as", "li", "--input", "why=\x00"),
-            "a NUL character cannot be stored",
-        ),
-        (("sign", plan, "--as", "li", "--event", "x" * 201), "event: 201 characters"),
+        (("fire", "--as", "li", "--input", "why=\x00", "--", "adjust"), "inputs.why: a NUL"),
+        (("sign", "--as", "li", "--event", "x" * 201), "event: 201 characters"),
         (
             (
                 "adjust",
-                plan,
                 "--as",
                 "li",
                 "--milestone",
@@ -344,15 +329,24 @@ def test_activities_refuse_what_the_api_refuses_in_one_line(initialised: Cli) ->
                 "--reason",
                 "x",
             ),
-            "a NUL character cannot be stored",
+            "changes.title: a NUL character cannot be stored",
         ),
-    ]
-    for args, sentence in refused:
-        result = cli("plan", *args, "--now", "2026-09-07T10:00")
-        assert result.code == 2, (args[:2], result.code, result.err[:200])
-        assert sentence in result.err, (args[:2], result.err[:200])
-        assert result.err.strip().count("\n") == 0, result.err[:400]  # one line
-    assert cli("plan", "show", plan, "--json").json() == before
+    ],
+)
+def test_an_activity_refuses_what_the_api_refuses_in_one_line(
+    initialised: Cli, args: tuple[str, ...], sentence: str
+) -> None:
+    """Coaching minutes beyond any talk's length and a measured NaN crashed with a
+    traceback; a 900 KB summary and NUL characters were stored: the commands take the
+    API's own models."""
+    plan = _started(initialised)
+    before = initialised("plan", "show", plan, "--json").json()
+    command, *rest = args
+    result = initialised("plan", command, "--now", "2026-09-07T10:00", plan, *rest)
+    assert result.code == 2, result.err[:300]
+    assert sentence in result.err, result.err[:300]
+    assert result.err.strip().count("\n") == 0, result.err[:300]  # one line, no traceback
+    assert initialised("plan", "show", plan, "--json").json() == before
 
 
 def test_a_plan_document_with_a_nul_character_is_refused(initialised: Cli, tmp_path: Path) -> None:
