@@ -14,23 +14,6 @@ from perfplan.cli.common import JsonOption, console, print_json, session
 
 app = typer.Typer(help="Read and verify the tamper-evident audit trail.", no_args_is_help=True)
 
-FIELDS = [
-    "plan_id",
-    "seq",
-    "kind",
-    "event",
-    "from_state",
-    "to_state",
-    "actor",
-    "role",
-    "at",
-    "comment",
-    "definition_hash",
-    "content_digest",
-    "prev_hash",
-    "hash",
-]
-
 
 class Format(StrEnum):
     table = "table"
@@ -46,17 +29,19 @@ def log(
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
 ) -> None:
     """Every record of a plan's history (or all plans'), oldest first."""
+    from models.tables import AUDIT
     from states.audit import history
     from states.engine.firing import load_plan
 
+    fields = [column.name for column in AUDIT.columns if column.name != "id"]  # as stored
     with session() as active:
         if plan_id is not None:
             load_plan(active, plan_id)  # an unknown plan is an error, not an empty log
-        records = [{f: getattr(r, f) for f in FIELDS} for r in history(active, plan_id)]
+        records = [{f: getattr(r, f) for f in fields} for r in history(active, plan_id)]
     if fmt is Format.json:
         print_json(records)
     elif fmt is Format.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=FIELDS)
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields)
         writer.writeheader()
         for record in records:
             writer.writerow({**record, "at": record["at"].isoformat()})

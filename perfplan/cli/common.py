@@ -1,15 +1,17 @@
-"""What every command shares: the clock option, the session, and how data is printed."""
+"""What every command shares: the options of several commands (the clock, --json, who
+acts), the session, how answers are printed, and performing a plan activity."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -78,6 +80,30 @@ def _plain(value: Any) -> Any:
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, default=_plain, ensure_ascii=False, indent=2))
+
+
+def print_answer(data: Any, as_json: bool, line: str) -> None:
+    """What a command answers: `data` as JSON with --json, else a line to read."""
+    if as_json:
+        print_json(data)
+    else:
+        console.print(line)
+
+
+def print_rows(
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    columns: Sequence[str],
+    cells: Callable[[dict[str, Any]], Sequence[str]],
+) -> None:
+    """Rows as JSON with --json, else as a table: `columns` its header, `cells` a row's."""
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*cells(row))
+    console.print(table)
 
 
 def dispatch_after_commit(plan_id: int, now: datetime) -> None:

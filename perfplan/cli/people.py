@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from perfplan.cli.common import JsonOption, NowOption, console, instant, print_json, session
+from perfplan.cli.common import JsonOption, NowOption, console, instant, print_rows, session
 
 app = typer.Typer(
     help="People, their standing roles (hr, auditor, admin) and passwords.", no_args_is_help=True
@@ -47,20 +46,13 @@ def people_list(as_json: JsonOption = False) -> None:
             for r in roles
             if r["person"] == row["key"]
         ]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("key", "name", "email", "locale", "department", "standing roles")
-    for row in rows:
-        table.add_row(
-            row["key"],
-            row["name"],
-            row["email"],
-            row["locale"],
-            row["department"] or "",
-            ", ".join(row["standing_roles"]),
-        )
-    console.print(table)
+    columns = ("key", "name", "email", "locale", "department", "standing roles")
+    print_rows(rows, as_json, columns, _person_cells)
+
+
+def _person_cells(row: dict[str, Any]) -> list[str]:
+    held = ", ".join(row["standing_roles"])
+    return [row["key"], row["name"], row["email"], row["locale"], row["department"] or "", held]
 
 
 Department = Annotated[

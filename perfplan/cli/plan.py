@@ -17,7 +17,9 @@ from perfplan.cli.common import (
     dispatch_after_commit,
     instant,
     perform,
+    print_answer,
     print_json,
+    print_rows,
     session,
 )
 
@@ -67,10 +69,9 @@ def create(
             session=active, document=document, actor=actor, now=moment, source=str(file)
         )
     dispatch_after_commit(plan_id, moment)
-    if as_json:
-        print_json({"plan_id": plan_id})
-    else:
-        console.print(f"Created plan [bold]{plan_id}[/]: {document.title}")
+    print_answer(
+        {"plan_id": plan_id}, as_json, f"Created plan [bold]{plan_id}[/]: {document.title}"
+    )
 
 
 @app.command("list")
@@ -106,21 +107,20 @@ def list_(
         plans = search_plans(
             active, viewer=who, today=instant(now).date(), filters=filters, limit=limit
         )
-    if as_json:
-        print_json(plans)
-        return
-    table = Table("id", "employee", "department", "state", "late", "next due", "title")
-    for plan in plans:
-        table.add_row(
-            str(plan["id"]),
-            plan["employee"] or "",
-            plan["department"] or "",
-            plan["state"],
-            str(plan["overdue_milestones"] or ""),
-            str(plan["next_due"] or ""),
-            plan["title"],
-        )
-    console.print(table)
+    columns = ("id", "employee", "department", "state", "late", "next due", "title")
+    print_rows(plans, as_json, columns, _plan_cells)
+
+
+def _plan_cells(plan: dict[str, Any]) -> list[str]:
+    return [
+        str(plan["id"]),
+        plan["employee"] or "",
+        plan["department"] or "",
+        plan["state"],
+        str(plan["overdue_milestones"] or ""),
+        str(plan["next_due"] or ""),
+        plan["title"],
+    ]
 
 
 @app.command("show")

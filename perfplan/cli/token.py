@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from perfplan.cli.common import JsonOption, NowOption, console, instant, print_json, session
+from perfplan.cli.common import (
+    JsonOption,
+    NowOption,
+    console,
+    instant,
+    print_json,
+    print_rows,
+    session,
+)
 
 app = typer.Typer(help="Personal API tokens (stored hashed, revocable).", no_args_is_help=True)
 Person = Annotated[str, typer.Argument(help="The person's key, e.g. li.")]
@@ -51,27 +58,21 @@ def token_list(
 
     with session() as active:
         rows = list_tokens(active, person=person)
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("id", "person", "name", "prefix", "created", "last used", "expires", "revoked")
-    for row in rows:
-        table.add_row(
-            *(
-                str(row[k] or "")
-                for k in (
-                    "id",
-                    "person",
-                    "name",
-                    "prefix",
-                    "created_at",
-                    "last_used_at",
-                    "expires_at",
-                    "revoked_at",
-                )
-            )
-        )
-    console.print(table)
+    print_rows(rows, as_json, COLUMNS, lambda row: [str(row[k] or "") for k in FIELDS])
+
+
+# What `token list` shows of each token: the columns, and the fields they show.
+COLUMNS = ("id", "person", "name", "prefix", "created", "last used", "expires", "revoked")
+FIELDS = (
+    "id",
+    "person",
+    "name",
+    "prefix",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "revoked_at",
+)
 
 
 @app.command("revoke")
