@@ -32,6 +32,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 ActorOption = Annotated[
     str, typer.Option("--as", help="Who acts: a person's key, e.g. li.", show_default=False)
 ]
+Person = Annotated[str, typer.Argument(help="The person's key, e.g. li.")]
 
 
 def instant(now: str | None) -> datetime:

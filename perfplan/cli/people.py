@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from perfplan.cli.common import JsonOption, NowOption, console, instant, print_rows, session
+from perfplan.cli.common import JsonOption, NowOption, Person, console, instant, print_rows, session
 
 app = typer.Typer(
     help="People, their standing roles (hr, auditor, admin) and passwords.", no_args_is_help=True
 )
-Person = Annotated[str, typer.Argument(help="The person's key, e.g. li.")]
 
 
 @app.command("add")

@@ -9,6 +9,7 @@ import typer
 from perfplan.cli.common import (
     JsonOption,
     NowOption,
+    Person,
     console,
     instant,
     print_json,
@@ -17,7 +18,6 @@ from perfplan.cli.common import (
 )
 
 app = typer.Typer(help="Personal API tokens (stored hashed, revocable).", no_args_is_help=True)
-Person = Annotated[str, typer.Argument(help="The person's key, e.g. li.")]
 
 
 @app.command("create")
