@@ -145,6 +145,9 @@ _KEY = TypeAdapter(Name)
 
 @dataclass(frozen=True)
 class Activity(Generic[Body]):
+    """One plan activity: its name (the service's), the model it takes, the service it
+    calls and the kind of answer that gives."""
+
     name: str
     body: type[Body]
     service: Callable[..., Any]

@@ -1,7 +1,7 @@
 """`perfplan demo`: Zhang's plan (DOMAIN.md) through its whole life, with simulated
-time and the real clockwork: every change dispatched by Prefect flows, a sweep
-each morning, messages in Chinese and English in the file outbox, the
-evaluation report at the end."""
+time and the real clockwork: each step a plan activity (`perfplan.activities`) done
+as a door does it, every change dispatched by Prefect flows, a sweep each morning,
+messages in Chinese and English in the file outbox, the evaluation report at the end."""
 
 from __future__ import annotations
 
