@@ -245,11 +245,11 @@ def send(now: NowOption = None, as_json: JsonOption = False) -> None:
     print_answer(report.__dict__, as_json, line)
 
 
+NotificationId = Annotated[int, typer.Argument(help="A notification's id.")]
+
+
 @app.command("show")
-def show(
-    notification_id: Annotated[int, typer.Argument(help="A notification's id.")],
-    as_json: JsonOption = False,
-) -> None:
+def show(notification_id: NotificationId, as_json: JsonOption = False) -> None:
     """One message as recorded, and every attempt to send it."""
     with session() as active:
         data = _message(active, notification_id)

@@ -75,11 +75,11 @@ FIELDS = (
 )
 
 
+TokenId = Annotated[int, typer.Argument(help="The token's id (see `token list`).")]
+
+
 @app.command("revoke")
-def token_revoke(
-    token_id: Annotated[int, typer.Argument(help="The token's id (see `token list`).")],
-    now: NowOption = None,
-) -> None:
+def token_revoke(token_id: TokenId, now: NowOption = None) -> None:
     """Stop a token from working, at once."""
     from people.identity import revoke_token
 
