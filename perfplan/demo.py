@@ -1,12 +1,12 @@
 """`perfplan demo`: Zhang's plan (DOMAIN.md) through its whole life, with simulated
-time and the real clockwork: every change dispatched by Prefect flows, a sweep
-each morning, messages in Chinese and English in the file outbox, the
-evaluation report at the end."""
+time and the real clockwork: each step a plan activity (`perfplan.activities`) done
+as a door does it, every change dispatched by Prefect flows, a sweep each morning,
+messages in Chinese and English in the file outbox, the evaluation report at the end."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,11 @@ from models.clock import FrozenClock
 from models.db import make_engine, session_scope
 from models.tables import NOTIFICATION
 from people.errors import PeopleError
-from perfplan.common import console, database_url
+from perfplan.activities import ACTIVITIES, Act
+from perfplan.cli.common import console, database_url
 from states import audit
 from states.engine import firing as engine
-from states.engine import signing
 from states.errors import StatesError
-from states.plans import activities as records
 from states.plans.opening import create_plan, read_document_file
 from views.detail import plan_detail
 
@@ -32,8 +31,6 @@ EXAMPLE = Path(__file__).parent / "examples" / "zhang.yaml"
 FIRST_DAY = date(2026, 8, 25)
 LAST_DAY = date(2026, 12, 1)
 SWEEP_HOUR = 2  # UTC: 10:00 in Beijing, after the 09:00 reminders fall due
-
-Step = Callable[[Any], object]
 
 
 class Demo:
@@ -55,14 +52,20 @@ class Demo:
     def row(self, who: str, what: str) -> None:
         self.timeline.add_row(self.clock().strftime("%Y-%m-%d %H:%M"), who, what, self.state())
 
-    def step(self, who: str, what: str, action: Step) -> None:
+    def step(self, step: Step) -> None:
+        """Perform the step now; a refusal is on the timeline, in red, with its reason."""
+        activity = ACTIVITIES[step.activity]
+        fields = dict(step.fields)
+        key = fields.pop(activity.key) if activity.key else None
         try:
+            body = activity.parse(fields, key=key)
             with session_scope(self.db) as session:
-                action(session)
+                act = Act(self.plan_id, step.who, self.clock(), key)
+                activity.perform(session, act, body)
         except (StatesError, PeopleError) as refused:
-            self.row(who, f"[red]refused[/]: {what}\n  [dim]{refused}[/]")
+            self.row(step.who, f"[red]refused[/]: {step.what}\n  [dim]{refused}[/]")
             return
-        self.row(who, what)
+        self.row(step.who, step.what)
         self.clockwork("dispatch")
 
     def clockwork(self, which: str) -> None:
@@ -110,48 +113,39 @@ class Demo:
         self.clock.set(datetime.fromisoformat(when).replace(tzinfo=UTC))
 
 
-def _sign(who: str, role: str, comment: str = "") -> tuple[str, str, Callable[[Demo], Step]]:
-    return (
-        who,
-        f"signs as {role}",
-        lambda d: (
-            lambda s: signing.sign(
-                session=s, plan_id=d.plan_id, actor=who, now=d.clock(), comment=comment
-            )
-        ),
+@dataclass(frozen=True)
+class Step:
+    """Someone performs a plan activity (`perfplan.activities`), as a door would."""
+
+    who: str
+    what: str
+    activity: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _sign(who: str, role: str, comment: str = "") -> Step:
+    return Step(who, f"signs as {role}", "sign", {"comment": comment})
+
+
+def _fire(who: str, event: str, **fields: Any) -> Step:
+    return Step(who, event, "fire", {"event": event, **fields})
+
+
+def _done(key: str) -> Step:
+    return Step("li", f"milestone {key} done", "complete_milestone", {"milestone": key})
+
+
+def _measured(goal: str, value: float, source: str = "") -> Step:
+    return Step(
+        "li",
+        f"measures {goal} = {value:g}",
+        "measure",
+        {"goal": goal, "value": value, "source": source},
     )
-
-
-def _fire(who: str, event: str, **kwargs: Any) -> tuple[str, str, Callable[[Demo], Step]]:
-    return (
-        who,
-        event,
-        lambda d: (
-            lambda s: engine.fire(
-                session=s, plan_id=d.plan_id, event=event, actor=who, now=d.clock(), **kwargs
-            )
-        ),
-    )
-
-
-def _record(
-    who: str, what: str, service: Callable[..., object], **kwargs: Any
-) -> tuple[str, str, Callable[[Demo], Step]]:
-    return (
-        who,
-        what,
-        lambda d: (
-            lambda s: service(session=s, plan_id=d.plan_id, actor=who, now=d.clock(), **kwargs)
-        ),
-    )
-
-
-def _done(key: str) -> tuple[str, str, Callable[[Demo], Step]]:
-    return _record("li", f"milestone {key} done", records.complete_milestone, milestone=key)
 
 
 # (instant, step) — the plan's life as DOMAIN.md tells it.
-SCRIPT: list[tuple[str, tuple[str, str, Callable[[Demo], Step]]]] = [
+SCRIPT: list[tuple[str, Step]] = [
     ("2026-08-26T10:00", _sign("li", "manager")),  # refused: the employee signs first
     ("2026-08-26T10:30", _sign("zhang", "employee", "同意计划，会按时提交报告")),
     ("2026-08-26T15:00", _sign("li", "manager")),
@@ -160,48 +154,49 @@ SCRIPT: list[tuple[str, tuple[str, str, Callable[[Demo], Step]]]] = [
     ("2026-09-01T09:00", _fire("li", "start", comment="Kick-off 1:1 held")),
     (
         "2026-09-04T10:00",
-        _record(
+        Step(
             "zhang",
             "progress report",
-            records.report_progress,
-            summary="培训已报名；与技术支持约定了对接人",
+            "report_progress",
+            {"summary": "培训已报名；与技术支持约定了对接人"},
         ),
     ),
     (
         "2026-09-07T10:00",
-        _record(
+        Step(
             "li",
             "coaching (15 min)",
-            records.record_coaching,
-            notes="Prepare the needs-analysis template before the training",
+            "record_coaching",
+            {"notes": "Prepare the needs-analysis template before the training"},
         ),
     ),
     ("2026-09-15T09:00", _done("training_attended")),
-    (
-        "2026-09-30T08:00",
-        _record("li", "measures training = 86", records.measure, goal="training", value=86),
-    ),
+    ("2026-09-30T08:00", _measured("training", 86)),
     ("2026-09-30T08:05", _done("training_passed")),
     (
         "2026-10-09T10:00",
-        _record(
+        Step(
             "zhang",
             "progress report",
-            records.report_progress,
-            summary="2 reports done this week, 1 approved",
-            blockers="the rest waits on data from the technical department",
+            "report_progress",
+            {
+                "summary": "2 reports done this week, 1 approved",
+                "blockers": "the rest waits on data from the technical department",
+            },
         ),
     ),
     (
         "2026-10-14T09:00",
-        _record(
+        Step(
             "li",
             "adjusts report_1: due 10-09 → 10-16",
-            records.adjust,
-            kind="milestone",
-            key="report_1",
-            changes={"due": "2026-10-16"},
-            reason="customer data from the technical department came late",
+            "adjust",
+            {
+                "kind": "milestone",
+                "key": "report_1",
+                "changes": {"due": "2026-10-16"},
+                "reason": "customer data from the technical department came late",
+            },
         ),
     ),
     ("2026-10-14T14:00", _sign("zhang", "employee (re-confirms)")),
@@ -211,39 +206,9 @@ SCRIPT: list[tuple[str, tuple[str, str, Callable[[Demo], Step]]]] = [
     ("2026-10-30T08:00", _done("report_3")),
     ("2026-10-30T08:30", _done("response_36h")),
     ("2026-10-31T08:00", _done("contracts_oct")),
-    (
-        "2026-11-30T08:00",
-        _record(
-            "li",
-            "measures contracts = 95",
-            records.measure,
-            goal="contracts",
-            value=95,
-            source="CRM quarterly report",
-        ),
-    ),
-    (
-        "2026-11-30T08:01",
-        _record(
-            "li",
-            "measures reports = 100",
-            records.measure,
-            goal="reports",
-            value=100,
-            source="manager's approval log",
-        ),
-    ),
-    (
-        "2026-11-30T08:02",
-        _record(
-            "li",
-            "measures response_time = 24",
-            records.measure,
-            goal="response_time",
-            value=24,
-            source="OA ticket records",
-        ),
-    ),
+    ("2026-11-30T08:00", _measured("contracts", 95, "CRM quarterly report")),
+    ("2026-11-30T08:01", _measured("reports", 100, "manager's approval log")),
+    ("2026-11-30T08:02", _measured("response_time", 24, "OA ticket records")),
     ("2026-11-30T08:03", _done("contracts_nov")),
     ("2026-11-30T08:04", _done("response_24h")),
     (
@@ -279,9 +244,9 @@ def _play(demo: Demo) -> None:
     while day <= LAST_DAY:
         demo.at(f"{day.isoformat()}T{SWEEP_HOUR:02d}:00")
         demo.clockwork("sweep")
-        for when, (who, what, make) in [e for e in script if e[0].startswith(day.isoformat())]:
+        for when, step in [e for e in script if e[0].startswith(day.isoformat())]:
             demo.at(when)
-            demo.step(who, what, make(demo))
+            demo.step(step)
         day += timedelta(days=1)
 
 

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from people import access
+from perfplan.inputs import MAX_ID
 from perfplan.web.api import schemas
-from perfplan.web.api.common import MAX_ID, Limit, Offset, PlanId, Responses, name_query
+from perfplan.web.api.common import Limit, Offset, PlanId, Responses, name_query
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
 from states import audit

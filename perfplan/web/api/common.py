@@ -6,18 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
 
+from perfplan.inputs import MAX_ID, NAME_LIMIT, NO_NUL
 from states.errors import InvalidInput
 
 # The `responses=` of a route, for the OpenAPI document.
 Responses = dict[int | str, dict[str, Any]]
 
 # Ids fit the databases' integer columns: a larger one is bad input, not a crash.
-MAX_ID = 2**31 - 1
 PlanId = Annotated[int, Path(ge=1, le=MAX_ID, description="The plan's id.")]
-# Names and filters: no NUL (PostgreSQL refuses it in text), bounded.
-NAME_PATTERN = r"^[^\x00]*$"
+# Names and filters are bounded as the activities' names are (`perfplan.inputs.Name`).
 Key = Annotated[
-    str, Path(min_length=1, max_length=200, pattern=NAME_PATTERN, description="A key or name.")
+    str,
+    Path(min_length=1, max_length=NAME_LIMIT, pattern=NO_NUL, description="A key or name."),
 ]
 Limit = Annotated[int, Query(ge=1, le=500, description="At most this many (≤ 500).")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Skip this many first.")]
@@ -26,7 +26,7 @@ MAX_UPLOAD = 1_000_000
 
 
 def name_query(description: str) -> object:
-    return Query(min_length=1, max_length=200, pattern=NAME_PATTERN, description=description)
+    return Query(min_length=1, max_length=NAME_LIMIT, pattern=NO_NUL, description=description)
 
 
 async def _body_within_limit(request: Request) -> bytes:
@@ -55,19 +55,6 @@ async def uploaded_text(request: Request) -> str:
     if not text.strip():
         raise InvalidInput("the upload is empty", field="body")
     return text
-
-
-def nul_paths(value: Any, path: str = "") -> list[str]:
-    """Where parsed data holds a NUL character (JSON `\\u0000`, YAML `"\\0"`), which
-    PostgreSQL cannot store in text."""
-    if isinstance(value, str):
-        return [path or "$"] if "\x00" in value else []
-    if isinstance(value, dict):
-        found = [p for k, v in value.items() for p in nul_paths(v, f"{path}.{k}".lstrip("."))]
-        return found + [f"{path or '$'} (a key)" for k in value if "\x00" in str(k)]
-    if isinstance(value, list):
-        return [p for i, item in enumerate(value) for p in nul_paths(item, f"{path}.{i}")]
-    return []
 
 
 DefinitionName = Annotated[

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
 from people import access
+from perfplan.inputs import MAX_ID
 from perfplan.web.api import schemas
-from perfplan.web.api.common import MAX_ID, DefinitionName, Responses, uploaded_text, yaml_body
+from perfplan.web.api.common import DefinitionName, Responses, uploaded_text, yaml_body
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
 from states.definitions import catalog, diagram, library

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path
 
 from notifications import history
 from people import access
+from perfplan.inputs import MAX_ID
 from perfplan.web.api import schemas
-from perfplan.web.api.common import MAX_ID, Limit, Offset, PlanId
+from perfplan.web.api.common import Limit, Offset, PlanId
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
 

@@ -1,4 +1,5 @@
-"""Plan routes: open, list, show, fire, sign, record, adjust, evaluate, report.
+"""Plan routes: open, list, show, report, and one route per plan activity (fire,
+sign, record, adjust, confirm, evaluate), each taking its activity's model.
 
 Every route on one plan first asks `access.check_plan` (404 for a plan that is
 not the viewer's to see, 403 for a read-only relation), then the service as the
@@ -6,13 +7,20 @@ viewer, in one transaction; a change's effects run after it has committed."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
+from pydantic import BaseModel
+from sqlmodel import Session
 
 from people import access
+from perfplan import activities
+from perfplan.inputs import without_nul
 from perfplan.web.api import schemas
 from perfplan.web.api.common import (
     YAML_TYPES,
@@ -22,11 +30,11 @@ from perfplan.web.api.common import (
     PlanId,
     Responses,
     name_query,
-    nul_paths,
     uploaded_text,
 )
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
+from perfplan.web.runtime import Runtime
 from states.engine import firing as engine
 from states.engine import signing
 from states.errors import (
@@ -36,8 +44,6 @@ from states.errors import (
     InvalidInput,
     PlanNotFound,
 )
-from states.plans import activities as records
-from states.plans import operations
 from states.plans.document import PlanDocument
 from states.plans.opening import create_plan, read_document
 from views import lists as queries
@@ -82,13 +88,7 @@ def _document(request: Request, text: str) -> PlanDocument:
             f"not '{kind or 'none'}'",
             field="content-type",
         )
-    document = read_document(text, source=source)
-    nul = nul_paths(document.model_dump(mode="json"))
-    if nul:
-        raise InvalidDocument(
-            source, [f"{where}: a NUL character cannot be stored" for where in nul]
-        )
-    return document
+    return without_nul(read_document(text, source=source), source)
 
 
 def _refuse_outside_departments(session: Any, viewer: access.Viewer, plan_id: int) -> None:
@@ -208,12 +208,15 @@ def show(plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer) -> schemas.PlanDeta
         return schemas.PlanDetail.model_validate(detail, from_attributes=True)
 
 
-def _transitioned(fired: engine.Fired) -> schemas.Transitioned:
+# The activities (`perfplan.activities`): one route each, taking the activity's model --
+
+
+def _transitioned(_session: Session, _plan_id: int, fired: engine.Fired) -> schemas.Transitioned:
     return schemas.Transitioned.model_validate(fired)
 
 
-def _signed(signed: signing.Signed) -> schemas.SignedAnswer:
-    fired = _transitioned(signed.fired) if signed.fired else None
+def _signed(session: Session, plan_id: int, signed: signing.Signed) -> schemas.SignedAnswer:
+    fired = _transitioned(session, plan_id, signed.fired) if signed.fired else None
     return schemas.SignedAnswer(
         plan_id=signed.plan_id,
         event=signed.event,
@@ -224,243 +227,144 @@ def _signed(signed: signing.Signed) -> schemas.SignedAnswer:
     )
 
 
-@router.post("/{plan_id}/events/{event}", summary="Fire an event", responses=CHANGE)
-def fire(
-    plan_id: PlanId,
-    event: Key,
-    body: schemas.FireRequest,
-    rt: RuntimeDep,
-    viewer: ApiViewer,
-    background: BackgroundTasks,
-) -> schemas.Transitioned:
-    """Fire an event the definition allows now (e.g. start, adjust); the engine checks
-    that your role on the plan may, and the guards."""
-    with rt.plan_change(viewer, plan_id, background) as (session, now):
-        fired = engine.fire(
-            session=session,
-            plan_id=plan_id,
-            event=event,
-            actor=viewer.key,
-            now=now,
-            comment=body.comment,
-            inputs=body.inputs,
-            expected_version=body.expected_version,
-        )
-    return _transitioned(fired)
-
-
-@router.post("/{plan_id}/signatures", summary="Sign the approval chain", responses=CHANGE)
-def sign(
-    plan_id: PlanId,
-    body: schemas.SignRequest,
-    rt: RuntimeDep,
-    viewer: ApiViewer,
-    background: BackgroundTasks,
-) -> schemas.SignedAnswer:
-    """Sign the current step of the chain that waits (e.g. sign-off); the last signature
-    fires its transition. No one approves their own plan: 403."""
-    with rt.plan_change(viewer, plan_id, background) as (session, now):
-        signed = signing.sign(
-            session=session,
-            plan_id=plan_id,
-            actor=viewer.key,
-            now=now,
-            event=body.event,
-            comment=body.comment,
-            expected_version=body.expected_version,
-        )
-    return _signed(signed)
-
-
-def _recorded(session: Any, plan_id: int, record_id: int | None) -> schemas.Recorded:
+def _recorded(session: Session, plan_id: int, record_id: int | None) -> schemas.Recorded:
     version = engine.load_plan(session, plan_id).version
     return schemas.Recorded(plan_id=plan_id, id=record_id, version=version)
 
 
-@router.post(
-    "/{plan_id}/progress-reports", status_code=201, summary="Report progress", responses=CHANGE
+# What each kind of answer is in the document, and how it is made from the service's.
+ANSWERS: dict[
+    activities.Answer, tuple[type[BaseModel], Callable[[Session, int, Any], BaseModel]]
+] = {
+    "transitioned": (schemas.Transitioned, _transitioned),
+    "signed": (schemas.SignedAnswer, _signed),
+    "recorded": (schemas.Recorded, _recorded),
+}
+
+
+@dataclass(frozen=True)
+class ActivityRoute:
+    """How the API offers an activity: where, with which summary and description."""
+
+    activity: str
+    path: str
+    summary: str
+    description: str
+    status_code: int = 200
+
+
+ACTIVITY_ROUTES = (
+    ActivityRoute(
+        "fire",
+        "/{plan_id}/events/{event}",
+        "Fire an event",
+        "Fire an event the definition allows now (e.g. start, adjust); the engine checks\n"
+        "that your role on the plan may, and the guards.",
+    ),
+    ActivityRoute(
+        "sign",
+        "/{plan_id}/signatures",
+        "Sign the approval chain",
+        "Sign the current step of the chain that waits (e.g. sign-off); the last signature\n"
+        "fires its transition. No one approves their own plan: 403.",
+    ),
+    ActivityRoute(
+        "report_progress",
+        "/{plan_id}/progress-reports",
+        "Report progress",
+        "The employee's progress report: what was done, what is in the way.",
+        201,
+    ),
+    ActivityRoute(
+        "record_coaching",
+        "/{plan_id}/coaching-sessions",
+        "Record a coaching talk",
+        "A coaching talk held now by the manager or the mentor.",
+        201,
+    ),
+    ActivityRoute(
+        "measure",
+        "/{plan_id}/measurements",
+        "Record a measured value",
+        "A measured value of a goal's metric, in the goal's unit (default date: today).",
+        201,
+    ),
+    ActivityRoute(
+        "complete_milestone",
+        "/{plan_id}/milestones/{milestone}/done",
+        "Mark a milestone done",
+        "The manager accepts a milestone against its criterion.",
+    ),
+    ActivityRoute(
+        "adjust",
+        "/{plan_id}/adjustments",
+        "Propose an adjustment",
+        "Change a milestone or an action (goals stay fixed), with a reason. A running plan\n"
+        "moves into adjustment first; the change waits for re-confirmation.",
+        201,
+    ),
+    ActivityRoute(
+        "confirm_adjustments",
+        "/{plan_id}/adjustments/confirm",
+        "Re-confirm the proposed adjustments",
+        "Sign the re-confirmation chain; its last signature confirms the adjustments and\n"
+        "resumes the plan.",
+    ),
+    ActivityRoute(
+        "evaluate",
+        "/{plan_id}/evaluation",
+        "Evaluate the plan",
+        "Every goal against its target (each needs a measured value) and the outcome; the\n"
+        "evaluation report is written after the change commits.",
+    ),
 )
-def report_progress(
-    plan_id: PlanId,
-    body: schemas.ProgressRequest,
-    rt: RuntimeDep,
-    viewer: ApiViewer,
-    background: BackgroundTasks,
-) -> schemas.Recorded:
-    """The employee's progress report: what was done, what is in the way."""
-    with rt.plan_change(viewer, plan_id, background) as (session, now):
-        made = records.report_progress(
-            session=session,
-            plan_id=plan_id,
-            actor=viewer.key,
-            now=now,
-            summary=body.summary,
-            blockers=body.blockers,
-            expected_version=body.expected_version,
-        )
-        answer = _recorded(session, plan_id, made)
-    return answer
 
 
-@router.post(
-    "/{plan_id}/coaching-sessions",
-    status_code=201,
-    summary="Record a coaching talk",
-    responses=CHANGE,
-)
-def record_coaching(
-    plan_id: PlanId,
-    body: schemas.CoachingRequest,
-    rt: RuntimeDep,
-    viewer: ApiViewer,
-    background: BackgroundTasks,
-) -> schemas.Recorded:
-    """A coaching talk held now by the manager or the mentor."""
-    with rt.plan_change(viewer, plan_id, background) as (session, now):
-        made = records.record_coaching(
-            session=session,
-            plan_id=plan_id,
-            actor=viewer.key,
-            now=now,
-            notes=body.notes,
-            minutes=body.minutes,
-            expected_version=body.expected_version,
-        )
-        answer = _recorded(session, plan_id, made)
-    return answer
+def _parameters(activity: activities.Activity[Any]) -> list[inspect.Parameter]:
+    """The route's parameters as FastAPI reads them: the plan, the key in the path, the
+    activity's model as the body, and what every change needs."""
+    named: list[tuple[str, object]] = [("plan_id", PlanId)]
+    if activity.key:
+        named.append((activity.key, Key))
+    named += [("body", activity.body), ("rt", RuntimeDep), ("viewer", ApiViewer)]
+    named.append(("background", BackgroundTasks))
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    return [inspect.Parameter(name, keyword, annotation=kind) for name, kind in named]
 
 
-@router.post(
-    "/{plan_id}/measurements", status_code=201, summary="Record a measured value", responses=CHANGE
-)
-def measure(
-    plan_id: PlanId,
-    body: schemas.MeasurementRequest,
-    rt: RuntimeDep,
-    viewer: ApiViewer,
-    background: BackgroundTasks,
-) -> schemas.Recorded:
-    """A measured value of a goal's metric, in the goal's unit (default date: today)."""
-    with rt.plan_change(viewer, plan_id, background) as (session, now):
-        made = records.measure(
-            session=session,
-            plan_id=plan_id,
-            goal=body.goal,
-            value=body.value,
-            actor=viewer.key,
-            now=now,
-            measured_on=body.measured_on,
-            source=body.source,
-            note=body.note,
-            expected_version=body.expected_version,
-        )
-        answer = _recorded(session, plan_id, made)
-    return answer
+def _add_route(route: ActivityRoute) -> None:
+    activity = activities.ACTIVITIES[route.activity]
+    model, answer = ANSWERS[activity.answer]
+
+    def endpoint(
+        *,
+        plan_id: int,
+        body: activities.Inputs,
+        rt: Runtime,
+        viewer: access.Viewer,
+        background: BackgroundTasks,
+        **path: str,
+    ) -> BaseModel:
+        with rt.plan_change(viewer, plan_id, background) as (session, now):
+            act = activities.Act(plan_id, viewer.key, now, path.get(activity.key or ""))
+            return answer(session, plan_id, activity.perform(session, act, body))
+
+    signature = inspect.Signature(_parameters(activity), return_annotation=model)
+    endpoint.__signature__ = signature  # type: ignore[attr-defined]
+    router.add_api_route(
+        route.path,
+        endpoint,
+        methods=["POST"],
+        name=activity.name,
+        summary=route.summary,
+        description=route.description,
+        status_code=route.status_code,
+        responses=CHANGE,
+    )
 
 
-@router.post(
-    "/{plan_id}/milestones/{milestone}/done", summary="Mark a milestone done", responses=CHANGE
-)
-def complete_milestone(
-    plan_id: PlanId,
-    milestone: Key,
-    body: schemas.MilestoneDoneRequest,
-    rt: RuntimeDep,
-    viewer: ApiViewer,
-    background: BackgroundTasks,
-) -> schemas.Recorded:
-    """The manager accepts a milestone against its criterion."""
-    with rt.plan_change(viewer, plan_id, background) as (session, now):
-        records.complete_milestone(
-            session=session,
-            plan_id=plan_id,
-            milestone=milestone,
-            actor=viewer.key,
-            now=now,
-            comment=body.comment,
-            expected_version=body.expected_version,
-        )
-        answer = _recorded(session, plan_id, None)
-    return answer
-
-
-@router.post(
-    "/{plan_id}/adjustments", status_code=201, summary="Propose an adjustment", responses=CHANGE
-)
-def adjust(
-    plan_id: PlanId,
-    body: schemas.AdjustmentRequest,
-    rt: RuntimeDep,
-    viewer: ApiViewer,
-    background: BackgroundTasks,
-) -> schemas.Recorded:
-    """Change a milestone or an action (goals stay fixed), with a reason. A running plan
-    moves into adjustment first; the change waits for re-confirmation."""
-    with rt.plan_change(viewer, plan_id, background) as (session, now):
-        made = records.adjust(
-            session=session,
-            plan_id=plan_id,
-            actor=viewer.key,
-            now=now,
-            kind=body.kind,
-            key=body.key,
-            changes=body.changes,
-            reason=body.reason,
-            expected_version=body.expected_version,
-        )
-        answer = _recorded(session, plan_id, made)
-    return answer
-
-
-@router.post(
-    "/{plan_id}/adjustments/confirm",
-    summary="Re-confirm the proposed adjustments",
-    responses=CHANGE,
-)
-def confirm_adjustments(
-    plan_id: PlanId,
-    body: schemas.ConfirmRequest,
-    rt: RuntimeDep,
-    viewer: ApiViewer,
-    background: BackgroundTasks,
-) -> schemas.SignedAnswer:
-    """Sign the re-confirmation chain; its last signature confirms the adjustments and
-    resumes the plan."""
-    with rt.plan_change(viewer, plan_id, background) as (session, now):
-        signed = operations.confirm_adjustments(
-            session=session,
-            plan_id=plan_id,
-            actor=viewer.key,
-            now=now,
-            comment=body.comment,
-            expected_version=body.expected_version,
-        )
-    return _signed(signed)
-
-
-@router.post("/{plan_id}/evaluation", summary="Evaluate the plan", responses=CHANGE)
-def evaluate(
-    plan_id: PlanId,
-    body: schemas.EvaluateRequest,
-    rt: RuntimeDep,
-    viewer: ApiViewer,
-    background: BackgroundTasks,
-) -> schemas.Transitioned:
-    """Every goal against its target (each needs a measured value) and the outcome; the
-    evaluation report is written after the change commits."""
-    with rt.plan_change(viewer, plan_id, background) as (session, now):
-        fired = operations.evaluate(
-            session=session,
-            plan_id=plan_id,
-            actor=viewer.key,
-            now=now,
-            outcome=body.outcome,
-            feedback=body.feedback,
-            lessons=body.lessons,
-            comment=body.comment,
-            expected_version=body.expected_version,
-        )
-    return _transitioned(fired)
+for _route in ACTIVITY_ROUTES:
+    _add_route(_route)
 
 
 REPORT_CONTENT: Responses = {

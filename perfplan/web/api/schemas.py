@@ -1,4 +1,5 @@
-"""The API's request and response bodies: what the OpenAPI document promises.
+"""The API's response bodies: what the OpenAPI document promises it answers. (What a
+change of a plan takes is declared once for every door: `perfplan.activities`.)
 
 Responses are built from the services' plain rows; fields a row has beyond the
 model are left out, so nothing internal leaks by accident."""
@@ -6,23 +7,9 @@ model are left out, so nothing internal leaks by accident."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
-# Texts people type: bounded, so a request cannot carry a novel into the audit trail,
-# and without NUL, which PostgreSQL refuses in text (a 422 here, not a 500 there).
-NO_NUL = r"^[^\x00]*$"
-Text = Annotated[str, StringConstraints(max_length=4000, pattern=NO_NUL)]
-RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=NO_NUL)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
-Comment = Field(default=None, description="Why; kept in the audit trail.")
-ExpectedVersion = Field(
-    default=None,
-    ge=1,
-    le=2**31 - 1,
-    description="The plan version you saw; a different current version answers 409.",
-)
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Row(BaseModel):
@@ -208,26 +195,6 @@ class Created(BaseModel):
     state: str
 
 
-class FireRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    comment: Text | None = Comment
-    inputs: dict[Name, Text] = Field(default_factory=dict, description="What the event takes.")
-    expected_version: int | None = ExpectedVersion
-
-
-class SignRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    event: Name | None = Field(default=None, description="Which approval, when several wait.")
-    comment: Text | None = Comment
-    expected_version: int | None = ExpectedVersion
-
-
-class ConfirmRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    comment: Text | None = Comment
-    expected_version: int | None = ExpectedVersion
-
-
 class Transitioned(Row):
     plan_id: int
     event: str
@@ -244,58 +211,6 @@ class SignedAnswer(BaseModel):
     step: int
     waiting_for: list[str]
     fired: Transitioned | None
-
-
-class ProgressRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    summary: RequiredText
-    blockers: Text = ""
-    expected_version: int | None = ExpectedVersion
-
-
-class CoachingRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    notes: Text = ""
-    minutes: int = Field(default=15, ge=1, le=600)
-    expected_version: int | None = ExpectedVersion
-
-
-class MeasurementRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    goal: Name
-    value: float = Field(allow_inf_nan=False)
-    measured_on: date | None = None
-    source: Text = ""
-    note: Text = ""
-    expected_version: int | None = ExpectedVersion
-
-
-class MilestoneDoneRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    comment: Text = ""
-    expected_version: int | None = ExpectedVersion
-
-
-class AdjustmentRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: Literal["milestone", "action"]
-    key: Name
-    changes: dict[Name, Text] = Field(
-        min_length=1,
-        description="milestone: due, title, criterion; action: title, starts, "
-        "ends, recurrence, supporter",
-    )
-    reason: RequiredText
-    expected_version: int | None = ExpectedVersion
-
-
-class EvaluateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outcome: Literal["successful", "extended", "not_met"]
-    feedback: Text = ""
-    lessons: Text = ""
-    comment: Text | None = Comment
-    expected_version: int | None = ExpectedVersion
 
 
 class Recorded(BaseModel):

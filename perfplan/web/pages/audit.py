@@ -6,14 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from models.clock import utc
+from models.tables import AUDIT
 from people import access
 from people.identity import SignedIn
 from perfplan.web.deps import CheckedForm, RuntimeDep, SignedInDep
@@ -26,39 +28,38 @@ from views.lists import AuditQuery, search_audit
 
 router = APIRouter()
 
-COLUMNS = (
-    "plan_id",
-    "seq",
-    "at",
-    "kind",
-    "event",
-    "from_state",
-    "to_state",
-    "actor",
-    "role",
-    "comment",
-    "definition_hash",
-    "content_digest",
-    "prev_hash",
-    "hash",
-)
+# Every column of an audit record (its id aside), as stored; the export puts when after
+# which plan and record.
+_RECORDED = [column.name for column in AUDIT.columns if column.name != "id"]
+COLUMNS = ("plan_id", "seq", "at", *(c for c in _RECORDED if c not in ("plan_id", "seq", "at")))
 EXPORT_BATCH = 5000
 
 
-def _query(
-    plan: str | None, actor: str | None, event: str | None, since: str | None, until: str | None
-) -> AuditQuery:
-    """The search form as a query; `until` is a whole day, included."""
-    start, end = a_date(since, field="since"), a_date(until, field="until")
-    if start and end and end < start:
-        raise InvalidInput("the period ends before it starts", field="until")
-    return AuditQuery(
-        plan_id=whole_number(plan, field="plan", default=0) or None,
-        actor=(actor or "").strip() or None,
-        event=(event or "").strip() or None,
-        since=utc(datetime.combine(start, time())) if start else None,
-        until=utc(datetime.combine(end + timedelta(days=1), time())) if end else None,
-    )
+@dataclass(frozen=True)
+class AuditSearch:
+    """The search form's fields as typed (the query parameters of the search and the
+    export); `until` is a whole day, included."""
+
+    plan: str | None = None
+    actor: str | None = None
+    event: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def query(self) -> AuditQuery:
+        start, end = a_date(self.since, field="since"), a_date(self.until, field="until")
+        if start and end and end < start:
+            raise InvalidInput("the period ends before it starts", field="until")
+        return AuditQuery(
+            plan_id=whole_number(self.plan, field="plan", default=0) or None,
+            actor=(self.actor or "").strip() or None,
+            event=(self.event or "").strip() or None,
+            since=utc(datetime.combine(start, time())) if start else None,
+            until=utc(datetime.combine(end + timedelta(days=1), time())) if end else None,
+        )
+
+
+Searched = Annotated[AuditSearch, Depends()]
 
 
 def _form_values(query: AuditQuery, since: str | None, until: str | None) -> dict[str, str]:
@@ -103,19 +104,12 @@ def _page(
 
 @router.get("/audit")
 def audit_page(
-    request: Request,
-    rt: RuntimeDep,
-    signed: SignedInDep,
-    plan: str | None = None,
-    actor: str | None = None,
-    event: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    page: str | None = None,
+    request: Request, rt: RuntimeDep, signed: SignedInDep, search: Searched, page: str | None = None
 ) -> Response:
-    query = _query(plan, actor, event, since, until)
+    query = search.query()
     number = Page(whole_number(page, field="page", default=1))
-    return _page(request, rt, signed, query, _form_values(query, since, until), number)
+    values = _form_values(query, search.since, search.until)
+    return _page(request, rt, signed, query, values, number)
 
 
 @router.post("/audit/verify")
@@ -171,21 +165,12 @@ def _csv(rows: list[dict[str, Any]]) -> str:
 
 
 @router.get("/audit/export")
-def export(
-    rt: RuntimeDep,
-    signed: SignedInDep,
-    format: str = "csv",
-    plan: str | None = None,
-    actor: str | None = None,
-    event: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> Response:
+def export(rt: RuntimeDep, signed: SignedInDep, search: Searched, format: str = "csv") -> Response:
     """The records found, whole (every column, hashes included), as CSV or JSON."""
     access.require(signed.viewer, "audit.search")
     if format not in ("csv", "json"):
         raise InvalidInput(f"'{format}' is not an export format; use csv or json", field="format")
-    rows = _all_rows(rt, signed, _query(plan, actor, event, since, until))
+    rows = _all_rows(rt, signed, search.query())
     stamp = rt.now().strftime("%Y%m%dT%H%M%SZ")
     name = f"perfplan-audit-{stamp}.{format}"
     if format == "csv":

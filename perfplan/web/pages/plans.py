@@ -1,12 +1,14 @@
 """My plans, my team's plans, and the plan page with the forms of what the viewer may
-do now. Every form is CSRF-checked; every plan is checked with `access.check_plan`;
-a refused action shows the plan again with the reason, and nothing changes."""
+do now. Each form performs a plan activity (`perfplan.activities`), its fields read into
+the activity's model and checked there, as the API and the CLI check them. Every form
+is CSRF-checked; every plan is checked with `access.check_plan`; a refused action shows
+the plan again with the reason (403, 409 or 422), and nothing changes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from people import access
 from people.access import Viewer
 from people.identity import SignedIn
+from perfplan.activities import ACTIVITIES, Act, Activity, Inputs
 from perfplan.errors import http_status
 from perfplan.web.deps import CheckedForm, RuntimeDep, SignedInDep
 from perfplan.web.pages.common import (
@@ -32,10 +35,7 @@ from perfplan.web.pages.rendering import locale_of, render, words
 from perfplan.web.pages.svg import diagram_svg, timeline_svg
 from perfplan.web.runtime import Runtime
 from states.definitions.diagram import mermaid
-from states.engine import firing as engine
-from states.engine import signing
 from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
-from states.plans import activities as records
 from views import lists as queries
 from views.page import PlanView, plan_view
 
@@ -46,9 +46,6 @@ ADJUSTABLE = {
     "milestone": ("due", "title", "criterion"),
     "action": ("title", "starts", "ends", "recurrence", "supporter"),
 }
-# The activities the plan page has a form for (drafting is done with plan documents).
-OFFERED = ("report_progress", "record_coaching", "measure", "complete_milestone", "adjust")
-NOTICES = ("fired", "signed", "progress", "coaching", "measured", "milestone", "adjusted")
 Refused = (Forbidden, NotAllowedNow, Conflict, InvalidInput)
 Form = dict[str, str]
 
@@ -198,32 +195,10 @@ def show_plan(
     return plan_page(request, rt, signed, plan_id_of(plan_id), notice=done)
 
 
-def _change(
-    request: Request,
-    rt: Runtime,
-    signed: SignedIn,
-    plan_id: int,
-    background: BackgroundTasks,
-    notice: str,
-    change: Callable[[Session, datetime, str], object],
-    posted: Form,
-) -> Response:
-    """Check that the viewer may act on the plan, run the change in one transaction, then
-    carry out its effects after the response; a refusal shows the plan with the reason."""
-    try:
-        with rt.plan_change(signed.viewer, plan_id, background) as (session, now):
-            change(session, now, signed.viewer.key)
-    except Refused as refused:
-        return plan_page(
-            request, rt, signed, plan_id, error=refused, status=http_status(refused), posted=posted
-        )
-    return RedirectResponse(f"/plans/{plan_id}?done={notice}", status_code=303)
+# The forms: each performs an activity (`perfplan.activities`), its fields read into the
+# activity's model and checked there, limits and all, as the API and the CLI check them.
 
-
-async def _form(request: Request) -> Form:
-    """The posted fields as text (files are not taken on the plan page)."""
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+Fields = dict[str, object]
 
 
 def _version(form: Form) -> int:
@@ -236,66 +211,6 @@ def _version(form: Form) -> int:
     return whole_number(form.get("version"), field="version", default=0)
 
 
-def _fire(form: Form) -> Callable[[Session, datetime, str], object]:
-    inputs = {
-        k.removeprefix("input."): v.strip()
-        for k, v in form.items()
-        if k.startswith("input.") and v.strip()
-    }
-    return lambda session, now, actor: engine.fire(
-        session=session,
-        plan_id=int(form["plan_id"]),
-        event=form.get("event", ""),
-        actor=actor,
-        now=now,
-        comment=form.get("comment", "").strip() or None,
-        inputs=inputs,
-        expected_version=_version(form),
-    )
-
-
-def _sign(form: Form) -> Callable[[Session, datetime, str], object]:
-    return lambda session, now, actor: signing.sign(
-        session=session,
-        plan_id=int(form["plan_id"]),
-        event=form.get("event") or None,
-        actor=actor,
-        now=now,
-        comment=form.get("comment", "").strip() or None,
-        expected_version=_version(form),
-    )
-
-
-def _progress(form: Form) -> Callable[[Session, datetime, str], object]:
-    return lambda session, now, actor: records.report_progress(
-        session=session,
-        plan_id=int(form["plan_id"]),
-        actor=actor,
-        now=now,
-        summary=form.get("summary", "").strip(),
-        blockers=form.get("blockers", "").strip(),
-        expected_version=_version(form),
-    )
-
-
-def _coaching(form: Form) -> Callable[[Session, datetime, str], object]:
-    def change(session: Session, now: datetime, actor: str) -> object:
-        notes = form.get("notes", "").strip()
-        if not notes:
-            raise InvalidInput("a coaching session needs notes", field="notes")
-        return records.record_coaching(
-            session=session,
-            plan_id=int(form["plan_id"]),
-            actor=actor,
-            now=now,
-            notes=notes,
-            minutes=whole_number(form.get("minutes"), field="minutes", default=15),
-            expected_version=_version(form),
-        )
-
-    return change
-
-
 def _value(text: str | None) -> float:
     try:
         return float((text or "").strip().replace(",", "."))
@@ -303,63 +218,128 @@ def _value(text: str | None) -> float:
         raise InvalidInput(f"'{text}' is not a number", field="value") from None
 
 
-def _measure(form: Form) -> Callable[[Session, datetime, str], object]:
-    return lambda session, now, actor: records.measure(
-        session=session,
-        plan_id=int(form["plan_id"]),
-        goal=form.get("goal", ""),
-        value=_value(form.get("value")),
-        actor=actor,
-        now=now,
-        measured_on=a_date(form.get("measured_on"), field="measured_on"),
-        source=form.get("source", "").strip(),
-        note=form.get("note", "").strip(),
-        expected_version=_version(form),
-    )
+def _fire(form: Form) -> Fields:
+    inputs = {
+        k.removeprefix("input."): v for k, v in form.items() if k.startswith("input.") and v.strip()
+    }
+    return {"comment": form.get("comment", ""), "inputs": inputs}
 
 
-def _milestone(form: Form) -> Callable[[Session, datetime, str], object]:
-    return lambda session, now, actor: records.complete_milestone(
-        session=session,
-        plan_id=int(form["plan_id"]),
-        milestone=form.get("milestone", ""),
-        actor=actor,
-        now=now,
-        comment=form.get("comment", "").strip(),
-        expected_version=_version(form),
-    )
+def _sign(form: Form) -> Fields:
+    return {"event": form.get("event") or None, "comment": form.get("comment", "")}
 
 
-def _adjust(form: Form) -> Callable[[Session, datetime, str], object]:
-    def change(session: Session, now: datetime, actor: str) -> object:
-        kind, _, key = form.get("target", "").partition(":")
-        field = form.get("field", "")
-        if not key or not field:
-            raise InvalidInput("choose what to change and which field", field="target")
-        return records.adjust(
-            session=session,
-            plan_id=int(form["plan_id"]),
-            actor=actor,
-            now=now,
-            kind=kind,
-            key=key,
-            changes={field: form.get("value", "").strip()},
-            reason=form.get("reason", ""),
-            expected_version=_version(form),
-        )
-
-    return change
+def _progress(form: Form) -> Fields:
+    return {"summary": form.get("summary", ""), "blockers": form.get("blockers", "")}
 
 
-FORMS: dict[str, tuple[Callable[[Form], Callable[[Session, datetime, str], object]], str]] = {
-    "fire": (_fire, "fired"),
-    "sign": (_sign, "signed"),
-    "progress": (_progress, "progress"),
-    "coaching": (_coaching, "coaching"),
-    "measure": (_measure, "measured"),
-    "milestone": (_milestone, "milestone"),
-    "adjust": (_adjust, "adjusted"),
+def _coaching(form: Form) -> Fields:
+    notes = form.get("notes", "")
+    if not notes.strip():  # the page asks for them; the API and the CLI take a talk without
+        raise InvalidInput("a coaching session needs notes", field="notes")
+    minutes = whole_number(form.get("minutes"), field="minutes", default=15)
+    return {"notes": notes, "minutes": minutes}
+
+
+def _measure(form: Form) -> Fields:
+    return {
+        "goal": form.get("goal", ""),
+        "value": _value(form.get("value")),
+        "measured_on": a_date(form.get("measured_on"), field="measured_on"),
+        "source": form.get("source", ""),
+        "note": form.get("note", ""),
+    }
+
+
+def _milestone(form: Form) -> Fields:
+    return {"comment": form.get("comment", "")}
+
+
+def _adjust(form: Form) -> Fields:
+    kind, _, key = form.get("target", "").partition(":")
+    field = form.get("field", "")
+    if not key or not field:
+        raise InvalidInput("choose what to change and which field", field="target")
+    changes = {field: form.get("value", "")}
+    return {"kind": kind, "key": key, "changes": changes, "reason": form.get("reason", "")}
+
+
+@dataclass(frozen=True)
+class PageForm:
+    """A form of the plan page: the activity it performs, how its fields read, and which
+    texts are stored without the spaces around them (checked as typed)."""
+
+    activity: Activity[Any]
+    fields: Callable[[Form], Fields]
+    trimmed: tuple[str, ...] = ()
+
+    def read(self, form: Form) -> tuple[str | None, Inputs]:
+        key = form.get(self.activity.key, "") if self.activity.key else None
+        fields = self.fields(form) | {"expected_version": _version(form)}
+        body = self.activity.parse(fields, key=key, called=CALLED)
+        return key, _trimmed(body, self.trimmed)
+
+
+# The page's names for the models' fields, in a refusal.
+CALLED = {"expected_version": "version", "changes": "value"}
+
+
+def _trimmed(body: Inputs, names: tuple[str, ...]) -> Inputs:
+    """The named texts without the spaces around them; a comment left blank is none
+    (where the activity takes none)."""
+    update: dict[str, object] = {}
+    for name in names:
+        value = getattr(body, name)
+        if isinstance(value, dict):
+            update[name] = {k: v.strip() for k, v in value.items()}
+        elif isinstance(value, str):
+            blank = None if type(body).model_fields[name].default is None else ""
+            update[name] = value.strip() or blank
+    return body.model_copy(update=update)
+
+
+FORMS = {
+    "fire": PageForm(ACTIVITIES["fire"], _fire, ("comment", "inputs")),
+    "sign": PageForm(ACTIVITIES["sign"], _sign, ("comment",)),
+    "progress": PageForm(ACTIVITIES["report_progress"], _progress, ("summary", "blockers")),
+    "coaching": PageForm(ACTIVITIES["record_coaching"], _coaching, ("notes",)),
+    "measure": PageForm(ACTIVITIES["measure"], _measure, ("source", "note")),
+    "milestone": PageForm(ACTIVITIES["complete_milestone"], _milestone, ("comment",)),
+    "adjust": PageForm(ACTIVITIES["adjust"], _adjust, ("changes",)),
 }
+# The activities of a definition's states the page has a form for, and what it says
+# when one is done.
+OFFERED = frozenset(form.activity.name for form in FORMS.values())
+NOTICES = frozenset(form.activity.notice for form in FORMS.values())
+
+
+def _change(
+    request: Request,
+    rt: Runtime,
+    signed: SignedIn,
+    plan_id: int,
+    background: BackgroundTasks,
+    form: PageForm,
+    posted: Form,
+) -> Response:
+    """Check that the viewer may act on the plan, read the form and perform its activity
+    in one transaction, then carry out its effects after the response; a refusal shows
+    the plan with the reason."""
+    try:
+        with rt.plan_change(signed.viewer, plan_id, background) as (session, now):
+            key, body = form.read(posted)
+            form.activity.perform(session, Act(plan_id, signed.viewer.key, now, key), body)
+    except Refused as refused:
+        return plan_page(
+            request, rt, signed, plan_id, error=refused, status=http_status(refused), posted=posted
+        )
+    return RedirectResponse(f"/plans/{plan_id}?done={form.activity.notice}", status_code=303)
+
+
+async def _form(request: Request) -> Form:
+    """The posted fields as text (files are not taken on the plan page)."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 @router.post("/plans/{plan_id}/{what}")
@@ -379,7 +359,6 @@ async def act_on_plan(
     form = await _form(request) | {"plan_id": str(number)}
     event = form.get("event", "")
     form["form"] = f"{what}:{event}" if what in ("fire", "sign") else what
-    build, notice = FORMS[what]
     return await run_in_threadpool(
-        _change, request, rt, signed, number, background, notice, build(form), form
+        _change, request, rt, signed, number, background, FORMS[what], form
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from html import unescape
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -449,3 +450,66 @@ def test_the_diagram_draws_every_state_and_transition_and_marks_the_current_one(
     assert svg.count('<g class="edge back"') == 1  # reconfirm goes back to in progress
     assert 'class="state current" data-state="in_progress"' in svg
     assert svg.count("current") == 1
+
+
+# The limits of the API hold for the forms too --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "what", "fields", "sentence"),
+    [
+        (
+            "li",
+            "coaching",
+            {"notes": "A talk", "minutes": str(10**23)},
+            "minutes: must be at most 600",
+        ),
+        ("li", "coaching", {"notes": "Pause\x00"}, "notes: a NUL character cannot be stored"),
+        ("li", "measure", {"goal": "contracts", "value": "nan"}, "value: must be a finite number"),
+        ("li", "measure", {"goal": "contracts", "value": "inf"}, "value: must be a finite number"),
+        ("li", "measure", {"goal": "contracts", "value": "70", "note": "\x00"}, "note: a NUL"),
+        (
+            "li",
+            "milestone",
+            {"milestone": "training_attended", "comment": "\x00"},
+            "comment: a NUL",
+        ),
+        ("li", "fire", {"event": "adjust", "comment": "x" * 4001}, "comment: 4001 characters"),
+        (
+            "li",
+            "fire",
+            {"event": "adjust", "input.why": "\x00"},
+            "a NUL character cannot be stored",
+        ),
+        (
+            "li",
+            "adjust",
+            {"target": "milestone:report_2", "field": "title", "value": "\x00", "reason": "x"},
+            "value.title: a NUL character cannot be stored",
+        ),
+        (
+            "zhang",
+            "progress",
+            {"summary": "x" * 900_000},
+            "summary: 900000 characters, more than the 4000 allowed",
+        ),
+        ("zhang", "progress", {"summary": "Done\x00"}, "summary: a NUL character cannot be stored"),
+        ("zhang", "progress", {"summary": "Done", "blockers": "\x00"}, "blockers: a NUL character"),
+    ],
+)
+def test_a_form_refuses_what_the_api_refuses_naming_the_field(
+    client: TestClient, world: World, who: str, what: str, fields: dict[str, str], sentence: str
+) -> None:
+    """Coaching minutes beyond any talk's length and a measured NaN answered 500; a 900 KB
+    summary and NUL characters were stored: the forms take the API's own models."""
+    plan = world.zhang_plan
+    start(client, world, plan)
+    before = plan_row(world, plan)
+    answer = post(client, world, plan, what, sign_in(client, world, who), **fields)
+    assert answer.status_code == 422, answer.status_code
+    assert sentence in unescape(answer.text)
+    assert 'id="plan-state"' in answer.text  # the plan again, with the reason
+    after = plan_row(world, plan)
+    assert (after["version"], after["state"]) == (before["version"], before["state"])
+    assert count(world, COACHING_SESSION) == 0 and count(world, PROGRESS_REPORT) == 0
+    assert count(world, MEASUREMENT) == 0 and count(world, ADJUSTMENT) == 0

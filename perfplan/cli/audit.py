@@ -5,30 +5,14 @@ from __future__ import annotations
 import csv
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
-from perfplan.common import JsonOption, console, print_json, session
+from perfplan.cli.common import JsonOption, console, print_json, session
 
 app = typer.Typer(help="Read and verify the tamper-evident audit trail.", no_args_is_help=True)
-
-FIELDS = [
-    "plan_id",
-    "seq",
-    "kind",
-    "event",
-    "from_state",
-    "to_state",
-    "actor",
-    "role",
-    "at",
-    "comment",
-    "definition_hash",
-    "content_digest",
-    "prev_hash",
-    "hash",
-]
 
 
 class Format(StrEnum):
@@ -45,18 +29,19 @@ def log(
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
 ) -> None:
     """Every record of a plan's history (or all plans'), oldest first."""
-    from perfplan.render import audit_table
+    from models.tables import AUDIT
     from states.audit import history
     from states.engine.firing import load_plan
 
+    fields = [column.name for column in AUDIT.columns if column.name != "id"]  # as stored
     with session() as active:
         if plan_id is not None:
             load_plan(active, plan_id)  # an unknown plan is an error, not an empty log
-        records = [{f: getattr(r, f) for f in FIELDS} for r in history(active, plan_id)]
+        records = [{f: getattr(r, f) for f in fields} for r in history(active, plan_id)]
     if fmt is Format.json:
         print_json(records)
     elif fmt is Format.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=FIELDS)
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields)
         writer.writeheader()
         for record in records:
             writer.writerow({**record, "at": record["at"].isoformat()})
@@ -97,3 +82,25 @@ def verify(
             console.print(f"  - {broken}")
     if not report.ok:
         raise AuditBroken()
+
+
+def audit_table(records: list[dict[str, Any]]) -> Table:
+    table = Table("plan", "seq", "at", "event", "from → to", "actor", "role", "comment", "hash")
+    for r in records:
+        move = (
+            f"{r['from_state'] or '∅'} → {r['to_state']}"
+            if r["kind"] == "transition"
+            else r["to_state"]
+        )
+        table.add_row(
+            str(r["plan_id"]),
+            str(r["seq"]),
+            r["at"].strftime("%Y-%m-%d %H:%M"),
+            r["event"],
+            move,
+            r["actor"],
+            r["role"],
+            r["comment"],
+            r["hash"][:12],
+        )
+    return table

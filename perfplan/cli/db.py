@@ -1,4 +1,4 @@
-"""`perfplan db ...`: schema migrations."""
+"""`perfplan init` and `perfplan db ...`: creating and migrating perfplan's tables."""
 
 from __future__ import annotations
 
@@ -6,11 +6,24 @@ from typing import Annotated
 
 import typer
 
-from perfplan.common import JsonOption, console, database_url, print_json
+from perfplan.cli.common import JsonOption, console, database_url, print_answer
 
 app = typer.Typer(
     help="Schema migrations (Alembic), for SQLite and PostgreSQL.", no_args_is_help=True
 )
+
+
+def init() -> None:
+    """Create or migrate perfplan's tables in PERFPLAN_DATABASE_URL (default: ./perfplan.db)."""
+    from models import migrate
+    from models.db import make_engine
+
+    engine = make_engine(database_url())
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    console.print(f"Database ready: {database_url()} (schema {migrate.head()})")
 
 
 @app.command("upgrade")
@@ -43,11 +56,9 @@ def current(as_json: JsonOption = False) -> None:
     finally:
         engine.dispose()
     head = migrate.head()
-    if as_json:
-        print_json({"current": revision, "head": head, "up_to_date": revision == head})
-    else:
-        state = "up to date" if revision == head else "run `perfplan db upgrade`"
-        console.print(f"{database_url()}: {revision or 'empty'} (newest {head}; {state})")
+    state = "up to date" if revision == head else "run `perfplan db upgrade`"
+    data = {"current": revision, "head": head, "up_to_date": revision == head}
+    print_answer(data, as_json, f"{database_url()}: {revision or 'empty'} (newest {head}; {state})")
 
 
 @app.command("grant-app-role")

@@ -1,46 +1,18 @@
-"""The perfplan command line, run in-process through `main(argv)`: the real
-argument parsing, services, SQLite file and error-to-exit-code mapping."""
+"""`perfplan plan ...`, run in-process through `main(argv)`: the real argument
+parsing, services, database and error-to-exit-code mapping."""
 
 from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
-from models.db import make_engine
-from tests.conftest import ZHANG_FILE, Cli, cli_runner, unprotect_audit
+from tests.conftest import ZHANG_FILE, Cli
+from tests.perfplan.cli.conftest import zhangs_plan
 from tests.postgres import PostgresFactory
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db_url: str) -> Cli:
-    monkeypatch.setenv("PERFPLAN_DATABASE_URL", db_url)
-    monkeypatch.delenv("PERFPLAN_NOW", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-
-    return cli_runner(capsys)
-
-
-@pytest.fixture
-def initialised(cli: Cli) -> Cli:
-    assert cli("init").code == 0
-    return cli
-
-
-def _zhang(cli: Cli) -> int:
-    result = cli(
-        "plan", "create", str(ZHANG_FILE), "--as", "wang", "--json", "--now", "2026-08-25T09:00"
-    )
-    assert result.code == 0, result.err
-    plan = result.json()
-    assert isinstance(plan, dict)
-    return int(plan["plan_id"])
 
 
 def _state(cli: Cli, plan_id: int) -> str:
@@ -51,7 +23,7 @@ def _state(cli: Cli, plan_id: int) -> str:
 
 def test_zhangs_plan_whole_life_through_the_cli(initialised: Cli) -> None:
     cli = initialised
-    plan = str(_zhang(cli))
+    plan = str(zhangs_plan(cli))
     for who, when in (("zhang", "2026-08-26T10:30"), ("li", "2026-08-26T15:00")):
         assert cli("plan", "sign", plan, "--as", who, "--now", when).code == 0
     assert _state(cli, int(plan)) == "drafted"
@@ -188,7 +160,7 @@ def test_plan_list_filters_and_shows_what_a_person_may_see(
     initialised: Cli, tmp_path: Path
 ) -> None:
     cli = initialised
-    zhang = _zhang(cli)
+    zhang = zhangs_plan(cli)
     # A second plan, for Zhao of Technical Support: Zhang has no part in it.
     text = (
         ZHANG_FILE.read_text()
@@ -228,7 +200,7 @@ def test_plan_list_filters_and_shows_what_a_person_may_see(
 
 
 def test_plan_show_marks_late_milestones_as_of_now(initialised: Cli) -> None:
-    plan = str(_zhang(initialised))
+    plan = str(zhangs_plan(initialised))
     shown = initialised("plan", "show", plan, "--now", "2026-10-12").out
     rows = {line.split("│")[1].strip(): line for line in shown.splitlines() if "│" in line}
     assert "late (27 d)" in rows["training_attended"]  # due 15 September
@@ -256,7 +228,7 @@ def test_unknown_person_in_document_and_on_command_line(initialised: Cli, tmp_pa
     result = initialised("plan", "create", str(bad), "--as", "wang")
     assert result.code == 2
     assert "roles.hr: unknown person 'wnag'" in result.err
-    plan = str(_zhang(initialised))
+    plan = str(zhangs_plan(initialised))
     refused = initialised("plan", "sign", plan, "--as", "zhnag")
     assert refused.code == 3
     assert "no person with key 'zhnag'" in refused.err
@@ -264,7 +236,7 @@ def test_unknown_person_in_document_and_on_command_line(initialised: Cli, tmp_pa
 
 def test_refusals_have_distinct_exit_codes_and_change_nothing(initialised: Cli) -> None:
     cli = initialised
-    plan = str(_zhang(cli))
+    plan = str(zhangs_plan(cli))
     before = cli("plan", "show", plan, "--json").json()
     not_now = cli("plan", "fire", plan, "start", "--as", "li")
     assert (not_now.code, "possible now: agree" in not_now.err) == (5, True)
@@ -282,7 +254,7 @@ def test_refusals_have_distinct_exit_codes_and_change_nothing(initialised: Cli) 
 
 
 def test_now_comes_from_the_environment(initialised: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    plan = str(_zhang(initialised))
+    plan = str(zhangs_plan(initialised))
     monkeypatch.setenv("PERFPLAN_NOW", "2026-08-26T10:30:00")
     assert initialised("plan", "sign", plan, "--as", "zhang").code == 0
     log = initialised("audit", "log", plan, "--format", "csv")
@@ -310,48 +282,80 @@ def test_uninitialised_database_says_run_init(
     assert "perfplan init" in result.err
 
 
-def test_audit_verify_exits_8_and_names_the_tampered_record(initialised: Cli, db_url: str) -> None:
-    plan = str(_zhang(initialised))
-    initialised("plan", "sign", plan, "--as", "zhang", "--now", "2026-08-26T10:30")
-    engine = make_engine(db_url)
-    unprotect_audit(engine)
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE audit_record SET comment = 'forged' WHERE seq = 2"))
-    engine.dispose()
-    result = initialised("audit", "verify")
-    assert result.code == 8
-    assert f"plan {plan}, record #2 (seq 2)" in result.out
-    assert "altered" in result.out
+def _started(cli: Cli) -> str:
+    """Zhang's plan, signed off and started by Li on 1 September."""
+    plan = str(zhangs_plan(cli))
+    for who, when in (("zhang", "08-26T10:30"), ("li", "08-26T15:00"), ("wang", "08-27T11:00")):
+        assert cli("plan", "sign", plan, "--as", who, "--now", f"2026-{when}").code == 0
+    assert cli("plan", "fire", plan, "start", "--as", "li", "--now", "2026-09-01T09:00").code == 0
+    return plan
 
 
-def test_config_check_reports_codes_and_fails(cli: Cli, tmp_path: Path) -> None:
-    assert cli("config", "check").code == 0
-    broken = tmp_path / "broken.yaml"
-    source = (
-        ZHANG_FILE.parent.parent.parent / "states" / "definitions" / "builtin" / "standard.yaml"
-    )
-    broken.write_text(source.read_text().replace("dest: evaluated", "dest: evaluatd"))
-    result = cli("config", "check", str(broken), "--json")
-    assert result.code == 2
-    codes = {p["code"] for entry in result.json() for p in entry["problems"]}  # type: ignore[attr-defined]
-    assert "UNKNOWN_STATE" in codes
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (
+            ("coach", "--as", "li", "--notes", "x", "--minutes", str(10**23)),
+            "minutes: must be at most 600",
+        ),
+        (
+            ("report-progress", "--as", "zhang", "--summary", "x" * 900_000),
+            "summary: 900000 characters, more than the 4000 allowed",
+        ),
+        (("report-progress", "--as", "zhang", "--summary", "done\x00"), "summary: a NUL character"),
+        (("coach", "--as", "li", "--notes", "\x00"), "notes: a NUL character cannot be stored"),
+        (("measure", "--as", "li", "--", "contracts", "nan"), "value: must be a finite number"),
+        (("measure", "--as", "li", "--", "contracts", "inf"), "value: must be a finite number"),
+        (("measure", "--as", "li", "--note", "\x00", "--", "contracts", "70"), "note: a NUL"),
+        (
+            ("complete", "--as", "li", "--comment", "\x00", "--", "training_attended"),
+            "comment: a NUL",
+        ),
+        (
+            ("fire", "--as", "li", "--comment", "x" * 4001, "--", "adjust"),
+            "comment: 4001 characters",
+        ),
+        (("fire", "--as", "li", "--input", "why=\x00", "--", "adjust"), "inputs.why: a NUL"),
+        (("sign", "--as", "li", "--event", "x" * 201), "event: 201 characters"),
+        (
+            (
+                "adjust",
+                "--as",
+                "li",
+                "--milestone",
+                "report_1",
+                "--set",
+                "title=\x00",
+                "--reason",
+                "x",
+            ),
+            "changes.title: a NUL character cannot be stored",
+        ),
+    ],
+)
+def test_an_activity_refuses_what_the_api_refuses_in_one_line(
+    initialised: Cli, args: tuple[str, ...], sentence: str
+) -> None:
+    """Coaching minutes beyond any talk's length and a measured NaN crashed with a
+    traceback; a 900 KB summary and NUL characters were stored: the commands take the
+    API's own models."""
+    plan = _started(initialised)
+    before = initialised("plan", "show", plan, "--json").json()
+    command, *rest = args
+    result = initialised("plan", command, "--now", "2026-09-07T10:00", plan, *rest)
+    assert result.code == 2, result.err[:300]
+    assert sentence in result.err, result.err[:300]
+    assert result.err.strip().count("\n") == 0, result.err[:300]  # one line, no traceback
+    assert initialised("plan", "show", plan, "--json").json() == before
 
 
-def test_config_diagram_highlights_the_plans_state(initialised: Cli) -> None:
-    plan = str(_zhang(initialised))
-    out = initialised("config", "diagram", "standard", "--plan", plan).out
-    assert out.startswith("stateDiagram-v2")
-    assert "drafted --> agreed: agree (chain sign_off)" in out
-    assert "class drafted current" in out
-    assert initialised("config", "diagram", "standard", "--highlight", "nowhere").code == 2
-
-
-def test_help_does_not_import_prefect_or_the_database() -> None:
-    code = (
-        "import sys\nfrom perfplan import cli\n"
-        "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('prefect', 'sqlalchemy', 'sqlmodel') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "Commands" in out.stdout
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+def test_a_plan_document_with_a_nul_character_is_refused(initialised: Cli, tmp_path: Path) -> None:
+    """PostgreSQL cannot store NUL in text: `plan create` refuses it as the API does."""
+    bad = tmp_path / "bad.yaml"
+    yaml_nul = '    title: "Bring\\0 new-customer contracts back"'  # YAML's escape for NUL
+    plain = "    title: Bring new-customer contracts back to target"
+    bad.write_text(ZHANG_FILE.read_text().replace(plain, yaml_nul, 1))
+    result = initialised("plan", "create", str(bad), "--as", "wang")
+    assert result.code == 2, result.err
+    assert "goals.0.title: a NUL character cannot be stored" in result.err
+    assert initialised("plan", "list", "--json").json() == []

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from perfplan.common import JsonOption, NowOption, console, instant, print_json
+from perfplan.cli.common import JsonOption, NowOption, console, instant, print_answer
 
 AsOf = Annotated[
     str | None,
@@ -16,13 +16,6 @@ AsOf = Annotated[
         show_default=False,
     ),
 ]
-
-
-def _print(result: dict[str, Any], as_json: bool, headline: str) -> None:
-    if as_json:
-        print_json(result)
-    else:
-        console.print(headline)
 
 
 def sweep(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False) -> None:
@@ -40,7 +33,9 @@ def sweep(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False
     finally:
         engine.dispose()
     if not due:
-        _print({"as_of": moment, "due": 0}, as_json, f"Nothing due at {moment:%Y-%m-%d %H:%M}.")
+        print_answer(
+            {"as_of": moment, "due": 0}, as_json, f"Nothing due at {moment:%Y-%m-%d %H:%M}."
+        )
         return
     from workflows.runtime import embedded
 
@@ -50,7 +45,7 @@ def sweep(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False
         result = sweep_flow(as_of=moment.isoformat())
         delivered = deliver_flow(as_of=moment.isoformat())
     result = {"as_of": moment, "due": due, **result, "delivered": delivered}
-    _print(
+    print_answer(
         result,
         as_json,
         f"Swept at {moment:%Y-%m-%d %H:%M}: {result['reminders']} reminder(s), "
@@ -74,7 +69,7 @@ def dispatch(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = Fa
     finally:
         engine.dispose()
     if not waiting:
-        _print({"pending": 0}, as_json, "Nothing to dispatch.")
+        print_answer({"pending": 0}, as_json, "Nothing to dispatch.")
         return
     from workflows.runtime import embedded
 
@@ -83,7 +78,7 @@ def dispatch(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = Fa
 
         result = dispatch_flow(as_of=moment.isoformat())
         delivered = deliver_flow(as_of=moment.isoformat())
-    _print(
+    print_answer(
         {**result, "delivered": delivered},
         as_json,
         f"Dispatched {result['done']} row(s); {result['failed']} failed; "

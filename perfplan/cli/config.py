@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from perfplan.common import JsonOption, console, print_json, session
+from perfplan.cli.common import JsonOption, console, print_json, session
 
 app = typer.Typer(help="Check and draw workflow definitions.", no_args_is_help=True)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from perfplan.common import NowOption, console, instant, print_json, session
+from perfplan.cli.common import NowOption, console, instant, print_json, session
 
 
 class Locale(StrEnum):

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from perfplan.common import (
+from perfplan.cli.common import (
     ActorOption,
     JsonOption,
     NowOption,
     console,
     dispatch_after_commit,
     instant,
+    perform,
+    print_answer,
     print_json,
+    print_rows,
     session,
 )
 
@@ -55,19 +59,19 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Open a plan from a plan document, in its definition's initial state."""
+    from perfplan.inputs import without_nul
     from states.plans.opening import create_plan, read_document_file
 
-    document = read_document_file(file)
+    document = without_nul(read_document_file(file), str(file))
     moment = instant(now)
     with session() as active:
         plan_id = create_plan(
             session=active, document=document, actor=actor, now=moment, source=str(file)
         )
     dispatch_after_commit(plan_id, moment)
-    if as_json:
-        print_json({"plan_id": plan_id})
-    else:
-        console.print(f"Created plan [bold]{plan_id}[/]: {document.title}")
+    print_answer(
+        {"plan_id": plan_id}, as_json, f"Created plan [bold]{plan_id}[/]: {document.title}"
+    )
 
 
 @app.command("list")
@@ -103,28 +107,26 @@ def list_(
         plans = search_plans(
             active, viewer=who, today=instant(now).date(), filters=filters, limit=limit
         )
-    if as_json:
-        print_json(plans)
-        return
-    table = Table("id", "employee", "department", "state", "late", "next due", "title")
-    for plan in plans:
-        table.add_row(
-            str(plan["id"]),
-            plan["employee"] or "",
-            plan["department"] or "",
-            plan["state"],
-            str(plan["overdue_milestones"] or ""),
-            str(plan["next_due"] or ""),
-            plan["title"],
-        )
-    console.print(table)
+    columns = ("id", "employee", "department", "state", "late", "next due", "title")
+    print_rows(plans, as_json, columns, _plan_cells)
+
+
+def _plan_cells(plan: dict[str, Any]) -> list[str]:
+    return [
+        str(plan["id"]),
+        plan["employee"] or "",
+        plan["department"] or "",
+        plan["state"],
+        str(plan["overdue_milestones"] or ""),
+        str(plan["next_due"] or ""),
+        plan["title"],
+    ]
 
 
 @app.command("show")
 def show(plan_id: PlanId, now: NowOption = None, as_json: JsonOption = False) -> None:
     """Everything about one plan: people, goals, milestones (late ones marked, judged on
     --now), signatures, what can happen next."""
-    from perfplan.render import print_plan
     from views.detail import plan_detail
 
     with session() as active:
@@ -160,21 +162,16 @@ def fire(
     as_json: JsonOption = False,
 ) -> None:
     """Fire an event on a plan, as a person; checked, stored and audited in one transaction."""
-    from states.engine.firing import fire as fire_event
-
-    moment = instant(now)
-    with session() as active:
-        fired = fire_event(
-            session=active,
-            plan_id=plan_id,
-            event=event,
-            actor=actor,
-            now=moment,
-            comment=comment,
-            inputs=_pairs(inputs, "--input"),
-            expected_version=expect_version,
-        )
-    dispatch_after_commit(plan_id, moment)
+    fired = perform(
+        "fire",
+        plan_id,
+        actor,
+        now,
+        event=event,
+        expect_version=expect_version,
+        comment=comment,
+        inputs=_pairs(inputs, "--input"),
+    )
     _report_fired(fired, as_json)
 
 
@@ -191,20 +188,9 @@ def sign(
     as_json: JsonOption = False,
 ) -> None:
     """Sign the current step of the plan's approval chain; the last signature fires it."""
-    from states.engine.signing import sign as sign_chain
-
-    moment = instant(now)
-    with session() as active:
-        signed = sign_chain(
-            session=active,
-            plan_id=plan_id,
-            actor=actor,
-            now=moment,
-            event=event,
-            comment=comment,
-            expected_version=expect_version,
-        )
-    dispatch_after_commit(plan_id, moment)
+    signed = perform(
+        "sign", plan_id, actor, now, expect_version=expect_version, event=event, comment=comment
+    )
     if as_json:
         print_json({**signed.__dict__, "fired": signed.fired.__dict__ if signed.fired else None})
         return
@@ -229,24 +215,21 @@ def measure(
     """Record a measured value of a goal's metric."""
     from datetime import date
 
-    from states.plans.activities import measure as record
-
     try:
         measured_on = date.fromisoformat(on) if on else None
     except ValueError as exc:
         raise typer.BadParameter(f"'{on}' is not a date (YYYY-MM-DD)", param_hint="--on") from exc
-    with session() as active:
-        record(
-            session=active,
-            plan_id=plan_id,
-            goal=goal,
-            value=value,
-            actor=actor,
-            now=instant(now),
-            measured_on=measured_on,
-            source=source,
-            note=note,
-        )
+    perform(
+        "measure",
+        plan_id,
+        actor,
+        now,
+        goal=goal,
+        value=value,
+        measured_on=measured_on,
+        source=source,
+        note=note,
+    )
     console.print(f"Plan {plan_id}: {goal} = {value:g}")
 
 
@@ -259,17 +242,7 @@ def report_progress(
     now: NowOption = None,
 ) -> None:
     """Record the employee's progress report."""
-    from states.plans.activities import report_progress as record
-
-    with session() as active:
-        record(
-            session=active,
-            plan_id=plan_id,
-            actor=actor,
-            now=instant(now),
-            summary=summary,
-            blockers=blockers,
-        )
+    perform("report_progress", plan_id, actor, now, summary=summary, blockers=blockers)
     console.print(f"Plan {plan_id}: progress report recorded.")
 
 
@@ -282,17 +255,7 @@ def coach(
     now: NowOption = None,
 ) -> None:
     """Record a coaching session held by the manager or mentor."""
-    from states.plans.activities import record_coaching
-
-    with session() as active:
-        record_coaching(
-            session=active,
-            plan_id=plan_id,
-            actor=actor,
-            now=instant(now),
-            notes=notes,
-            minutes=minutes,
-        )
+    perform("record_coaching", plan_id, actor, now, notes=notes, minutes=minutes)
     console.print(f"Plan {plan_id}: coaching session recorded.")
 
 
@@ -305,17 +268,7 @@ def complete(
     now: NowOption = None,
 ) -> None:
     """Mark a milestone done."""
-    from states.plans.activities import complete_milestone
-
-    with session() as active:
-        complete_milestone(
-            session=active,
-            plan_id=plan_id,
-            milestone=milestone,
-            actor=actor,
-            now=instant(now),
-            comment=comment or "",
-        )
+    perform("complete_milestone", plan_id, actor, now, milestone=milestone, comment=comment or "")
     console.print(f"Plan {plan_id}: milestone {milestone} done.")
 
 
@@ -336,22 +289,69 @@ def adjust(
     now: NowOption = None,
 ) -> None:
     """Adjust a milestone or an action (goals stay fixed); re-confirmation follows."""
-    from states.plans.activities import adjust as record
-
     if (milestone is None) == (action is None):
         raise typer.BadParameter("name exactly one of --milestone or --action")
     kind, key = ("milestone", milestone) if milestone else ("action", action)
-    moment = instant(now)
-    with session() as active:
-        record(
-            session=active,
-            plan_id=plan_id,
-            actor=actor,
-            now=moment,
-            kind=kind,
-            key=key or "",
-            changes=_pairs(changes, "--set"),
-            reason=reason,
-        )
-    dispatch_after_commit(plan_id, moment)
+    changed = _pairs(changes, "--set")
+    perform("adjust", plan_id, actor, now, kind=kind, key=key, changes=changed, reason=reason)
     console.print(f"Plan {plan_id}: {kind} {key} adjusted; waiting for re-confirmation.")
+
+
+# How `plan show` prints a plan ------------------------------------------------------------
+
+
+def _goal_row(goal: dict[str, Any]) -> list[str]:
+    arrow = "↑" if goal["direction"] == "raise" else "↓"
+    baseline = "–" if goal["baseline"] is None else f"{goal['baseline']:g}"
+    actual = "–" if goal["actual"] is None else f"{goal['actual']:g}"
+    return [
+        goal["key"],
+        goal["title"],
+        f"{baseline} → {goal['target']:g} {goal['unit']} {arrow}",
+        actual,
+        str(goal["deadline"]),
+    ]
+
+
+def _milestone_status(milestone: dict[str, Any], today: date) -> str:
+    from views.record import milestone_status
+
+    status = milestone_status(milestone["due"], milestone["status"] == "done", today)
+    if status == "late":
+        return f"[red]late[/] ({(today - milestone['due']).days} d)"
+    return status
+
+
+def print_plan(detail: dict[str, Any], today: date) -> None:
+    """The plan for a terminal; a milestone past due and not done on `today` is late."""
+    plan = detail["plan"]
+    console.print(f"[bold]Plan {plan['id']}[/]: {plan['title']}")
+    console.print(
+        f"  state [bold green]{plan['state']}[/] · {plan['definition_name']} "
+        f"v{plan['definition_version']} · version {plan['version']} · "
+        f"period {plan['period_start']} → {plan['period_end']}"
+    )
+    console.print("  people: " + ", ".join(f"{p['role']} {p['key']}" for p in detail["people"]))
+    goals = Table("goal", "title", "baseline → target", "actual", "deadline", title="Goals")
+    for goal in detail["goals"]:
+        goals.add_row(*_goal_row(goal))
+    console.print(goals)
+    milestones = Table("milestone", "goal", "due", "status", title="Milestones")
+    for goal in detail["goals"]:
+        for m in goal["milestones"]:
+            milestones.add_row(m["key"], goal["key"], str(m["due"]), _milestone_status(m, today))
+    console.print(milestones)
+    if detail["signatures"]:
+        console.print(
+            "  signatures: "
+            + ", ".join(f"{s['person']} ({s['role']}, {s['event']})" for s in detail["signatures"])
+        )
+    if detail["evaluation"]:
+        console.print(f"  evaluation: [bold]{detail['evaluation']['outcome']}[/]")
+    for event in detail["next_events"]:
+        who = (
+            f"signatures: {', '.join(event['waiting_for'])}"
+            if event["approval"]
+            else " or ".join(event["roles"])
+        )
+        console.print(f"  next: [bold]{event['event']}[/] → {event['to']} ({who})")

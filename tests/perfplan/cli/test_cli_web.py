@@ -13,10 +13,8 @@ import psutil
 import pytest
 
 from models.db import create_schema, make_engine
-from tests.conftest import cli_runner
+from tests.conftest import ROOT, cli_runner
 from tests.perfplan.web.conftest import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _serving(process: subprocess.Popen[bytes], url: str) -> bool:

@@ -1,15 +1,17 @@
-"""What every command shares: the clock option, the session, and how data is printed."""
+"""What every command shares: the options of several commands (the clock, --json, who
+acts), the session, how answers are printed, and performing a plan activity."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -30,6 +32,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 ActorOption = Annotated[
     str, typer.Option("--as", help="Who acts: a person's key, e.g. li.", show_default=False)
 ]
+Person = Annotated[str, typer.Argument(help="The person's key, e.g. li.")]
 
 
 def instant(now: str | None) -> datetime:
@@ -80,6 +83,30 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, default=_plain, ensure_ascii=False, indent=2))
 
 
+def print_answer(data: Any, as_json: bool, line: str) -> None:
+    """What a command answers: `data` as JSON with --json, else a line to read."""
+    if as_json:
+        print_json(data)
+    else:
+        console.print(line)
+
+
+def print_rows(
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    columns: Sequence[str],
+    cells: Callable[[dict[str, Any]], Sequence[str]],
+) -> None:
+    """Rows as JSON with --json, else as a table: `columns` its header, `cells` a row's."""
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*cells(row))
+    console.print(table)
+
+
 def dispatch_after_commit(plan_id: int, now: datetime) -> None:
     """Carry out the plan's outbox rows now that the change has committed
     (`workflows.dispatch.after_commit`, on PERFPLAN_DATABASE_URL)."""
@@ -91,3 +118,33 @@ def dispatch_after_commit(plan_id: int, now: datetime) -> None:
         dispatch.after_commit(engine, plan_id, now)
     finally:
         engine.dispose()
+
+
+def perform(
+    activity: str,
+    plan_id: int,
+    actor: str,
+    now: str | None,
+    *,
+    expect_version: int | None = None,
+    **fields: Any,
+) -> Any:
+    """Perform a plan activity (`perfplan.activities`) as the API and the pages do: its
+    inputs (`event=`, `milestone=` among them for an activity that takes one) checked
+    against the activity's model (a refusal is one sentence and exit 2), its service
+    called in one transaction, a transition's effects carried out after the commit.
+    Returns what the service answered."""
+    from perfplan.activities import ACTIVITIES, Act
+
+    chosen = ACTIVITIES[activity]
+    key = fields.pop(chosen.key) if chosen.key else None
+    body = chosen.parse(fields, key=key)
+    if expect_version is not None:
+        # The plan itself checks it: a version it is not at (0 too) is a conflict, exit 6.
+        body = body.model_copy(update={"expected_version": expect_version})
+    moment = instant(now)
+    with session() as active:
+        done = chosen.perform(active, Act(plan_id, actor, moment, key), body)
+    if chosen.fires:
+        dispatch_after_commit(plan_id, moment)
+    return done

@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from perfplan.common import JsonOption, NowOption, console, errors, instant, print_json, session
+from perfplan.cli.common import (
+    JsonOption,
+    NowOption,
+    console,
+    errors,
+    instant,
+    print_answer,
+    print_json,
+    print_rows,
+    session,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -168,28 +178,26 @@ def failed(
 
     with session() as active:
         rows = dead_letters(active, limit=limit)
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
+    if not rows and not as_json:
         console.print("No dead letters.")
         return
-    table = Table(
-        "id", "kind", "plan", "to (person, role)", "channel", "attempts", "dead at", "last error"
-    )
-    for row in rows:
-        table.add_row(
-            str(row["id"]),
-            row["kind"],
-            f"PIP-{row['plan_id']}",
-            f"{row['person_id']} ({row['role']})",
-            row["channel"],
-            str(row["attempts"]),
-            row["dead_at"].strftime("%Y-%m-%d %H:%M"),
-            row["last_error"][:120],
-        )
-    console.print(table)
-    console.print("Re-queue with `perfplan notify retry ID` or `perfplan notify retry --all`.")
+    columns = ("id", "kind", "plan", "to (person, role)", "channel", "attempts", "dead at")
+    print_rows(rows, as_json, (*columns, "last error"), _dead_letter_cells)
+    if not as_json:
+        console.print("Re-queue with `perfplan notify retry ID` or `perfplan notify retry --all`.")
+
+
+def _dead_letter_cells(row: dict[str, Any]) -> list[str]:
+    return [
+        str(row["id"]),
+        row["kind"],
+        f"PIP-{row['plan_id']}",
+        f"{row['person_id']} ({row['role']})",
+        row["channel"],
+        str(row["attempts"]),
+        row["dead_at"].strftime("%Y-%m-%d %H:%M"),
+        row["last_error"][:120],
+    ]
 
 
 @app.command("retry")
@@ -208,10 +216,7 @@ def retry(
         raise typer.BadParameter("give one notification id, or --all")
     with session() as active:
         count = requeue(active, notification_id=notification_id, now=instant(now))
-    if as_json:
-        print_json({"requeued": count})
-    else:
-        console.print(f"{count} message(s) queued again.")
+    print_answer({"requeued": count}, as_json, f"{count} message(s) queued again.")
 
 
 @app.command("send")
@@ -236,20 +241,16 @@ def send(now: NowOption = None, as_json: JsonOption = False) -> None:
             now=instant(now),
             policy=DeliveryPolicy.from_settings(config.settings),
         )
-    if as_json:
-        print_json(report.__dict__)
-    else:
-        console.print(
-            f"sent {report.sent}, to retry {report.retried}, dead letters {report.dead}"
-            + (" (more are due: run it again)" if report.more else "")
-        )
+    more = " (more are due: run it again)" if report.more else ""
+    line = f"sent {report.sent}, to retry {report.retried}, dead letters {report.dead}{more}"
+    print_answer(report.__dict__, as_json, line)
+
+
+NotificationId = Annotated[int, typer.Argument(help="A notification's id.")]
 
 
 @app.command("show")
-def show(
-    notification_id: Annotated[int, typer.Argument(help="A notification's id.")],
-    as_json: JsonOption = False,
-) -> None:
+def show(notification_id: NotificationId, as_json: JsonOption = False) -> None:
     """One message as recorded, and every attempt to send it."""
     with session() as active:
         data = _message(active, notification_id)

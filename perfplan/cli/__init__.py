@@ -1,0 +1,87 @@
+"""The `perfplan` command: the Typer app, assembled from one module per command group,
+and `main`, where a user's mistake becomes one sentence and an exit code.
+
+    common  the options, session and output that every command shares
+    plan    plan create, list, show, and the plan's activities (fire, sign, measure, ...)
+    audit   audit log, verify          config  config check, diagram, list
+    db      init, db upgrade, current, grant-app-role
+    notify  notify channels, preview, failed, retry, send, show
+    flows   sweep, dispatch, serve     report  report PLAN
+    web     web                        token   token create, list, revoke
+    people  people add, list, grant, revoke, password
+    demo    demo: Zhang's plan through its whole life
+
+Heavy imports (SQLAlchemy, the services, Prefect) happen inside commands, so
+`perfplan --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from perfplan.cli import (
+    audit,
+    config,
+    db,
+    demo,
+    flows,
+    notify,
+    people,
+    plan,
+    report,
+    token,
+    web,
+)
+from perfplan.cli.common import errors
+
+app = typer.Typer(
+    help="perfplan: performance improvement plans (绩效改进计划) as declarative state machines, "
+    "with a tamper-evident audit trail.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(plan.app, name="plan")
+app.add_typer(audit.app, name="audit")
+app.add_typer(config.app, name="config")
+app.add_typer(db.app, name="db")
+app.add_typer(notify.app, name="notify")
+app.command("sweep")(flows.sweep)
+app.command("dispatch")(flows.dispatch)
+app.command("serve")(flows.serve)
+app.command("report")(report.report)
+app.command("web")(web.web)
+app.add_typer(token.app, name="token")
+app.add_typer(people.app, name="people")
+app.command("init")(db.init)
+app.command("demo")(demo.demo)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user mistakes become one clear sentence and a non-zero exit."""
+    from perfplan.errors import AuditBroken, exit_code
+
+    try:
+        app(args=argv)
+    except AuditBroken as broken:
+        sys.exit(exit_code(broken))
+    except Exception as error:
+        if not _is_user_error(error):
+            raise
+        errors.print(f"[red]error:[/] {error}", markup=True, soft_wrap=True)
+        sys.exit(exit_code(error))
+
+
+def _is_user_error(error: Exception) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    from notifications.errors import NotificationsError
+    from people.errors import PeopleError
+    from perfplan.errors import PerfplanError
+    from states.errors import StatesError
+
+    if isinstance(error, OperationalError):
+        return True  # an unreachable or locked database: say so, no traceback
+    return isinstance(error, StatesError | PeopleError | PerfplanError | NotificationsError)

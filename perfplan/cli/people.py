@@ -1,0 +1,114 @@
+"""`perfplan people ...`: the people directory, standing roles and passwords."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from perfplan.cli.common import JsonOption, NowOption, Person, console, instant, print_rows, session
+
+app = typer.Typer(
+    help="People, their standing roles (hr, auditor, admin) and passwords.", no_args_is_help=True
+)
+
+
+@app.command("add")
+def people_add(
+    key: Person,
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    email: Annotated[str, typer.Option("--email")],
+    locale: Annotated[str, typer.Option("--locale", help="en or zh-CN.")] = "en",
+    department: Annotated[str | None, typer.Option("--department")] = None,
+) -> None:
+    """Add someone who is on no plan yet (an auditor, an admin, an HR partner)."""
+    from people.directory import add_person
+
+    with session() as active:
+        add_person(active, key=key, name=name, email=email, locale=locale, department=department)
+    console.print(f"Added {key}.")
+
+
+@app.command("list")
+def people_list(as_json: JsonOption = False) -> None:
+    """Everyone perfplan knows, with their standing roles."""
+    from people.access import standing_roles
+    from people.directory import list_people
+
+    with session() as active:
+        rows, roles = list_people(active), standing_roles(active)
+    for row in rows:
+        row["standing_roles"] = [
+            f"{r['role']}" + (f" ({r['department']})" if r["department"] else "")
+            for r in roles
+            if r["person"] == row["key"]
+        ]
+    columns = ("key", "name", "email", "locale", "department", "standing roles")
+    print_rows(rows, as_json, columns, _person_cells)
+
+
+def _person_cells(row: dict[str, Any]) -> list[str]:
+    held = ", ".join(row["standing_roles"])
+    return [row["key"], row["name"], row["email"], row["locale"], row["department"] or "", held]
+
+
+Department = Annotated[
+    str | None,
+    typer.Option("--department", help="hr only: the department covered (default: all)."),
+]
+Role = Annotated[str, typer.Argument(help="hr, auditor or admin.")]
+
+
+@app.command("grant")
+def people_grant(
+    person: Person, role: Role, department: Department = None, now: NowOption = None
+) -> None:
+    """Give PERSON a standing role: hr (for a department, or all), auditor or admin."""
+    from people.access import grant
+
+    by = os.environ.get("USER", "cli")
+    with session() as active:
+        added = grant(
+            active, person=person, role=role, department=department, now=instant(now), by=by
+        )
+    scope = f" for {department}" if department else ""
+    console.print(f"{person} is {role}{scope}" + ("." if added else " already."))
+
+
+@app.command("revoke")
+def people_revoke(person: Person, role: Role, department: Department = None) -> None:
+    """Take a standing role away."""
+    from people.access import revoke
+
+    with session() as active:
+        removed = revoke(active, person=person, role=role, department=department)
+    console.print(f"{person}: {role} " + ("taken away." if removed else "was not held."))
+
+
+@app.command("password")
+def people_password(
+    person: Person,
+    from_env: Annotated[
+        str | None,
+        typer.Option("--password-env", help="Read it from this environment variable."),
+    ] = None,
+    now: NowOption = None,
+) -> None:
+    """Set PERSON's password for the pages (asked for, or from --password-env / stdin)."""
+    from people.identity import set_password
+
+    if from_env:
+        password = os.environ.get(from_env, "")
+        if not password:
+            raise typer.BadParameter(
+                f"${from_env} is empty or not set", param_hint="--password-env"
+            )
+    elif sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    with session() as active:
+        set_password(active, person=person, password=password, now=instant(now))
+    console.print(f"Password of {person} set; their other sessions are signed out.")

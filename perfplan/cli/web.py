@@ -1,0 +1,39 @@
+"""`perfplan web`: the HTTP front door, the JSON API and the pages (`perfplan.web`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from perfplan.cli.common import console
+
+
+def web(
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Server processes (uvicorn workers); one per core."),
+    ] = None,
+) -> None:
+    """Serve the JSON API (/api, OpenAPI at /openapi.json) and the pages."""
+    import uvicorn
+
+    from perfplan.web.settings import WebSettings
+
+    settings = WebSettings()
+    chosen_host, chosen_port = host or settings.host, port or settings.port
+    processes = workers or settings.workers
+    console.print(
+        f"perfplan web on http://{chosen_host}:{chosen_port}/ (API docs: /api/docs), "
+        f"{processes} worker{'s' if processes > 1 else ''}"
+    )
+    uvicorn.run(
+        "perfplan.web.app:create_app",
+        factory=True,
+        host=chosen_host,
+        port=chosen_port,
+        workers=processes,
+        log_level="warning",
+    )

@@ -1,0 +1,109 @@
+"""What people type, bounded alike at every door: the texts, names and versions of the
+activities' models (`perfplan.activities`), and a refusal of one as the sentence a
+person reads, naming the field.
+
+Texts are bounded, so a request cannot carry a novel into the audit trail, and hold no
+NUL, which PostgreSQL refuses in text (bad input here, not a crash there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints, ValidationError
+from pydantic_core import ErrorDetails
+
+from states.errors import InvalidDocument, InvalidInput
+from states.plans.document import PlanDocument
+
+NO_NUL = r"^[^\x00]*$"
+TEXT_LIMIT = 4000
+NAME_LIMIT = 200
+# Ids and versions fit the databases' integer columns.
+MAX_ID = 2**31 - 1
+
+Text = Annotated[str, StringConstraints(max_length=TEXT_LIMIT, pattern=NO_NUL)]
+RequiredText = Annotated[
+    str, StringConstraints(min_length=1, max_length=TEXT_LIMIT, pattern=NO_NUL)
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_LIMIT, pattern=NO_NUL)]
+Comment = Field(default=None, description="Why; kept in the audit trail.")
+ExpectedVersion = Field(
+    default=None,
+    ge=1,
+    le=MAX_ID,
+    description="The plan version you saw; a different current version answers 409.",
+)
+
+# pydantic's error types, as a person reads them ({…} are the error's context and
+# `length`, how long the text was).
+_SENTENCES = {
+    "missing": "is required",
+    "string_too_short": "must not be empty",
+    "too_short": "must not be empty",
+    "string_too_long": "{length} characters, more than the {max_length} allowed",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "finite_number": "must be a finite number",
+    "literal_error": "must be {expected}",
+    "int_parsing": "'{input}' is not a whole number",
+    "float_parsing": "'{input}' is not a number",
+    "date_from_datetime_parsing": "'{input}' is not a date (YYYY-MM-DD)",
+}
+
+
+def _sentence(problem: ErrorDetails) -> str:
+    context: dict[str, Any] = dict(problem.get("ctx") or {})
+    given = problem.get("input")
+    if problem["type"] == "string_pattern_mismatch" and context.get("pattern") == NO_NUL:
+        return "a NUL character cannot be stored"
+    if problem["type"] not in _SENTENCES:
+        return problem["msg"]
+    length = len(given) if isinstance(given, str) else 0
+    return _SENTENCES[problem["type"]].format(**context, input=given, length=length)
+
+
+def _field(place: tuple[int | str, ...], called: Mapping[str, str]) -> str:
+    """The field as the door calls it; a dictionary's entry as `inputs.outcome`."""
+    named = [called.get(str(place[0]), str(place[0])), *map(str, place[1:])] if place else []
+    if named and named[-1] == "[key]":
+        return f"{named[0]} (a key)"  # the key itself may be what is wrong: not repeated
+    return ".".join(named)
+
+
+def refusal(
+    error: ValidationError,
+    called: Mapping[str, str] | None = None,
+    *,
+    at: tuple[str, ...] = (),
+) -> InvalidInput:
+    """The first problem pydantic found, as an InvalidInput naming its field: `called`
+    renames fields to what a door shows (the page's `version`), `at` names the field
+    of a value checked on its own."""
+    problem = error.errors()[0]
+    place = (*at, *problem["loc"])
+    return InvalidInput(_sentence(problem), field=_field(place, called or {}))
+
+
+def nul_paths(value: Any, path: str = "") -> list[str]:
+    """Where parsed data holds a NUL character (JSON `\\u0000`, YAML `"\\0"`), which
+    PostgreSQL cannot store in text."""
+    if isinstance(value, str):
+        return [path or "$"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = [p for k, v in value.items() for p in nul_paths(v, f"{path}.{k}".lstrip("."))]
+        return found + [f"{path or '$'} (a key)" for k in value if "\x00" in str(k)]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in nul_paths(item, f"{path}.{i}")]
+    return []
+
+
+def without_nul(document: PlanDocument, source: str) -> PlanDocument:
+    """The plan document, or InvalidDocument naming every place that holds a NUL."""
+    nul = nul_paths(document.model_dump(mode="json"))
+    if nul:
+        raise InvalidDocument(
+            source, [f"{where}: a NUL character cannot be stored" for where in nul]
+        )
+    return document
