@@ -34,7 +34,7 @@ from perfplan.cli import (
     token,
     web,
 )
-from perfplan.cli.common import errors
+from perfplan.cli.common import dispose_engines, errors
 
 app = typer.Typer(
     help="perfplan: performance improvement plans (绩效改进计划) as declarative state machines, "
@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
             raise
         errors.print(f"[red]error:[/] {error}", markup=True, soft_wrap=True)
         sys.exit(exit_code(error))
+    finally:
+        dispose_engines()
 
 
 def _is_user_error(error: Exception) -> bool:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlmodel import Session
 
 console = Console(highlight=False)
@@ -55,22 +56,39 @@ def database_url() -> str:
     return DatabaseSettings().database_url
 
 
+_ENGINES: dict[str, Engine] = {}
+
+
+def engine() -> Engine:
+    """The command's engine on PERFPLAN_DATABASE_URL: one for its change and the effects
+    that follow it (`main` disposes of it when the command ends)."""
+    from models.db import make_engine
+
+    url = database_url()
+    if url not in _ENGINES:
+        _ENGINES[url] = make_engine(url)
+    return _ENGINES[url]
+
+
+def dispose_engines() -> None:
+    for built in _ENGINES.values():
+        built.dispose()
+    _ENGINES.clear()
+
+
 @contextmanager
 def session(*, create: bool = False) -> Iterator[Session]:
     """A session on PERFPLAN_DATABASE_URL that commits when the command succeeds."""
-    from models.db import create_schema, make_engine, schema_exists, session_scope
+    from models.db import create_schema, schema_exists, session_scope
     from perfplan.errors import NotInitialised
 
-    engine = make_engine(database_url())
-    try:
-        if create:
-            create_schema(engine)
-        elif not schema_exists(engine):
-            raise NotInitialised(database_url())
-        with session_scope(engine) as active:
-            yield active
-    finally:
-        engine.dispose()
+    database = engine()
+    if create:
+        create_schema(database)
+    elif not schema_exists(database):
+        raise NotInitialised(database_url())
+    with session_scope(database) as active:
+        yield active
 
 
 def _plain(value: Any) -> Any:
@@ -109,15 +127,10 @@ def print_rows(
 
 def dispatch_after_commit(plan_id: int, now: datetime) -> None:
     """Carry out the plan's outbox rows now that the change has committed
-    (`workflows.dispatch.after_commit`, on PERFPLAN_DATABASE_URL)."""
-    from models.db import make_engine
+    (`workflows.dispatch.after_commit`, on the command's engine)."""
     from workflows import dispatch
 
-    engine = make_engine(database_url())
-    try:
-        dispatch.after_commit(engine, plan_id, now)
-    finally:
-        engine.dispose()
+    dispatch.after_commit(engine(), plan_id, now)
 
 
 def perform(

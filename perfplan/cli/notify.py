@@ -132,40 +132,19 @@ def _reader_locale(detail: dict[str, Any] | None, role: str) -> str:
 
 
 def _plan_detail(plan_id: int) -> dict[str, Any]:
-    from sqlalchemy import select
-
+    """A plan's details as plain data, in the shape previews take (`notifications.samples`):
+    its people with the department head, each adjustment with its proposer's key."""
     from models.clock import now
-    from models.tables import PERSON
     from views.detail import plan_detail
 
     with session() as active:
-        detail = plan_detail(active, plan_id, today=now().date()).as_json()
-        keys = dict(active.execute(select(PERSON.c.id, PERSON.c.key)).tuples().all())
-        head = _department_head(active, detail)
-    for adjustment in detail["adjustments"]:
-        adjustment["proposed_by"] = keys.get(adjustment.get("proposed_by_id"), "")
-    if head and not any(p["role"] == "department_head" for p in detail["people"]):
-        detail["people"].append({**head, "role": "department_head"})
-    return detail
-
-
-def _department_head(active: Session, detail: dict[str, Any]) -> dict[str, Any] | None:
-    """The employee's department head: a role the definition derives, not stored on the plan."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import aliased
-
-    from models.tables import DEPARTMENT, PERSON
-
-    employee = next((p["key"] for p in detail["people"] if p["role"] == "employee"), None)
-    head = aliased(PERSON)
-    row = active.execute(
-        select(head.c.key, head.c.name, head.c.email, head.c.locale)
-        .select_from(PERSON)
-        .join(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
-        .join(head, head.c.id == DEPARTMENT.c.head_id)
-        .where(PERSON.c.key == employee)
-    ).first()
-    return dict(row._mapping) if row else None
+        detail = plan_detail(active, plan_id, today=now().date())
+    shown = detail.as_json()
+    fields = ("role", "key", "name", "email", "locale")
+    shown["people"] = [{f: getattr(h, f) for f in fields} for h in detail.record.people.everyone()]
+    for row, adjustment in zip(detail.record.adjustments, shown["adjustments"], strict=True):
+        adjustment["proposed_by"] = row.proposed_by
+    return shown
 
 
 @app.command("failed")

@@ -359,3 +359,22 @@ def test_a_plan_document_with_a_nul_character_is_refused(initialised: Cli, tmp_p
     assert result.code == 2, result.err
     assert "goals.0.title: a NUL character cannot be stored" in result.err
     assert initialised("plan", "list", "--json").json() == []
+
+
+def test_a_change_and_its_effects_share_one_database_engine(
+    initialised: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import models.db
+
+    plan = str(zhangs_plan(initialised))
+    built: list[str] = []
+    real = models.db.make_engine
+
+    def counted(url: str | None = None, **kwargs: Any) -> Any:
+        built.append(str(url))
+        return real(url, **kwargs)
+
+    monkeypatch.setattr(models.db, "make_engine", counted)
+    signed = initialised("plan", "sign", plan, "--as", "zhang", "--now", "2026-08-26T10:30")
+    assert signed.code == 0
+    assert len(built) == 1  # the signature, then its effects (the next signers are asked)
