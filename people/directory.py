@@ -71,3 +71,8 @@ def names_of(session: Session, keys: Iterable[str]) -> dict[str, str]:
         return {}
     rows = session.execute(select(PERSON.c.key, PERSON.c.name).where(PERSON.c.key.in_(wanted)))
     return dict(rows.tuples().all())
+
+
+def department_names(session: Session) -> list[str]:
+    """Every department's name, in order."""
+    return list(session.execute(select(DEPARTMENT.c.name).order_by(DEPARTMENT.c.name)).scalars())

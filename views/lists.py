@@ -1,11 +1,12 @@
-"""Read models for the front door: plan lists and the whole picture of one plan."""
+"""Plan lists and searches: the plans a person may see, filtered, newest first, each with
+how many of its milestones are late, the next one due, and the viewer's own roles."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -23,7 +24,6 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from models.tables import (
-    AUDIT,
     DEPARTMENT,
     MILESTONE,
     PERSON,
@@ -34,11 +34,6 @@ from people import access
 from people.access import Viewer
 from states.definitions import catalog
 from states.errors import InvalidInput
-
-
-def _dicts(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in session.execute(query)]
-
 
 # What a signed-in person sees -------------------------------------------------
 
@@ -63,6 +58,27 @@ class PlanFilter:
 RELATION_FILTERS = ("own", "participant", "team")
 
 
+class PlanSummary(NamedTuple):
+    """One plan of a list: what the list shows, and the viewer's own roles on it."""
+
+    id: int
+    title: str
+    state: str
+    version: int
+    definition: str
+    definition_version: int
+    definition_hash: str
+    period_start: date
+    period_end: date
+    updated_at: datetime
+    employee: str
+    employee_name: str
+    department: str | None
+    overdue_milestones: int
+    next_due: date | None
+    roles: tuple[str, ...]
+
+
 Finals = tuple[tuple[str, tuple[str, ...]], ...]
 
 
@@ -78,7 +94,9 @@ def _running_clause(finals: Finals) -> ColumnElement[bool]:
     return not_(or_(*finished)) if finished else true()
 
 
-def _final_states_clause(session: Session) -> ColumnElement[bool]:
+def running_clause(session: Session) -> ColumnElement[bool]:
+    """True for plans still running (not in a final state of the definition they are
+    bound to)."""
     return _running_clause(_final_states(session))
 
 
@@ -172,7 +190,7 @@ def search_plans(
     filters: PlanFilter = PlanFilter(),
     limit: int = 100,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+) -> list[PlanSummary]:
     """The plans the viewer may see, filtered, newest first, with what is overdue, what is
     due next, and the viewer's own roles on each (`roles`).
 
@@ -182,10 +200,10 @@ def search_plans(
     statement = _search_statement(_shape(session, viewer, filters))
     values = {name: getattr(filters, name) for name in _BOUND_FILTERS if getattr(filters, name)}
     values |= access.bound(viewer) | {"today": today, "limit": limit, "offset": offset}
-    rows = [dict(row._mapping) for row in session.execute(statement, values)]
-    for row in rows:
-        row["roles"] = sorted(str(row["roles"]).split(",")) if row["roles"] else []
-    return rows
+    return [
+        PlanSummary._make((*row[:-1], tuple(sorted(row[-1].split(","))) if row[-1] else ()))
+        for row in session.execute(statement, values).tuples()
+    ]
 
 
 @lru_cache(maxsize=256)
@@ -271,78 +289,3 @@ def _filter_clauses(shape: _ListShape) -> list[ColumnElement[bool]]:
     if shape.relation:
         clauses.append(_relation_filter(shape.reach, shape.relation))
     return clauses
-
-
-def departments(session: Session) -> list[str]:
-    return list(session.execute(select(DEPARTMENT.c.name).order_by(DEPARTMENT.c.name)).scalars())
-
-
-def overdue_milestones(
-    session: Session, *, viewer: Viewer, today: date, limit: int = 500
-) -> list[dict[str, Any]]:
-    """Every milestone past due and not done on a running plan the viewer may see,
-    most late first (HR's dashboard)."""
-    employee = PERSON.alias("employee")
-    query = (
-        select(
-            PLAN.c.id.label("plan_id"),
-            PLAN.c.title,
-            PLAN.c.state,
-            employee.c.key.label("employee"),
-            employee.c.name.label("employee_name"),
-            DEPARTMENT.c.name.label("department"),
-            MILESTONE.c.key.label("milestone"),
-            MILESTONE.c.title.label("milestone_title"),
-            MILESTONE.c.due,
-        )
-        .join(PLAN, PLAN.c.id == MILESTONE.c.plan_id)
-        .join(PLAN_ROLE, and_(PLAN_ROLE.c.plan_id == PLAN.c.id, PLAN_ROLE.c.role == "employee"))
-        .join(employee, employee.c.id == PLAN_ROLE.c.person_id)
-        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == employee.c.department_id)
-        .where(
-            MILESTONE.c.status != "done",
-            MILESTONE.c.due < today,
-            access.allowed_clause(viewer),
-            _final_states_clause(session),
-        )
-        .order_by(MILESTONE.c.due, PLAN.c.id)
-        .limit(limit)
-    )
-    rows = _dicts(session, query)
-    for row in rows:
-        row["days_late"] = (today - row["due"]).days
-    return rows
-
-
-@dataclass(frozen=True)
-class AuditQuery:
-    plan_id: int | None = None
-    actor: str | None = None
-    event: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def search_audit(
-    session: Session, *, viewer: Viewer, query: AuditQuery, limit: int = 500, offset: int = 0
-) -> list[dict[str, Any]]:
-    """Audit records of the plans the viewer may see, oldest first, filtered."""
-    statement = (
-        select(AUDIT)
-        .join(PLAN, PLAN.c.id == AUDIT.c.plan_id)
-        .where(access.allowed_clause(viewer))
-        .order_by(AUDIT.c.at, AUDIT.c.plan_id, AUDIT.c.seq)
-        .limit(limit)
-        .offset(offset)
-    )
-    if query.plan_id is not None:
-        statement = statement.where(AUDIT.c.plan_id == query.plan_id)
-    if query.actor:
-        statement = statement.where(AUDIT.c.actor == query.actor)
-    if query.event:
-        statement = statement.where(AUDIT.c.event == query.event)
-    if query.since:
-        statement = statement.where(AUDIT.c.at >= query.since)
-    if query.until:
-        statement = statement.where(AUDIT.c.at < query.until)
-    return _dicts(session, statement)

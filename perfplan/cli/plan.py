@@ -108,7 +108,7 @@ def list_(
             active, viewer=who, today=instant(now).date(), filters=filters, limit=limit
         )
     columns = ("id", "employee", "department", "state", "late", "next due", "title")
-    print_rows(plans, as_json, columns, _plan_cells)
+    print_rows([plan._asdict() for plan in plans], as_json, columns, _plan_cells)
 
 
 def _plan_cells(plan: dict[str, Any]) -> list[str]:

@@ -19,7 +19,7 @@ from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
 from states import audit
 from states.errors import InvalidInput
-from views import lists as queries
+from views.audit import AuditQuery, search_audit
 
 router = APIRouter(tags=["audit"])
 
@@ -95,7 +95,7 @@ def search(
     access.require(viewer, "audit.search")
     if since and until and since > until:
         raise InvalidInput("since is after until", field="since")
-    query = queries.AuditQuery(
+    query = AuditQuery(
         plan_id=plan,
         actor=actor,
         event=event,
@@ -104,7 +104,7 @@ def search(
         until=_day_start(until + timedelta(days=1)) if until and until < date.max else None,
     )
     with rt.transaction() as session:
-        rows = queries.search_audit(session, viewer=viewer, query=query, limit=limit, offset=offset)
+        rows = search_audit(session, viewer=viewer, query=query, limit=limit, offset=offset)
     return _answer(rows, format, f"audit.{format}")
 
 

@@ -47,6 +47,7 @@ from states.errors import (
 from states.plans.document import PlanDocument
 from states.plans.opening import create_plan, read_document
 from views import lists as queries
+from views.dashboards import overdue_milestones
 from views.detail import plan_detail
 from views.report import evaluation_report
 
@@ -192,9 +193,7 @@ def overdue(
     """Every milestone past due and not done on a running plan you may see, most late first."""
     access.require(viewer, "plans.overdue_dashboard")
     with rt.transaction() as session:
-        rows = queries.overdue_milestones(
-            session, viewer=viewer, today=rt.now().date(), limit=limit
-        )
+        rows = overdue_milestones(session, viewer=viewer, today=rt.now().date(), limit=limit)
     return [schemas.OverdueMilestone.model_validate(row) for row in rows]
 
 

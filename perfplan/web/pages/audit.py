@@ -24,7 +24,8 @@ from perfplan.web.pages.rendering import render
 from perfplan.web.runtime import Runtime
 from states import audit
 from states.errors import InvalidInput
-from views.lists import AuditQuery, search_audit
+from views.audit import AuditQuery, search_audit
+from views.record import AuditLine
 
 router = APIRouter()
 
@@ -141,8 +142,8 @@ def verify(
     )
 
 
-def _all_rows(rt: Runtime, signed: SignedIn, query: AuditQuery) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+def _all_rows(rt: Runtime, signed: SignedIn, query: AuditQuery) -> list[AuditLine]:
+    rows: list[AuditLine] = []
     with rt.transaction() as session:
         if query.plan_id is not None:
             access.check_plan(session, signed.viewer, query.plan_id, "read")
@@ -155,12 +156,17 @@ def _all_rows(rt: Runtime, signed: SignedIn, query: AuditQuery) -> list[dict[str
                 return rows
 
 
-def _csv(rows: list[dict[str, Any]]) -> str:
+def _cell(row: AuditLine, column: str) -> Any:
+    value = getattr(row, column)
+    return value.isoformat() if column == "at" else value
+
+
+def _csv(rows: list[AuditLine]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([row["at"].isoformat() if c == "at" else row[c] for c in COLUMNS])
+        writer.writerow([_cell(row, c) for c in COLUMNS])
     return out.getvalue()
 
 
@@ -176,9 +182,7 @@ def export(rt: RuntimeDep, signed: SignedInDep, search: Searched, format: str = 
     if format == "csv":
         body, media = "\ufeff" + _csv(rows), "text/csv; charset=utf-8"  # BOM: Excel reads UTF-8
     else:
-        records = [
-            {c: row["at"].isoformat() if c == "at" else row[c] for c in COLUMNS} for row in rows
-        ]
+        records = [{c: _cell(row, c) for c in COLUMNS} for row in rows]
         body, media = json.dumps(records, ensure_ascii=False, indent=1), "application/json"
     return Response(
         body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -13,6 +13,7 @@ from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.schema import TransitionSpec
 from states.errors import InvalidInput, PlanNotFound
+from views.lists import PlanSummary
 
 PAGE_SIZE = 50
 
@@ -111,14 +112,17 @@ class StateWords:
         self._locale = locale
         self._found: dict[str, Labels] = {}
 
-    def labels(self, row: dict[str, Any]) -> Labels:
-        key = row["definition_hash"]
-        if key not in self._found:
-            self._found[key] = Labels(catalog.by_hash(self._session, key), self._locale)
-        return self._found[key]
+    def labels(self, definition_hash: str) -> Labels:
+        if definition_hash not in self._found:
+            found = catalog.by_hash(self._session, definition_hash)
+            self._found[definition_hash] = Labels(found, self._locale)
+        return self._found[definition_hash]
 
-    def label_row(self, row: dict[str, Any]) -> None:
-        """Add the row's state and (when listed) the viewer's roles, in words."""
-        labels = self.labels(row)
-        row["state_label"] = labels.state(row["state"])
-        row["role_labels"] = [labels.role(r) for r in row.get("roles", [])]
+    def labelled(self, row: PlanSummary) -> dict[str, Any]:
+        """The row for a template, with its state and the viewer's roles in words."""
+        labels = self.labels(row.definition_hash)
+        return {
+            **row._asdict(),
+            "state_label": labels.state(row.state),
+            "role_labels": [labels.role(r) for r in row.roles],
+        }

@@ -12,7 +12,7 @@ from people import access
 from perfplan.web.deps import RuntimeDep, SignedInDep
 from perfplan.web.pages.common import Page, whole_number
 from perfplan.web.pages.rendering import render
-from views.lists import overdue_milestones
+from views.dashboards import overdue_milestones
 
 router = APIRouter()
 
@@ -39,7 +39,7 @@ def overdue(
         "capped": len(rows) > COUNTED,
         "page": number.number,
         "more": len(counted) > number.offset + number.size,
-        "plans": len({row["plan_id"] for row in counted}),
-        "by_department": Counter(row["department"] or "—" for row in counted).most_common(),
+        "plans": len({row.plan_id for row in counted}),
+        "by_department": Counter(row.department or "—" for row in counted).most_common(),
     }
     return render(request, "overdue.html.j2", context, signed=signed)

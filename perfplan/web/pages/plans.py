@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from people import access
 from people.access import Viewer
+from people.directory import department_names
 from people.identity import SignedIn
 from perfplan.activities import ACTIVITIES, Act, Activity, Inputs
 from perfplan.errors import http_status
@@ -79,11 +80,12 @@ def _list_page(
     number = Page(whole_number(page, field="page", default=1))
     now, locale = rt.now(), locale_of(request, signed)
     with rt.transaction() as session:
-        rows = listing.rows(session, signed.viewer, now.date(), number)
         state_words = StateWords(session, locale)
-        for row in rows:
-            state_words.label_row(row)
-        departments = queries.departments(session) if listing.scope == "all" else []
+        rows = [
+            state_words.labelled(row)
+            for row in listing.rows(session, signed.viewer, now.date(), number)
+        ]
+        departments = department_names(session) if listing.scope == "all" else []
     query = urlencode({k: v for k, v in vars(listing).items() if v and v != "mine"})
     context = {
         "rows": rows[: number.size],
