@@ -23,7 +23,7 @@ from models.tables import ADJUSTMENT, GOAL, MILESTONE, PERSON, PLAN, PLAN_ROLE, 
 from notifications import ledger
 from notifications.config import NotificationConfig
 from notifications.message import Recipient
-from notifications.samples import AUDIENCE
+from notifications.samples import PREVIEW_ROLES
 from states.definitions import catalog
 from states.engine.firing import chain_status, load_plan
 from states.timers import Recipient as Person
@@ -371,7 +371,7 @@ def announce(session: Session, *, item: OutboxItem, now: datetime) -> int:
         session,
         kind=kind,
         plan_id=item.plan_id,
-        recipients=facts.recipients(AUDIENCE[kind]),
+        recipients=facts.recipients(PREVIEW_ROLES[kind]),
         context={**facts.base(), **context},
         dedup_key=f"{kind}|{item.key}",
         now=now,
@@ -435,7 +435,7 @@ def announce_report(session: Session, *, report: EvaluationReport, now: datetime
         session,
         kind="evaluation_ready",
         plan_id=plan_id,
-        recipients=facts.recipients(AUDIENCE["evaluation_ready"]),
+        recipients=facts.recipients(PREVIEW_ROLES["evaluation_ready"]),
         context={**facts.base(), "evaluation": evaluation},
         dedup_key=f"evaluation_ready|plan:{plan_id}",
         now=now,
