@@ -11,8 +11,9 @@ from sqlalchemy import ColumnElement, select
 from sqlmodel import Session
 
 from models.tables import NOTIFICATION, NOTIFICATION_ATTEMPT, PERSON, PLAN
-from notifications import ledger
 from notifications.errors import NotificationNotFound
+from notifications.ledger import history as ledger
+from notifications.ledger.rows import DEAD
 
 N, A = NOTIFICATION, NOTIFICATION_ATTEMPT
 
@@ -89,7 +90,7 @@ def dead_letters(
             N.c.dead_at,
             N.c.last_error,
         )
-        .where(N.c.status == ledger.DEAD, *_in_scope(scope))
+        .where(N.c.status == DEAD, *_in_scope(scope))
         .order_by(N.c.dead_at.desc(), N.c.id.desc())
         .limit(limit)
     )
@@ -114,5 +115,5 @@ def retry(
         return ledger.retry(session, notification_id=notification_id, now=now)
     if scope is None:
         return ledger.retry(session, notification_id=None, now=now)
-    ids = session.execute(select(N.c.id).where(N.c.status == ledger.DEAD, *_in_scope(scope)))
+    ids = session.execute(select(N.c.id).where(N.c.status == DEAD, *_in_scope(scope)))
     return sum(ledger.retry(session, notification_id=i, now=now) for i in ids.scalars())

@@ -20,8 +20,8 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from models.tables import ADJUSTMENT, GOAL, MILESTONE, PERSON, PLAN, PLAN_ROLE, SIGNATURE
-from notifications import ledger
 from notifications.config import NotificationConfig
+from notifications.ledger import delivery, recording
 from notifications.message import Recipient
 from notifications.samples import PREVIEW_ROLES
 from states.definitions import catalog
@@ -182,7 +182,7 @@ def _record(
     recorded = 0
     for recipient in recipients:
         recorded += len(
-            ledger.enqueue(
+            recording.enqueue(
                 session,
                 config=config(),
                 kind=kind,
@@ -270,7 +270,7 @@ def record_reminders(session: Session, swept: Swept, *, now: datetime) -> int:
         plan = facts[reminder.plan_id]
         context = {**plan.base(), **_reminder_context(session, reminder, plan, now)}
         requests += [
-            ledger.Request(
+            recording.Request(
                 MESSAGE_KIND[reminder.kind],
                 reminder.plan_id,
                 _recipient(person, recipients),
@@ -279,7 +279,7 @@ def record_reminders(session: Session, swept: Swept, *, now: datetime) -> int:
             )
             for person in reminder.recipients
         ]
-    return ledger.enqueue_many(session, config=config(), requests=requests, now=now)
+    return recording.enqueue_many(session, config=config(), requests=requests, now=now)
 
 
 def _signatures(
@@ -447,8 +447,8 @@ def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:
     channels, problems = config().available_channels()
     for name, problem in problems.items():
         log.warning("channel %s is not usable (%s); its messages wait", name, problem)
-    policy = ledger.DeliveryPolicy.from_settings(config().settings)
-    report = ledger.deliver_due(
+    policy = delivery.DeliveryPolicy.from_settings(config().settings)
+    report = delivery.deliver_due(
         engine,
         channels=channels,
         renderer=config().renderer,

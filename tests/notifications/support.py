@@ -25,7 +25,7 @@ from models.db import session_scope
 from models.tables import NOTIFICATION, NOTIFICATION_ATTEMPT
 from notifications.config import NotificationConfig
 from notifications.kinds import dedup_key
-from notifications.ledger import Queued, enqueue
+from notifications.ledger.recording import Queued, enqueue
 from notifications.message import Recipient
 from notifications.routing import parse_routing
 from notifications.samples import sample_context

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from models.clock import FrozenClock
-from notifications.ledger import DeliveryPolicy, deliver_due
+from notifications.ledger.delivery import DeliveryPolicy, deliver_due
 from notifications.message import Recipient
 from tests.notifications.support import (
     BASE_URL,

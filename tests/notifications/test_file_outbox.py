@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from models.clock import FrozenClock
 from notifications.channels.console import ConsoleChannel
 from notifications.channels.outbox import FileOutboxChannel
-from notifications.ledger import DeliveryPolicy, claim_due, deliver_due, send_claimed
+from notifications.ledger.delivery import DeliveryPolicy, claim_due, deliver_due, send_claimed
 from notifications.message import OutgoingMessage, Recipient
 from tests.notifications.support import BASE_URL, enqueue_sample, ledger_rows, make_config
 

@@ -25,16 +25,9 @@ from notifications.config import NotificationConfig
 from notifications.context import dump_context, dump_context_with, load_context
 from notifications.errors import DeliveryError, NotificationNotFound, NotRetryable
 from notifications.kinds import dedup_key
-from notifications.ledger import (
-    DeliveryPolicy,
-    Request,
-    claim_due,
-    deliver_due,
-    enqueue,
-    enqueue_many,
-    retry,
-    send_claimed,
-)
+from notifications.ledger.delivery import DeliveryPolicy, claim_due, deliver_due, send_claimed
+from notifications.ledger.history import retry
+from notifications.ledger.recording import Request, enqueue, enqueue_many
 from notifications.message import OutgoingMessage, Recipient
 from notifications.rendering import Renderer
 from notifications.samples import sample_context
@@ -116,7 +109,7 @@ def test_enqueue_belongs_to_the_callers_transaction(
     frozen: FrozenClock,
 ) -> None:
     from notifications.kinds import dedup_key
-    from notifications.ledger import enqueue
+    from notifications.ledger.recording import enqueue
     from notifications.samples import sample_context
 
     config = make_config(tmp_path)
@@ -849,7 +842,7 @@ def test_a_message_is_checked_when_recorded_and_its_dates_come_back_as_dates(
     frozen: FrozenClock,
 ) -> None:
     from notifications.errors import TemplateProblem
-    from notifications.ledger import enqueue
+    from notifications.ledger.recording import enqueue
 
     config = make_config(tmp_path)
     context = sample_context("milestone_due_soon", role="employee")

@@ -133,7 +133,7 @@ def _dead_letters(
     engine: Engine, tmp_path: Path, plan_id: int, people: dict[str, Recipient], clock: FrozenClock
 ) -> list[int]:
     """Two messages routed to a channel that the sender then does not have: dead letters."""
-    from notifications.ledger import deliver_due
+    from notifications.ledger.delivery import deliver_due
 
     config = make_config(tmp_path, "channels:\n  pager: {kind: console}\ndefault: [pager]\n")
     ids = [

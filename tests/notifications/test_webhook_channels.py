@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from models.clock import FrozenClock
 from notifications.config import NotificationConfig
-from notifications.ledger import DeliveryPolicy, DeliveryReport, deliver_due
+from notifications.ledger.delivery import DeliveryPolicy, DeliveryReport, deliver_due
 from notifications.message import Recipient
 from tests.notifications.support import (
     BASE_URL,
