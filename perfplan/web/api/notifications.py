@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from notifications import history
+from notifications.ledger import history
 from people import access
 from perfplan.web.api import schemas
 from perfplan.web.api.common import MAX_ID, Limit, Offset, PlanId
