@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import Field, SecretStr
 
 from notifications.channels import mime
-from notifications.channels.base import Channel, Clock, Options, env_secret, not_attempted
+from notifications.channels.base import BatchChannel, Clock, Options, env_secret, not_attempted
 from notifications.errors import DeliveryError
 from notifications.message import OutgoingMessage
 from notifications.settings import NotificationSettings, SmtpSecurity
@@ -112,7 +112,7 @@ class SmtpOptions(Options):
     timeout: float | None = Field(default=None, gt=0)
 
 
-class SmtpChannel(Channel):
+class SmtpChannel(BatchChannel):
     kind = "smtp"
     options_model = SmtpOptions
     uses_email = True
@@ -172,11 +172,6 @@ class SmtpChannel(Channel):
             if self.username
             else "none",
         }
-
-    def send(self, message: OutgoingMessage) -> None:
-        (error,) = self.send_batch([message])
-        if error is not None:
-            raise error
 
     def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
         """All messages over one connection; reconnects once if it is lost midway."""
