@@ -18,6 +18,24 @@ from notifications.ledger.rows import DEAD, QUEUED, A, N
 
 log = logging.getLogger("perfplan.notifications")
 
+# A message as people read it, in this order (`perfplan notify failed --json` keeps it).
+_MESSAGE = (
+    N.c.id,
+    N.c.kind,
+    N.c.plan_id,
+    N.c.person_id,
+    N.c.role,
+    N.c.channel,
+    N.c.locale,
+    N.c.subject,
+    N.c.attempts,
+    N.c.created_at,
+    N.c.dead_at,
+    N.c.last_error,
+)
+# And each attempt to send it.
+_ATTEMPT = (A.c.number, A.c.status, A.c.started_at, A.c.finished_at, A.c.error)
+
 
 def plan_ledger(
     session: Session, *, plan_id: int, limit: int = 200, offset: int = 0
@@ -25,20 +43,7 @@ def plan_ledger(
     """The plan's messages, oldest first, each with its attempts."""
     rows = session.execute(
         select(
-            N.c.id,
-            N.c.kind,
-            N.c.role,
-            PERSON.c.key.label("person"),
-            N.c.channel,
-            N.c.locale,
-            N.c.subject,
-            N.c.status,
-            N.c.attempts,
-            N.c.created_at,
-            N.c.next_attempt_at,
-            N.c.sent_at,
-            N.c.dead_at,
-            N.c.last_error,
+            *_MESSAGE, PERSON.c.key.label("person"), N.c.status, N.c.next_attempt_at, N.c.sent_at
         )
         .join(PERSON, PERSON.c.id == N.c.person_id)
         .where(N.c.plan_id == plan_id)
@@ -50,14 +55,7 @@ def plan_ledger(
     by_id = {message["id"]: message for message in messages}
     if by_id:
         tries = session.execute(
-            select(
-                A.c.notification_id,
-                A.c.number,
-                A.c.status,
-                A.c.started_at,
-                A.c.finished_at,
-                A.c.error,
-            )
+            select(A.c.notification_id, *_ATTEMPT)
             .where(A.c.notification_id.in_(by_id))
             .order_by(A.c.id)
         )
@@ -68,9 +66,7 @@ def plan_ledger(
 
 def attempts_of(session: Session, notification_id: int) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(A.c.number, A.c.status, A.c.started_at, A.c.finished_at, A.c.error)
-        .where(A.c.notification_id == notification_id)
-        .order_by(A.c.id)
+        select(*_ATTEMPT).where(A.c.notification_id == notification_id).order_by(A.c.id)
     )
     return [dict(row._mapping) for row in rows]
 
@@ -85,20 +81,7 @@ def dead_letters(
 ) -> list[dict[str, Any]]:
     """The messages of the plans in scope that will not be sent without help, newest first."""
     rows = session.execute(
-        select(
-            N.c.id,
-            N.c.kind,
-            N.c.plan_id,
-            N.c.person_id,
-            N.c.role,
-            N.c.channel,
-            N.c.locale,
-            N.c.subject,
-            N.c.attempts,
-            N.c.created_at,
-            N.c.dead_at,
-            N.c.last_error,
-        )
+        select(*_MESSAGE)
         .where(N.c.status == DEAD, *_in_scope(scope))
         .order_by(N.c.dead_at.desc(), N.c.id.desc())
         .limit(limit)
