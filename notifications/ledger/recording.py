@@ -8,14 +8,14 @@ Nothing is rendered here: the sender renders a message when it first claims it
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import TextClause, bindparam, insert, select, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -69,8 +69,9 @@ def enqueue(
     """
     check_kind(kind)
     names = config.routing.channels_for(kind, recipient)
-    keys = {name: f"{dedup_key}|to:{recipient.person_id}|via:{name}" for name in names}
-    fresh = _not_recorded(session, keys)
+    keys = _channel_keys(dedup_key, recipient, names)
+    known = _recorded_keys(session, list(keys.values()))  # the insert still guards a race
+    fresh = [name for name, key in keys.items() if key not in known]
     if not fresh:
         return []  # asked before: nothing to write
     locale, stored = _stored_context(config, kind, recipient, context, {})
@@ -83,13 +84,9 @@ def enqueue(
     return queued
 
 
-def _not_recorded(session: Session, keys: Mapping[str, str]) -> list[str]:
-    """The channels whose row does not exist yet (the insert still guards a race)."""
-    if not keys:
-        return []
-    query = select(N.c.dedup_key).where(N.c.dedup_key.in_(list(keys.values())))
-    known = set(session.execute(query).scalars())
-    return [name for name, key in keys.items() if key not in known]
+def _channel_keys(dedup_key: str, recipient: Recipient, channels: Iterable[str]) -> dict[str, str]:
+    """Each channel's row key: the reminder's dedup key, extended with person and channel."""
+    return {name: f"{dedup_key}|to:{recipient.person_id}|via:{name}" for name in channels}
 
 
 def _stored_context(
@@ -171,10 +168,18 @@ def _address(config: NotificationConfig, channel: str, recipient: Recipient) -> 
 # its dialect-specific INSERT constructs, and compiling one per message would
 # halve the rate at which messages can be recorded.
 _ROW = [c.name for c in N.c if c.name != "id"]
-_INSERT_ONCE = text(
-    f"INSERT INTO {N.name} ({', '.join(_ROW)}) VALUES ({', '.join(f':{c}' for c in _ROW)}) "
-    "ON CONFLICT (dedup_key) DO NOTHING RETURNING id"
-).bindparams(*(bindparam(c, type_=N.c[c].type) for c in _ROW))
+
+
+def _insert_statement(tail: str) -> TextClause:
+    """INSERT of a whole row, by name, then `tail`."""
+    columns, values = ", ".join(_ROW), ", ".join(f":{c}" for c in _ROW)
+    return text(f"INSERT INTO {N.name} ({columns}) VALUES ({values}) {tail}").bindparams(
+        *(bindparam(c, type_=N.c[c].type) for c in _ROW)
+    )
+
+
+_INSERT_ONCE = _insert_statement("ON CONFLICT (dedup_key) DO NOTHING RETURNING id")
+_INSERT_MANY = _insert_statement("ON CONFLICT (dedup_key) DO NOTHING")
 
 
 def _insert_once(session: Session, row: dict[str, Any]) -> int | None:
@@ -189,10 +194,6 @@ def _insert_once(session: Session, row: dict[str, Any]) -> int | None:
         return None
 
 
-_INSERT_MANY = text(
-    f"INSERT INTO {N.name} ({', '.join(_ROW)}) VALUES ({', '.join(f':{c}' for c in _ROW)}) "
-    "ON CONFLICT (dedup_key) DO NOTHING"
-).bindparams(*(bindparam(c, type_=N.c[c].type) for c in _ROW))
 _KEY_CHUNK = 500
 
 
@@ -269,9 +270,9 @@ def enqueue_many(
     wanted: list[tuple[Request, str, str]] = []
     for request in requests:
         check_kind(request.kind)
-        for name in config.routing.channels_for(request.kind, request.recipient):
-            key = f"{request.dedup_key}|to:{request.recipient.person_id}|via:{name}"
-            wanted.append((request, name, key))
+        names = config.routing.channels_for(request.kind, request.recipient)
+        keys = _channel_keys(request.dedup_key, request.recipient, names)
+        wanted += [(request, name, key) for name, key in keys.items()]
     known = _recorded_keys(session, [key for _, _, key in wanted])
     rows: dict[str, dict[str, Any]] = {}
     stored: dict[int, tuple[str, str]] = {}  # one context per request, for all its channels
