@@ -15,8 +15,6 @@ from typing import Any
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-DEFAULT_SENDER = {"en": "Human Resources", "zh-CN": "人力资源部"}
-
 _WEEKDAYS = {
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
     "zh": ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"],

@@ -24,10 +24,9 @@ from notifications.channels import mime
 from notifications.channels.base import BatchChannel, Clock, Options, env_secret, not_attempted
 from notifications.errors import DeliveryError
 from notifications.message import OutgoingMessage
-from notifications.settings import NotificationSettings, SmtpSecurity
+from notifications.settings import NotificationSettings, SmtpSecurity, default_sender
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+$")
-_SENDER_NAMES = {"zh-CN": "人力资源部", "en": "Human Resources"}
 
 
 def valid_address(address: str) -> bool:
@@ -55,7 +54,7 @@ def build_email(
             code="no address",
         )
     linesep = "\n" if readable else "\r\n"
-    name = sender_name or _SENDER_NAMES.get(message.locale, _SENDER_NAMES["en"])
+    name = sender_name or default_sender(message.locale)
     headers = [
         ("From", mime.address(name, sender, linesep, raw=readable)),
         ("To", mime.address(message.recipient_name, message.address, linesep, raw=readable)),
