@@ -15,12 +15,15 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine, select
 
 from models.clock import FrozenClock
-from models.db import session_scope
+from models.db import make_engine, session_scope
 from models.tables import PERSON, PLAN_ROLE
 from notifications.message import Recipient
+from states.plans.document import PlanDocument
+from states.plans.opening import create_plan
 from tests.notifications.support import (
     HttpServer,
     Inbox,
+    Shared,
     SmtpServer,
     TlsSmtpServer,
     free_port,
@@ -128,3 +131,44 @@ def frozen(clock: FrozenClock) -> FrozenClock:
     """The test clock set to a working morning during Zhang's plan."""
     clock.set(datetime(2026, 10, 12, 9, 0, tzinfo=UTC))
     return clock
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    zhang_doc: PlanDocument,
+    clock: FrozenClock,
+) -> Iterator[Shared]:
+    """One database that several workers open on their own, SQLite file or PostgreSQL."""
+    if request.param == "sqlite":
+        from models.db import create_schema
+
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
+        setup = make_engine(url)
+        create_schema(setup)
+    else:
+        url = request.getfixturevalue("postgres").fresh()
+        setup = make_engine(url)
+    with session_scope(setup) as session:
+        plan_id = create_plan(session=session, document=zhang_doc, actor="wang", now=clock())
+        rows = session.execute(
+            select(
+                PERSON.c.id,
+                PERSON.c.key,
+                PERSON.c.name,
+                PERSON.c.email,
+                PERSON.c.locale,
+                PLAN_ROLE.c.role,
+            )
+            .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
+            .where(PLAN_ROLE.c.plan_id == plan_id)
+        ).all()
+    setup.dispose()
+    people = {
+        r.key: Recipient(
+            person_id=r.id, role=r.role, name=r.name, email=r.email, locale=r.locale, key=r.key
+        )
+        for r in rows
+    }
+    yield Shared(url, plan_id, people)

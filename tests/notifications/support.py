@@ -5,10 +5,12 @@ and both told how to answer; and the configuration the tests send with."""
 from __future__ import annotations
 
 import json
+import random
 import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -21,12 +23,16 @@ from urllib.parse import parse_qs, urlsplit
 from aiosmtpd.smtp import Envelope, Session
 from sqlalchemy import Engine, select
 
+from models.clock import FrozenClock
 from models.db import session_scope
 from models.tables import NOTIFICATION, NOTIFICATION_ATTEMPT
+from notifications.channels.base import Channel
 from notifications.config import NotificationConfig
 from notifications.kinds import dedup_key
+from notifications.ledger.delivery import DeliveryPolicy, deliver_due
 from notifications.ledger.recording import Queued, enqueue
 from notifications.message import Recipient
+from notifications.rendering import Renderer
 from notifications.routing import parse_routing
 from notifications.samples import sample_context
 from notifications.settings import NotificationSettings
@@ -296,3 +302,44 @@ def attempt_rows(engine: Engine, notification_id: int) -> list[dict[str, Any]]:
             .order_by(NOTIFICATION_ATTEMPT.c.id)
         )
         return [dict(r._mapping) for r in rows]
+
+
+# Delivery ---------------------------------------------------------------------
+
+POLICY = DeliveryPolicy(max_attempts=4, lease_seconds=300, batch_size=5)
+# As make_config's: messages are rendered when they are sent.
+RENDERER = Renderer.build(base_url=BASE_URL)
+
+
+def deliver(
+    engine: Engine,
+    channels: dict[str, Channel],
+    clock: FrozenClock,
+    policy: DeliveryPolicy = POLICY,
+) -> object:
+    return deliver_due(
+        engine,
+        channels=channels,
+        renderer=RENDERER,
+        now=clock(),
+        policy=policy,
+        rng=random.Random(1),
+    )
+
+
+# Several workers, one database ---------------------------------------------------
+
+
+@dataclass
+class Shared:
+    url: str
+    plan_id: int
+    people: dict[str, Recipient]
+
+
+def together(workers: Sequence[threading.Thread]) -> None:
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+        assert not worker.is_alive()
