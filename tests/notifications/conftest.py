@@ -17,15 +17,19 @@ from sqlalchemy import Engine, select
 from models.clock import FrozenClock
 from models.db import make_engine, session_scope
 from models.tables import PERSON, PLAN_ROLE
+from notifications.config import NotificationConfig
+from notifications.ledger.recording import Queued
 from notifications.message import Recipient
 from states.plans.document import PlanDocument
 from states.plans.opening import create_plan
 from tests.notifications.support import (
     HttpServer,
     Inbox,
+    Record,
     Shared,
     SmtpServer,
     TlsSmtpServer,
+    enqueue_sample,
     free_port,
     self_signed,
 )
@@ -131,6 +135,27 @@ def frozen(clock: FrozenClock) -> FrozenClock:
     """The test clock set to a working morning during Zhang's plan."""
     clock.set(datetime(2026, 10, 12, 9, 0, tzinfo=UTC))
     return clock
+
+
+@pytest.fixture
+def record(engine: Engine, zhang_plan: int, frozen: FrozenClock) -> Record:
+    """Records a kind for a recipient on Zhang's plan, with a sample context, at the
+    frozen clock's time: `record(config, kind="plan_started", recipient=people["li"])`."""
+
+    def record(
+        config: NotificationConfig, *, kind: str, recipient: Recipient, **options: Any
+    ) -> list[Queued]:
+        return enqueue_sample(
+            engine,
+            config,
+            kind=kind,
+            recipient=recipient,
+            plan_id=zhang_plan,
+            now=frozen(),
+            **options,
+        )
+
+    return record
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,7 +17,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.smtp import Envelope, Session
@@ -284,6 +284,21 @@ def enqueue_sample(
             dedup_key=key,
             now=now,
         )
+
+
+class Record(Protocol):
+    """`enqueue_sample` for Zhang's plan at the frozen clock's time (the `record` fixture)."""
+
+    def __call__(
+        self,
+        config: NotificationConfig,
+        *,
+        kind: str,
+        recipient: Recipient,
+        subject: str = "",
+        level: int | None = None,
+        due: str | None = None,
+    ) -> list[Queued]: ...
 
 
 def ledger_rows(engine: Engine) -> list[dict[str, Any]]:

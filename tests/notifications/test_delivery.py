@@ -28,6 +28,7 @@ from tests.notifications.support import (
     BASE_URL,
     POLICY,
     RENDERER,
+    Record,
     Shared,
     SmtpServer,
     attempt_rows,
@@ -112,22 +113,14 @@ class CrashAfterSending(Channel):
 
 def test_a_crash_between_sending_and_recording_repeats_the_message_once(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
-    enqueue_sample(
-        engine,
-        config,
-        kind="milestone_overdue",
-        recipient=people["zhang"],
-        plan_id=zhang_plan,
-        now=frozen(),
-        level=1,
-    )
+    record(config, kind="milestone_overdue", recipient=people["zhang"], level=1)
     channels = config.channels(frozen)
     with pytest.raises(Crash):
         deliver(engine, {"email": CrashAfterSending(channels["email"])}, frozen)
@@ -157,21 +150,14 @@ def test_a_crash_between_sending_and_recording_repeats_the_message_once(
 
 def test_a_crash_before_sending_loses_nothing(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     claim = claim_due(
         engine, now=frozen(), policy=POLICY, renderer=RENDERER
     )  # claimed, then the process died
@@ -183,22 +169,15 @@ def test_a_crash_before_sending_loses_nothing(
 
 def test_a_message_that_kills_every_sender_ends_as_a_dead_letter(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     policy = DeliveryPolicy(max_attempts=2, lease_seconds=60)
     config = make_config(tmp_path, smtp_routing(smtp_server))
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     channels = config.channels(frozen)
     for _ in range(2):
         claim = claim_due(engine, now=frozen(), policy=policy, renderer=RENDERER)
@@ -215,47 +194,32 @@ def test_a_message_that_kills_every_sender_ends_as_a_dead_letter(
 
 def test_a_channel_removed_from_the_configuration_is_a_dead_letter(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, "channels:\n  pager: {kind: console}\ndefault: [pager]\n")
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     assert deliver(engine, {}, frozen).dead == 1  # type: ignore[attr-defined]
     assert "channel 'pager' is not configured" in ledger_rows(engine)[0]["last_error"]
 
 
 def test_logs_name_no_one(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
     caplog: pytest.LogCaptureFixture,
+    record: Record,
 ) -> None:
     caplog.set_level("DEBUG", logger="perfplan.notifications")
     config = make_config(tmp_path, smtp_routing(smtp_server))
     smtp_server.inbox.refuse["zhang.san@example.com"] = "550 5.1.1 <zhang.san@example.com> unknown"
     smtp_server.inbox.refuse["li.wei@example.com"] = "451 4.7.1 Li Wei's mailbox is busy"
     for key in ("zhang", "li", "wang"):
-        enqueue_sample(
-            engine,
-            config,
-            kind="milestone_overdue",
-            recipient=people[key],
-            plan_id=zhang_plan,
-            now=frozen(),
-            level=1,
-        )
+        record(config, kind="milestone_overdue", recipient=people[key], level=1)
     deliver(engine, config.channels(frozen), frozen)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "dead letter" in logged and "will retry" in logged and "sent via email" in logged
@@ -267,22 +231,15 @@ def test_logs_name_no_one(
 
 def test_a_channel_whose_secret_is_missing_keeps_its_messages_waiting(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     tmp_path: Path,
     frozen: FrozenClock,
     monkeypatch: pytest.MonkeyPatch,
+    record: Record,
 ) -> None:
     monkeypatch.delenv("PERFPLAN_CHAT_URL", raising=False)
     config = make_config(tmp_path, "channels:\n  chat: {kind: dingtalk}\ndefault: [chat]\n")
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     channels, not_ready = config.available_channels(frozen)
     assert channels == {} and "PERFPLAN_CHAT_URL is not set" in not_ready["chat"]
     report = deliver_due(
@@ -303,22 +260,14 @@ def test_a_channel_whose_secret_is_missing_keeps_its_messages_waiting(
 
 def test_a_message_is_rendered_when_first_sent_and_the_ledger_keeps_what_went_out(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
-    enqueue_sample(
-        engine,
-        config,
-        kind="milestone_overdue",
-        recipient=people["zhang"],
-        plan_id=zhang_plan,
-        now=frozen(),
-        level=1,
-    )
+    record(config, kind="milestone_overdue", recipient=people["zhang"], level=1)
     (recorded,) = ledger_rows(engine)
     assert (recorded["subject"], recorded["body_html"], recorded["rendered_at"]) == ("", "", None)
 
@@ -337,21 +286,14 @@ def test_a_message_is_rendered_when_first_sent_and_the_ledger_keeps_what_went_ou
 
 def test_a_repeat_after_a_crash_sends_the_stored_text_not_a_new_rendering(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     channels = config.channels(frozen)
     with pytest.raises(Crash):
         deliver(engine, {"email": CrashAfterSending(channels["email"])}, frozen)
@@ -376,23 +318,15 @@ def _broken_english_subject(tmp_path: Path) -> Renderer:
 
 def test_a_template_that_fails_when_sent_is_a_dead_letter_naming_it_and_the_rest_go_out(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
     for key in ("zhang", "li", "wang"):  # Chinese, English, Chinese
-        enqueue_sample(
-            engine,
-            config,
-            kind="milestone_overdue",
-            recipient=people[key],
-            plan_id=zhang_plan,
-            now=frozen(),
-            level=1,
-        )
+        record(config, kind="milestone_overdue", recipient=people[key], level=1)
     channels = config.channels(frozen)
     broken = _broken_english_subject(tmp_path)
     report = deliver_due(engine, channels=channels, renderer=broken, now=frozen(), policy=POLICY)

@@ -20,6 +20,7 @@ from notifications.ledger.recording import Request, enqueue, enqueue_many
 from notifications.message import Recipient
 from notifications.samples import sample_context
 from tests.notifications.support import (
+    Record,
     Shared,
     enqueue_sample,
     ledger_rows,
@@ -34,18 +35,16 @@ def test_the_same_reminder_is_recorded_once_whoever_asks(
     people: dict[str, Recipient],
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path)
 
     def ask(level: int) -> list[object]:
         return list(
-            enqueue_sample(
-                engine,
+            record(
                 config,
                 kind="milestone_overdue",
                 recipient=people["zhang"],
-                plan_id=zhang_plan,
-                now=frozen(),
                 subject="milestone:report_1",
                 level=level,
                 due="2026-10-09",
@@ -97,8 +96,8 @@ def test_one_row_per_channel_each_with_its_own_address(
     zhang_plan: int,
     people: dict[str, Recipient],
     tmp_path: Path,
-    frozen: FrozenClock,
     monkeypatch: pytest.MonkeyPatch,
+    record: Record,
 ) -> None:
     routing = """
 channels:
@@ -112,15 +111,7 @@ people:
 """
     config = make_config(tmp_path, routing)
     wang = Recipient(**{**people["wang"].__dict__, "handles": {"dingtalk": "13900000000"}})
-    queued = enqueue_sample(
-        engine,
-        config,
-        kind="milestone_overdue",
-        recipient=wang,
-        plan_id=zhang_plan,
-        now=frozen(),
-        level=3,
-    )
+    queued = record(config, kind="milestone_overdue", recipient=wang, level=3)
     assert [q.channel for q in queued] == ["email", "hr-chat", "outbox"]
     rows = ledger_rows(engine)
     assert [r["address"] for r in rows] == [
@@ -309,6 +300,7 @@ def test_a_message_is_checked_when_recorded_and_its_dates_come_back_as_dates(
     people: dict[str, Recipient],
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     from notifications.errors import TemplateProblem
     from notifications.ledger.recording import enqueue
@@ -327,14 +319,7 @@ def test_a_message_is_checked_when_recorded_and_its_dates_come_back_as_dates(
             dedup_key="x",
             now=frozen(),
         )
-    enqueue_sample(
-        engine,
-        config,
-        kind="milestone_due_soon",
-        recipient=people["zhang"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="milestone_due_soon", recipient=people["zhang"])
     stored = load_context(ledger_rows(engine)[0]["context"])
     assert stored["milestone"]["due"] == context["milestone"]["due"]
     assert type(stored["milestone"]["due"]) is type(context["milestone"]["due"])
