@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Row, select
+from sqlmodel import Session
 
 from models.clock import FrozenClock
 from models.db import make_engine, session_scope
@@ -95,39 +96,37 @@ def http_server() -> Iterator[HttpServer]:
 def people(engine: Engine, zhang_plan: int) -> dict[str, Recipient]:
     """Zhang's plan's people as recipients, in their role on the plan."""
     with session_scope(engine) as session:
-        rows = session.execute(
-            select(
-                PERSON.c.id,
-                PERSON.c.key,
-                PERSON.c.name,
-                PERSON.c.email,
-                PERSON.c.locale,
-                PLAN_ROLE.c.role,
-            )
-            .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
-            .where(PLAN_ROLE.c.plan_id == zhang_plan)
-        ).all()
+        recipients = _plan_recipients(session, zhang_plan)
         sun = session.execute(select(PERSON).where(PERSON.c.key == "sun")).one()
-    recipients = {
-        row.key: Recipient(
-            person_id=row.id,
-            role=row.role,
-            name=row.name,
-            email=row.email,
-            locale=row.locale,
-            key=row.key,
-        )
-        for row in rows
-    }
-    recipients["sun"] = Recipient(
-        person_id=sun.id,
-        role="department_head",
-        name=sun.name,
-        email=sun.email,
-        locale=sun.locale,
-        key="sun",
-    )
+    recipients["sun"] = _recipient(sun, "department_head")
     return recipients
+
+
+def _plan_recipients(session: Session, plan_id: int) -> dict[str, Recipient]:
+    rows = session.execute(
+        select(
+            PERSON.c.id,
+            PERSON.c.key,
+            PERSON.c.name,
+            PERSON.c.email,
+            PERSON.c.locale,
+            PLAN_ROLE.c.role,
+        )
+        .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
+        .where(PLAN_ROLE.c.plan_id == plan_id)
+    ).all()
+    return {row.key: _recipient(row, row.role) for row in rows}
+
+
+def _recipient(person: Row[Any], role: str) -> Recipient:
+    return Recipient(
+        person_id=person.id,
+        role=role,
+        name=person.name,
+        email=person.email,
+        locale=person.locale,
+        key=person.key,
+    )
 
 
 @pytest.fixture
@@ -177,23 +176,6 @@ def shared(
         setup = make_engine(url)
     with session_scope(setup) as session:
         plan_id = create_plan(session=session, document=zhang_doc, actor="wang", now=clock())
-        rows = session.execute(
-            select(
-                PERSON.c.id,
-                PERSON.c.key,
-                PERSON.c.name,
-                PERSON.c.email,
-                PERSON.c.locale,
-                PLAN_ROLE.c.role,
-            )
-            .join(PLAN_ROLE, PLAN_ROLE.c.person_id == PERSON.c.id)
-            .where(PLAN_ROLE.c.plan_id == plan_id)
-        ).all()
+        people = _plan_recipients(session, plan_id)
     setup.dispose()
-    people = {
-        r.key: Recipient(
-            person_id=r.id, role=r.role, name=r.name, email=r.email, locale=r.locale, key=r.key
-        )
-        for r in rows
-    }
     yield Shared(url, plan_id, people)

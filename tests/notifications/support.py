@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -29,7 +29,7 @@ from models.tables import NOTIFICATION, NOTIFICATION_ATTEMPT
 from notifications.channels.base import Channel
 from notifications.config import NotificationConfig
 from notifications.kinds import dedup_key
-from notifications.ledger.delivery import DeliveryPolicy, deliver_due
+from notifications.ledger.delivery import DeliveryPolicy, DeliveryReport, deliver_due
 from notifications.ledger.recording import Queued, enqueue
 from notifications.message import Recipient
 from notifications.rendering import Renderer
@@ -332,13 +332,40 @@ def deliver(
     clock: FrozenClock,
     policy: DeliveryPolicy = POLICY,
 ) -> object:
+    return deliver_through(engine, channels, RENDERER, clock, policy=policy, seed=1)
+
+
+def deliver_configured(
+    engine: Engine,
+    config: NotificationConfig,
+    clock: FrozenClock,
+    *,
+    policy: DeliveryPolicy,
+    seed: int,
+) -> DeliveryReport:
+    """What is due, through `config`'s channels and renderer."""
+    return deliver_through(
+        engine, config.channels(clock), config.renderer, clock, policy=policy, seed=seed
+    )
+
+
+def deliver_through(
+    engine: Engine,
+    channels: Mapping[str, Channel],
+    renderer: Renderer,
+    clock: FrozenClock,
+    *,
+    policy: DeliveryPolicy,
+    seed: int,
+) -> DeliveryReport:
+    """`deliver_due` at the clock's time, its jitter drawn from a seeded generator."""
     return deliver_due(
         engine,
         channels=channels,
-        renderer=RENDERER,
+        renderer=renderer,
         now=clock(),
         policy=policy,
-        rng=random.Random(1),
+        rng=random.Random(seed),
     )
 
 

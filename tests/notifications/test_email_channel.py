@@ -4,7 +4,6 @@ and login; one connection per batch."""
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -12,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from models.clock import FrozenClock
-from notifications.ledger.delivery import DeliveryPolicy, deliver_due
+from notifications.config import NotificationConfig
+from notifications.ledger.delivery import DeliveryPolicy
 from notifications.message import Recipient
 from tests.notifications.support import (
     BASE_URL,
@@ -20,6 +20,7 @@ from tests.notifications.support import (
     SmtpServer,
     TlsSmtpServer,
     attempt_rows,
+    deliver_configured,
     free_port,
     ledger_rows,
     make_config,
@@ -30,17 +31,8 @@ POLICY = DeliveryPolicy(max_attempts=4, backoff_base=60, backoff_cap=3600)
 
 
 def _deliver(engine: Engine, config: object, clock: FrozenClock) -> object:
-    from notifications.config import NotificationConfig
-
     assert isinstance(config, NotificationConfig)
-    return deliver_due(
-        engine,
-        channels=config.channels(clock),
-        renderer=config.renderer,
-        now=clock(),
-        policy=POLICY,
-        rng=random.Random(7),
-    )
+    return deliver_configured(engine, config, clock, policy=POLICY, seed=7)
 
 
 def test_zhang_gets_chinese_and_li_english_with_the_plan_link(
@@ -184,6 +176,18 @@ def test_a_person_without_an_address_is_a_dead_letter(
     assert smtp_server.inbox.messages == []
 
 
+def _starttls_config(tmp_path: Path, server: TlsSmtpServer, *, password: str) -> NotificationConfig:
+    """SMTP with STARTTLS, logging in as perfplan with `password`."""
+    routing = smtp_routing(server).replace("security: none", "security: starttls")
+    return make_config(
+        tmp_path,
+        routing,
+        smtp_username="perfplan",
+        smtp_password=password,
+        smtp_ca_file=server.ca_file,
+    )
+
+
 def test_starttls_and_login(
     engine: Engine,
     people: dict[str, Recipient],
@@ -192,14 +196,7 @@ def test_starttls_and_login(
     frozen: FrozenClock,
     record: Record,
 ) -> None:
-    routing = smtp_routing(tls_smtp_server).replace("security: none", "security: starttls")
-    config = make_config(
-        tmp_path,
-        routing,
-        smtp_username="perfplan",
-        smtp_password="s3cret",
-        smtp_ca_file=tls_smtp_server.ca_file,
-    )
+    config = _starttls_config(tmp_path, tls_smtp_server, password="s3cret")
     record(config, kind="plan_agreed", recipient=people["li"])
     assert _deliver(engine, config, frozen).sent == 1  # type: ignore[attr-defined]
     assert tls_smtp_server.logins == ["perfplan"]
@@ -218,14 +215,7 @@ def test_a_refused_login_waits_and_sends_nothing(
     frozen: FrozenClock,
     record: Record,
 ) -> None:
-    routing = smtp_routing(tls_smtp_server).replace("security: none", "security: starttls")
-    config = make_config(
-        tmp_path,
-        routing,
-        smtp_username="perfplan",
-        smtp_password="wrong",
-        smtp_ca_file=tls_smtp_server.ca_file,
-    )
+    config = _starttls_config(tmp_path, tls_smtp_server, password="wrong")
     for key in ("zhang", "li"):
         record(config, kind="plan_agreed", recipient=people[key])
     report = _deliver(engine, config, frozen)

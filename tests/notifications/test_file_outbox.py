@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -14,25 +13,23 @@ from sqlalchemy import Engine
 from models.clock import FrozenClock
 from notifications.channels.console import ConsoleChannel
 from notifications.channels.outbox import FileOutboxChannel
-from notifications.ledger.delivery import DeliveryPolicy, claim_due, deliver_due, send_claimed
+from notifications.config import NotificationConfig
+from notifications.ledger.delivery import DeliveryPolicy, claim_due, send_claimed
 from notifications.message import OutgoingMessage, Recipient
-from tests.notifications.support import BASE_URL, Record, ledger_rows, make_config
+from tests.notifications.support import (
+    BASE_URL,
+    Record,
+    deliver_configured,
+    ledger_rows,
+    make_config,
+)
 
 POLICY = DeliveryPolicy(lease_seconds=60)
 
 
 def _deliver(engine: Engine, config: object, clock: FrozenClock) -> object:
-    from notifications.config import NotificationConfig
-
     assert isinstance(config, NotificationConfig)
-    return deliver_due(
-        engine,
-        channels=config.channels(clock),
-        renderer=config.renderer,
-        now=clock(),
-        policy=POLICY,
-        rng=random.Random(1),
-    )
+    return deliver_configured(engine, config, clock, policy=POLICY, seed=1)
 
 
 def test_each_message_is_one_readable_eml_file(

@@ -8,7 +8,6 @@ import base64
 import hashlib
 import hmac
 import json
-import random
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from sqlalchemy import Engine
 
 from models.clock import FrozenClock
 from notifications.config import NotificationConfig
-from notifications.ledger.delivery import DeliveryPolicy, DeliveryReport, deliver_due
+from notifications.ledger.delivery import DeliveryPolicy, DeliveryReport
 from notifications.message import Recipient
 from tests.notifications.support import (
     BASE_URL,
@@ -25,6 +24,7 @@ from tests.notifications.support import (
     Record,
     Reply,
     attempt_rows,
+    deliver_configured,
     free_port,
     ledger_rows,
     make_config,
@@ -39,14 +39,7 @@ def _config(tmp_path: Path, kind: str, extra: str = "") -> NotificationConfig:
 
 
 def _deliver(engine: Engine, config: NotificationConfig, clock: FrozenClock) -> DeliveryReport:
-    return deliver_due(
-        engine,
-        channels=config.channels(clock),
-        renderer=config.renderer,
-        now=clock(),
-        policy=POLICY,
-        rng=random.Random(3),
-    )
+    return deliver_configured(engine, config, clock, policy=POLICY, seed=3)
 
 
 @pytest.fixture
