@@ -37,7 +37,8 @@ from models.db import create_schema, make_engine, session_scope  # noqa: E402
 from models.tables import PERSON, PLAN_ROLE  # noqa: E402
 from notifications.config import NotificationConfig  # noqa: E402
 from notifications.kinds import dedup_key  # noqa: E402
-from notifications.ledger import DeliveryPolicy, deliver_due, enqueue  # noqa: E402
+from notifications.ledger.delivery import DeliveryPolicy, deliver_due  # noqa: E402
+from notifications.ledger.recording import enqueue  # noqa: E402
 from notifications.message import Recipient  # noqa: E402
 from notifications.routing import parse_routing  # noqa: E402
 from notifications.samples import sample_context  # noqa: E402

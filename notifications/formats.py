@@ -15,8 +15,6 @@ from typing import Any
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-DEFAULT_SENDER = {"en": "Human Resources", "zh-CN": "人力资源部"}
-
 _WEEKDAYS = {
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
     "zh": ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"],
@@ -95,18 +93,22 @@ def tr(context: Context, value: Any) -> Any:
 @pass_context
 def longdate(context: Context, value: date | datetime | str) -> str:
     """Friday 9 October 2026 / 2026年10月9日（星期五）."""
-    day = as_date(value)
-    if _lang(context) == "zh":
-        return f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS['zh'][day.weekday()]}）"
-    return f"{_WEEKDAYS['en'][day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return _spelled_date(_lang(context), as_date(value), long=True)
 
 
 @pass_context
 def shortdate(context: Context, value: date | datetime | str) -> str:
     """9 Oct 2026 / 2026年10月9日."""
-    day = as_date(value)
-    if _lang(context) == "zh":
-        return f"{day.year}年{day.month}月{day.day}日"
+    return _spelled_date(_lang(context), as_date(value), long=False)
+
+
+def _spelled_date(lang: str, day: date, *, long: bool) -> str:
+    """A day in the reader's language; `long` adds the weekday and spells out the month."""
+    weekday = _WEEKDAYS[lang][day.weekday()]
+    if lang == "zh":
+        return f"{day.year}年{day.month}月{day.day}日" + (f"（{weekday}）" if long else "")
+    if long:
+        return f"{weekday} {day.day} {_MONTHS[day.month - 1]} {day.year}"
     return f"{day.day} {_MONTHS[day.month - 1][:3]} {day.year}"
 
 

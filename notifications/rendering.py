@@ -28,6 +28,7 @@ from notifications import formats
 from notifications.errors import TemplateProblem
 from notifications.kinds import check_context, template_folders
 from notifications.message import Rendered
+from notifications.settings import default_sender
 
 BUILTIN = Path(__file__).parent / "templates"
 LOCALES = ("en", "zh-CN")
@@ -127,7 +128,7 @@ class Renderer:
             "locale": locale,
             "plan_url": self.plan_url(plan_id),
             "plan_ref": f"PIP-{plan_id}",
-            "sender": self.sender_name or formats.DEFAULT_SENDER.get(locale, "Human Resources"),
+            "sender": self.sender_name or default_sender(locale),
         }
 
     def _part(self, name: str, context: Mapping[str, Any]) -> str:

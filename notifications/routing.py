@@ -8,7 +8,7 @@ Every problem of a file is reported at once, each with where it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,17 +176,13 @@ def _channel(name: str, raw: Mapping[str, Any]) -> ChannelConfig:
 
 
 def _parse_channels(raw: Any, problems: list[str]) -> dict[str, ChannelConfig]:
-    if not isinstance(raw, Mapping):
-        problems.append("channels: must map channel names to their settings")
-        return {}
     channels: dict[str, ChannelConfig] = {}
-    for name, spec in raw.items():
-        where = f"channels.{name}"
+    for name, where, spec in _entries(raw, "channels", "channel names to their settings", problems):
         if not isinstance(spec, Mapping) or "kind" not in spec:
             problems.append(f"{where}: needs a `kind` (smtp, file, console, webhook, ...)")
             continue
         try:
-            channels[str(name)] = _channel(str(name), spec)
+            channels[name] = _channel(name, spec)
         except NotificationsError as error:
             problems.append(f"{where}: {error}")
     return channels
@@ -216,24 +212,31 @@ def _parse_route(
 def _parse_people(
     raw: Any, channels: Mapping[str, ChannelConfig], problems: list[str]
 ) -> dict[str, Preference]:
-    if not isinstance(raw, Mapping):
-        problems.append("people: must map person keys to their preferences")
-        return {}
     people: dict[str, Preference] = {}
-    for key, pref in raw.items():
-        where = f"people.{key}"
+    for key, where, pref in _entries(raw, "people", "person keys to their preferences", problems):
         if not isinstance(pref, Mapping):
             problems.append(f"{where}: must be a mapping with locale and/or channels")
             continue
         _unknown_keys(pref, _PERSON_KEYS, where, problems)
         locale = pref.get("locale")
-        people[str(key)] = Preference(
+        people[key] = Preference(
             locale=str(locale) if locale else None,
             channels=tuple(
                 _names(pref.get("channels", []), f"{where}.channels", channels, problems)
             ),
         )
     return people
+
+
+def _entries(
+    raw: Any, section: str, what: str, problems: list[str]
+) -> Iterator[tuple[str, str, Any]]:
+    """A section that maps names to entries: each name, where its entry is, the entry."""
+    if not isinstance(raw, Mapping):
+        problems.append(f"{section}: must map {what}")
+        return
+    for name, entry in raw.items():
+        yield str(name), f"{section}.{name}", entry
 
 
 def _names(

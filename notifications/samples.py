@@ -1,6 +1,7 @@
 """Template contexts for previews and tests: built from a plan's details (the
-plain data `states.queries.plan_detail` returns, handed in by the front door)
-or from Zhang's plan in DOMAIN.md when no plan is given."""
+plain data `views.lists.plan_detail` returns, handed in by the front door)
+or from Zhang's plan in DOMAIN.md when no plan is given; and the roles each
+kind is previewed for (`PREVIEW_ROLES`)."""
 
 from __future__ import annotations
 
@@ -350,8 +351,11 @@ _BUILDERS = {
     "evaluation_ready": _evaluation,
 }
 
-# The role each kind is previewed for by default, and every role it may address.
-AUDIENCE: dict[str, tuple[str, ...]] = {
+# Whom previews and template tests address: for each kind, the roles its templates
+# are written for, each rendered by the tests in both languages. It chooses readers
+# of samples only, never who receives a real message: the caller that records a
+# message names its recipients.
+PREVIEW_ROLES: dict[str, tuple[str, ...]] = {
     "signature_requested": ("employee", "manager", "hr", "department_head"),
     "plan_agreed": ("employee", "manager", "hr"),
     "plan_started": ("employee", "manager", "hr", "mentor"),

@@ -1,4 +1,5 @@
-"""The voice room's settings, from PERFPLAN_* environment variables.
+"""The voice room's settings, from PERFPLAN_* environment variables, and the
+sender's name in each language when no setting gives one.
 
 Secrets (the SMTP password, webhook URLs with tokens, signing secrets) come
 only from the environment; the routing file names the variables, never the
@@ -15,6 +16,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SmtpSecurity = Literal["starttls", "ssl", "none"]
 
+# Who signs a message, and whose name its email comes from, when no setting says.
+_DEFAULT_SENDER = {"en": "Human Resources", "zh-CN": "人力资源部"}
+
+
+def default_sender(locale: str) -> str:
+    """The sender's name in a reader's language (English for a language without one)."""
+    return _DEFAULT_SENDER.get(locale, _DEFAULT_SENDER["en"])
+
 
 class NotificationSettings(BaseSettings):
     """Every knob of notifications; the defaults suit a laptop (file outbox, no SMTP)."""
@@ -23,7 +32,7 @@ class NotificationSettings(BaseSettings):
 
     # Where plan links point: {base_url}/plans/{id}.
     base_url: str = "http://localhost:8000"
-    # The organisation that signs the messages ("Human Resources" / "人力资源部" if empty).
+    # The organisation that signs the messages (`default_sender` if empty).
     sender_name: str = ""
     default_locale: str = "en"
     # Admin overrides: a file here wins over the built-in template of the same name.

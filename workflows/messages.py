@@ -18,8 +18,8 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from notifications import ledger
 from notifications.config import NotificationConfig
+from notifications.ledger import delivery, recording
 from notifications.message import Recipient
 from people.roles import Holder, PlanPeople
 
@@ -105,7 +105,7 @@ def record(
     """Record one message for each reader (none twice: the dedup key decides)."""
     recorded = 0
     for reader in readers:
-        queued = ledger.enqueue(
+        queued = recording.enqueue(
             session,
             config=config(),
             kind=kind,
@@ -124,8 +124,8 @@ def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:
     channels, problems = config().available_channels()
     for name, problem in problems.items():
         log.warning("channel %s is not usable (%s); its messages wait", name, problem)
-    policy = ledger.DeliveryPolicy.from_settings(config().settings)
-    report = ledger.deliver_due(
+    policy = delivery.DeliveryPolicy.from_settings(config().settings)
+    report = delivery.deliver_due(
         engine,
         channels=channels,
         renderer=config().renderer,

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from models.tables import PERSON, SIGNATURE
-from notifications import ledger
+from notifications.ledger import recording
 from notifications.message import Recipient
 from people.roles import Holder, PlanPeople
 from states.definitions import catalog
@@ -140,7 +140,7 @@ def record(session: Session, swept: Swept, *, now: datetime) -> int:
         context = {**bases[plan.id], **_context(session, reminder, plan, people, now)}
         kind = MESSAGE_KIND[reminder.kind]
         requests += [
-            ledger.Request(kind, plan.id, _reader(h, readers), context, reminder.dedup_key)
+            recording.Request(kind, plan.id, _reader(h, readers), context, reminder.dedup_key)
             for h in reminder.recipients
         ]
-    return ledger.enqueue_many(session, config=config(), requests=requests, now=now)
+    return recording.enqueue_many(session, config=config(), requests=requests, now=now)

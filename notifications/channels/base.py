@@ -1,5 +1,7 @@
 """What every channel is: a name, `send(message)`, and a batch of sends that
-stops knocking once the channel itself is down."""
+stops knocking once the channel itself is down; the channels that send a batch
+at once (`BatchChannel`); and the helpers their settings share (secrets from
+the environment, masked URLs)."""
 
 from __future__ import annotations
 
@@ -60,19 +62,14 @@ class Channel:
 
     def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
         """Send each message; None for a success, the error otherwise."""
-        results: list[DeliveryError | None] = []
-        down: DeliveryError | None = None
-        for message in messages:
-            if down is not None:
-                results.append(not_attempted(down))
-                continue
-            try:
-                self.send(message)
-                results.append(None)
-            except DeliveryError as error:
-                results.append(error)
-                down = error if error.channel_down else None
-        return results
+        return until_down(messages, self._try_send)
+
+    def _try_send(self, message: OutgoingMessage) -> DeliveryError | None:
+        try:
+            self.send(message)
+        except DeliveryError as error:
+            return error
+        return None
 
     def describe(self) -> dict[str, str]:
         """What `perfplan notify channels` shows: no secret, ever."""
@@ -80,6 +77,37 @@ class Channel:
 
     def close(self) -> None:
         """Release what the channel holds between batches (nothing by default)."""
+
+
+class BatchChannel(Channel):
+    """A channel that sends a batch at once (one connection, one client, one flush to
+    disk): subclasses implement `send_batch`, and one message is a batch of one."""
+
+    def send(self, message: OutgoingMessage) -> None:
+        (error,) = self.send_batch([message])
+        if error is not None:
+            raise error
+
+    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
+        raise NotImplementedError
+
+
+def until_down(
+    messages: Sequence[OutgoingMessage],
+    send_one: Callable[[OutgoingMessage], DeliveryError | None],
+) -> list[DeliveryError | None]:
+    """`send_one` each message (None: sent), until an error says the channel itself is
+    down: the messages after it are not attempted."""
+    results: list[DeliveryError | None] = []
+    down: DeliveryError | None = None
+    for message in messages:
+        if down is not None:
+            results.append(not_attempted(down))
+            continue
+        error = send_one(message)
+        results.append(error)
+        down = error if error is not None and error.channel_down else None
+    return results
 
 
 def not_attempted(cause: DeliveryError) -> DeliveryError:

@@ -34,7 +34,7 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
 
 
-def _reply_json(kind: str, response: httpx.Response) -> dict[str, Any]:
+def _reply_json(response: httpx.Response) -> dict[str, Any]:
     try:
         data = response.json()
     except ValueError:
@@ -57,6 +57,22 @@ class _ChatChannel(WebhookChannel):
 
     def mention(self, message: OutgoingMessage) -> str:
         return message.address
+
+
+class _CodedReplyChannel(_ChatChannel):
+    """A robot that answers HTTP 200 with an error code in its JSON body; the codes in
+    `temporary_codes` are retried, any other code but 0 is permanent."""
+
+    temporary_codes: ClassVar[frozenset[int]] = frozenset()
+
+    def reply_error(self, data: dict[str, Any]) -> tuple[object, object]:
+        """The reply's code and text (DingTalk's and WeCom's names)."""
+        return data.get("errcode", 0), data.get("errmsg", "")
+
+    def check_reply(self, response: httpx.Response) -> None:
+        code, text = self.reply_error(_reply_json(response))
+        if code not in (0, None):
+            raise _coded_failure(self.kind, code, text, self.temporary_codes)
 
 
 class SlackChannel(_ChatChannel):
@@ -87,7 +103,7 @@ class SlackChannel(_ChatChannel):
         }
 
 
-class FeishuChannel(_ChatChannel):
+class FeishuChannel(_CodedReplyChannel):
     """Feishu/Lark custom robot: a rich-text ("post") message, signed if a secret is set."""
 
     kind = "feishu"
@@ -115,12 +131,9 @@ class FeishuChannel(_ChatChannel):
             payload["sign"] = feishu_sign(self.secret, timestamp)
         return payload
 
-    def check_reply(self, response: httpx.Response) -> None:
-        data = _reply_json(self.kind, response)
+    def reply_error(self, data: dict[str, Any]) -> tuple[object, object]:
         code = data.get("code", data.get("StatusCode", 0))
-        if code not in (0, None):
-            message = data.get("msg", data.get("StatusMessage", ""))
-            raise _coded_failure(self.kind, code, message, self.temporary_codes)
+        return code, data.get("msg", data.get("StatusMessage", ""))
 
 
 def _markdown_lines(text: str) -> str:
@@ -128,7 +141,7 @@ def _markdown_lines(text: str) -> str:
     return "  \n".join(line for line in text.splitlines())
 
 
-class DingTalkChannel(_ChatChannel):
+class DingTalkChannel(_CodedReplyChannel):
     """DingTalk custom robot: Markdown, signed in the URL if a secret is set."""
 
     kind = "dingtalk"
@@ -163,14 +176,8 @@ class DingTalkChannel(_ChatChannel):
     def body(self, message: OutgoingMessage) -> str:
         return message.text if self.detail == "full" else ""
 
-    def check_reply(self, response: httpx.Response) -> None:
-        data = _reply_json(self.kind, response)
-        code = data.get("errcode", 0)
-        if code not in (0, None):
-            raise _coded_failure(self.kind, code, data.get("errmsg", ""), self.temporary_codes)
 
-
-class WeComChannel(_ChatChannel):
+class WeComChannel(_CodedReplyChannel):
     """WeCom (企业微信) group robot: Markdown, at most 4096 bytes."""
 
     kind = "wecom"
@@ -187,9 +194,3 @@ class WeComChannel(_ChatChannel):
         budget = self.max_bytes - len(tail.encode())
         text = text.encode()[:budget].decode("utf-8", "ignore")
         return {"msgtype": "markdown", "markdown": {"content": text + tail}}
-
-    def check_reply(self, response: httpx.Response) -> None:
-        data = _reply_json(self.kind, response)
-        code = data.get("errcode", 0)
-        if code not in (0, None):
-            raise _coded_failure(self.kind, code, data.get("errmsg", ""), self.temporary_codes)

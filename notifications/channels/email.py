@@ -21,13 +21,12 @@ from typing import Any
 from pydantic import Field, SecretStr
 
 from notifications.channels import mime
-from notifications.channels.base import Channel, Clock, Options, env_secret, not_attempted
+from notifications.channels.base import BatchChannel, Clock, Options, env_secret, not_attempted
 from notifications.errors import DeliveryError
 from notifications.message import OutgoingMessage
-from notifications.settings import NotificationSettings, SmtpSecurity
+from notifications.settings import NotificationSettings, SmtpSecurity, default_sender
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+$")
-_SENDER_NAMES = {"zh-CN": "人力资源部", "en": "Human Resources"}
 
 
 def valid_address(address: str) -> bool:
@@ -55,7 +54,7 @@ def build_email(
             code="no address",
         )
     linesep = "\n" if readable else "\r\n"
-    name = sender_name or _SENDER_NAMES.get(message.locale, _SENDER_NAMES["en"])
+    name = sender_name or default_sender(message.locale)
     headers = [
         ("From", mime.address(name, sender, linesep, raw=readable)),
         ("To", mime.address(message.recipient_name, message.address, linesep, raw=readable)),
@@ -112,7 +111,7 @@ class SmtpOptions(Options):
     timeout: float | None = Field(default=None, gt=0)
 
 
-class SmtpChannel(Channel):
+class SmtpChannel(BatchChannel):
     kind = "smtp"
     options_model = SmtpOptions
     uses_email = True
@@ -172,11 +171,6 @@ class SmtpChannel(Channel):
             if self.username
             else "none",
         }
-
-    def send(self, message: OutgoingMessage) -> None:
-        (error,) = self.send_batch([message])
-        if error is not None:
-            raise error
 
     def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
         """All messages over one connection; reconnects once if it is lost midway."""

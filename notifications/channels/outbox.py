@@ -20,7 +20,7 @@ from typing import Any, Literal, cast
 
 from pydantic import Field
 
-from notifications.channels.base import Channel, Clock, Options
+from notifications.channels.base import BatchChannel, Clock, Options
 from notifications.channels.email import build_email
 from notifications.errors import DeliveryError
 from notifications.message import OutgoingMessage
@@ -35,7 +35,7 @@ class OutboxOptions(Options):
     sender: str | None = Field(default=None, alias="from")
 
 
-class FileOutboxChannel(Channel):
+class FileOutboxChannel(BatchChannel):
     kind = "file"
     options_model = OutboxOptions
     uses_email = True
@@ -76,11 +76,6 @@ class FileOutboxChannel(Channel):
     def path_for(self, message: OutgoingMessage) -> Path:
         stem = f"{message.id:08d}-{message.kind}-{message.role}-{message.locale}"
         return self.directory / f"{stem}.{self.format}"
-
-    def send(self, message: OutgoingMessage) -> None:
-        (error,) = self.send_batch([message])
-        if error is not None:
-            raise error
 
     def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
         """Write every file aside, flush them to disk together, then put each in place.

@@ -18,13 +18,13 @@ from typing import Any
 import httpx
 
 from notifications.channels.base import (
-    Channel,
+    BatchChannel,
     Clock,
     Options,
     default_env,
     env_secret,
     mask_url,
-    not_attempted,
+    until_down,
 )
 from notifications.errors import DeliveryError
 from notifications.message import OutgoingMessage
@@ -55,7 +55,7 @@ class WebhookOptions(Options):
     timeout: float | None = None
 
 
-class WebhookChannel(Channel):
+class WebhookChannel(BatchChannel):
     """POSTs JSON; subclasses change the payload, the URL and how a reply reads."""
 
     kind = "webhook"
@@ -157,23 +157,10 @@ class WebhookChannel(Channel):
             return message.text
         return f"{message.subject}\n{message.plan_ref} {message.link}".strip()
 
-    def send(self, message: OutgoingMessage) -> None:
-        (error,) = self.send_batch([message])
-        if error is not None:
-            raise error
-
     def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
-        results: list[DeliveryError | None] = []
-        down: DeliveryError | None = None
+        """One HTTP client for the batch; a POST each, until the receiver is down."""
         with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
-            for message in messages:
-                if down is not None:
-                    results.append(not_attempted(down))
-                    continue
-                error = self._post(client, message)
-                results.append(error)
-                down = error if error is not None and error.channel_down else None
-        return results
+            return until_down(messages, lambda message: self._post(client, message))
 
     def _post(self, client: httpx.Client, message: OutgoingMessage) -> DeliveryError | None:
         body = json.dumps(self.payload(message), ensure_ascii=False).encode("utf-8")

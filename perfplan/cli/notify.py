@@ -153,7 +153,7 @@ def failed(
     as_json: JsonOption = False,
 ) -> None:
     """Dead letters: messages that will not be sent without help, newest first."""
-    from notifications.ledger import dead_letters
+    from notifications.ledger.history import dead_letters
 
     with session() as active:
         rows = dead_letters(active, limit=limit)
@@ -189,7 +189,7 @@ def retry(
     as_json: JsonOption = False,
 ) -> None:
     """Queue dead letters again, with a fresh set of attempts; they go out with the next send."""
-    from notifications.ledger import retry as requeue
+    from notifications.ledger.history import retry as requeue
 
     if (notification_id is None) == (not all_):
         raise typer.BadParameter("give one notification id, or --all")
@@ -203,7 +203,7 @@ def send(now: NowOption = None, as_json: JsonOption = False) -> None:
     """Send every message that is due now (retries included) through the configured channels."""
     from sqlalchemy import Engine
 
-    from notifications.ledger import DeliveryPolicy, deliver_due
+    from notifications.ledger.delivery import DeliveryPolicy, deliver_due
 
     config = _config()
     channels, not_ready = config.available_channels()
@@ -263,7 +263,7 @@ def _message(active: Session, notification_id: int) -> dict[str, Any]:
     from models.tables import NOTIFICATION
     from notifications.context import load_context
     from notifications.errors import NotificationNotFound
-    from notifications.ledger import attempts_of
+    from notifications.ledger.history import attempts_of
 
     row = active.execute(select(NOTIFICATION).where(NOTIFICATION.c.id == notification_id)).first()
     if row is None:

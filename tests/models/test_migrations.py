@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 from models import migrate
 from models.db import make_engine, session_scope
 from models.privileges import grant_app_role
-from notifications.ledger import DeliveryPolicy, claim_due
+from notifications.ledger.delivery import DeliveryPolicy, claim_due
 from notifications.rendering import Renderer
 from states.engine import signing
 from states.plans.opening import create_plan

@@ -5,28 +5,34 @@ and both told how to answer; and the configuration the tests send with."""
 from __future__ import annotations
 
 import json
+import random
 import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from aiosmtpd.smtp import Envelope, Session
 from sqlalchemy import Engine, select
 
+from models.clock import FrozenClock
 from models.db import session_scope
 from models.tables import NOTIFICATION, NOTIFICATION_ATTEMPT
+from notifications.channels.base import Channel
 from notifications.config import NotificationConfig
 from notifications.kinds import dedup_key
-from notifications.ledger import Queued, enqueue
+from notifications.ledger.delivery import DeliveryPolicy, DeliveryReport, deliver_due
+from notifications.ledger.recording import Queued, enqueue
 from notifications.message import Recipient
+from notifications.rendering import Renderer
 from notifications.routing import parse_routing
 from notifications.samples import sample_context
 from notifications.settings import NotificationSettings
@@ -280,6 +286,21 @@ def enqueue_sample(
         )
 
 
+class Record(Protocol):
+    """`enqueue_sample` for Zhang's plan at the frozen clock's time (the `record` fixture)."""
+
+    def __call__(
+        self,
+        config: NotificationConfig,
+        *,
+        kind: str,
+        recipient: Recipient,
+        subject: str = "",
+        level: int | None = None,
+        due: str | None = None,
+    ) -> list[Queued]: ...
+
+
 def ledger_rows(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as connection:
         return [
@@ -296,3 +317,71 @@ def attempt_rows(engine: Engine, notification_id: int) -> list[dict[str, Any]]:
             .order_by(NOTIFICATION_ATTEMPT.c.id)
         )
         return [dict(r._mapping) for r in rows]
+
+
+# Delivery ---------------------------------------------------------------------
+
+POLICY = DeliveryPolicy(max_attempts=4, lease_seconds=300, batch_size=5)
+# As make_config's: messages are rendered when they are sent.
+RENDERER = Renderer.build(base_url=BASE_URL)
+
+
+def deliver(
+    engine: Engine,
+    channels: dict[str, Channel],
+    clock: FrozenClock,
+    policy: DeliveryPolicy = POLICY,
+) -> object:
+    return deliver_through(engine, channels, RENDERER, clock, policy=policy, seed=1)
+
+
+def deliver_configured(
+    engine: Engine,
+    config: NotificationConfig,
+    clock: FrozenClock,
+    *,
+    policy: DeliveryPolicy,
+    seed: int,
+) -> DeliveryReport:
+    """What is due, through `config`'s channels and renderer."""
+    return deliver_through(
+        engine, config.channels(clock), config.renderer, clock, policy=policy, seed=seed
+    )
+
+
+def deliver_through(
+    engine: Engine,
+    channels: Mapping[str, Channel],
+    renderer: Renderer,
+    clock: FrozenClock,
+    *,
+    policy: DeliveryPolicy,
+    seed: int,
+) -> DeliveryReport:
+    """`deliver_due` at the clock's time, its jitter drawn from a seeded generator."""
+    return deliver_due(
+        engine,
+        channels=channels,
+        renderer=renderer,
+        now=clock(),
+        policy=policy,
+        rng=random.Random(seed),
+    )
+
+
+# Several workers, one database ---------------------------------------------------
+
+
+@dataclass
+class Shared:
+    url: str
+    plan_id: int
+    people: dict[str, Recipient]
+
+
+def together(workers: Sequence[threading.Thread]) -> None:
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+        assert not worker.is_alive()

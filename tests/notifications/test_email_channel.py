@@ -4,7 +4,6 @@ and login; one connection per batch."""
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -12,14 +11,16 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from models.clock import FrozenClock
-from notifications.ledger import DeliveryPolicy, deliver_due
+from notifications.config import NotificationConfig
+from notifications.ledger.delivery import DeliveryPolicy
 from notifications.message import Recipient
 from tests.notifications.support import (
     BASE_URL,
+    Record,
     SmtpServer,
     TlsSmtpServer,
     attempt_rows,
-    enqueue_sample,
+    deliver_configured,
     free_port,
     ledger_rows,
     make_config,
@@ -30,17 +31,8 @@ POLICY = DeliveryPolicy(max_attempts=4, backoff_base=60, backoff_cap=3600)
 
 
 def _deliver(engine: Engine, config: object, clock: FrozenClock) -> object:
-    from notifications.config import NotificationConfig
-
     assert isinstance(config, NotificationConfig)
-    return deliver_due(
-        engine,
-        channels=config.channels(clock),
-        renderer=config.renderer,
-        now=clock(),
-        policy=POLICY,
-        rng=random.Random(7),
-    )
+    return deliver_configured(engine, config, clock, policy=POLICY, seed=7)
 
 
 def test_zhang_gets_chinese_and_li_english_with_the_plan_link(
@@ -50,16 +42,14 @@ def test_zhang_gets_chinese_and_li_english_with_the_plan_link(
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
     for key in ("zhang", "li"):
-        enqueue_sample(
-            engine,
+        record(
             config,
             kind="milestone_overdue",
             recipient=people[key],
-            plan_id=zhang_plan,
-            now=frozen(),
             subject="milestone:report_1",
             level=1,
             due="2026-10-09",
@@ -99,21 +89,18 @@ def test_zhang_gets_chinese_and_li_english_with_the_plan_link(
 
 def test_a_batch_goes_over_one_connection(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
     for week in range(8):
-        enqueue_sample(
-            engine,
+        record(
             config,
             kind="progress_report_due",
             recipient=people["zhang"],
-            plan_id=zhang_plan,
-            now=frozen(),
             due=f"2026-09-{4 + week:02d}",
         )
     _deliver(engine, config, frozen)
@@ -123,23 +110,16 @@ def test_a_batch_goes_over_one_connection(
 
 def test_smtp_4xx_is_retried_later_and_the_rest_of_the_batch_still_goes(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
     smtp_server.inbox.refuse["zhang.san@example.com"] = "451 4.3.0 Mailbox busy, try later"
     for key in ("zhang", "li"):
-        enqueue_sample(
-            engine,
-            config,
-            kind="plan_started",
-            recipient=people[key],
-            plan_id=zhang_plan,
-            now=frozen(),
-        )
+        record(config, kind="plan_started", recipient=people[key])
     report = _deliver(engine, config, frozen)
     assert (report.sent, report.retried, report.dead) == (1, 1, 0)  # type: ignore[attr-defined]
     zhang = next(r for r in ledger_rows(engine) if r["person_id"] == people["zhang"].person_id)
@@ -161,22 +141,15 @@ def test_smtp_4xx_is_retried_later_and_the_rest_of_the_batch_still_goes(
 
 def test_smtp_5xx_is_a_dead_letter_at_once(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
     smtp_server.inbox.refuse["zhang.san@example.com"] = "550 5.1.1 No such user here"
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["zhang"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["zhang"])
     report = _deliver(engine, config, frozen)
     assert (report.sent, report.dead) == (0, 1)  # type: ignore[attr-defined]
     (row,) = ledger_rows(engine)
@@ -189,41 +162,42 @@ def test_smtp_5xx_is_a_dead_letter_at_once(
 
 def test_a_person_without_an_address_is_a_dead_letter(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     smtp_server: SmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, smtp_routing(smtp_server))
     nobody = Recipient(**{**people["zhang"].__dict__, "email": ""})
-    enqueue_sample(
-        engine, config, kind="plan_started", recipient=nobody, plan_id=zhang_plan, now=frozen()
-    )
+    record(config, kind="plan_started", recipient=nobody)
     assert _deliver(engine, config, frozen).dead == 1  # type: ignore[attr-defined]
     assert "no valid email address" in ledger_rows(engine)[0]["last_error"]
     assert smtp_server.inbox.messages == []
 
 
+def _starttls_config(tmp_path: Path, server: TlsSmtpServer, *, password: str) -> NotificationConfig:
+    """SMTP with STARTTLS, logging in as perfplan with `password`."""
+    routing = smtp_routing(server).replace("security: none", "security: starttls")
+    return make_config(
+        tmp_path,
+        routing,
+        smtp_username="perfplan",
+        smtp_password=password,
+        smtp_ca_file=server.ca_file,
+    )
+
+
 def test_starttls_and_login(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     tls_smtp_server: TlsSmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
-    routing = smtp_routing(tls_smtp_server).replace("security: none", "security: starttls")
-    config = make_config(
-        tmp_path,
-        routing,
-        smtp_username="perfplan",
-        smtp_password="s3cret",
-        smtp_ca_file=tls_smtp_server.ca_file,
-    )
-    enqueue_sample(
-        engine, config, kind="plan_agreed", recipient=people["li"], plan_id=zhang_plan, now=frozen()
-    )
+    config = _starttls_config(tmp_path, tls_smtp_server, password="s3cret")
+    record(config, kind="plan_agreed", recipient=people["li"])
     assert _deliver(engine, config, frozen).sent == 1  # type: ignore[attr-defined]
     assert tls_smtp_server.logins == ["perfplan"]
     (received,) = tls_smtp_server.inbox.messages
@@ -235,29 +209,15 @@ def test_starttls_and_login(
 
 def test_a_refused_login_waits_and_sends_nothing(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     tls_smtp_server: TlsSmtpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
-    routing = smtp_routing(tls_smtp_server).replace("security: none", "security: starttls")
-    config = make_config(
-        tmp_path,
-        routing,
-        smtp_username="perfplan",
-        smtp_password="wrong",
-        smtp_ca_file=tls_smtp_server.ca_file,
-    )
+    config = _starttls_config(tmp_path, tls_smtp_server, password="wrong")
     for key in ("zhang", "li"):
-        enqueue_sample(
-            engine,
-            config,
-            kind="plan_agreed",
-            recipient=people[key],
-            plan_id=zhang_plan,
-            now=frozen(),
-        )
+        record(config, kind="plan_agreed", recipient=people[key])
     report = _deliver(engine, config, frozen)
     assert (report.sent, report.retried, report.dead) == (0, 2, 0)  # type: ignore[attr-defined]
     errors = [row["last_error"] for row in ledger_rows(engine)]
@@ -267,22 +227,15 @@ def test_a_refused_login_waits_and_sends_nothing(
 
 def test_an_unreachable_server_defers_the_whole_batch(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     down = SmtpServer("127.0.0.1", free_port(), inbox=None)  # type: ignore[arg-type]
     config = make_config(tmp_path, smtp_routing(down))
     for key in ("zhang", "li", "wang"):
-        enqueue_sample(
-            engine,
-            config,
-            kind="plan_agreed",
-            recipient=people[key],
-            plan_id=zhang_plan,
-            now=frozen(),
-        )
+        record(config, kind="plan_agreed", recipient=people[key])
     report = _deliver(engine, config, frozen)
     assert (report.sent, report.retried) == (0, 3)  # type: ignore[attr-defined]
     assert all(row["status"] == "queued" for row in ledger_rows(engine))

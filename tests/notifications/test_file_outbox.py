@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -14,25 +13,23 @@ from sqlalchemy import Engine
 from models.clock import FrozenClock
 from notifications.channels.console import ConsoleChannel
 from notifications.channels.outbox import FileOutboxChannel
-from notifications.ledger import DeliveryPolicy, claim_due, deliver_due, send_claimed
+from notifications.config import NotificationConfig
+from notifications.ledger.delivery import DeliveryPolicy, claim_due, send_claimed
 from notifications.message import OutgoingMessage, Recipient
-from tests.notifications.support import BASE_URL, enqueue_sample, ledger_rows, make_config
+from tests.notifications.support import (
+    BASE_URL,
+    Record,
+    deliver_configured,
+    ledger_rows,
+    make_config,
+)
 
 POLICY = DeliveryPolicy(lease_seconds=60)
 
 
 def _deliver(engine: Engine, config: object, clock: FrozenClock) -> object:
-    from notifications.config import NotificationConfig
-
     assert isinstance(config, NotificationConfig)
-    return deliver_due(
-        engine,
-        channels=config.channels(clock),
-        renderer=config.renderer,
-        now=clock(),
-        policy=POLICY,
-        rng=random.Random(1),
-    )
+    return deliver_configured(engine, config, clock, policy=POLICY, seed=1)
 
 
 def test_each_message_is_one_readable_eml_file(
@@ -41,18 +38,11 @@ def test_each_message_is_one_readable_eml_file(
     people: dict[str, Recipient],
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path)
     for key in ("zhang", "li"):
-        enqueue_sample(
-            engine,
-            config,
-            kind="milestone_overdue",
-            recipient=people[key],
-            plan_id=zhang_plan,
-            now=frozen(),
-            level=1,
-        )
+        record(config, kind="milestone_overdue", recipient=people[key], level=1)
     assert _deliver(engine, config, frozen).sent == 2  # type: ignore[attr-defined]
     files = sorted((tmp_path / "outbox").iterdir())
     assert [f.name for f in files] == [
@@ -80,16 +70,10 @@ def test_json_format(
     people: dict[str, Recipient],
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path, "channels:\n  outbox: {kind: file, format: json}\n")
-    enqueue_sample(
-        engine,
-        config,
-        kind="evaluation_ready",
-        recipient=people["wang"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="evaluation_ready", recipient=people["wang"])
     _deliver(engine, config, frozen)
     (written,) = (tmp_path / "outbox").iterdir()
     document = json.loads(written.read_text(encoding="utf-8"))
@@ -107,15 +91,13 @@ def test_json_format(
 
 def test_a_repeated_message_is_the_same_file_written_again(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path)
-    enqueue_sample(
-        engine, config, kind="plan_agreed", recipient=people["li"], plan_id=zhang_plan, now=frozen()
-    )
+    record(config, kind="plan_agreed", recipient=people["li"])
     claim = claim_due(engine, now=frozen(), policy=POLICY, renderer=config.renderer)
     send_claimed(claim.messages, config.channels(frozen))  # written; then the sender died
     frozen.advance(seconds=61)
@@ -127,22 +109,15 @@ def test_a_repeated_message_is_the_same_file_written_again(
 
 def test_an_unwritable_outbox_is_a_temporary_failure(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     (tmp_path / "blocked").write_text("a file where the folder should be")
     config = make_config(tmp_path, outbox_dir=tmp_path / "blocked" / "outbox")
     for key in ("zhang", "li"):
-        enqueue_sample(
-            engine,
-            config,
-            kind="plan_agreed",
-            recipient=people[key],
-            plan_id=zhang_plan,
-            now=frozen(),
-        )
+        record(config, kind="plan_agreed", recipient=people[key])
     report = _deliver(engine, config, frozen)
     assert (report.sent, report.retried) == (0, 2)  # type: ignore[attr-defined]
     assert ledger_rows(engine)[0]["last_error"].startswith("file outbox: cannot write")

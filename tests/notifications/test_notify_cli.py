@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from models.clock import FrozenClock
 from notifications.message import Recipient
 from tests.conftest import Cli, cli_runner
-from tests.notifications.support import BASE_URL, enqueue_sample, ledger_rows, make_config
+from tests.notifications.support import BASE_URL, Record, enqueue_sample, ledger_rows, make_config
 
 ROUTING = """
 channels:
@@ -133,7 +133,7 @@ def _dead_letters(
     engine: Engine, tmp_path: Path, plan_id: int, people: dict[str, Recipient], clock: FrozenClock
 ) -> list[int]:
     """Two messages routed to a channel that the sender then does not have: dead letters."""
-    from notifications.ledger import deliver_due
+    from notifications.ledger.delivery import deliver_due
 
     config = make_config(tmp_path, "channels:\n  pager: {kind: console}\ndefault: [pager]\n")
     ids = [
@@ -177,21 +177,13 @@ def test_failed_lists_dead_letters_and_retry_requeues_them(
 
 def test_send_delivers_what_is_due_and_show_tells_its_story(
     cli: Cli,
-    engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = make_config(tmp_path)  # the outbox, as the routing file says too
-    (queued,) = enqueue_sample(
-        engine,
-        config,
-        kind="coaching_session_due",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    (queued,) = record(config, kind="coaching_session_due", recipient=people["li"])
     waiting = cli("notify", "show", str(queued.id))
     assert "not rendered yet" in waiting.out and "Coaching talk" not in waiting.out
     sent = cli("notify", "send", "--json", "--now", frozen().isoformat())

@@ -12,12 +12,12 @@ import pytest
 from notifications.errors import TemplateProblem, UnknownKind
 from notifications.kinds import KINDS, dedup_key
 from notifications.rendering import BUILTIN, Renderer, locale_candidates, normalise_locale
-from notifications.samples import AUDIENCE, sample_context
+from notifications.samples import PREVIEW_ROLES, sample_context
 
 LOCALES = ("en", "zh-CN")
 CASES = [
     (kind, role, level)
-    for kind, roles in AUDIENCE.items()
+    for kind, roles in PREVIEW_ROLES.items()
     for role in roles
     for level in ((1, 2, 3) if kind == "milestone_overdue" else (1,))
 ]
@@ -30,7 +30,7 @@ def renderer() -> Renderer:
 
 
 def test_every_kind_has_an_audience_and_every_part_in_both_locales() -> None:
-    assert set(AUDIENCE) == set(KINDS)
+    assert set(PREVIEW_ROLES) == set(KINDS)
     folders = [kind for kind in KINDS if kind != "milestone_overdue"]
     folders += [f"milestone_overdue/level{n}" for n in (1, 2, 3)]
     for folder in folders:

@@ -8,7 +8,6 @@ import base64
 import hashlib
 import hmac
 import json
-import random
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,14 +16,15 @@ from sqlalchemy import Engine
 
 from models.clock import FrozenClock
 from notifications.config import NotificationConfig
-from notifications.ledger import DeliveryPolicy, DeliveryReport, deliver_due
+from notifications.ledger.delivery import DeliveryPolicy, DeliveryReport
 from notifications.message import Recipient
 from tests.notifications.support import (
     BASE_URL,
     HttpServer,
+    Record,
     Reply,
     attempt_rows,
-    enqueue_sample,
+    deliver_configured,
     free_port,
     ledger_rows,
     make_config,
@@ -39,14 +39,7 @@ def _config(tmp_path: Path, kind: str, extra: str = "") -> NotificationConfig:
 
 
 def _deliver(engine: Engine, config: NotificationConfig, clock: FrozenClock) -> DeliveryReport:
-    return deliver_due(
-        engine,
-        channels=config.channels(clock),
-        renderer=config.renderer,
-        now=clock(),
-        policy=POLICY,
-        rng=random.Random(3),
-    )
+    return deliver_configured(engine, config, clock, policy=POLICY, seed=3)
 
 
 @pytest.fixture
@@ -63,16 +56,11 @@ def test_generic_webhook_posts_the_message_signed(
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "webhook", ", secret_env: PERFPLAN_HOOK_SECRET")
-    enqueue_sample(
-        engine,
-        config,
-        kind="milestone_due_soon",
-        recipient=people["zhang"],
-        plan_id=zhang_plan,
-        now=frozen(),
-        subject="milestone:report_1",
+    record(
+        config, kind="milestone_due_soon", recipient=people["zhang"], subject="milestone:report_1"
     )
     assert _deliver(engine, config, frozen).sent == 1
     (request,) = hook_env.requests
@@ -99,22 +87,15 @@ def test_generic_webhook_posts_the_message_signed(
 
 def test_5xx_is_retried_and_then_delivered(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "webhook")
     hook_env.answer(Reply(502, "bad gateway"))
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     first = _deliver(engine, config, frozen)
     assert (first.sent, first.retried) == (0, 1)
     (row,) = ledger_rows(engine)
@@ -127,22 +108,15 @@ def test_5xx_is_retried_and_then_delivered(
 
 def test_4xx_is_a_dead_letter_without_retry(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "webhook")
     hook_env.answer(Reply(404, "no such hook"))
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     assert _deliver(engine, config, frozen).dead == 1
     frozen.advance(days=2)
     assert _deliver(engine, config, frozen).claimed == 0
@@ -153,22 +127,15 @@ def test_4xx_is_a_dead_letter_without_retry(
 
 def test_retry_after_is_honoured(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "webhook")
     hook_env.answer(Reply(429, "slow down", {"Retry-After": "900"}))
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     _deliver(engine, config, frozen)
     (row,) = ledger_rows(engine)
     assert row["next_attempt_at"] - frozen() == timedelta(seconds=900)
@@ -176,22 +143,15 @@ def test_retry_after_is_honoured(
 
 def test_dead_letter_after_the_last_attempt(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "webhook")
     hook_env.default = Reply(503, "maintenance")
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     waits = []
     for attempt in range(1, POLICY.max_attempts + 1):
         report = _deliver(engine, config, frozen)
@@ -213,23 +173,16 @@ def test_dead_letter_after_the_last_attempt(
 
 def test_an_unreachable_hook_defers_the_rest_of_the_batch(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     monkeypatch.setenv("PERFPLAN_HOOK_URL", f"http://127.0.0.1:{free_port()}/hook")
     config = _config(tmp_path, "webhook")
     for key in ("zhang", "li", "wang"):
-        enqueue_sample(
-            engine,
-            config,
-            kind="plan_agreed",
-            recipient=people[key],
-            plan_id=zhang_plan,
-            now=frozen(),
-        )
+        record(config, kind="plan_agreed", recipient=people[key])
     report = _deliver(engine, config, frozen)
     assert (report.sent, report.retried, report.dead) == (0, 3, 0)
     errors = [row["last_error"] for row in ledger_rows(engine)]
@@ -239,17 +192,15 @@ def test_an_unreachable_hook_defers_the_rest_of_the_batch(
 
 def test_a_slow_hook_times_out_and_is_retried(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "webhook", ", timeout: 0.2")
     hook_env.answer(Reply(200, "ok", delay=0.6))
-    enqueue_sample(
-        engine, config, kind="plan_agreed", recipient=people["li"], plan_id=zhang_plan, now=frozen()
-    )
+    record(config, kind="plan_agreed", recipient=people["li"])
     assert _deliver(engine, config, frozen).retried == 1
     assert ledger_rows(engine)[0]["last_error"] == "webhook: timed out"
 
@@ -261,18 +212,11 @@ def test_slack_gets_block_kit_with_only_a_summary_by_default(
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "slack")
     li = Recipient(**{**people["li"].__dict__, "handles": {"slack": "U024BE7LH"}})
-    enqueue_sample(
-        engine,
-        config,
-        kind="milestone_overdue",
-        recipient=li,
-        plan_id=zhang_plan,
-        now=frozen(),
-        level=1,
-    )
+    record(config, kind="milestone_overdue", recipient=li, level=1)
     assert _deliver(engine, config, frozen).sent == 1
     payload = hook_env.requests[0].json()
     subject = "Overdue milestone in 张三 Zhang San's plan: First analysis report approved (PIP-1)"
@@ -287,21 +231,14 @@ def test_slack_gets_block_kit_with_only_a_summary_by_default(
 
 def test_slack_full_detail_escapes_its_markup(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "slack", ", detail: full")
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     _deliver(engine, config, frozen)
     text = hook_env.requests[0].json()["blocks"][1]["text"]["text"]
     assert text.startswith("Dear Li Wei,")
@@ -315,18 +252,12 @@ def test_feishu_post_signed_as_feishu_documents(
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "feishu", ", secret_env: PERFPLAN_HOOK_SECRET, detail: full")
     hook_env.answer(Reply(200, json.dumps({"code": 0, "msg": "success", "data": {}})))
     zhang = Recipient(**{**people["zhang"].__dict__, "handles": {"feishu": "ou_7d8a6e6df7621556"}})
-    enqueue_sample(
-        engine,
-        config,
-        kind="progress_report_due",
-        recipient=zhang,
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="progress_report_due", recipient=zhang)
     assert _deliver(engine, config, frozen).sent == 1
     payload = hook_env.requests[0].json()
     timestamp = int(frozen().timestamp())
@@ -356,24 +287,17 @@ def test_feishu_post_signed_as_feishu_documents(
 )
 def test_feishu_error_codes_in_a_200_reply(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
     reply: dict[str, object],
     status: str,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "feishu")
     hook_env.answer(Reply(200, json.dumps(reply)))
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     _deliver(engine, config, frozen)
     (row,) = ledger_rows(engine)
     assert row["status"] == status and f"feishu: error {reply['code']}" in row["last_error"]
@@ -386,19 +310,12 @@ def test_dingtalk_markdown_signed_in_the_url_as_dingtalk_documents(
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "dingtalk", ", secret_env: PERFPLAN_HOOK_SECRET")
     hook_env.answer(Reply(200, json.dumps({"errcode": 0, "errmsg": "ok"})))
     sun = Recipient(**{**people["sun"].__dict__, "handles": {"dingtalk": "13800138000"}})
-    enqueue_sample(
-        engine,
-        config,
-        kind="milestone_overdue",
-        recipient=sun,
-        plan_id=zhang_plan,
-        now=frozen(),
-        level=2,
-    )
+    record(config, kind="milestone_overdue", recipient=sun, level=2)
     assert _deliver(engine, config, frozen).sent == 1
     request = hook_env.requests[0]
     timestamp = int(frozen().timestamp() * 1000)
@@ -418,24 +335,17 @@ def test_dingtalk_markdown_signed_in_the_url_as_dingtalk_documents(
 
 def test_dingtalk_rejection_is_a_dead_letter(
     engine: Engine,
-    zhang_plan: int,
     people: dict[str, Recipient],
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "dingtalk")
     hook_env.answer(
         Reply(200, json.dumps({"errcode": 310000, "errmsg": "keywords not in content"}))
     )
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="plan_started", recipient=people["li"])
     assert _deliver(engine, config, frozen).dead == 1
     assert "dingtalk: error 310000" in ledger_rows(engine)[0]["last_error"]
 
@@ -447,6 +357,7 @@ def test_wecom_markdown_fits_its_size_limit(
     hook_env: HttpServer,
     tmp_path: Path,
     frozen: FrozenClock,
+    record: Record,
 ) -> None:
     config = _config(tmp_path, "wecom", ", detail: full")
     hook_env.answer(
@@ -454,17 +365,8 @@ def test_wecom_markdown_fits_its_size_limit(
         Reply(200, json.dumps({"errcode": 45009, "errmsg": "api freq out of limit"})),
     )
     wang = Recipient(**{**people["wang"].__dict__, "handles": {"wecom": "WangFang"}})
-    enqueue_sample(
-        engine, config, kind="evaluation_ready", recipient=wang, plan_id=zhang_plan, now=frozen()
-    )
-    enqueue_sample(
-        engine,
-        config,
-        kind="plan_started",
-        recipient=people["li"],
-        plan_id=zhang_plan,
-        now=frozen(),
-    )
+    record(config, kind="evaluation_ready", recipient=wang)
+    record(config, kind="plan_started", recipient=people["li"])
     report = _deliver(engine, config, frozen)
     assert (report.sent, report.retried) == (1, 1)
     content = hook_env.requests[0].json()["markdown"]["content"]

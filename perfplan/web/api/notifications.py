@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from notifications import history
+from notifications.ledger import history
 from people import access
 from perfplan.inputs import MAX_ID
 from perfplan.web.api import schemas
