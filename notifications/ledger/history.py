@@ -77,7 +77,7 @@ def status_counts(session: Session) -> dict[str, int]:
 
 
 def dead_letters(
-    session: Session, *, scope: ColumnElement[bool] | None = None, limit: int = 200
+    session: Session, *, scope: ColumnElement[bool] | None, limit: int = 200
 ) -> list[dict[str, Any]]:
     """The messages of the plans in scope that will not be sent without help, newest first."""
     rows = session.execute(
@@ -94,7 +94,7 @@ def retry(
     *,
     notification_id: int | None,
     now: datetime,
-    scope: ColumnElement[bool] | None = None,
+    scope: ColumnElement[bool] | None,
 ) -> int:
     """Queue one dead letter again (or every one in scope, with None), with a fresh set
     of attempts; its earlier attempts stay in the ledger. A message outside the scope

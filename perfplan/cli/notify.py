@@ -156,7 +156,7 @@ def failed(
     from notifications.ledger.history import dead_letters
 
     with session() as active:
-        rows = dead_letters(active, limit=limit)
+        rows = dead_letters(active, scope=None, limit=limit)  # the operator's: every plan
     if not rows and not as_json:
         console.print("No dead letters.")
         return
@@ -194,7 +194,7 @@ def retry(
     if (notification_id is None) == (not all_):
         raise typer.BadParameter("give one notification id, or --all")
     with session() as active:
-        count = requeue(active, notification_id=notification_id, now=instant(now))
+        count = requeue(active, scope=None, notification_id=notification_id, now=instant(now))
     print_answer({"requeued": count}, as_json, f"{count} message(s) queued again.")
 
 

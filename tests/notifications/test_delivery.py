@@ -349,4 +349,4 @@ def test_a_template_that_fails_when_sent_is_a_dead_letter_naming_it_and_the_rest
 
 def _retry_all(engine: Engine, frozen: FrozenClock) -> int:
     with session_scope(engine) as session:
-        return retry(session, notification_id=None, now=frozen())
+        return retry(session, scope=None, notification_id=None, now=frozen())

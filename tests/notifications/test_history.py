@@ -55,15 +55,15 @@ def test_retry_queues_a_dead_letter_again(
     smtp_server.inbox.refuse.clear()  # the mailbox was fixed
     frozen.advance(hours=2)
     with session_scope(engine) as session:
-        assert retry(session, notification_id=dead, now=frozen()) == 1
+        assert retry(session, scope=None, notification_id=dead, now=frozen()) == 1
     (row,) = ledger_rows(engine)
     assert (row["status"], row["attempts"], row["dead_at"]) == ("queued", 0, None)
     assert deliver(engine, config.channels(frozen), frozen).sent == 1  # type: ignore[attr-defined]
     assert [a["status"] for a in attempt_rows(engine, dead)] == ["permanent", "sent"]
     with pytest.raises(NotRetryable, match="is sent"), session_scope(engine) as session:
-        retry(session, notification_id=dead, now=frozen())
+        retry(session, scope=None, notification_id=dead, now=frozen())
     with pytest.raises(NotificationNotFound), session_scope(engine) as session:
-        retry(session, notification_id=9999, now=frozen())
+        retry(session, scope=None, notification_id=9999, now=frozen())
 
 
 def test_retry_all_queues_every_dead_letter(
@@ -78,6 +78,6 @@ def test_retry_all_queues_every_dead_letter(
     for key in ("li", "wang"):
         _dead_letter(engine, config, smtp_server, people[key], zhang_plan, frozen)
     with session_scope(engine) as session:
-        assert retry(session, notification_id=None, now=frozen()) == 2
-        assert retry(session, notification_id=None, now=frozen()) == 0
+        assert retry(session, scope=None, notification_id=None, now=frozen()) == 2
+        assert retry(session, scope=None, notification_id=None, now=frozen()) == 0
     assert {row["status"] for row in ledger_rows(engine)} == {"queued"}
