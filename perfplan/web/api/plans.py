@@ -211,7 +211,8 @@ def show(plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer) -> schemas.PlanDeta
 
 
 def _transitioned(_session: Session, _plan_id: int, fired: engine.Fired) -> schemas.Transitioned:
-    return schemas.Transitioned.model_validate(fired)
+    answer: schemas.Transitioned = schemas.Transitioned.model_validate(fired)
+    return answer
 
 
 def _signed(session: Session, plan_id: int, signed: signing.Signed) -> schemas.SignedAnswer:

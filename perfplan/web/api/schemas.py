@@ -7,33 +7,36 @@ model are left out, so nothing internal leaks by accident."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from states.engine.firing import Fired
+from views.dashboards import OverdueMilestone as OverdueRow
+from views.lists import PlanSummary as SummaryRow
+from views.record import AuditLine
+from views.record import PlanRow as StoredPlan
 
 
 class Row(BaseModel):
     model_config = ConfigDict(extra="ignore", from_attributes=True)
 
 
+def mirror(row: type, *, without: tuple[str, ...] = ()) -> type[Row]:
+    """A response body with the fields of a row of the read side (or of a service's
+    answer), in their order, but those `without`: what the API gives is what the read
+    side reads, declared once."""
+    hints = get_type_hints(row)
+    fields: dict[str, Any] = {name: (hint, ...) for name, hint in hints.items()}
+    kept = {name: spec for name, spec in fields.items() if name not in without}
+    return create_model(f"{row.__name__}Fields", __base__=Row, **kept)
+
+
 # Plans ------------------------------------------------------------------------
 
 
-class PlanSummary(Row):
-    id: int
-    title: str
-    state: str
-    version: int
-    definition: str
-    definition_version: int
-    period_start: date
-    period_end: date
-    updated_at: datetime
-    employee: str
-    employee_name: str
-    department: str | None
-    overdue_milestones: int
-    next_due: date | None
+class PlanSummary(mirror(SummaryRow, without=("definition_hash", "roles"))):  # type: ignore[misc]
+    """One plan of a list."""
 
 
 class PlanList(BaseModel):
@@ -42,36 +45,12 @@ class PlanList(BaseModel):
     offset: int
 
 
-class OverdueMilestone(Row):
-    plan_id: int
-    title: str
-    state: str
-    employee: str
-    employee_name: str
-    department: str | None
-    milestone: str
-    milestone_title: str
-    due: date
-    days_late: int
+class OverdueMilestone(mirror(OverdueRow)):  # type: ignore[misc]
+    """A milestone past due on a running plan."""
 
 
-class PlanRow(Row):
-    id: int
-    title: str
-    reason: str
-    definition_name: str
-    definition_version: int
-    definition_hash: str
-    state: str
-    version: int
-    period_start: date
-    period_end: date
-    report_every: str
-    coaching_every: str
-    content_digest: str
-    audit_seq: int
-    created_at: datetime
-    updated_at: datetime
+class PlanRow(mirror(StoredPlan, without=("epoch", "audit_head"))):  # type: ignore[misc]
+    """The plan's own row."""
 
 
 class PlanPerson(Row):
@@ -195,13 +174,8 @@ class Created(BaseModel):
     state: str
 
 
-class Transitioned(Row):
-    plan_id: int
-    event: str
-    from_state: str
-    to_state: str
-    version: int
-    seq: int
+class Transitioned(mirror(Fired, without=("flows",))):  # type: ignore[misc]
+    """A transition that happened."""
 
 
 class SignedAnswer(BaseModel):
@@ -222,21 +196,8 @@ class Recorded(BaseModel):
 # Audit ------------------------------------------------------------------------
 
 
-class AuditEntry(Row):
-    plan_id: int
-    seq: int
-    kind: str
-    event: str
-    from_state: str
-    to_state: str
-    actor: str
-    role: str
-    at: datetime
-    comment: str
-    definition_hash: str
-    content_digest: str
-    prev_hash: str
-    hash: str
+class AuditEntry(mirror(AuditLine, without=("id",))):  # type: ignore[misc]
+    """One record of a plan's hash-chained history."""
 
 
 AUDIT_FIELDS = list(AuditEntry.model_fields)
