@@ -7,12 +7,14 @@ whether an adjustment moved them, actions, signatures, progress and coaching,
 the audit timeline and whether its chain verifies, and the evaluation. Goal
 results come from the evaluation's `GoalResult` rows once the plan is
 evaluated, and are computed from the latest measurements ("provisional") before.
+The record's rows are shown as they are; what the report adds is its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +22,7 @@ from sqlmodel import Session
 
 from models import clock
 from people.directory import names_of
+from people.roles import Holder
 from states import audit
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
@@ -28,12 +31,18 @@ from views.record import (
     Action,
     AdjustmentRow,
     AuditLine,
+    CoachingRow,
     EvaluationRow,
+    EvidenceRow,
     Goal,
     GoalResultRow,
     Measurement,
     Milestone,
     PlanRecord,
+    PlanRow,
+    ProblemRow,
+    ProgressRow,
+    Resource,
     SignatureRow,
     plan_history,
     plan_record,
@@ -42,58 +51,22 @@ from views.record import (
 Labels = dict[str, str]  # locale -> text, as definitions write labels
 
 
-@dataclass(frozen=True)
-class PlanInfo:
-    id: int
-    title: str
-    reason: str
-    state: str
-    definition_name: str
-    definition_version: int
-    definition_hash: str
-    period_start: date
-    period_end: date
-    report_every: str
-    coaching_every: str
-    created_at: datetime
-    created_by: str
-    audit_head: str
+class _Adds:
+    """What the report adds to one row of the plan's record (named by `_row`, its first
+    field): the row answers for every attribute the report does not add, and its plain
+    form is the row's fields and the report's."""
 
+    _row: str
 
-@dataclass(frozen=True)
-class PersonInfo:
-    role: str
-    key: str
-    name: str
-    email: str
-    department: str
-    derived: bool = False  # held through the organisation (department head), not named
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_row", self._row):  # not built yet (copies)
+            raise AttributeError(name)
+        return getattr(getattr(self, self._row), name)
 
-
-@dataclass(frozen=True)
-class EvidenceInfo:
-    kind: str
-    summary: str
-    source: str
-
-
-@dataclass(frozen=True)
-class ProblemInfo:
-    key: str
-    description: str
-    metric: str
-    observed: str
-    expected: str
-    cause: str
-
-
-@dataclass(frozen=True)
-class MeasurementInfo:
-    value: float
-    measured_on: date
-    source: str
-    note: str
-    recorded_by: str
+    def plain(self) -> dict[str, Any]:
+        shown = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        row = shown.pop(self._row)
+        return {**row, **shown}
 
 
 @dataclass(frozen=True)
@@ -109,61 +82,48 @@ class GoalResultInfo:
 
 
 @dataclass(frozen=True)
-class GoalInfo:
-    key: str
-    title: str
-    metric: str
-    unit: str
-    direction: str  # raise | lower
-    baseline: float | None
-    target: float
-    deadline: date
-    priority: int
-    source: str
-    problem: str
+class GoalInfo(_Adds):
+    """A goal as the report weighs it: the record's goal and its result."""
+
+    _row = "goal"
+    goal: Goal
     result: GoalResultInfo | None
-    measurements: tuple[MeasurementInfo, ...]
 
 
 @dataclass(frozen=True)
-class AdjustmentInfo:
-    target_kind: str  # milestone | action
-    target_key: str
-    before: dict[str, str]
-    after: dict[str, str]
-    reason: str
-    proposed_by: str
-    proposed_by_name: str
-    proposed_at: datetime
-    status: str  # proposed | confirmed
-    confirmed_at: datetime | None
+class AdjustmentInfo(_Adds):
+    """An adjustment and who re-confirmed it."""
+
+    _row = "adjustment"
+    adjustment: AdjustmentRow
     confirmed_by: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class MilestoneInfo:
-    key: str
-    goal: str
-    title: str
-    criterion: str
-    due: date  # as it stands now, after any adjustment
+class MilestoneInfo(_Adds):
+    """A milestone on time or late once done, open or overdue while not (as of the
+    report), and the adjustments that moved it."""
+
+    _row = "milestone"
+    milestone: Milestone  # its due date as it stands now, after any adjustment
     original_due: date  # as first agreed
-    done_at: datetime | None
     status: str  # on_time | late | open | overdue
     days_late: int
     adjustments: tuple[AdjustmentInfo, ...]
-    moved: bool  # the due date differs from the one first agreed
 
+    @property
+    def moved(self) -> bool:
+        """The due date differs from the one first agreed."""
+        return self.original_due != self.milestone.due
 
-@dataclass(frozen=True)
-class ResourceInfo:
-    name: str
-    amount: str
-    status: str
+    def plain(self) -> dict[str, Any]:
+        return {**super().plain(), "moved": self.moved}
 
 
 @dataclass(frozen=True)
 class ActionInfo:
+    """An action as the report names its people: by key (`EvaluationReport.names`)."""
+
     key: str
     goal: str
     title: str
@@ -173,47 +133,7 @@ class ActionInfo:
     starts: date | None
     ends: date | None
     recurrence: str
-    resources: tuple[ResourceInfo, ...]
-
-
-@dataclass(frozen=True)
-class SignatureInfo:
-    person: str
-    name: str
-    role: str
-    event: str
-    step: int
-    signed_at: datetime
-    comment: str
-
-
-@dataclass(frozen=True)
-class ProgressInfo:
-    author: str
-    submitted_at: datetime
-    summary: str
-    blockers: str
-
-
-@dataclass(frozen=True)
-class CoachingInfo:
-    coach: str
-    held_at: datetime
-    minutes: int
-    notes: str
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    seq: int
-    kind: str  # transition | signature | record
-    event: str
-    from_state: str
-    to_state: str
-    actor: str
-    role: str
-    at: datetime
-    comment: str
+    resources: tuple[Resource, ...]
 
 
 @dataclass(frozen=True)
@@ -221,15 +141,6 @@ class AuditInfo:
     verified: bool
     records: int
     breaks: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class EvaluationInfo:
-    outcome: str  # successful | extended | not_met
-    feedback: str
-    lessons: str
-    evaluated_by: str
-    evaluated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -242,30 +153,47 @@ class DefinitionLabels:
     events: dict[str, Labels]
 
 
+def _plain(value: Any) -> Any:
+    """Rows and their compositions as JSON-ready data: records become mappings."""
+    if isinstance(value, _Adds):
+        return value.plain()
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a row (NamedTuple)
+        return {name: _plain(item) for name, item in value._asdict().items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
 @dataclass(frozen=True)
 class EvaluationReport:
-    plan: PlanInfo
+    plan: PlanRow
+    created_by: str  # who opened the plan (a person's key)
     as_of: datetime
     labels: DefinitionLabels
-    people: tuple[PersonInfo, ...]
+    people: tuple[Holder, ...]
     names: dict[str, str]  # person key -> name, for everyone the report mentions
-    evidence: tuple[EvidenceInfo, ...]
-    problems: tuple[ProblemInfo, ...]
+    evidence: tuple[EvidenceRow, ...]
+    problems: tuple[ProblemRow, ...]
     goals: tuple[GoalInfo, ...]
     milestones: tuple[MilestoneInfo, ...]
     actions: tuple[ActionInfo, ...]
     adjustments: tuple[AdjustmentInfo, ...]
-    signatures: tuple[SignatureInfo, ...]
-    progress_reports: tuple[ProgressInfo, ...]
-    coaching_sessions: tuple[CoachingInfo, ...]
-    timeline: tuple[TimelineEntry, ...]
+    signatures: tuple[SignatureRow, ...]
+    progress_reports: tuple[ProgressRow, ...]
+    coaching_sessions: tuple[CoachingRow, ...]
+    timeline: tuple[AuditLine, ...]
     audit: AuditInfo
-    evaluation: EvaluationInfo | None
+    evaluation: EvaluationRow | None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (for JSON), with the summary figures the report shows."""
+        shown = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
         return {
-            **asdict(self),
+            **shown,
             "summary": {
                 "results_final": self.results_final,
                 "goals_met": self.goals_met,
@@ -281,7 +209,7 @@ class EvaluationReport:
         return self.evaluation is not None
 
     @property
-    def transitions(self) -> tuple[TimelineEntry, ...]:
+    def transitions(self) -> tuple[AuditLine, ...]:
         return tuple(entry for entry in self.timeline if entry.kind == "transition")
 
     @property
@@ -301,14 +229,6 @@ class EvaluationReport:
         return sum(session.minutes for session in self.coaching_sessions)
 
 
-def _plan(record: PlanRecord, history: tuple[AuditLine, ...]) -> PlanInfo:
-    row = record.plan
-    stored = {
-        name: getattr(row, name) for name in PlanInfo.__dataclass_fields__ if name in row._fields
-    }
-    return PlanInfo(**stored, created_by=history[0].actor if history else "")
-
-
 def _labels(definition: CompiledDefinition) -> DefinitionLabels:
     spec = definition.spec
     return DefinitionLabels(
@@ -319,20 +239,17 @@ def _labels(definition: CompiledDefinition) -> DefinitionLabels:
     )
 
 
-def _people(record: PlanRecord, definition: CompiledDefinition) -> list[PersonInfo]:
+def _people(record: PlanRecord, definition: CompiledDefinition) -> tuple[Holder, ...]:
     """The people the plan names, then its department head where the definition has one."""
-    people = [PersonInfo(h.role, h.key, h.name, h.email, h.department) for h in record.people.named]
     derived = {role.derived for role in definition.spec.roles.values() if role.derived}
     head = record.people.department_head
     if "department_head" in derived and head is not None:
-        people.append(
-            PersonInfo("department_head", head.key, head.name, head.email, head.department, True)
-        )
-    return people
+        return (*record.people.named, head)
+    return record.people.named
 
 
 def _names(
-    session: Session, history: tuple[AuditLine, ...], people: list[PersonInfo]
+    session: Session, history: tuple[AuditLine, ...], people: tuple[Holder, ...]
 ) -> dict[str, str]:
     """The names of everyone who holds a part in, or acted on, the plan."""
     known = {person.key: person.name for person in people}
@@ -340,11 +257,10 @@ def _names(
     return {**names_of(session, unknown), **known}
 
 
-def _result(
-    goal: Goal, measured: tuple[MeasurementInfo, ...], stored: GoalResultRow | None
-) -> GoalResultInfo | None:
+def _result(goal: Goal, stored: GoalResultRow | None) -> GoalResultInfo | None:
     """The evaluation's stored result when there is one, else one computed from the latest
     measurement (provisional); None for a goal never measured."""
+    measured = goal.measurements
     if stored is not None:
         source = next(
             (m.source for m in reversed(measured) if m.measured_on == stored.measured_on), ""
@@ -354,7 +270,7 @@ def _result(
         )
     if not measured:
         return None
-    latest = measured[-1]
+    latest: Measurement = measured[-1]
     return GoalResultInfo(
         actual=latest.value,
         measured_on=latest.measured_on,
@@ -363,35 +279,6 @@ def _result(
         met=target_met(goal.target, latest.value, goal.direction),
         final=False,
     )
-
-
-def _measurement(row: Measurement) -> MeasurementInfo:
-    return MeasurementInfo(row.value, row.measured_on, row.source, row.note, row.recorded_by)
-
-
-def _goals(record: PlanRecord) -> list[GoalInfo]:
-    stored = {result.goal_id: result for result in record.results}
-    goals = []
-    for goal in record.goals:
-        measured = tuple(_measurement(m) for m in goal.measurements)
-        goals.append(
-            GoalInfo(
-                key=goal.key,
-                title=goal.title,
-                metric=goal.metric,
-                unit=goal.unit,
-                direction=goal.direction,
-                baseline=goal.baseline,
-                target=goal.target,
-                deadline=goal.deadline,
-                priority=goal.priority,
-                source=goal.source,
-                problem=goal.problem,
-                result=_result(goal, measured, stored.get(goal.id)),
-                measurements=measured,
-            )
-        )
-    return goals
 
 
 def _confirming_events(definition: CompiledDefinition) -> set[str]:
@@ -403,26 +290,8 @@ def _confirming_events(definition: CompiledDefinition) -> set[str]:
     }
 
 
-def _adjustment(
-    row: AdjustmentRow, signatures: list[SignatureInfo], events: set[str]
-) -> AdjustmentInfo:
-    return AdjustmentInfo(
-        target_kind=row.target_kind,
-        target_key=row.target_key,
-        before={k: str(v) for k, v in row.before.items()},
-        after={k: str(v) for k, v in row.after.items()},
-        reason=row.reason,
-        proposed_by=row.proposed_by,
-        proposed_by_name=row.proposed_by_name,
-        proposed_at=row.proposed_at,
-        status=row.status,
-        confirmed_at=row.confirmed_at,
-        confirmed_by=_confirmed_by(row, signatures, events),
-    )
-
-
 def _confirmed_by(
-    adjustment: AdjustmentRow, signatures: list[SignatureInfo], events: set[str]
+    adjustment: AdjustmentRow, signatures: Iterable[SignatureRow], events: set[str]
 ) -> tuple[str, ...]:
     # An adjustment row does not name its confirming round; the round's signatures
     # are those of a confirming event given between the proposal and the confirmation.
@@ -447,29 +316,18 @@ def _milestone_status(due: date, done_at: datetime | None, as_of: date) -> tuple
 def _original_due(due: date, adjustments: Iterable[AdjustmentInfo]) -> date:
     for adjustment in adjustments:  # oldest first: the first move says what was agreed
         if "due" in adjustment.before:
-            return date.fromisoformat(adjustment.before["due"])
+            return date.fromisoformat(str(adjustment.before["due"]))
     return due
 
 
-def _milestone(row: Milestone, adjustments: list[AdjustmentInfo], as_of: date) -> MilestoneInfo:
+def _milestone(
+    row: Milestone, adjustments: tuple[AdjustmentInfo, ...], as_of: date
+) -> MilestoneInfo:
     moves = tuple(
         a for a in adjustments if a.target_kind == "milestone" and a.target_key == row.key
     )
-    original_due = _original_due(row.due, moves)
     status, days_late = _milestone_status(row.due, row.done_at, as_of)
-    return MilestoneInfo(
-        key=row.key,
-        goal=row.goal,
-        title=row.title,
-        criterion=row.criterion,
-        due=row.due,
-        original_due=original_due,
-        done_at=row.done_at,
-        status=status,
-        days_late=days_late,
-        adjustments=moves,
-        moved=original_due != row.due,
-    )
+    return MilestoneInfo(row, _original_due(row.due, moves), status, days_late, moves)
 
 
 def _action(action: Action) -> ActionInfo:
@@ -483,39 +341,14 @@ def _action(action: Action) -> ActionInfo:
         starts=action.starts,
         ends=action.ends,
         recurrence=action.recurrence,
-        resources=tuple(ResourceInfo(r.name, r.amount, r.status) for r in action.resources),
+        resources=action.resources,
     )
-
-
-def _signatures(rows: Iterable[SignatureRow]) -> list[SignatureInfo]:
-    ordered = sorted(rows, key=lambda s: (s.signed_at, s.id))
-    return [
-        SignatureInfo(s.person, s.name, s.role, s.event, s.step, s.signed_at, s.comment)
-        for s in ordered
-    ]
-
-
-def _timeline(history: tuple[AuditLine, ...]) -> list[TimelineEntry]:
-    return [
-        TimelineEntry(
-            r.seq, r.kind, r.event, r.from_state, r.to_state, r.actor, r.role, r.at, r.comment
-        )
-        for r in history
-    ]
 
 
 def _audit(record: PlanRecord, history: tuple[AuditLine, ...]) -> AuditInfo:
     tip = (record.plan.audit_seq, record.plan.audit_head)
     report = audit.verify_chain(record.plan.id, list(history), tip)
     return AuditInfo(report.ok, report.records, tuple(str(b) for b in report.breaks))
-
-
-def _evaluation(row: EvaluationRow | None) -> EvaluationInfo | None:
-    if row is None:
-        return None
-    return EvaluationInfo(
-        row.outcome, row.feedback, row.lessons, row.evaluated_by, row.evaluated_at
-    )
 
 
 def evaluation_report(
@@ -530,31 +363,31 @@ def evaluation_report(
     record = plan_record(session, plan_id, today=moment.date())
     history = plan_history(session, plan_id)
     definition = catalog.by_hash(session, record.plan.definition_hash)
-    evaluation = _evaluation(record.evaluation)
-    as_of = evaluation.evaluated_at if evaluation else moment
-    signatures = _signatures(record.signatures)
+    as_of = record.evaluation.evaluated_at if record.evaluation else moment
+    signatures = tuple(sorted(record.signatures, key=lambda s: (s.signed_at, s.id)))
     events = _confirming_events(definition)
-    adjustments = [_adjustment(row, signatures, events) for row in record.adjustments]
+    stored = {result.goal_id: result for result in record.results}
     people = _people(record, definition)
+    adjustments = tuple(
+        AdjustmentInfo(a, _confirmed_by(a, signatures, events)) for a in record.adjustments
+    )
     return EvaluationReport(
-        plan=_plan(record, history),
+        plan=record.plan,
+        created_by=history[0].actor if history else "",
         as_of=as_of,
         labels=_labels(definition),
-        people=tuple(people),
+        people=people,
         names=_names(session, history, people),
-        evidence=tuple(EvidenceInfo(e.kind, e.summary, e.source) for e in record.evidence),
-        problems=tuple(
-            ProblemInfo(p.key, p.description, p.metric, p.observed, p.expected, p.cause)
-            for p in record.problems
-        ),
-        goals=tuple(_goals(record)),
+        evidence=record.evidence,
+        problems=record.problems,
+        goals=tuple(GoalInfo(goal, _result(goal, stored.get(goal.id))) for goal in record.goals),
         milestones=tuple(_milestone(m, adjustments, as_of.date()) for m in record.milestones),
         actions=tuple(_action(action) for action in record.actions),
-        adjustments=tuple(adjustments),
-        signatures=tuple(signatures),
-        progress_reports=tuple(ProgressInfo(*row) for row in record.progress_reports),
-        coaching_sessions=tuple(CoachingInfo(*row) for row in record.coaching_sessions),
-        timeline=tuple(_timeline(history)),
+        adjustments=adjustments,
+        signatures=signatures,
+        progress_reports=record.progress_reports,
+        coaching_sessions=record.coaching_sessions,
+        timeline=history,
         audit=_audit(record, history),
-        evaluation=evaluation,
+        evaluation=record.evaluation,
     )

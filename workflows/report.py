@@ -25,7 +25,8 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session
 
-from views.report import EvaluationReport, GoalInfo, ResourceInfo, evaluation_report
+from views.record import Resource
+from views.report import EvaluationReport, GoalInfo, evaluation_report
 from workflows.settings import WorkflowSettings
 
 LOCALES = ("en", "zh-CN")
@@ -136,7 +137,7 @@ class ReportFormat:
             return self.recurrence(text)
         return text or "—"
 
-    def resource(self, resource: ResourceInfo) -> str:
+    def resource(self, resource: Resource) -> str:
         status = self.choice("resource_status", resource.status)
         if resource.amount:
             return self.t(
