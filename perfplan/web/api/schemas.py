@@ -6,12 +6,14 @@ model are left out, so nothing internal leaks by accident."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from people.roles import Holder
 from states.engine.firing import Fired
+from views import record
 from views.dashboards import OverdueMilestone as OverdueRow
 from views.lists import PlanSummary as SummaryRow
 from views.record import AuditLine
@@ -22,14 +24,21 @@ class Row(BaseModel):
     model_config = ConfigDict(extra="ignore", from_attributes=True)
 
 
-def mirror(row: type, *, without: tuple[str, ...] = ()) -> type[Row]:
+def mirror(
+    row: type,
+    *,
+    only: tuple[str, ...] | None = None,
+    without: tuple[str, ...] = (),
+    **added: Any,
+) -> type[Row]:
     """A response body with the fields of a row of the read side (or of a service's
-    answer), in their order, but those `without`: what the API gives is what the read
-    side reads, declared once."""
+    answer): `only` those, in that order, or all of them in theirs but those `without`,
+    then the `added` ones (name=(type, default)). What the API gives is what the read
+    side reads, its types declared once."""
     hints = get_type_hints(row)
-    fields: dict[str, Any] = {name: (hint, ...) for name, hint in hints.items()}
-    kept = {name: spec for name, spec in fields.items() if name not in without}
-    return create_model(f"{row.__name__}Fields", __base__=Row, **kept)
+    names = only if only is not None else tuple(n for n in hints if n not in without)
+    fields: dict[str, Any] = {name: (hints[name], ...) for name in names}
+    return create_model(f"{row.__name__}Fields", __base__=Row, **fields, **added)
 
 
 # Plans ------------------------------------------------------------------------
@@ -53,96 +62,69 @@ class PlanRow(mirror(StoredPlan, without=("epoch", "audit_head"))):  # type: ign
     """The plan's own row."""
 
 
-class PlanPerson(Row):
-    role: str
-    key: str
-    name: str
-    email: str
-    locale: str
+class PlanPerson(mirror(Holder, only=("role", "key", "name", "email", "locale"))):  # type: ignore[misc]
+    """Someone the plan names, in the part they hold."""
 
 
-class EvidenceRow(Row):
-    kind: str
-    summary: str
-    source: str
+class EvidenceRow(mirror(record.EvidenceRow, only=("kind", "summary", "source"))):  # type: ignore[misc]
+    """A piece of the diagnosis' evidence."""
 
 
-class ProblemRow(Row):
-    key: str
-    description: str
-    metric: str
-    observed: str
-    expected: str
-    cause: str
+PROBLEM = ("key", "description", "metric", "observed", "expected", "cause")
 
 
-class MilestoneRow(Row):
-    key: str
-    title: str
-    due: date
-    criterion: str
-    status: str
-    done_at: datetime | None
+class ProblemRow(mirror(record.ProblemRow, only=PROBLEM)):  # type: ignore[misc]
+    """A problem the diagnosis found, and its cause."""
 
 
-class GoalRow(Row):
-    key: str
-    title: str
-    metric: str
-    unit: str
-    baseline: float | None
-    target: float
-    direction: str
-    deadline: date
-    priority: int
-    source: str
-    actual: float | None
-    milestones: list[MilestoneRow]
+MILESTONE = ("key", "title", "due", "criterion", "status", "done_at")
 
 
-class ActionRow(Row):
-    key: str
-    title: str
-    starts: date | None
-    ends: date | None
-    recurrence: str
+class MilestoneRow(mirror(record.Milestone, only=MILESTONE)):  # type: ignore[misc]
+    """A milestone of a goal."""
 
 
-class SignatureRow(Row):
-    event: str
-    step: int
-    role: str
-    person: str
-    signed_at: datetime
-    comment: str
-    content_digest: str
+GOAL = ("key", "title", "metric", "unit", "baseline", "target", "direction", "deadline")
+GOAL_ADDED: dict[str, Any] = {
+    "actual": (float | None, ...),
+    "milestones": (list[MilestoneRow], ...),
+}
 
 
-class AdjustmentRow(Row):
-    id: int
-    target_kind: str
-    target_key: str
-    before: dict[str, Any]
-    after: dict[str, Any]
-    reason: str
-    proposed_at: datetime
-    status: str
-    confirmed_at: datetime | None
+class GoalRow(mirror(record.Goal, only=(*GOAL, "priority", "source"), **GOAL_ADDED)):  # type: ignore[misc]
+    """A SMART goal, its latest measured value, and its milestones."""
 
 
-class EvaluationRow(Row):
-    outcome: str
-    feedback: str
-    lessons: str
-    evaluated_at: datetime
+class ActionRow(mirror(record.Action, only=("key", "title", "starts", "ends", "recurrence"))):  # type: ignore[misc]
+    """An action."""
 
 
-class GoalResultRow(Row):
-    goal_id: int
-    actual: float
-    attainment: float
-    met: bool
-    measured_on: date | None
+SIGNATURE = ("event", "step", "role", "person", "signed_at", "comment", "content_digest")
+
+
+class SignatureRow(mirror(record.SignatureRow, only=SIGNATURE)):  # type: ignore[misc]
+    """A signature of an approval chain, and the content it signed."""
+
+
+ADJUSTMENT = ("id", "target_kind", "target_key", "before", "after", "reason", "proposed_at")
+
+
+class AdjustmentRow(mirror(record.AdjustmentRow, only=(*ADJUSTMENT, "status", "confirmed_at"))):  # type: ignore[misc]
+    """A change of a milestone or an action, and whether it is re-confirmed."""
+
+
+EVALUATION = ("outcome", "feedback", "lessons", "evaluated_at")
+
+
+class EvaluationRow(mirror(record.EvaluationRow, only=EVALUATION)):  # type: ignore[misc]
+    """The plan's evaluation."""
+
+
+RESULT = ("goal_id", "actual", "attainment", "met", "measured_on")
+
+
+class GoalResultRow(mirror(record.GoalResultRow, only=RESULT)):  # type: ignore[misc]
+    """A goal's result at evaluation."""
 
 
 class NextEvent(Row):
