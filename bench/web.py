@@ -50,6 +50,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -265,26 +266,27 @@ def _client_process(
     answers.put((latencies, errors))
 
 
-def measure_processes(
-    base: str,
-    template: str,
-    plan_ids: list[int],
-    *,
-    headers: dict[str, str],
-    requests: int,
-    clients: int,
-) -> list[float]:
+@dataclass(frozen=True)
+class Load:
+    """What a measured route is asked: `requests` GETs of `template` (a plan id filled in
+    from `plan_ids`) on `base`, with `headers`, from `clients` at once."""
+
+    base: str
+    template: str
+    plan_ids: list[int]
+    headers: dict[str, str]
+    requests: int
+    clients: int
+
+
+def measure_processes(load: Load) -> list[float]:
     """`requests` GETs spread over `clients` processes (no GIL shared between clients, nor
     with the measuring parent); the latency of each, in ms."""
     context = multiprocessing.get_context("fork")
     go, answers = context.Event(), context.Queue()
-    share = requests // clients
-    workers = [
-        context.Process(
-            target=_client_process, args=(base, template, plan_ids, headers, share, go, answers)
-        )
-        for _ in range(clients)
-    ]
+    share = load.requests // load.clients
+    asked = (load.base, load.template, load.plan_ids, load.headers, share, go, answers)
+    workers = [context.Process(target=_client_process, args=asked) for _ in range(load.clients)]
     for worker in workers:
         worker.start()
     time.sleep(0.5)  # each has connected
@@ -298,15 +300,7 @@ def measure_processes(
     return [ms for latencies, _ in results for ms in latencies]
 
 
-def measure_threads(
-    base: str,
-    template: str,
-    plan_ids: list[int],
-    *,
-    headers: dict[str, str],
-    requests: int,
-    clients: int,
-) -> list[float]:
+def measure_threads(load: Load) -> list[float]:
     """The first method: httpx clients in threads of this process. Their latencies include
     waiting for this process's GIL, shared with the other clients."""
     latencies: list[float] = []
@@ -314,9 +308,9 @@ def measure_threads(
     errors: list[str] = []
 
     def worker(count: int) -> None:
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        with httpx.Client(base_url=load.base, headers=load.headers, timeout=30) as client:
             for _ in range(count):
-                path = _path(template, plan_ids)
+                path = _path(load.template, load.plan_ids)
                 t0 = time.perf_counter()
                 answer = client.get(path)
                 elapsed = (time.perf_counter() - t0) * 1000
@@ -325,7 +319,8 @@ def measure_threads(
                 with lock:
                     latencies.append(elapsed)
 
-    threads = [threading.Thread(target=worker, args=(requests // clients,)) for _ in range(clients)]
+    share = load.requests // load.clients
+    threads = [threading.Thread(target=worker, args=(share,)) for _ in range(load.clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -413,12 +408,8 @@ def run_routes(base: str, plan_ids: list[int], url: str, args: argparse.Namespac
     results = {}
     for name, template in ROUTES.items():
         who = {"Authorization": f"Bearer {token}"} if name.startswith("api") else {"Cookie": cookie}
-        measure(
-            base, template, plan_ids, headers=who, requests=args.clients * 4, clients=args.clients
-        )  # warm-up
-        latencies = measure(
-            base, template, plan_ids, headers=who, requests=args.requests, clients=args.clients
-        )
+        measure(Load(base, template, plan_ids, who, args.clients * 4, args.clients))  # warm-up
+        latencies = measure(Load(base, template, plan_ids, who, args.requests, args.clients))
         results[name] = _percentiles(latencies)
     return results
 

@@ -58,10 +58,6 @@ class PlanDetail(ShowsRecord):
     next_events: tuple[NextEvent, ...]
 
     @property
-    def actions(self) -> tuple[Action, ...]:
-        return self.record.actions
-
-    @property
     def progress_reports(self) -> int:
         return len(self.record.progress_reports)
 

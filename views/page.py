@@ -22,7 +22,6 @@ from views.permitted import Permitted, permitted
 from views.record import (
     Action,
     AuditLine,
-    Milestone,
     PlanRecord,
     ShowsRecord,
     plan_history,
@@ -56,10 +55,6 @@ class PlanView(ShowsRecord):
     @property
     def snapshot(self) -> PlanSnapshot:
         return self.record.snapshot
-
-    @property
-    def milestones(self) -> tuple[Milestone, ...]:
-        return self.record.milestones
 
     @property
     def actions(self) -> tuple[Action, ...]:

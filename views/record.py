@@ -327,48 +327,21 @@ class PlanRecord:
 
 
 class ShowsRecord:
-    """The record's parts as attributes of what is built on it (a plan's detail, its
-    page), for the templates and the API's models that read them by name."""
+    """What is built on a plan's record (its detail, its page) shows the record's parts
+    as its own attributes, for the templates and the API's models that read them by
+    name; `people` are those the plan names (the department head is in `record.people`)."""
 
     __slots__ = ()
     record: PlanRecord
 
-    @property
-    def plan(self) -> PlanRow:
-        return self.record.plan
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "record":  # not built yet (copies, pickles)
+            raise AttributeError(name)
+        return getattr(self.record, name)
 
     @property
     def people(self) -> tuple[Holder, ...]:
-        """The people the plan names (the department head is in `record.people`)."""
         return self.record.people.named
-
-    @property
-    def evidence(self) -> tuple[EvidenceRow, ...]:
-        return self.record.evidence
-
-    @property
-    def problems(self) -> tuple[ProblemRow, ...]:
-        return self.record.problems
-
-    @property
-    def goals(self) -> tuple[Goal, ...]:
-        return self.record.goals
-
-    @property
-    def signatures(self) -> tuple[SignatureRow, ...]:
-        return self.record.signatures
-
-    @property
-    def adjustments(self) -> tuple[AdjustmentRow, ...]:
-        return self.record.adjustments
-
-    @property
-    def evaluation(self) -> EvaluationRow | None:
-        return self.record.evaluation
-
-    @property
-    def results(self) -> tuple[GoalResultRow, ...]:
-        return self.record.results
 
 
 # Every statement is built once and run with the plan's id: building one costs more

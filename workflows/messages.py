@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -22,6 +22,8 @@ from notifications.config import NotificationConfig
 from notifications.ledger import delivery, recording
 from notifications.message import Recipient
 from people.roles import Holder, PlanPeople
+from states.engine.context import PlanSnapshot
+from views.record import PlanRow
 
 log = logging.getLogger(__name__)
 
@@ -37,32 +39,13 @@ PLAN_FACTS = (
 )
 
 
-class PlanFacts(Protocol):
-    """A plan row or snapshot: the fields `PLAN_FACTS` names."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def period_start(self) -> date: ...
-    @property
-    def period_end(self) -> date: ...
-    @property
-    def report_every(self) -> str: ...
-    @property
-    def coaching_every(self) -> str: ...
-    @property
-    def state(self) -> str: ...
-
-
 @lru_cache(maxsize=1)
 def config() -> NotificationConfig:
     """Routing, templates and settings, loaded once per process."""
     return NotificationConfig.load()
 
 
-def base_context(plan: PlanFacts, people: PlanPeople) -> dict[str, Any]:
+def base_context(plan: PlanRow | PlanSnapshot, people: PlanPeople) -> dict[str, Any]:
     """What every message about a plan is given: the plan, its employee and manager."""
     return {
         "plan": {name: getattr(plan, name) for name in PLAN_FACTS},
