@@ -16,11 +16,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from models import migrate
+from models.clock import FrozenClock
 from models.db import make_engine, session_scope
 from models.privileges import grant_app_role
 from notifications.ledger.delivery import DeliveryPolicy, claim_due
 from notifications.rendering import Renderer
 from states.engine import signing
+from states.plans.document import PlanDocument
 from states.plans.opening import create_plan
 from tests.postgres import PostgresFactory
 
@@ -80,7 +82,7 @@ def test_migrated_database_refuses_to_change_audit_records(
 
 
 def test_app_role_cannot_change_history_even_without_the_trigger(
-    postgres: PostgresFactory, zhang_doc: object, clock: object
+    postgres: PostgresFactory, zhang_doc: PlanDocument, clock: FrozenClock
 ) -> None:
     owner = make_engine(postgres.fresh())
     role = f"perfplan_app_{postgres.run}"
@@ -93,12 +95,9 @@ def test_app_role_cannot_change_history_even_without_the_trigger(
         try:
             with session_scope(app) as session:  # the application works as usual ...
                 plan_id = create_plan(
-                    session=session,
-                    document=zhang_doc,
-                    actor="wang",  # type: ignore[arg-type]
-                    now=clock(),
-                )  # type: ignore[operator]
-                signing.sign(session=session, plan_id=plan_id, actor="zhang", now=clock())  # type: ignore[operator]
+                    session=session, document=zhang_doc, actor="wang", now=clock()
+                )
+                signing.sign(session=session, plan_id=plan_id, actor="zhang", now=clock())
             with pytest.raises(DBAPIError, match="permission denied"), app.begin() as c:
                 c.execute(text("UPDATE audit_record SET comment = 'forged'"))
             with pytest.raises(DBAPIError, match="permission denied"), app.begin() as c:

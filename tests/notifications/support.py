@@ -65,7 +65,7 @@ class Received:
     def body(self, subtype: str) -> str:
         part = self.email.get_body(preferencelist=(subtype,))
         assert part is not None
-        return str(part.get_content())  # type: ignore[attr-defined]
+        return str(part.get_content())
 
 
 @dataclass

@@ -58,7 +58,8 @@ def test_each_message_is_one_readable_eml_file(
     assert email["Subject"] == "里程碑已逾期：First analysis report approved（PIP-1）"
     assert email["To"].addresses[0].addr_spec == "zhang.san@example.com"
     assert email["Message-ID"] == ledger_rows(engine)[0]["message_id"]
-    html = email.get_body(preferencelist=("html",))  # type: ignore[attr-defined]
+    html = email.get_body(preferencelist=("html",))
+    assert html is not None
     assert f'href="{BASE_URL}/plans/{zhang_plan}"' in html.get_content()
     english = message_from_bytes(files[1].read_bytes(), policy=policy.default)
     assert english["Subject"].startswith("Overdue milestone in 张三 Zhang San's plan")

@@ -64,7 +64,7 @@ def test_channels_shows_what_is_configured_with_secrets_masked(
     monkeypatch.setenv("TEAM_CHAT_SECRET", "SECsigning")
     data = cli("notify", "channels", "--json")
     assert data.code == 0 and "SECRETTOKEN" not in data.out and "SECsigning" not in data.out
-    channels = {c["name"]: c for c in data.json()["channels"]}  # type: ignore[index]
+    channels = {c["name"]: c for c in data.json()["channels"]}
     assert channels["team-chat"] == {
         "name": "team-chat",
         "kind": "dingtalk",
@@ -74,7 +74,7 @@ def test_channels_shows_what_is_configured_with_secrets_masked(
         "ready": True,
     }
     assert channels["outbox"]["target"].endswith("outbox/ (.eml)")
-    assert data.json()["routes"][0] == {  # type: ignore[index]
+    assert data.json()["routes"][0] == {
         "kinds": ["milestone_overdue"],
         "roles": ["hr"],
         "channels": ["outbox"],

@@ -19,9 +19,9 @@ async def _drain() -> None:
             await result
     except RuntimeError:
         pass  # never started
-    result = EventsWorker.drain_all()
-    if inspect.isawaitable(result):
-        await result
+    events = EventsWorker.drain_all()
+    if inspect.isawaitable(events):
+        await events
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,7 @@ def _messages(engine: Engine, **where: str) -> list[tuple[str, str, str]]:
     for column, value in where.items():
         query = query.where(NOTIFICATION.c[column] == value)
     with session_scope(engine) as session:
-        return [tuple(r) for r in session.execute(query.order_by(NOTIFICATION.c.id))]  # type: ignore[misc]
+        return [tuple(r) for r in session.execute(query.order_by(NOTIFICATION.c.id))]
 
 
 def _artifacts(key: str) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ def test_config_check_reports_codes_and_fails(cli: Cli, tmp_path: Path) -> None:
     broken.write_text(source.read_text().replace("dest: evaluated", "dest: evaluatd"))
     result = cli("config", "check", str(broken), "--json")
     assert result.code == 2
-    codes = {p["code"] for entry in result.json() for p in entry["problems"]}  # type: ignore[attr-defined]
+    codes = {p["code"] for entry in result.json() for p in entry["problems"]}
     assert "UNKNOWN_STATE" in codes
 
 

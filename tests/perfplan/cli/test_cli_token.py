@@ -10,6 +10,7 @@ import pytest
 from models.clock import parse_instant
 from models.db import make_engine, session_scope
 from people import identity
+from people.errors import Unauthenticated
 from tests.conftest import Cli
 from tests.perfplan.cli.support import zhangs_plan_on_drafting_day
 
@@ -32,7 +33,7 @@ def test_a_token_works_until_it_is_revoked(cli: Cli, db_url: str) -> None:
         with session_scope(engine) as session:
             assert identity.authenticate_token(session, token=token, now=_now()).key == "li"
         assert cli("token", "revoke", str(created["id"])).code == 0
-        with session_scope(engine) as session, pytest.raises(identity.Unauthenticated):
+        with session_scope(engine) as session, pytest.raises(Unauthenticated):
             identity.authenticate_token(session, token=token, now=_now())
     finally:
         engine.dispose()

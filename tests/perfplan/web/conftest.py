@@ -48,9 +48,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     kept, dropped = [], []
     for item in items:
-        on_postgres = (
-            getattr(item, "callspec", None) and item.callspec.params.get("db_url") == "postgresql"
-        )
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("db_url") == "postgresql"
         ours = HERE in Path(str(item.path)).parents
         if ours and on_postgres and not item.get_closest_marker("both_databases"):
             dropped.append(item)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from models.db import session_scope
 from models.tables import API_TOKEN, WEB_SESSION
 from people import identity
+from people.errors import Unauthenticated
 from perfplan.web.deps import SESSION_COOKIE
 from tests.perfplan.web.conftest import PASSWORD, World
 
@@ -156,6 +157,6 @@ def test_a_new_password_signs_out_other_browsers(client: TestClient, world: Worl
     with session_scope(world.engine) as session:
         try:
             identity.session_viewer(session, cookie=cookie, now=world.clock())
-        except identity.Unauthenticated:
+        except Unauthenticated:
             return
     raise AssertionError("the old session still works")

@@ -257,7 +257,7 @@ def test_definitions_are_the_admins_only(client: TestClient, world: World) -> No
 def counted(world: World) -> Iterator[list[str]]:
     statements: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def record(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     event.listen(world.engine, "before_cursor_execute", record)

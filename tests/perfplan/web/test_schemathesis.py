@@ -66,7 +66,7 @@ ASKERS = itertools.cycle(["wang", "audrey", "adam", "li"])
 PLAN_IDS: list[int] = []
 
 
-@schema.hook("map_path_parameters")  # type: ignore[misc]
+@schema.hook("map_path_parameters")
 def real_plans_mostly(_context: Any, path_parameters: dict[str, Any] | None) -> Any:
     """Two in three plan ids name a plan that exists, so routes get past the gate."""
     plan_id = (path_parameters or {}).get("plan_id")

@@ -180,7 +180,8 @@ def test_probation_walks_its_own_path_to_confirmation_or_not() -> None:
         state = compiled.move(state, event)
     assert state == "confirmed"
     assert compiled.move("mid_review", "decline") == "not_confirmed"
-    assert "midpoint_reached" in compiled.transition("in_progress", "review_midpoint").guards
+    review = compiled.transition("in_progress", "review_midpoint")
+    assert review is not None and "midpoint_reached" in review.guards
     assert compiled.spec.approval_chains.keys() == {"probation_sign_off", "midpoint_agreement"}
     assert compiled.spec.timers.progress_report is not None
     assert compiled.spec.timers.progress_report.every == "P2W"
