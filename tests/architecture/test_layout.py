@@ -129,3 +129,33 @@ def test_the_graph_is_read() -> None:
     """The checks above would pass on an empty graph: make sure the source was read."""
     assert len(MODULES) > 100
     assert "states.engine.firing" in GRAPH["workflows.dispatch"] | GRAPH["states.timers"]
+
+
+LONGEST_FUNCTION = 50  # lines: short enough to read at once (STYLE.md)
+
+
+def test_no_function_is_longer_than_one_can_read_at_once() -> None:
+    long = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                lines = (node.end_lineno or node.lineno) - first + 1
+                if lines > LONGEST_FUNCTION:
+                    long.append(f"{name}.{node.name}: {lines} lines")
+    assert not long, "\n".join(long)
+
+
+# ruff's markers for code it should not format, spelled apart so that this file is not one.
+OPTING_OUT = ("fmt: " + "skip", "fmt: " + "off")
+
+
+def test_ruff_format_owns_the_layout() -> None:
+    """No code opts out of `ruff format` (its layout is the house's)."""
+    opted_out = sorted(
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in [*MODULES.values(), *ROOT.joinpath("tests").rglob("*.py")]
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if any(marker in line for marker in OPTING_OUT)
+    )
+    assert not opted_out, "\n".join(opted_out)
