@@ -19,6 +19,7 @@ The front door maps these to exit codes and HTTP statuses in one place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from people.errors import (
@@ -67,12 +68,17 @@ class Problem:
         return f"{self.code} at {where}: {self.message}"
 
 
+def _problems_listed(source: str, problems: Sequence[object]) -> str:
+    """`source: 2 problem(s)` and a line for each: how a file's problems are all told at once."""
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"{source}: {len(problems)} problem(s)\n{lines}"
+
+
 class DefinitionInvalid(StatesError):
     def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
         self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+        super().__init__(_problems_listed(source, problems))
 
 
 class DefinitionNotFound(NotFound):
@@ -121,8 +127,7 @@ class InvalidDocument(InvalidInput):
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+        super().__init__(_problems_listed(source, problems))
 
 
 class NotConfigured(StatesError):

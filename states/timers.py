@@ -35,6 +35,7 @@ from states.definitions import catalog
 from states.definitions.calendar import BusinessCalendar
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.durations import Duration, parse_duration
+from states.definitions.schema import Cadence
 from states.engine.chains import chain_progress, round_signatures
 from states.engine.context import PlanSnapshot
 from states.engine.firing import PLAN_COLUMNS, load_plan
@@ -47,6 +48,22 @@ RECIPIENT_ROLES: dict[str, tuple[str, ...]] = {
     "coaching_session_due": ("manager", "employee"),
     "milestone_due_soon": ("employee", "manager"),
     "evaluation_due": ("manager", "hr"),
+}
+
+
+class _Recurring(NamedTuple):
+    """A reminder that comes round again: the activity it asks for (reminded only in states
+    that allow it), where the definition sets its cadence (`timers.<timers>`) and the
+    plan's own period for it (the `<every>` column)."""
+
+    activity: str
+    timers: str
+    every: str
+
+
+_CADENCES: dict[str, _Recurring] = {
+    "progress_report_due": _Recurring("report_progress", "progress_report", "report_every"),
+    "coaching_session_due": _Recurring("record_coaching", "coaching", "coaching_every"),
 }
 
 
@@ -123,10 +140,15 @@ def next_cadence_due(start: date, every: Duration, after: date) -> date:
 
 
 def _cadence_timer(
-    kind: str, plan: PlanSnapshot, every_text: str, remind_before: str | None, now: datetime
+    kind: str, plan: PlanSnapshot, definition: CompiledDefinition, now: datetime
 ) -> Iterator[_Timer]:
-    every = parse_duration(every_text)
-    before = parse_duration(remind_before).delta if remind_before else timedelta(0)
+    """The next reminder of a recurring kind after `now`, when the definition sets its
+    cadence and the plan's period still has one."""
+    cadence: Cadence | None = getattr(definition.spec.timers, _CADENCES[kind].timers)
+    if cadence is None:
+        return
+    every = parse_duration(_cadence_of(plan, kind))
+    before = parse_duration(cadence.remind_before).delta if cadence.remind_before else timedelta(0)
     due = next_cadence_due(plan.period_start, every, now.date())
     while _at(due) - before <= now:
         due = next_cadence_due(plan.period_start, every, due)
@@ -159,22 +181,9 @@ def _plan_timers(
     timers = list(_signature_timers(session, plan, definition, calendar, now))
     if definition.allows(plan.state, "complete_milestone"):
         timers += _milestone_timers(session, plan, definition, calendar, now)
-    if definition.allows(plan.state, "report_progress") and spec.timers.progress_report:
-        timers += _cadence_timer(
-            "progress_report_due",
-            plan,
-            plan.report_every,
-            spec.timers.progress_report.remind_before,
-            now,
-        )
-    if definition.allows(plan.state, "record_coaching") and spec.timers.coaching:
-        timers += _cadence_timer(
-            "coaching_session_due",
-            plan,
-            plan.coaching_every,
-            spec.timers.coaching.remind_before,
-            now,
-        )
+    for kind, recurring in _CADENCES.items():
+        if definition.allows(plan.state, recurring.activity):
+            timers += _cadence_timer(kind, plan, definition, now)
     if definition.allows(plan.state, "measure"):
         day = calendar.add_working_days(plan.period_end, 1)
         timers.append(_Timer("evaluation_due", "", 0, plan.period_end, _at(day)))
@@ -183,7 +192,8 @@ def _plan_timers(
 
 def _cadence_of(plan: PlanSnapshot, kind: str) -> str:
     """The plan's own cadence for a recurring reminder kind (e.g. P1W)."""
-    return plan.report_every if kind == "progress_report_due" else plan.coaching_every
+    every: str = getattr(plan, _CADENCES[kind].every)
+    return every
 
 
 def _timer_row(plan: PlanSnapshot, timer: _Timer, now: datetime) -> dict[str, Any]:
@@ -419,7 +429,7 @@ def _check(
     definition = _definition(session, plan)
     if timer.kind.startswith("milestone_"):
         return _milestone_check(batch, timer, plan, definition, as_of)
-    if timer.kind in ("progress_report_due", "coaching_session_due"):
+    if timer.kind in _CADENCES:
         return _cadence_check(batch, timer, plan, _cadence_of(plan, timer.kind))
     if timer.kind == "signature_pending":
         return _signature_check(session, timer, plan, definition)
@@ -433,22 +443,10 @@ def _next(session: Session, timer: DueTimer, plan: PlanSnapshot, as_of: datetime
         calendar = BusinessCalendar(definition.spec.timers.calendar)
         later = list(_signature_timers(session, plan, definition, calendar, as_of, timer.level + 1))
         return [t for t in later if t.subject == timer.subject]
-    spec = definition.spec.timers
-    cadence = spec.progress_report if timer.kind == "progress_report_due" else spec.coaching
-    if cadence is None:
-        return []
-    return list(
-        _cadence_timer(
-            timer.kind,
-            plan,
-            _cadence_of(plan, timer.kind),
-            cadence.remind_before,
-            max(as_of, timer.due_at),
-        )
-    )
+    return list(_cadence_timer(timer.kind, plan, definition, max(as_of, timer.due_at)))
 
 
-RECURRING = ("progress_report_due", "coaching_session_due", "signature_pending")
+RECURRING = (*_CADENCES, "signature_pending")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ version check and its audit record, then the transition's actions and effects.
 record and the outbox rows land together or not at all. A concurrent change of the
 same plan is a Conflict instead of a lost update. What `fire` and `sign` share is here:
 reading the plan (`load_plan_and_definition`), the actor (`load_actor`), finding the
-transition (`transition_of`), checking inputs and guards (`checked_context`) and the
+transition (`transition_of`, refusing what the plan's state does not allow with
+`not_possible_there`), checking inputs and guards (`checked_context`) and the
 move itself (`apply_transition`).
 """
 
@@ -89,6 +90,13 @@ def load_actor(session: Session, key: str) -> Actor:
     return Actor(id=row.id, key=key, name=row.name)
 
 
+def not_possible_there(plan: PlanSnapshot, event: str, why: str) -> NotAllowedNow:
+    """The refusal of `event` by the state the plan is in: `plan 1 is 'drafted': <why>`."""
+    return NotAllowedNow(
+        f"plan {plan.id} is '{plan.state}': {why}", plan_id=plan.id, event=event, state=plan.state
+    )
+
+
 def transition_of(definition: CompiledDefinition, plan: PlanSnapshot, event: str) -> TransitionSpec:
     """The transition `event` makes from the plan's state: InvalidInput when the
     definition has no such event, NotAllowedNow when it cannot happen from there."""
@@ -101,12 +109,8 @@ def transition_of(definition: CompiledDefinition, plan: PlanSnapshot, event: str
             f"'{definition.name}' has no event '{event}'; events possible now: {possible}",
             field="event",
         )
-    raise NotAllowedNow(
-        f"plan {plan.id} is '{plan.state}': '{event}' is not possible from there "
-        f"(possible now: {possible})",
-        plan_id=plan.id,
-        event=event,
-        state=plan.state,
+    raise not_possible_there(
+        plan, event, f"'{event}' is not possible from there (possible now: {possible})"
     )
 
 

@@ -25,6 +25,7 @@ from states.engine.firing import (
     checked_context,
     load_actor,
     load_plan_and_definition,
+    not_possible_there,
     transition_of,
 )
 from states.errors import Conflict, InvalidInput, NotAllowedNow
@@ -60,12 +61,7 @@ def _chain_transition(
     if len(chained) == 1:
         return chained[0]
     if not chained:
-        raise NotAllowedNow(
-            f"plan {plan.id} is '{plan.state}': nothing waits for signatures",
-            plan_id=plan.id,
-            event="sign",
-            state=plan.state,
-        )
+        raise not_possible_there(plan, "sign", "nothing waits for signatures")
     names = ", ".join(t.trigger for t in chained)
     raise InvalidInput(f"several events wait for signatures ({names}): say which", field="event")
 

@@ -29,7 +29,7 @@ from states import audit
 from states.definitions.compiled import CompiledDefinition
 from states.engine.authority import authorise
 from states.engine.context import Context, PlanSnapshot
-from states.engine.firing import fire, load_actor, load_plan_and_definition
+from states.engine.firing import fire, load_actor, load_plan_and_definition, not_possible_there
 from states.engine.registry import ACTIVITY_ROLES
 from states.errors import InvalidInput, NotAllowedNow
 from states.plans.content import plan_digest
@@ -51,12 +51,9 @@ def _begin(
     """The activity's context, once the plan's state allows it and the actor's role may."""
     plan, definition = load_plan_and_definition(session, plan_id, expected_version)
     if not definition.allows(plan.state, activity):
-        raise NotAllowedNow(
-            f"plan {plan_id} is '{plan.state}': {activity.replace('_', ' ')} is possible only in "
-            f"{_states_allowing(definition, activity)}",
-            plan_id=plan_id,
-            event=activity,
-            state=plan.state,
+        allowing = _states_allowing(definition, activity)
+        raise not_possible_there(
+            plan, activity, f"{activity.replace('_', ' ')} is possible only in {allowing}"
         )
     person = load_actor(session, actor)
     role = authorise(session, plan, definition, person, list(ACTIVITY_ROLES[activity]), activity)

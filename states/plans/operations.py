@@ -10,9 +10,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from states.definitions.schema import TransitionSpec
-from states.engine.firing import Fired, fire, load_plan_and_definition
+from states.engine.firing import Fired, fire, load_plan_and_definition, not_possible_there
 from states.engine.signing import Signed, sign
-from states.errors import NotAllowedNow
 
 CONFIRMING_ACTION = "confirm_adjustments"
 EVALUATING_ACTION = "record_evaluation"
@@ -24,12 +23,7 @@ def _event_running(session: Session, plan_id: int, action: str, what: str) -> Tr
     for transition in definition.transitions_from(plan.state):
         if action in transition.actions:
             return transition
-    raise NotAllowedNow(
-        f"plan {plan_id} is '{plan.state}': nothing there {what}",
-        plan_id=plan_id,
-        event=what,
-        state=plan.state,
-    )
+    raise not_possible_there(plan, what, f"nothing there {what}")
 
 
 @dataclass(frozen=True)
