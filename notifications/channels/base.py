@@ -41,8 +41,9 @@ class Channel:
 
     kind: ClassVar[str]
     options_model: ClassVar[type[Options]] = Options
-    # Where a person's address for this channel comes from (see `address_for`).
-    uses_email: ClassVar[bool] = False
+    # Without a handle for the channel, a person's address is their email (chat robots,
+    # which mention handles, say False; see `ledger.recording._address`).
+    uses_email: ClassVar[bool] = True
     # The PERFPLAN_* setting a field takes when its option is empty (or not an option).
     settings_for_empty: ClassVar[Mapping[str, str]] = {}
 

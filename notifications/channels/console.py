@@ -18,7 +18,6 @@ class ConsoleOptions(Options):
 class ConsoleChannel(Channel):
     kind = "console"
     options_model = ConsoleOptions
-    uses_email = True
 
     body: bool = True
     stream: TextIO | None = None

@@ -117,7 +117,6 @@ class SmtpOptions(Options):
 class SmtpChannel(BatchChannel):
     kind = "smtp"
     options_model = SmtpOptions
-    uses_email = True
     settings_for_empty: ClassVar[Mapping[str, str]] = {
         "host": "smtp_host",
         "port": "smtp_port",

@@ -39,7 +39,6 @@ class OutboxOptions(Options):
 class FileOutboxChannel(BatchChannel):
     kind = "file"
     options_model = OutboxOptions
-    uses_email = True
     settings_for_empty: ClassVar[Mapping[str, str]] = {
         "directory": "outbox_dir",
         "sender": "smtp_from",

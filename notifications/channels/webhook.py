@@ -61,7 +61,6 @@ class WebhookChannel(BatchChannel):
 
     kind = "webhook"
     options_model = WebhookOptions
-    uses_email = True
     settings_for_empty: ClassVar[Mapping[str, str]] = {"timeout": "webhook_timeout"}
     default_detail = "full"
 
