@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, dataclass_transform
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -29,15 +29,16 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@dataclass_transform(kw_only_default=True, eq_default=False, field_specifiers=(field,))
 @dataclass(eq=False, repr=False)
 class Channel:
     """One way of delivering a message. Subclasses implement `send`, and may
     override `send_batch` to reuse one connection for a whole batch.
 
-    A subclass is a dataclass (`eq=False, repr=False, kw_only=True`: channels are
-    compared by identity, and a repr would show their secrets) whose fields are
-    what it needs to send; `from_options` fills them from the routing file's options
-    of the same names and, where those are empty, from `settings_for_empty`."""
+    Every subclass is made a dataclass (keyword-only; compared by identity; no repr,
+    which would show its secrets) whose fields are what it needs to send;
+    `from_options` fills them from the routing file's options of the same names and,
+    where those are empty, from `settings_for_empty`."""
 
     kind: ClassVar[str]
     options_model: ClassVar[type[Options]] = Options
@@ -49,6 +50,10 @@ class Channel:
 
     name: str
     clock: Clock = field(default=wall_clock, kw_only=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(eq=False, repr=False, kw_only=True)(cls)
 
     @classmethod
     def from_options(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import TextIO
 
 from notifications.channels.base import Channel, Options
@@ -14,7 +13,6 @@ class ConsoleOptions(Options):
     body: bool = True
 
 
-@dataclass(eq=False, repr=False, kw_only=True)
 class ConsoleChannel(Channel):
     kind = "console"
     options_model = ConsoleOptions

@@ -13,7 +13,6 @@ import re
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -113,7 +112,6 @@ class SmtpOptions(Options):
     timeout: float | None = Field(default=None, gt=0)
 
 
-@dataclass(eq=False, repr=False, kw_only=True)
 class SmtpChannel(BatchChannel):
     kind = "smtp"
     options_model = SmtpOptions

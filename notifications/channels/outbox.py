@@ -15,7 +15,6 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, cast
 
@@ -35,7 +34,6 @@ class OutboxOptions(Options):
     sender: str | None = Field(default=None, alias="from")
 
 
-@dataclass(eq=False, repr=False, kw_only=True)
 class FileOutboxChannel(BatchChannel):
     kind = "file"
     options_model = OutboxOptions

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
@@ -55,7 +54,6 @@ class WebhookOptions(Options):
     timeout: float | None = None
 
 
-@dataclass(eq=False, repr=False, kw_only=True)
 class WebhookChannel(BatchChannel):
     """POSTs JSON; subclasses change the payload, the URL and how a reply reads."""
 
