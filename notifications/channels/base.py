@@ -1,14 +1,16 @@
 """What every channel is: a name, `send(message)`, and a batch of sends that
-stops knocking once the channel itself is down; the channels that send a batch
-at once (`BatchChannel`); and the helpers their settings share (secrets from
-the environment, masked URLs)."""
+stops knocking once the channel itself is down; how a channel is built from its
+options in the routing file and the PERFPLAN_* settings; the channels that send
+a batch at once (`BatchChannel`); and the helpers their settings share (secrets
+from the environment, masked URLs)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, dataclass_transform
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -27,24 +29,52 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@dataclass_transform(kw_only_default=True, eq_default=False, field_specifiers=(field,))
+@dataclass(eq=False, repr=False)
 class Channel:
     """One way of delivering a message. Subclasses implement `send`, and may
-    override `send_batch` to reuse one connection for a whole batch."""
+    override `send_batch` to reuse one connection for a whole batch.
+
+    Every subclass is made a dataclass (keyword-only; compared by identity; no repr,
+    which would show its secrets) whose fields are what it needs to send;
+    `from_options` fills them from the routing file's options of the same names and,
+    where those are empty, from `settings_for_empty`."""
 
     kind: ClassVar[str]
     options_model: ClassVar[type[Options]] = Options
-    # Where a person's address for this channel comes from (see `address_for`).
-    uses_email: ClassVar[bool] = False
+    # Without a handle for the channel, a person's address is their email (chat robots,
+    # which mention handles, say False; see `ledger.recording._address`).
+    uses_email: ClassVar[bool] = True
+    # The PERFPLAN_* setting a field takes when its option is empty (or not an option).
+    settings_for_empty: ClassVar[Mapping[str, str]] = {}
 
-    def __init__(self, name: str, *, clock: Clock = wall_clock) -> None:
-        self.name = name
-        self.clock = clock
+    name: str
+    clock: Clock = field(default=wall_clock, kw_only=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(eq=False, repr=False, kw_only=True)(cls)
 
     @classmethod
     def from_options(
-        cls, name: str, options: Any, settings: NotificationSettings, clock: Clock
+        cls, name: str, options: Options, settings: NotificationSettings, clock: Clock
     ) -> Channel:
-        raise NotImplementedError
+        return cls(name, clock=clock, **cls.arguments(name, options, settings))
+
+    @classmethod
+    def arguments(
+        cls, name: str, options: Options, settings: NotificationSettings
+    ) -> dict[str, Any]:
+        """The fields `from_options` gives: each option named as a field, an empty one
+        (or a field without an option) from its setting in `settings_for_empty`.
+        A channel that reads more (secrets from the environment) extends this."""
+        taken = type(options).model_fields
+        given = {f.name: getattr(options, f.name) for f in fields(cls) if f.name in taken}
+        empty = {
+            field_name: given.get(field_name) or getattr(settings, setting)
+            for field_name, setting in cls.settings_for_empty.items()
+        }
+        return given | empty
 
     @classmethod
     def check_options(cls, name: str, raw: Mapping[str, Any]) -> Options:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import TextIO
 
-from notifications.channels.base import Channel, Clock, Options
+from notifications.channels.base import Channel, Options
 from notifications.message import OutgoingMessage
-from notifications.settings import NotificationSettings
 
 
 class ConsoleOptions(Options):
@@ -17,21 +16,9 @@ class ConsoleOptions(Options):
 class ConsoleChannel(Channel):
     kind = "console"
     options_model = ConsoleOptions
-    uses_email = True
 
-    def __init__(
-        self, name: str, *, body: bool = True, stream: TextIO | None = None, clock: Clock
-    ) -> None:
-        super().__init__(name, clock=clock)
-        self.body = body
-        self.stream = stream
-
-    @classmethod
-    def from_options(
-        cls, name: str, options: Any, settings: NotificationSettings, clock: Clock
-    ) -> ConsoleChannel:
-        assert isinstance(options, ConsoleOptions)
-        return cls(name, body=options.body, clock=clock)
+    body: bool = True
+    stream: TextIO | None = None
 
     def describe(self) -> dict[str, str]:
         return {**super().describe(), "target": "standard output"}

@@ -12,20 +12,21 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr
 
 from notifications.channels import mime
-from notifications.channels.base import BatchChannel, Clock, Options, env_secret, not_attempted
+from notifications.channels.base import BatchChannel, Options, env_secret, not_attempted
 from notifications.errors import DeliveryError
 from notifications.message import OutgoingMessage
 from notifications.settings import NotificationSettings, SmtpSecurity, default_sender
 
+_NO_PASSWORD = SecretStr("")
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+$")
 
 
@@ -114,50 +115,43 @@ class SmtpOptions(Options):
 class SmtpChannel(BatchChannel):
     kind = "smtp"
     options_model = SmtpOptions
-    uses_email = True
+    settings_for_empty: ClassVar[Mapping[str, str]] = {
+        "host": "smtp_host",
+        "port": "smtp_port",
+        "security": "smtp_security",
+        "sender": "smtp_from",
+        "sender_name": "smtp_from_name",
+        "timeout": "smtp_timeout",
+        "ca_file": "smtp_ca_file",
+    }
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        host: str,
-        port: int = 587,
-        security: SmtpSecurity = "starttls",
-        username: str = "",
-        password: SecretStr | None = None,
-        sender: str = "perfplan@localhost",
-        sender_name: str = "",
-        timeout: float = 30.0,
-        ca_file: Path | None = None,
-        clock: Clock,
-    ) -> None:
-        super().__init__(name, clock=clock)
-        self.host, self.port, self.security = host, port, security
-        self.username, self.password = username, password or SecretStr("")
-        self.sender, self.sender_name = sender, sender_name
-        self.timeout, self.ca_file = timeout, ca_file
+    host: str
+    port: int = 587
+    security: SmtpSecurity = "starttls"
+    username: str = ""
+    password: SecretStr = _NO_PASSWORD
+    sender: str = "perfplan@localhost"
+    sender_name: str = ""
+    timeout: float = 30.0
+    ca_file: Path | None = None
 
     @classmethod
-    def from_options(
-        cls, name: str, options: Any, settings: NotificationSettings, clock: Clock
-    ) -> SmtpChannel:
+    def arguments(
+        cls, name: str, options: Options, settings: NotificationSettings
+    ) -> dict[str, Any]:
+        """Without a host anywhere, this machine's; an empty `username` means no login
+        (not PERFPLAN_SMTP_USERNAME's); the password from `password_env` if named."""
         assert isinstance(options, SmtpOptions)
+        arguments = super().arguments(name, options, settings)
+        username = settings.smtp_username if options.username is None else options.username
         password = settings.smtp_password
         if options.password_env:
             password = SecretStr(env_secret(name, options.password_env))
-        return cls(
-            name,
-            host=options.host or settings.smtp_host or "localhost",
-            port=options.port or settings.smtp_port,
-            security=options.security or settings.smtp_security,
-            username=options.username if options.username is not None else settings.smtp_username,
-            password=password,
-            sender=options.sender or settings.smtp_from,
-            sender_name=options.sender_name or settings.smtp_from_name,
-            timeout=options.timeout or settings.smtp_timeout,
-            ca_file=settings.smtp_ca_file,
-            clock=clock,
-        )
+        return arguments | {
+            "host": arguments["host"] or "localhost",
+            "username": username,
+            "password": password,
+        }
 
     def describe(self) -> dict[str, str]:
         return {

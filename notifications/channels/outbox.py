@@ -13,18 +13,17 @@ import ctypes
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
 from pydantic import Field
 
-from notifications.channels.base import BatchChannel, Clock, Options
+from notifications.channels.base import BatchChannel, Options
 from notifications.channels.email import build_email
 from notifications.errors import DeliveryError
 from notifications.message import OutgoingMessage
-from notifications.settings import NotificationSettings
 
 
 class OutboxOptions(Options):
@@ -38,37 +37,17 @@ class OutboxOptions(Options):
 class FileOutboxChannel(BatchChannel):
     kind = "file"
     options_model = OutboxOptions
-    uses_email = True
+    settings_for_empty: ClassVar[Mapping[str, str]] = {
+        "directory": "outbox_dir",
+        "sender": "smtp_from",
+        "sender_name": "smtp_from_name",
+    }
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        directory: Path,
-        format: Literal["eml", "json"] = "eml",
-        fsync: bool = True,
-        sender: str = "perfplan@localhost",
-        sender_name: str = "",
-        clock: Clock,
-    ) -> None:
-        super().__init__(name, clock=clock)
-        self.directory, self.format, self.fsync = directory, format, fsync
-        self.sender, self.sender_name = sender, sender_name
-
-    @classmethod
-    def from_options(
-        cls, name: str, options: Any, settings: NotificationSettings, clock: Clock
-    ) -> FileOutboxChannel:
-        assert isinstance(options, OutboxOptions)
-        return cls(
-            name,
-            directory=options.directory or settings.outbox_dir,
-            format=options.format,
-            fsync=options.fsync,
-            sender=options.sender or settings.smtp_from,
-            sender_name=settings.smtp_from_name,
-            clock=clock,
-        )
+    directory: Path
+    format: Literal["eml", "json"] = "eml"
+    fsync: bool = True
+    sender: str = "perfplan@localhost"
+    sender_name: str = ""
 
     def describe(self) -> dict[str, str]:
         return {**super().describe(), "target": f"{self.directory}/ (.{self.format})"}

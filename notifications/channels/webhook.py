@@ -11,15 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
 from notifications.channels.base import (
     BatchChannel,
-    Clock,
     Options,
     default_env,
     env_secret,
@@ -60,42 +59,34 @@ class WebhookChannel(BatchChannel):
 
     kind = "webhook"
     options_model = WebhookOptions
-    uses_email = True
+    settings_for_empty: ClassVar[Mapping[str, str]] = {"timeout": "webhook_timeout"}
     default_detail = "full"
 
-    def __init__(
-        self,
-        name: str,
-        *,
-        url: str,
-        secret: str = "",
-        detail: str | None = None,
-        timeout: float = 10.0,
-        clock: Clock,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(name, clock=clock)
-        self.url, self.secret = url, secret
-        self.detail = detail or self.default_detail
-        self.timeout = timeout
-        self.transport = transport
+    url: str
+    secret: str = ""
+    # Empty: the kind's `default_detail`.
+    detail: str = ""
+    timeout: float = 10.0
+    transport: httpx.BaseTransport | None = None
+
+    def __post_init__(self) -> None:
+        self.detail = self.detail or self.default_detail
 
     @classmethod
-    def from_options(
-        cls, name: str, options: Any, settings: NotificationSettings, clock: Clock
-    ) -> WebhookChannel:
+    def arguments(
+        cls, name: str, options: Options, settings: NotificationSettings
+    ) -> dict[str, Any]:
+        """The URL and the secret from the environment (the variables the options name,
+        else PERFPLAN_<NAME>_URL and _SECRET); `detail` only where the options give it."""
         assert isinstance(options, WebhookOptions)
         url = env_secret(name, options.url_env or default_env(name, "URL"))
         secret_var = options.secret_env or default_env(name, "SECRET")
         secret = env_secret(name, secret_var, required=options.secret_env is not None)
-        return cls(
-            name,
-            url=url,
-            secret=secret,
-            detail=options.detail if "detail" in options.model_fields_set else None,
-            timeout=options.timeout or settings.webhook_timeout,
-            clock=clock,
-        )
+        return super().arguments(name, options, settings) | {
+            "url": url,
+            "secret": secret,
+            "detail": options.detail if "detail" in options.model_fields_set else "",
+        }
 
     def describe(self) -> dict[str, str]:
         return {
