@@ -12,8 +12,8 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
@@ -26,18 +26,29 @@ from states.engine.context import Context, PlanSnapshot
 from states.errors import Conflict
 
 
-@dataclass(frozen=True)
-class Entry:
-    """What happened, by whom, when: the part of an audit record a caller supplies."""
+class Record(NamedTuple):
+    """One link of a plan's chain: the columns of `audit_record`, in order. `entry` makes
+    what happened, by whom, when; `advance` gives it its place in the chain."""
 
-    kind: str
+    id: int  # 0 until it is stored
+    plan_id: int
+    seq: int
+    kind: str  # transition | signature | record
     event: str
     from_state: str
     to_state: str
-    actor: str
+    actor: str  # a person's key, or "system" for flows
     role: str
     at: datetime
-    comment: str = ""
+    comment: str
+    definition_hash: str
+    content_digest: str
+    prev_hash: str
+    hash: str
+
+
+# A record before it has a place in a chain: `advance` fills the rest.
+_UNCHAINED = Record._make((0, 0, 0, *[""] * 6, datetime.min.replace(tzinfo=UTC), *[""] * 5))
 
 
 def entry(
@@ -47,12 +58,12 @@ def entry(
     event: str | None = None,
     moves: tuple[str, str] | None = None,
     comment: str = "",
-) -> Entry:
-    """The entry of a change made in `ctx`: by its actor, in its role, at its time, about
-    its event (unless another is named); the plan stays in its state unless it `moves`
-    (from, to)."""
+) -> Record:
+    """The record of a change made in `ctx`, not yet in the chain: by its actor, in its
+    role, at its time, about its event (unless another is named); the plan stays in its
+    state unless it `moves` (from, to)."""
     from_state, to_state = moves or (ctx.plan.state, ctx.plan.state)
-    return Entry(
+    return _UNCHAINED._replace(
         kind=kind,
         event=ctx.event if event is None else event,
         from_state=from_state,
@@ -114,7 +125,7 @@ _APPEND = insert(AUDIT)
 def advance(
     session: Session,
     plan: PlanSnapshot,
-    entry: Entry,
+    entry: Record,
     *,
     new_state: str | None = None,
     content_digest: str | None = None,
@@ -124,14 +135,14 @@ def advance(
 
     `plan` is updated in place to what is now stored.
     """
-    record: dict[str, Any] = {
-        "plan_id": plan.id,
-        "seq": plan.audit_seq + 1,
-        **entry.__dict__,
-        "definition_hash": plan.definition_hash,
-        "content_digest": content_digest or plan.content_digest,
-        "prev_hash": plan.audit_head,
-    }
+    record: dict[str, Any] = entry._replace(
+        plan_id=plan.id,
+        seq=plan.audit_seq + 1,
+        definition_hash=plan.definition_hash,
+        content_digest=content_digest or plan.content_digest,
+        prev_hash=plan.audit_head,
+    )._asdict()
+    del record["id"]  # the database gives it
     record["hash"] = chain_hash(record)
     params: dict[str, Any] = {
         "plan_id": plan.id,

@@ -42,6 +42,7 @@ from models.tables import (
     SIGNATURE,
 )
 from people.roles import Holder, PlanPeople, plan_people
+from states import audit
 from states.engine.actions import attainment, target_met
 from states.engine.context import PlanSnapshot
 from states.errors import PlanNotFound
@@ -275,24 +276,8 @@ class GoalResultRow(NamedTuple):
     measured_on: date | None
 
 
-class AuditLine(NamedTuple):
-    """One record of the plan's hash-chained history, as stored."""
-
-    id: int
-    plan_id: int
-    seq: int
-    kind: str
-    event: str
-    from_state: str
-    to_state: str
-    actor: str
-    role: str
-    at: datetime
-    comment: str
-    definition_hash: str
-    content_digest: str
-    prev_hash: str
-    hash: str
+# One record of the plan's hash-chained history, as stored.
+AuditLine = audit.Record
 
 
 @dataclass(frozen=True, slots=True)

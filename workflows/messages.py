@@ -85,21 +85,10 @@ def record(
     dedup_key: str,
     now: datetime,
 ) -> int:
-    """Record one message for each reader (none twice: the dedup key decides)."""
-    recorded = 0
-    for reader in readers:
-        queued = recording.enqueue(
-            session,
-            config=config(),
-            kind=kind,
-            plan_id=plan_id,
-            recipient=reader,
-            context=context,
-            dedup_key=dedup_key,
-            now=now,
-        )
-        recorded += len(queued)
-    return recorded
+    """Record one message for each reader (none twice: the dedup key decides); returns
+    how many were recorded."""
+    asked = [recording.Request(kind, plan_id, reader, context, dedup_key) for reader in readers]
+    return recording.enqueue_many(session, config=config(), requests=asked, now=now)
 
 
 def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:

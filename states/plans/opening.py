@@ -12,17 +12,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session
 
+from models import plans as stored
 from models.people import Department, Person, PlanRole
-from models.plans import (
-    Action,
-    ActionCollaborator,
-    ActionResource,
-    Evidence,
-    Goal,
-    Milestone,
-    Plan,
-    Problem,
-)
 from models.tables import DEPARTMENT, PERSON
 from states import audit
 from states.definitions import catalog
@@ -217,25 +208,29 @@ def _add_content(session: Session, plan_id: int, doc: PlanDocument, ids: dict[st
         session.add_all(
             PlanRole(plan_id=plan_id, person_id=ids[p], role=role) for p in doc.holders(role)
         )
-    session.add_all(Evidence(plan_id=plan_id, **e.model_dump()) for e in doc.diagnosis.evidence)
-    problems = {p.key: Problem(plan_id=plan_id, **p.model_dump()) for p in doc.diagnosis.problems}
+    session.add_all(
+        stored.Evidence(plan_id=plan_id, **e.model_dump()) for e in doc.diagnosis.evidence
+    )
+    problems = {
+        p.key: stored.Problem(plan_id=plan_id, **p.model_dump()) for p in doc.diagnosis.problems
+    }
     session.add_all(problems.values())
     session.flush()
-    goals: dict[str, Goal] = {}
+    goals: dict[str, stored.Goal] = {}
     for g in doc.goals:
         fields = g.model_dump(exclude={"milestones", "problem"})
-        goals[g.key] = Goal(
+        goals[g.key] = stored.Goal(
             plan_id=plan_id, problem_id=problems[g.problem].id if g.problem else None, **fields
         )
     session.add_all(goals.values())
     session.flush()
     for g in doc.goals:
         session.add_all(
-            Milestone(plan_id=plan_id, goal_id=goals[g.key].id or 0, **m.model_dump())
+            stored.Milestone(plan_id=plan_id, goal_id=goals[g.key].id or 0, **m.model_dump())
             for m in g.milestones
         )
     for a in doc.actions:
-        action = Action(
+        action = stored.Action(
             plan_id=plan_id,
             goal_id=goals[a.goal].id or 0,
             key=a.key,
@@ -249,18 +244,19 @@ def _add_content(session: Session, plan_id: int, doc: PlanDocument, ids: dict[st
         session.add(action)
         session.flush()
         session.add_all(
-            ActionCollaborator(action_id=action.id or 0, person_id=ids[c]) for c in a.collaborators
+            stored.ActionCollaborator(action_id=action.id or 0, person_id=ids[c])
+            for c in a.collaborators
         )
         session.add_all(
-            ActionResource(action_id=action.id or 0, **r.model_dump()) for r in a.resources
+            stored.ActionResource(action_id=action.id or 0, **r.model_dump()) for r in a.resources
         )
 
 
 def _new_plan(
     session: Session, document: PlanDocument, definition: CompiledDefinition, now: datetime
-) -> Plan:
+) -> stored.Plan:
     """The plan's row, in its definition's initial state (flushed: it has its id)."""
-    plan = Plan(
+    plan = stored.Plan(
         title=document.title,
         reason=document.reason,
         definition_name=definition.name,
@@ -281,7 +277,7 @@ def _new_plan(
 
 def _record_creation(
     session: Session,
-    plan: Plan,
+    plan: stored.Plan,
     document: PlanDocument,
     definition: CompiledDefinition,
     actor: str,
