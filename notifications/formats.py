@@ -10,58 +10,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+import yaml
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
-_WEEKDAYS = {
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-    "zh": ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"],
-}
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-
-ROLES = {
-    "employee": {"en": "employee", "zh": "员工"},
-    "manager": {"en": "manager", "zh": "直属经理"},
-    "hr": {"en": "HR partner", "zh": "HR 业务伙伴"},
-    "mentor": {"en": "mentor", "zh": "导师"},
-    "collaborator": {"en": "collaborator", "zh": "协作同事"},
-    "department_head": {"en": "department head", "zh": "部门负责人"},
-}
-OUTCOMES = {
-    "successful": {"en": "completed successfully", "zh": "顺利完成"},
-    "extended": {"en": "extended", "zh": "延期继续"},
-    "not_met": {"en": "goals not met", "zh": "目标未达成"},
-}
-FIELDS = {
-    "due": {"en": "due date", "zh": "截止日期"},
-    "title": {"en": "title", "zh": "名称"},
-    "criterion": {"en": "acceptance criterion", "zh": "验收标准"},
-    "starts": {"en": "start date", "zh": "开始日期"},
-    "ends": {"en": "end date", "zh": "结束日期"},
-    "recurrence": {"en": "schedule", "zh": "频率"},
-    "milestone": {"en": "milestone", "zh": "里程碑"},
-    "action": {"en": "action", "zh": "措施"},
-}
-_CADENCE_UNITS = {
-    "D": ({"en": "day", "zh": "天"}),
-    "W": ({"en": "week", "zh": "周"}),
-    "M": ({"en": "month", "zh": "月"}),
-}
+# The words for values, in each language, are data (`templates/words.yaml`).
+_WORDS: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).parent / "templates" / "words.yaml").read_text(encoding="utf-8")
+)
+_WEEKDAYS: dict[str, list[str]] = _WORDS["weekdays"]
+_MONTHS: list[str] = _WORDS["months"]
+ROLES: dict[str, dict[str, str]] = _WORDS["roles"]
+OUTCOMES: dict[str, dict[str, str]] = _WORDS["outcomes"]
+FIELDS: dict[str, dict[str, str]] = _WORDS["fields"]
+_CADENCE_UNITS: dict[str, dict[str, str]] = _WORDS["cadence_units"]
 _EN_NUMBERS = ["", "one", "two", "three", "four"]
 _ZH_NUMBERS = ["", "一", "两", "三", "四"]
 
