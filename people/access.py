@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -314,7 +314,15 @@ def revoke(session: Session, *, person: str, role: str, department: str | None) 
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
-def standing_roles(session: Session) -> list[dict[str, Any]]:
+class StandingRole(NamedTuple):
+    person: str  # the person's key
+    role: str
+    department: str | None  # None: every department (hr), or none applies
+    granted_at: datetime
+    granted_by: str
+
+
+def standing_roles(session: Session) -> list[StandingRole]:
     """Every standing role, with the person's key and the department's name."""
     query = (
         select(
@@ -328,7 +336,7 @@ def standing_roles(session: Session) -> list[dict[str, Any]]:
         .outerjoin(DEPARTMENT, DEPARTMENT.c.id == ORG_ROLE.c.department_id)
         .order_by(PERSON.c.key, ORG_ROLE.c.role)
     )
-    return [dict(row._mapping) for row in session.execute(query)]
+    return [StandingRole(*row) for row in session.execute(query).tuples()]
 
 
 def message_scope(viewer: Viewer) -> ColumnElement[bool] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import insert, select
 from sqlmodel import Session
@@ -49,7 +49,16 @@ def add_person(
     )
 
 
-def list_people(session: Session) -> list[dict[str, Any]]:
+class PersonRow(NamedTuple):
+    key: str
+    name: str
+    email: str
+    locale: str
+    department: str | None
+
+
+def list_people(session: Session) -> list[PersonRow]:
+    """Everyone perfplan knows, by key."""
     query = (
         select(
             PERSON.c.key,
@@ -61,7 +70,7 @@ def list_people(session: Session) -> list[dict[str, Any]]:
         .outerjoin(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
         .order_by(PERSON.c.key)
     )
-    return [dict(row._mapping) for row in session.execute(query)]
+    return [PersonRow(*row) for row in session.execute(query).tuples()]
 
 
 def names_of(session: Session, keys: Iterable[str]) -> dict[str, str]:

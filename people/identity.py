@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -115,7 +115,20 @@ def revoke_token(session: Session, *, token_id: int, now: datetime) -> None:
         raise NotFound(f"no active API token with id {token_id}")
 
 
-def list_tokens(session: Session, *, person: str | None = None) -> list[dict[str, Any]]:
+class TokenRow(NamedTuple):
+    """A token as its owner and an admin see it: never the token itself."""
+
+    id: int
+    person: str
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def list_tokens(session: Session, *, person: str | None = None) -> list[TokenRow]:
     query = (
         select(
             API_TOKEN.c.id,
@@ -132,7 +145,7 @@ def list_tokens(session: Session, *, person: str | None = None) -> list[dict[str
     )
     if person is not None:
         query = query.where(PERSON.c.key == person)
-    return [dict(row._mapping) for row in session.execute(query)]
+    return [TokenRow(*row) for row in session.execute(query).tuples()]
 
 
 def set_password(session: Session, *, person: str, password: str, now: datetime) -> None:

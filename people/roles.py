@@ -4,8 +4,8 @@ organisation decides it). Every room asks here — the engine (may this person s
 department head?), the follow-ups (whom to remind), the messages (whom to tell, whose
 name to say), the plan's record and its report.
 
-Two statements per call, for one plan or a batch of them: the named roles, and the
-heads of the employees' departments.
+One statement per call, for one plan or a batch of them: the named parts, the employee's
+with the head of their department.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Select, bindparam, select
+from sqlalchemy import Integer, Select, and_, bindparam, select
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, PERSON, PLAN_ROLE
@@ -74,21 +74,17 @@ class PlanPeople:
 
 
 _PLANS = bindparam("plan_ids", type_=Integer, expanding=True)
-# Built once: the follow-ups run them for every batch, the pages for every plan.
+# Built once: the follow-ups run it for every batch, the pages for every plan. Each row
+# is a part the plan names; the employee's row also carries the head of their department.
 _WHO = ("id", "key", "name", "email", "locale")  # a Holder's person, in order
-_NAMED: Select[Any] = (
-    select(
-        *PLAN_ROLE.c["plan_id", "role"], *PERSON.c[_WHO], DEPARTMENT.c.name, PERSON.c.department_id
-    )
+_HEAD = PERSON.alias("head")
+_PEOPLE: Select[Any] = (
+    select(*PLAN_ROLE.c["plan_id", "role"], *PERSON.c[_WHO], DEPARTMENT.c.name, *_HEAD.c[_WHO])
     .join(PERSON, PERSON.c.id == PLAN_ROLE.c.person_id)
     .outerjoin(DEPARTMENT, DEPARTMENT.c.id == PERSON.c.department_id)
+    .outerjoin(_HEAD, and_(_HEAD.c.id == DEPARTMENT.c.head_id, PLAN_ROLE.c.role == "employee"))
     .where(PLAN_ROLE.c.plan_id.in_(_PLANS))
     .order_by(PLAN_ROLE.c.id)
-)
-_HEADS: Select[Any] = (
-    select(DEPARTMENT.c.id, *PERSON.c[_WHO], DEPARTMENT.c.name)
-    .join(PERSON, PERSON.c.id == DEPARTMENT.c.head_id)
-    .where(DEPARTMENT.c.id.in_(bindparam("department_ids", type_=Integer, expanding=True)))
 )
 _HEAD_OF_EMPLOYEE: Select[Any] = (
     select(DEPARTMENT.c.head_id)
@@ -102,43 +98,18 @@ _ROLES_HELD: Select[Any] = select(PLAN_ROLE.c.role).where(
 
 
 def people_of_plans(session: Session, plan_ids: Iterable[int]) -> dict[int, PlanPeople]:
-    """Each plan's people (plans without any are left out), in two statements."""
+    """Each plan's people (plans without any are left out), in one statement."""
     ids = sorted(set(plan_ids))
     if not ids:
         return {}
     named: dict[int, list[Holder]] = {}
-    departments: dict[int, int] = {}  # plan -> its employee's department
-    for (
-        plan_id,
-        role,
-        person_id,
-        key,
-        name,
-        email,
-        locale,
-        department,
-        department_id,
-    ) in session.execute(_NAMED, {"plan_ids": ids}).tuples():
-        named.setdefault(plan_id, []).append(
-            Holder(role, person_id, key, name, email, locale, department or "")
-        )
-        if role == "employee" and department_id is not None:
-            departments[plan_id] = department_id
-    heads = _heads(session, set(departments.values()))
-    return {
-        plan_id: PlanPeople.of(held, heads.get(departments.get(plan_id, -1)))
-        for plan_id, held in named.items()
-    }
-
-
-def _heads(session: Session, department_ids: set[int]) -> dict[int, Holder]:
-    if not department_ids:
-        return {}
-    rows = session.connection().execute(_HEADS, {"department_ids": sorted(department_ids)})
-    return {
-        department_id: Holder._make((DEPARTMENT_HEAD, *person, department or "", True))
-        for department_id, *person, department in rows.tuples()
-    }
+    heads: dict[int, Holder] = {}
+    for row in session.connection().execute(_PEOPLE, {"plan_ids": ids}).tuples():
+        plan_id, role, department = row[0], row[1], row[7] or ""
+        named.setdefault(plan_id, []).append(Holder._make((role, *row[2:7], department, False)))
+        if row[8] is not None:  # the employee's department has a head
+            heads[plan_id] = Holder._make((DEPARTMENT_HEAD, *row[8:13], department, True))
+    return {plan_id: PlanPeople.of(held, heads.get(plan_id)) for plan_id, held in named.items()}
 
 
 def plan_people(session: Session, plan_id: int) -> PlanPeople:

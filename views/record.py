@@ -401,7 +401,7 @@ _HISTORY = select(AUDIT).where(AUDIT.c.plan_id == _ID).order_by(AUDIT.c.seq)
 
 def _rows(session: Session, name: str, plan_id: int) -> list[Any]:
     # On the session's connection: the ORM's execute adds ~15 µs a statement, which
-    # a record's 16 statements would pay on every plan page and API read.
+    # a record's 15 statements would pay on every plan page and API read.
     return list(session.connection().execute(_READ[name], {"plan_id": plan_id}).tuples())
 
 

@@ -38,13 +38,18 @@ def people_list(as_json: JsonOption = False) -> None:
     from people.directory import list_people
 
     with session() as active:
-        rows, roles = list_people(active), standing_roles(active)
-    for row in rows:
-        row["standing_roles"] = [
-            f"{r['role']}" + (f" ({r['department']})" if r["department"] else "")
-            for r in roles
-            if r["person"] == row["key"]
-        ]
+        people, roles = list_people(active), standing_roles(active)
+    rows = [
+        {
+            **person._asdict(),
+            "standing_roles": [
+                r.role + (f" ({r.department})" if r.department else "")
+                for r in roles
+                if r.person == person.key
+            ],
+        }
+        for person in people
+    ]
     columns = ("key", "name", "email", "locale", "department", "standing roles")
     print_rows(rows, as_json, columns, _person_cells)
 

@@ -58,7 +58,8 @@ def token_list(
 
     with session() as active:
         rows = list_tokens(active, person=person)
-    print_rows(rows, as_json, COLUMNS, lambda row: [str(row[k] or "") for k in FIELDS])
+    plain = [row._asdict() for row in rows]
+    print_rows(plain, as_json, COLUMNS, lambda row: [str(row[k] or "") for k in FIELDS])
 
 
 # What `token list` shows of each token: the columns, and the fields they show.

@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -77,7 +77,15 @@ def definition_files(extra: Path | None = None) -> list[DefinitionFile]:
     return found
 
 
-def installed_versions(session: Session) -> list[dict[str, Any]]:
+class InstalledVersion(NamedTuple):
+    name: str
+    version: int
+    hash: str
+    installed_at: datetime
+    plans: int  # bound to it
+
+
+def installed_versions(session: Session) -> list[InstalledVersion]:
     """Installed versions, newest first per name, with the number of plans bound to each."""
     bound = (
         select(func.count(PLAN.c.id))
@@ -92,7 +100,7 @@ def installed_versions(session: Session) -> list[dict[str, Any]]:
         DEFINITION_VERSION.c.installed_at,
         bound.label("plans"),
     ).order_by(DEFINITION_VERSION.c.name, DEFINITION_VERSION.c.version.desc())
-    return [dict(r._mapping) for r in session.execute(query)]
+    return [InstalledVersion(*row) for row in session.execute(query).tuples()]
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def test_no_token_or_a_wrong_one_is_401(client: TestClient, world: World) -> Non
 
 def test_a_revoked_token_stops_working_at_once(client: TestClient, world: World) -> None:
     with session_scope(world.engine) as session:
-        token_id = identity.list_tokens(session, person="li")[0]["id"]
+        token_id = identity.list_tokens(session, person="li")[0].id
         identity.revoke_token(session, token_id=token_id, now=world.clock())
     assert client.get("/api/me", headers=world.headers("li")).status_code == 401
     assert client.get("/api/me", headers=world.headers("zhang")).status_code == 200
