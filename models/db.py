@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel
 from models import (  # noqa: F401
     access,
     audit,
+    clockwork,
     definitions,
     followups,
     notifications,

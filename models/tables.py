@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from models.access import ApiToken, Credential, OrgRole, WebSession
 from models.audit import AuditRecord
+from models.clockwork import ClockworkRun
 from models.definitions import DefinitionVersion
 from models.followups import Followup
 from models.notifications import Notification, NotificationAttempt
@@ -72,3 +73,4 @@ ORG_ROLE = table(OrgRole)
 CREDENTIAL = table(Credential)
 API_TOKEN = table(ApiToken)
 WEB_SESSION = table(WebSession)
+CLOCKWORK_RUN = table(ClockworkRun)

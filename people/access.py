@@ -62,6 +62,7 @@ ORG_POLICY: dict[str, frozenset[str]] = {
     "definitions.install": frozenset({"admin"}),
     "notifications.dead_letters": frozenset({"hr", "admin"}),
     "notifications.retry": frozenset({"hr", "admin"}),
+    "clockwork.status": frozenset({"admin"}),
 }
 
 

@@ -18,12 +18,14 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from models import clock
 from notifications.config import NotificationConfig
 from notifications.ledger import delivery, recording
 from notifications.message import Recipient
 from people.roles import Holder, PlanPeople
 from states.engine.context import PlanSnapshot
 from views.record import PlanRow
+from workflows.runs import record_run
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:
     for name, problem in problems.items():
         log.warning("channel %s is not usable (%s); its messages wait", name, problem)
     policy = delivery.DeliveryPolicy.from_settings(config().settings)
+    started = clock.now()
     report = delivery.deliver_due(
         engine,
         channels=channels,
@@ -105,9 +108,19 @@ def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:
         policy=policy,
         unavailable=problems,
     )
-    return {
+    figures = {
         "sent": report.sent,
         "retried": report.retried,
         "dead": report.dead,
         "more": int(report.more),
     }
+    if report.claimed:  # a delivery with nothing to send is not worth a row
+        record_run(
+            engine,
+            kind="deliver",
+            started_at=started,
+            finished_at=clock.now(),
+            as_of=now,
+            figures=figures,
+        )
+    return figures

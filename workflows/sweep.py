@@ -17,11 +17,13 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select, update
 from sqlmodel import Session
 
+from models import clock
 from models.db import session_scope
 from models.tables import FOLLOWUP
 from states import timers
 from states.timers import DueTimer, Swept
 from workflows import reminders
+from workflows.runs import record_run
 
 
 @dataclass
@@ -72,7 +74,28 @@ def sweep_batch(session: Session, *, as_of: datetime, limit: int = 1000) -> Swep
 
 
 def sweep(engine: Engine, *, as_of: datetime, batch: int = 1000) -> SweepReport:
-    """Send every reminder and escalation due at `as_of`; safe to run twice or at once."""
+    """Send every reminder and escalation due at `as_of`; safe to run twice or at once.
+    The run and its figures are recorded (`workflows.runs`)."""
+    started = clock.now()
+    report = _sweep(engine, as_of=as_of, batch=batch)
+    figures = {
+        "batches": report.batches,
+        "reminders": report.reminders,
+        "recorded": report.recorded,
+        "by_kind": report.by_kind,
+    }
+    record_run(
+        engine,
+        kind="sweep",
+        started_at=started,
+        finished_at=clock.now(),
+        as_of=as_of,
+        figures=figures,
+    )
+    return report
+
+
+def _sweep(engine: Engine, *, as_of: datetime, batch: int) -> SweepReport:
     report = SweepReport()
     while True:
         with session_scope(engine) as session:

@@ -7,6 +7,7 @@ and `main`, where a user's mistake becomes one sentence and an exit code.
     db      init, db upgrade, current, grant-app-role
     notify  notify channels, preview, failed, retry, send, show
     flows   sweep, dispatch, serve     report  report PLAN
+    status  status: whether the clockwork is healthy
     web     web                        token   token create, list, revoke
     people  people add, list, grant, revoke, password
     demo    demo: Zhang's plan through its whole life
@@ -20,6 +21,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from perfplan.cli import (
     audit,
@@ -31,6 +33,7 @@ from perfplan.cli import (
     people,
     plan,
     report,
+    status,
     token,
     web,
 )
@@ -57,6 +60,7 @@ app.add_typer(token.app, name="token")
 app.add_typer(people.app, name="people")
 app.command("init")(db.init)
 app.command("demo")(demo.demo)
+app.command("status")(status.status)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,20 +74,34 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:
         if not _is_user_error(error):
             raise
-        errors.print(f"[red]error:[/] {error}", markup=True, soft_wrap=True)
+        # The sentence may quote what someone typed: it is printed as text, never markup.
+        errors.print(f"[red]error:[/] {escape(_sentence(error))}", markup=True, soft_wrap=True)
         sys.exit(exit_code(error))
     finally:
         dispose_engines()
 
 
+def _sentence(error: Exception) -> str:
+    """What to tell the user: the error's own sentence, or for the database's refusals the
+    driver's one line (not SQLAlchemy's statement and link), with what to do about it."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(error, DBAPIError):
+        return str(error)
+    said = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+    if any(sign in said for sign in ("no such table", "no such column", "does not exist")):
+        return f"the database is older than this perfplan ({said}): run `perfplan db upgrade`"
+    return f"the database refused: {said}"
+
+
 def _is_user_error(error: Exception) -> bool:
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from notifications.errors import NotificationsError
     from people.errors import PeopleError
     from perfplan.errors import PerfplanError
     from states.errors import StatesError
 
-    if isinstance(error, OperationalError):
-        return True  # an unreachable or locked database: say so, no traceback
+    if isinstance(error, OperationalError | ProgrammingError):
+        return True  # an unreachable, locked or older database: say so, no traceback
     return isinstance(error, StatesError | PeopleError | PerfplanError | NotificationsError)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -12,12 +13,14 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from perfplan.web import api, pages
+from perfplan.web import api, pages, status
 from perfplan.web.deps import CsrfRejected, NotSignedIn
 from perfplan.web.errors import install_handlers
+from perfplan.web.observe import Instruments, RequestLog, configure_logging, with_clockwork
 from perfplan.web.pages.rendering import HERE as PAGES_DIR
 from perfplan.web.pages.rendering import locale_of, render, words
 from perfplan.web.runtime import Runtime
+from views.status import ClockworkStatus, clockwork_status
 
 # The pages load nothing from elsewhere and run no inline script.
 SECURITY_HEADERS = {
@@ -71,6 +74,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         from models.db import make_engine
 
         runtime = Runtime(engine=make_engine())
+        configure_logging(runtime.settings.log_format, runtime.settings.log_level)
     app = FastAPI(
         title="perfplan",
         summary="Performance improvement plans (绩效改进计划) as declarative state machines",
@@ -80,13 +84,27 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         lifespan=_frozen_heap if serving else None,
     )
     app.state.runtime = runtime
+    app.state.instruments = _instruments(runtime)
     app.include_router(api.router)
+    app.include_router(status.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=PAGES_DIR / "static"), name="static")
     install_handlers(app, pages.page_error)
     _page_handlers(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLog, instruments=app.state.instruments)
     return app
+
+
+def _instruments(runtime: Runtime) -> Instruments:
+    """The app's metrics, with the clockwork's figures read from its database."""
+
+    def read() -> tuple[ClockworkStatus, datetime]:
+        now = runtime.now()
+        with runtime.transaction() as session:
+            return clockwork_status(session, now=now), now
+
+    return with_clockwork(Instruments(), read)
 
 
 def _page_handlers(app: FastAPI) -> None:

@@ -24,3 +24,7 @@ class WebSettings(BaseSettings):
     # Carry out a change's effects (messages, reports) after the response, in this
     # process, as the CLI does; off when a served dispatcher does it.
     dispatch_after_commit: bool = True
+    # One log line per request (ids only): "text", or "json" for a log collector.
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    # Log level of perfplan's own request and clockwork lines (INFO shows each request).
+    log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")

@@ -21,6 +21,7 @@ from states.definitions import library
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.diagram import mermaid
 from states.errors import DefinitionInvalid, NotConfigured, Problem
+from views.status import RUN_KINDS, clockwork_status
 
 router = APIRouter(prefix="/admin/definitions")
 
@@ -34,9 +35,12 @@ def _listing(
     access.require(signed.viewer, "definitions.check")
     with rt.transaction() as session:
         versions = library.installed_versions(session)
+        clockwork = clockwork_status(session, now=rt.now())
     context = {
         "files": library.definition_files(),
         "versions": versions,
+        "clockwork": clockwork,
+        "run_kinds": RUN_KINDS,
         "source": "",
         "problems": None,
         "candidate": None,

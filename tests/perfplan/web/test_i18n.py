@@ -13,6 +13,7 @@ from perfplan.web.pages.rendering import HERE, LOCALES, words
 from states.definitions import catalog
 from states.engine.registry import ACTIVITIES
 from states.plans.document import EvidenceDoc, GoalDoc, ResourceDoc
+from views.status import RUN_KINDS
 
 TEMPLATES = sorted((HERE / "templates").glob("*.j2"))
 LITERAL_KEY = re.compile(r"""\bt\(\s*'([a-z0-9_.]+)'\s*[,)]""")
@@ -69,6 +70,7 @@ def built_keys() -> dict[str, list[str]]:
         "resource.": _values_of(ResourceDoc.model_fields["status"].annotation),
         "audit.kind_": ["transition", "signature", "record"],
         "notice.": list(NOTICES),
+        "admin.run.": list(RUN_KINDS),
     }
 
 
