@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from perfplan.inputs import MAX_ID
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.schema import TransitionSpec
@@ -18,16 +19,21 @@ from views.lists import PlanSummary
 PAGE_SIZE = 50
 
 
-def whole_number(text: str | None, *, field: str, default: int, least: int = 1) -> int:
-    """A whole number from a form or query; a clear InvalidInput otherwise."""
+def whole_number(
+    text: str | None, *, field: str, default: int, least: int = 1, most: int = MAX_ID
+) -> int:
+    """A whole number (the digits 0-9) from a form or query, from `least` to `most` (the
+    largest id the database holds); a clear InvalidInput otherwise."""
     if text is None or not text.strip():
         return default
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise InvalidInput(f"'{text}' is not a whole number", field=field) from None
+    digits = text.strip()
+    if not (digits.isascii() and digits.lstrip("-").isdigit()):
+        raise InvalidInput(f"'{text}' is not a whole number", field=field)
+    value = int(digits)
     if value < least:
         raise InvalidInput(f"must be at least {least}", field=field)
+    if value > most:
+        raise InvalidInput(f"must be at most {most}", field=field)
     return value
 
 
@@ -42,7 +48,7 @@ def a_date(text: str | None, *, field: str) -> date | None:
 
 def plan_id_of(text: str) -> int:
     """A plan id from the path; anything else is no plan (the same 404 as a stranger's)."""
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         raise PlanNotFound(0)
     return int(text)
 
