@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Engine, select
 
 from models import migrate
@@ -49,7 +50,7 @@ class Demo:
         with session_scope(self.db) as session:
             return engine.load_plan(session, self.plan_id).state if self.plan_id else "-"
 
-    def row(self, who: str, what: str) -> None:
+    def row(self, who: str, what: str | Text) -> None:
         self.timeline.add_row(self.clock().strftime("%Y-%m-%d %H:%M"), who, what, self.state())
 
     def step(self, step: Step) -> None:
@@ -63,7 +64,8 @@ class Demo:
                 act = Act(self.plan_id, step.who, self.clock(), key)
                 activity.perform(session, act, body)
         except (StatesError, PeopleError) as refused:
-            self.row(step.who, f"[red]refused[/]: {step.what}\n  [dim]{refused}[/]")
+            said = Text.assemble(("refused", "red"), f": {step.what}\n  ", (str(refused), "dim"))
+            self.row(step.who, said)
             return
         self.row(step.who, step.what)
         self.clockwork("dispatch")
@@ -106,7 +108,10 @@ class Demo:
         for kind, people in by_kind.items():
             when = self.clock().strftime("%Y-%m-%d %H:%M")
             self.timeline.add_row(
-                when, "[dim]perfplan[/]", f"[cyan]✉ {kind}[/] → {', '.join(people)}", ""
+                when,
+                Text("perfplan", "dim"),
+                Text.assemble((f"✉ {kind}", "cyan"), f" → {', '.join(people)}"),
+                "",
             )
 
     def at(self, when: str) -> None:
@@ -289,8 +294,14 @@ def _summary(demo: Demo) -> None:
         f"Messages: {len(locales)} in {outbox}/ ({zh} in Chinese, {len(locales) - zh} in English)."
     )
     console.print("Evaluation report: " + ", ".join(str(p) for p in reports))
-    verdict = "[green]verifies[/]" if report.ok else f"[red]BROKEN[/]: {report.breaks}"
-    console.print(f"Audit trail: {report.records} hash-chained records, {verdict}.")
+    verdict = (
+        Text("verifies", "green")
+        if report.ok
+        else Text.assemble(("BROKEN", "red"), f": {report.breaks}")
+    )
+    console.print(
+        Text.assemble(f"Audit trail: {report.records} hash-chained records, ", verdict, ".")
+    )
     console.print(f"Database: {database_url()}")
     console.print(
         f"Look closer:  perfplan plan show {demo.plan_id}  ·  perfplan audit log "

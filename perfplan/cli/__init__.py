@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 
 from perfplan.cli import (
     audit,
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         if not _is_user_error(error):
             raise
         # The sentence may quote what someone typed: it is printed as text, never markup.
-        errors.print(f"[red]error:[/] {escape(_sentence(error))}", markup=True, soft_wrap=True)
+        errors.print(Text.assemble(("error:", "red"), f" {_sentence(error)}"), soft_wrap=True)
         sys.exit(exit_code(error))
     finally:
         dispose_engines()

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from perfplan.cli.common import JsonOption, console, print_json, session
 
@@ -75,9 +76,11 @@ def verify(
             }
         )
     elif report.ok:
-        console.print(f"[green]OK[/]: {report.records} records in {report.plans} plan(s) verify.")
+        verified = f": {report.records} records in {report.plans} plan(s) verify."
+        console.print(Text.assemble(("OK", "green"), verified))
     else:
-        console.print(f"[red]BROKEN[/]: {len(report.breaks)} of {report.plans} plan(s):")
+        broken_plans = f": {len(report.breaks)} of {report.plans} plan(s):"
+        console.print(Text.assemble(("BROKEN", "red"), broken_plans))
         for broken in report.breaks:
             console.print(f"  - {broken}")
     if not report.ok:

@@ -12,13 +12,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlmodel import Session
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+# Nothing printed is read as Rich markup: what people typed (a title, a name, an error
+# quoting them) is shown as typed; the commands style their own words with `Text`.
+console = Console(markup=False, highlight=False)
+errors = Console(stderr=True, markup=False, highlight=False)
 
 NowOption = Annotated[
     str | None,
@@ -101,7 +104,7 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, default=_plain, ensure_ascii=False, indent=2))
 
 
-def print_answer(data: Any, as_json: bool, line: str) -> None:
+def print_answer(data: Any, as_json: bool, line: str | Text) -> None:
     """What a command answers: `data` as JSON with --json, else a line to read."""
     if as_json:
         print_json(data)
@@ -113,7 +116,7 @@ def print_rows(
     rows: list[dict[str, Any]],
     as_json: bool,
     columns: Sequence[str],
-    cells: Callable[[dict[str, Any]], Sequence[str]],
+    cells: Callable[[dict[str, Any]], Sequence[str | Text]],
 ) -> None:
     """Rows as JSON with --json, else as a table: `columns` its header, `cells` a row's."""
     if as_json:

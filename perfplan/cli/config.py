@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from perfplan.cli.common import JsonOption, console, print_json, session
 
@@ -72,14 +73,18 @@ def check(
 
 def _print_result(result: dict[str, object]) -> None:
     if result["ok"]:
-        console.print(f"[green]OK[/]    {result['file']} ({result['name']} v{result['version']})")
+        console.print(
+            Text.assemble(
+                ("OK", "green"), f"    {result['file']} ({result['name']} v{result['version']})"
+            )
+        )
         return
     problems = result["problems"]
     assert isinstance(problems, list)
-    console.print(f"[red]FAIL[/]  {result['file']}: {len(problems)} problem(s)")
+    console.print(Text.assemble(("FAIL", "red"), f"  {result['file']}: {len(problems)} problem(s)"))
     for p in problems:
         where = f"{p['path']}" + (f" (line {p['line']})" if p.get("line") else "")
-        console.print(f"      [bold]{p['code']}[/] at {where}: {p['message']}")
+        console.print(Text.assemble("      ", (p["code"], "bold"), f" at {where}: {p['message']}"))
 
 
 @app.command("diagram")
@@ -127,5 +132,5 @@ def list_(as_json: JsonOption = False) -> None:
         print_json(rows)
         return
     for row in rows:
-        mark = "[green]OK[/]  " if row["ok"] else "[red]FAIL[/]"
-        console.print(f"{mark} {row['name']} v{row['version']}  {row['file']}")
+        mark = ("OK  ", "green") if row["ok"] else ("FAIL", "red")
+        console.print(Text.assemble(mark, f" {row['name']} v{row['version']}  {row['file']}"))

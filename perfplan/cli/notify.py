@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from perfplan.cli.common import (
     JsonOption,
@@ -78,7 +79,7 @@ def _print_channels(data: dict[str, Any]) -> None:
     for channel in data["channels"]:
         extra = {k: v for k, v in channel.items() if k not in ("name", "kind", "target", "ready")}
         details = ", ".join(f"{k}: {v}" for k, v in extra.items())
-        ready = "[green]yes[/]" if channel["ready"] else "[red]no[/]"
+        ready = Text("yes", "green") if channel["ready"] else Text("no", "red")
         table.add_row(channel["name"], channel["kind"], channel.get("target", ""), details, ready)
     console.print(table)
     routes = Table("kinds", "roles", "channels", "also", title="Routes (first match wins)")
@@ -208,7 +209,8 @@ def send(now: NowOption = None, as_json: JsonOption = False) -> None:
     config = _config()
     channels, not_ready = config.available_channels()
     for name, why in not_ready.items():
-        errors.print(f"[yellow]warning:[/] channel {name} is not ready, its messages wait: {why}")
+        waits = f" channel {name} is not ready, its messages wait: {why}"
+        errors.print(Text.assemble(("warning:", "yellow"), waits))
     with session() as active:
         engine = active.get_bind()
         assert isinstance(engine, Engine)
@@ -237,8 +239,11 @@ def show(notification_id: NotificationId, as_json: JsonOption = False) -> None:
         print_json(data)
         return
     console.print(
-        f"[bold]{data['id']}[/] {data['kind']} · PIP-{data['plan_id']} · {data['status']} · "
-        f"via {data['channel']} to person {data['person_id']} ({data['role']}, {data['locale']})"
+        Text.assemble(
+            (str(data["id"]), "bold"),
+            f" {data['kind']} · PIP-{data['plan_id']} · {data['status']} · via {data['channel']}"
+            f" to person {data['person_id']} ({data['role']}, {data['locale']})",
+        )
     )
     if data["rendered_at"] is None:
         console.print("Subject: (not rendered yet: a message is rendered when it is first sent)")

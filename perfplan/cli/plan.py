@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from perfplan.cli.common import (
     ActorOption,
@@ -69,9 +70,8 @@ def create(
             session=active, document=document, actor=actor, now=moment, source=str(file)
         )
     dispatch_after_commit(plan_id, moment)
-    print_answer(
-        {"plan_id": plan_id}, as_json, f"Created plan [bold]{plan_id}[/]: {document.title}"
-    )
+    line = Text.assemble("Created plan ", (str(plan_id), "bold"), f": {document.title}")
+    print_answer({"plan_id": plan_id}, as_json, line)
 
 
 @app.command("list")
@@ -142,8 +142,13 @@ def _report_fired(fired: Any, as_json: bool) -> None:
         print_json(fired.__dict__)
     else:
         console.print(
-            f"Plan {fired.plan_id}: [bold]{fired.event}[/] {fired.from_state} → "
-            f"[bold green]{fired.to_state}[/] (version {fired.version}, audit #{fired.seq})"
+            Text.assemble(
+                f"Plan {fired.plan_id}: ",
+                (fired.event, "bold"),
+                f" {fired.from_state} → ",
+                (fired.to_state, "bold green"),
+                f" (version {fired.version}, audit #{fired.seq})",
+            )
         )
 
 
@@ -313,23 +318,26 @@ def _goal_row(goal: dict[str, Any]) -> list[str]:
     ]
 
 
-def _milestone_status(milestone: dict[str, Any], today: date) -> str:
+def _milestone_status(milestone: dict[str, Any], today: date) -> str | Text:
     from views.record import milestone_status
 
     status = milestone_status(milestone["due"], milestone["status"] == "done", today)
     if status == "late":
-        return f"[red]late[/] ({(today - milestone['due']).days} d)"
+        return Text.assemble(("late", "red"), f" ({(today - milestone['due']).days} d)")
     return status
 
 
 def print_plan(detail: dict[str, Any], today: date) -> None:
     """The plan for a terminal; a milestone past due and not done on `today` is late."""
     plan = detail["plan"]
-    console.print(f"[bold]Plan {plan['id']}[/]: {plan['title']}")
+    console.print(Text.assemble((f"Plan {plan['id']}", "bold"), f": {plan['title']}"))
     console.print(
-        f"  state [bold green]{plan['state']}[/] · {plan['definition_name']} "
-        f"v{plan['definition_version']} · version {plan['version']} · "
-        f"period {plan['period_start']} → {plan['period_end']}"
+        Text.assemble(
+            "  state ",
+            (plan["state"], "bold green"),
+            f" · {plan['definition_name']} v{plan['definition_version']} · "
+            f"version {plan['version']} · period {plan['period_start']} → {plan['period_end']}",
+        )
     )
     console.print("  people: " + ", ".join(f"{p['role']} {p['key']}" for p in detail["people"]))
     goals = Table("goal", "title", "baseline → target", "actual", "deadline", title="Goals")
@@ -347,11 +355,13 @@ def print_plan(detail: dict[str, Any], today: date) -> None:
             + ", ".join(f"{s['person']} ({s['role']}, {s['event']})" for s in detail["signatures"])
         )
     if detail["evaluation"]:
-        console.print(f"  evaluation: [bold]{detail['evaluation']['outcome']}[/]")
+        console.print(Text.assemble("  evaluation: ", (detail["evaluation"]["outcome"], "bold")))
     for event in detail["next_events"]:
         who = (
             f"signatures: {', '.join(event['waiting_for'])}"
             if event["approval"]
             else " or ".join(event["roles"])
         )
-        console.print(f"  next: [bold]{event['event']}[/] → {event['to']} ({who})")
+        console.print(
+            Text.assemble("  next: ", (event["event"], "bold"), f" → {event['to']} ({who})")
+        )

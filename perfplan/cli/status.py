@@ -33,7 +33,7 @@ def status(now: NowOption = None, as_json: JsonOption = False) -> None:
         print_json(_plain(found, moment))
         return
     for line in _lines(found, moment):
-        console.print(line, markup=False, highlight=False)
+        console.print(line)
 
 
 def _plain(found: Any, now: datetime) -> dict[str, Any]:
