@@ -255,15 +255,7 @@ def _play(demo: Demo) -> None:
         day += timedelta(days=1)
 
 
-def _summary(demo: Demo) -> None:
-    with session_scope(demo.db) as session:
-        detail = plan_detail(session, demo.plan_id, today=demo.clock().date()).as_json()
-        report = audit.verify(session, demo.plan_id)
-        locales = session.execute(
-            select(NOTIFICATION.c.locale, NOTIFICATION.c.kind).where(
-                NOTIFICATION.c.plan_id == demo.plan_id
-            )
-        ).all()
+def _results_table(detail: dict[str, Any]) -> Table:
     goals = {g["id"]: g for g in detail["goals"]}
     results = Table(
         "goal",
@@ -283,7 +275,19 @@ def _summary(demo: Demo) -> None:
             f"{result['attainment']:.0%}",
             "yes" if result["met"] else "no",
         )
-    console.print(results)
+    return results
+
+
+def _summary(demo: Demo) -> None:
+    with session_scope(demo.db) as session:
+        detail = plan_detail(session, demo.plan_id, today=demo.clock().date()).as_json()
+        report = audit.verify(session, demo.plan_id)
+        locales = session.execute(
+            select(NOTIFICATION.c.locale, NOTIFICATION.c.kind).where(
+                NOTIFICATION.c.plan_id == demo.plan_id
+            )
+        ).all()
+    console.print(_results_table(detail))
     from notifications.settings import NotificationSettings
     from workflows.settings import WorkflowSettings
 
