@@ -1,5 +1,5 @@
 """The plan activities, each declared once: what it takes (a pydantic model, with the
-limits of `perfplan.inputs`), the service it calls, and what it answers.
+limits of `states.plans.bounds`), the service it calls, and what it answers.
 
 The API's routes, the plan page's forms and the `perfplan plan` commands all parse
 their input into an activity's model (`Activity.parse`) and call `Activity.perform`,
@@ -26,24 +26,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 from sqlmodel import Session
 
-from perfplan.inputs import (
-    Comment,
-    ExpectedVersion,
-    Name,
-    RequiredText,
-    Text,
-    refusal,
-)
+from perfplan.inputs import Comment, ExpectedVersion, refusal
 from states.engine import firing, signing
 from states.plans import activities as records
 from states.plans import operations
+from states.plans.bounds import COACHING_MINUTES, Day, Name, Number, RequiredText, Text
 
 # What an activity answers: the transition it fired, the signature it recorded (and the
 # transition a last signature fired), or the record it made.
@@ -81,14 +75,14 @@ class ProgressRequest(Inputs):
 
 class CoachingRequest(Inputs):
     notes: Text = ""
-    minutes: int = Field(default=15, ge=1, le=600)
+    minutes: int = Field(default=15, ge=1, le=COACHING_MINUTES)
     expected_version: int | None = ExpectedVersion
 
 
 class MeasurementRequest(Inputs):
     goal: Name
-    value: float = Field(allow_inf_nan=False)
-    measured_on: date | None = None
+    value: Number
+    measured_on: Day | None = None
     source: Text = ""
     note: Text = ""
     expected_version: int | None = ExpectedVersion

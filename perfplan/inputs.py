@@ -1,33 +1,20 @@
-"""What people type, bounded alike at every door: the texts, names and versions of the
-activities' models (`perfplan.activities`), and a refusal of one as the sentence a
-person reads, naming the field.
-
-Texts are bounded, so a request cannot carry a novel into the audit trail, and hold no
-NUL, which PostgreSQL refuses in text (bad input here, not a crash there).
+"""What people type, refused alike at every door: the fields the activities' models
+share (`perfplan.activities`, on the bounds of `states.plans.bounds`), and a refusal as
+the sentence a person reads, naming the field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from states.errors import InvalidDocument, InvalidInput
+from states.plans.bounds import MAX_ID, NO_NUL
 from states.plans.document import PlanDocument
 
-NO_NUL = r"^[^\x00]*$"
-TEXT_LIMIT = 4000
-NAME_LIMIT = 200
-# Ids and versions fit the databases' integer columns.
-MAX_ID = 2**31 - 1
-
-Text = Annotated[str, StringConstraints(max_length=TEXT_LIMIT, pattern=NO_NUL)]
-RequiredText = Annotated[
-    str, StringConstraints(min_length=1, max_length=TEXT_LIMIT, pattern=NO_NUL)
-]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_LIMIT, pattern=NO_NUL)]
 Comment = Field(default=None, description="Why; kept in the audit trail.")
 ExpectedVersion = Field(
     default=None,
@@ -43,6 +30,7 @@ _SENTENCES = {
     "string_too_short": "must not be empty",
     "too_short": "must not be empty",
     "string_too_long": "{length} characters, more than the {max_length} allowed",
+    "too_long": "{actual_length} entries, more than the {max_length} allowed",
     "greater_than_equal": "must be at least {ge}",
     "less_than_equal": "must be at most {le}",
     "finite_number": "must be a finite number",

@@ -1,17 +1,43 @@
 """The plan document: what `plan create` reads (YAML or JSON), as pydantic models.
 
 Its format is written down in docs/plan-format.md; Zhang's plan is
-docs/examples/zhang.yaml.
+docs/examples/zhang.yaml. Every field is bounded by `states.plans.bounds`, the limits the
+activities share.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from states.plans.bounds import (
+    MAX_ACTIONS,
+    MAX_DEPARTMENTS,
+    MAX_ENTRIES,
+    MAX_GOALS,
+    MAX_MEMBERS,
+    MAX_MILESTONES,
+    MAX_PEOPLE,
+    MAX_PERIOD_DAYS,
+    Day,
+    Name,
+    Number,
+    ShortText,
+    Text,
+)
 
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")]
+Keys = Annotated[list[Key], Field(max_length=MAX_MEMBERS)]
 
 
 class _Strict(BaseModel):
@@ -20,101 +46,112 @@ class _Strict(BaseModel):
 
 class PersonDoc(_Strict):
     key: Key
-    name: str
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    name: Name
+    email: Email
     locale: Literal["en", "zh-CN"] = "en"
-    department: str | None = None
+    department: Name | None = None
     manager: Key | None = None
 
 
 class DepartmentDoc(_Strict):
-    name: str
+    name: Name
     head: Key | None = None
 
 
 class Period(_Strict):
-    start: date
-    end: date
+    start: Day
+    end: Day
+
+    @model_validator(mode="after")
+    def _not_too_long(self) -> Period:
+        days = (self.end - self.start).days
+        if days > MAX_PERIOD_DAYS:
+            raise PydanticCustomError(
+                "period_too_long",
+                "the period is {days} days, longer than the {most} a plan may run",
+                {"days": days, "most": MAX_PERIOD_DAYS},
+            )
+        return self
 
 
 class EvidenceDoc(_Strict):
     kind: Literal["kpi", "feedback_360", "output_data", "interview", "other"]
-    summary: str
-    source: str = ""
+    summary: Text
+    source: ShortText = ""
 
 
 class ProblemDoc(_Strict):
     key: Key
-    description: str
-    metric: str = ""
-    observed: str = ""
-    expected: str = ""
+    description: Text
+    metric: ShortText = ""
+    observed: ShortText = ""
+    expected: ShortText = ""
     cause: Literal[
         "skill_gap", "resources", "misunderstood_goals", "motivation", "collaboration", "other"
     ] = "other"
 
 
 class Diagnosis(_Strict):
-    evidence: list[EvidenceDoc] = Field(default_factory=list)
-    problems: list[ProblemDoc] = Field(default_factory=list)
+    evidence: list[EvidenceDoc] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    problems: list[ProblemDoc] = Field(default_factory=list, max_length=MAX_ENTRIES)
 
 
 class MilestoneDoc(_Strict):
     key: Key
-    title: str
-    due: date
-    criterion: str = ""
+    title: Name
+    due: Day
+    criterion: Text = ""
 
 
 class GoalDoc(_Strict):
     key: Key
-    title: str
-    metric: str
-    unit: str
-    baseline: float | None = None
-    target: float
+    title: Name
+    metric: Name
+    unit: ShortText
+    baseline: Number | None = None
+    target: Number
     direction: Literal["raise", "lower"]
-    deadline: date
+    deadline: Day
     priority: Annotated[int, Field(ge=1, le=9)] = 1
-    source: str = ""
+    source: ShortText = ""
     problem: Key | None = None
-    milestones: list[MilestoneDoc] = Field(default_factory=list)
+    milestones: list[MilestoneDoc] = Field(default_factory=list, max_length=MAX_MILESTONES)
 
 
 class ResourceDoc(_Strict):
-    name: str
-    amount: str = ""
+    name: Name
+    amount: ShortText = ""
     status: Literal["requested", "approved", "denied"] = "requested"
 
 
 class ActionDoc(_Strict):
     key: Key
-    title: str
+    title: Name
     goal: Key
     executor: Key
     supporter: Key | None = None
-    collaborators: list[Key] = Field(default_factory=list)
-    resources: list[ResourceDoc] = Field(default_factory=list)
-    starts: date | None = None
-    ends: date | None = None
-    recurrence: str = ""
+    collaborators: Keys = Field(default_factory=list)
+    resources: list[ResourceDoc] = Field(default_factory=list, max_length=MAX_MEMBERS)
+    starts: Day | None = None
+    ends: Day | None = None
+    recurrence: ShortText = ""
 
 
 class PlanDocument(_Strict):
-    title: str
+    title: Name
     definition: str = "standard"
     reason: Literal["kpi_below_target", "probation", "team", "role_change", "other"] = (
         "kpi_below_target"
     )
     period: Period
-    report_every: str = "P1W"
-    coaching_every: str = "P1W"
-    departments: list[DepartmentDoc] = Field(default_factory=list)
-    people: list[PersonDoc] = Field(default_factory=list)
-    roles: dict[str, Key | list[Key]]
+    report_every: ShortText = "P1W"
+    coaching_every: ShortText = "P1W"
+    departments: list[DepartmentDoc] = Field(default_factory=list, max_length=MAX_DEPARTMENTS)
+    people: list[PersonDoc] = Field(default_factory=list, max_length=MAX_PEOPLE)
+    roles: dict[Key, Key | Keys] = Field(max_length=MAX_MEMBERS)
     diagnosis: Diagnosis = Field(default_factory=Diagnosis)
-    goals: list[GoalDoc] = Field(default_factory=list)
-    actions: list[ActionDoc] = Field(default_factory=list)
+    goals: list[GoalDoc] = Field(default_factory=list, max_length=MAX_GOALS)
+    actions: list[ActionDoc] = Field(default_factory=list, max_length=MAX_ACTIONS)
 
     @field_validator("roles")
     @classmethod

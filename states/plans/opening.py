@@ -24,6 +24,7 @@ from states.engine.context import Context, PlanSnapshot
 from states.engine.effects import implied_flows, write_outbox
 from states.engine.firing import load_actor
 from states.errors import InvalidDocument
+from states.plans.bounds import MAX_DOCUMENT_BYTES
 from states.plans.content import plan_digest
 from states.plans.document import PlanDocument
 
@@ -31,6 +32,7 @@ from states.plans.document import PlanDocument
 def read_document(text: str, *, source: str) -> PlanDocument:
     """Parse a YAML or JSON plan document; every problem is reported with its path."""
     data: Any
+    _within_size(len(text.encode("utf-8")), source)
     if source.endswith(".json"):
         try:
             data = json.loads(text)
@@ -52,8 +54,17 @@ def read_document(text: str, *, source: str) -> PlanDocument:
         ) from exc
 
 
+def _within_size(size: int, source: str) -> None:
+    if size > MAX_DOCUMENT_BYTES:
+        raise InvalidDocument(
+            source,
+            [f"the document is {size:,} bytes, more than the {MAX_DOCUMENT_BYTES:,} a plan may be"],
+        )
+
+
 def read_document_file(path: Path) -> PlanDocument:
     try:
+        _within_size(path.stat().st_size, str(path))
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidDocument(str(path), [f"cannot read the file: {exc}"]) from exc

@@ -12,13 +12,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from people import access
-from perfplan.inputs import MAX_ID
 from perfplan.web.api import schemas
 from perfplan.web.api.common import Limit, Offset, PlanId, Responses, name_query
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
 from states import audit
 from states.errors import InvalidInput
+from states.plans.bounds import MAX_ID, Day
 from views.audit import AuditQuery, search_audit
 
 router = APIRouter(tags=["audit"])
@@ -84,8 +84,8 @@ def search(
     actor: Annotated[str | None, name_query("Who did it (a person's key, or system).")] = None,
     event: Annotated[str | None, name_query("The event, e.g. start, sign:agree.")] = None,
     plan: Annotated[int | None, Query(ge=1, le=MAX_ID, description="One plan's id.")] = None,
-    since: Annotated[date | None, Query(description="From this day (UTC), inclusive.")] = None,
-    until: Annotated[date | None, Query(description="To this day (UTC), inclusive.")] = None,
+    since: Annotated[Day | None, Query(description="From this day (UTC), inclusive.")] = None,
+    until: Annotated[Day | None, Query(description="To this day (UTC), inclusive.")] = None,
     format: Format = "json",
     limit: Limit = 500,
     offset: Offset = 0,

@@ -6,23 +6,24 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
 
-from perfplan.inputs import MAX_ID, NAME_LIMIT, NO_NUL
 from states.errors import InvalidInput
+from states.plans.bounds import MAX_DOCUMENT_BYTES, MAX_ID, NAME_LIMIT, NO_NUL
 
 # The `responses=` of a route, for the OpenAPI document.
 Responses = dict[int | str, dict[str, Any]]
 
 # Ids fit the databases' integer columns: a larger one is bad input, not a crash.
 PlanId = Annotated[int, Path(ge=1, le=MAX_ID, description="The plan's id.")]
-# Names and filters are bounded as the activities' names are (`perfplan.inputs.Name`).
+# Names and filters are bounded as the activities' names are (`states.plans.bounds.Name`).
 Key = Annotated[
     str,
     Path(min_length=1, max_length=NAME_LIMIT, pattern=NO_NUL, description="A key or name."),
 ]
 Limit = Annotated[int, Query(ge=1, le=500, description="At most this many (≤ 500).")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Skip this many first.")]
-# An uploaded definition or plan document larger than this is refused unread.
-MAX_UPLOAD = 1_000_000
+# An uploaded definition or plan document larger than this is refused unread (the limit
+# of a plan document's file, and of a definition uploaded on the admin page).
+MAX_UPLOAD = MAX_DOCUMENT_BYTES
 
 
 def name_query(description: str) -> object:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
 from people import access
-from perfplan.inputs import MAX_ID
 from perfplan.web.api import schemas
 from perfplan.web.api.common import DefinitionName, Responses, uploaded_text, yaml_body
 from perfplan.web.deps import ApiViewer, RuntimeDep
@@ -17,6 +16,7 @@ from perfplan.web.errors import error_responses
 from states.definitions import catalog, diagram, library
 from states.engine import firing as engine
 from states.errors import InvalidInput
+from states.plans.bounds import MAX_ID
 
 router = APIRouter(prefix="/definitions", tags=["definitions"])
 

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Path
 
 from notifications.ledger import history
 from people import access
-from perfplan.inputs import MAX_ID
 from perfplan.web.api import schemas
 from perfplan.web.api.common import Limit, Offset, PlanId
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
+from states.plans.bounds import MAX_ID
 
 router = APIRouter(tags=["notifications"])
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
@@ -23,6 +22,7 @@ from perfplan import activities
 from perfplan.inputs import without_nul
 from perfplan.web.api import schemas
 from perfplan.web.api.common import (
+    MAX_UPLOAD,
     YAML_TYPES,
     Key,
     Limit,
@@ -44,6 +44,7 @@ from states.errors import (
     InvalidInput,
     PlanNotFound,
 )
+from states.plans.bounds import Day
 from states.plans.document import PlanDocument
 from states.plans.opening import create_plan, read_document
 from views import lists as queries
@@ -71,7 +72,7 @@ def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
 def _document_body() -> dict[str, Any]:
     schema = PlanDocument.model_json_schema()
     document = _inlined(schema, schema.get("$defs", {}))
-    text = {"type": "string", "maxLength": 1_000_000}
+    text = {"type": "string", "maxLength": MAX_UPLOAD}
     content = {"application/json": {"schema": document}, YAML_TYPES[0]: {"schema": text}}
     described = "A plan document (docs/plan-format.md), as JSON or as YAML text"
     return {"requestBody": {"required": True, "description": described, "content": content}}
@@ -149,8 +150,8 @@ def list_plans(
     overdue: Annotated[
         bool | None, Query(description="Running plans with a milestone past due (or not).")
     ] = None,
-    period_from: Annotated[date | None, Query(description="Period ends on or after.")] = None,
-    period_to: Annotated[date | None, Query(description="Period starts on or before.")] = None,
+    period_from: Annotated[Day | None, Query(description="Period ends on or after.")] = None,
+    period_to: Annotated[Day | None, Query(description="Period starts on or before.")] = None,
     relation: Annotated[
         Literal["own", "team"] | None,
         Query(description="own: you are the employee; team: you manage the employee."),

@@ -21,12 +21,13 @@ from states.definitions import library
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.diagram import mermaid
 from states.errors import DefinitionInvalid, NotConfigured, Problem
+from states.plans.bounds import MAX_DOCUMENT_BYTES
 from views.status import RUN_KINDS, clockwork_status
 
 router = APIRouter(prefix="/admin/definitions")
 
-# A definition is a page of YAML; anything far larger is not one.
-MAX_UPLOAD = 256 * 1024
+# A definition is a page of YAML; anything far larger is not one (the API's limit too).
+MAX_UPLOAD = MAX_DOCUMENT_BYTES
 
 
 def _listing(

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
-from perfplan.inputs import MAX_ID
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.schema import TransitionSpec
 from states.errors import InvalidInput, PlanNotFound
+from states.plans.bounds import MAX_ID, Day
 from views.lists import PlanSummary
 
 PAGE_SIZE = 50
@@ -37,12 +38,16 @@ def whole_number(
     return value
 
 
+_DAY = TypeAdapter(Day)
+
+
 def a_date(text: str | None, *, field: str) -> date | None:
+    """A day from a form or query, read as the API reads one (`states.plans.bounds.Day`)."""
     if text is None or not text.strip():
         return None
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
+        return _DAY.validate_python(text)
+    except ValidationError:
         raise InvalidInput(f"'{text}' is not a date (YYYY-MM-DD)", field=field) from None
 
 

@@ -37,6 +37,7 @@ from perfplan.web.pages.svg import diagram_svg, timeline_svg
 from perfplan.web.runtime import Runtime
 from states.definitions.diagram import mermaid
 from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
+from states.plans.bounds import COACHING_MINUTES
 from views import lists as queries
 from views.page import PlanView, plan_view
 
@@ -239,7 +240,7 @@ def _coaching(form: Form) -> Fields:
     notes = form.get("notes", "")
     if not notes.strip():  # the page asks for them; the API and the CLI take a talk without
         raise InvalidInput("a coaching session needs notes", field="notes")
-    minutes = whole_number(form.get("minutes"), field="minutes", default=15)
+    minutes = whole_number(form.get("minutes"), field="minutes", default=15, most=COACHING_MINUTES)
     return {"notes": notes, "minutes": minutes}
 
 
