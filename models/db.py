@@ -9,6 +9,7 @@ from typing import Any
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, SQLModel
 
 # Importing the table modules registers them on SQLModel.metadata.
@@ -24,6 +25,7 @@ from models import (  # noqa: F401
     plans,
     records,
 )
+from models.errors import DatabaseUrlInvalid
 
 
 class DatabaseSettings(BaseSettings):
@@ -35,8 +37,14 @@ class DatabaseSettings(BaseSettings):
 
 
 def normalise_url(url: str) -> str:
-    """Plain `postgresql://` URLs use psycopg 3, the driver perfplan installs."""
-    parsed = make_url(url)
+    """Plain `postgresql://` URLs use psycopg 3, the driver perfplan installs; a URL that
+    names no database perfplan can open is a DatabaseUrlInvalid."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlInvalid(url) from None
+    if parsed.drivername.split("+")[0] not in ("sqlite", "postgresql", "postgres"):
+        raise DatabaseUrlInvalid(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)

@@ -1,7 +1,8 @@
 """The one place where errors become exit codes (and HTTP statuses).
 
     PerfplanError (front door)
-     └── NotInitialised        the database has no perfplan schema yet
+     ├── NotInitialised        the database has no perfplan schema yet
+     └── CannotWrite           a folder the user named cannot be written to
 
 Errors of the rooms below (`states.errors`) are mapped here too; a user's
 mistake is a sentence and a non-zero exit, never a traceback.
@@ -9,6 +10,7 @@ mistake is a sentence and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+from models.errors import DatabaseUrlInvalid
 from notifications.errors import (
     ConfigurationError,
     NotificationNotFound,
@@ -40,6 +42,12 @@ class NotInitialised(PerfplanError):
         super().__init__(f"the database {url} has no perfplan tables yet: run `perfplan init`")
 
 
+class CannotWrite(PerfplanError):
+    def __init__(self, path: object, error: OSError) -> None:
+        reason = error.strerror or type(error).__name__
+        super().__init__(f"cannot write to {path}: {reason.lower()}")
+
+
 class AuditBroken(PerfplanError):
     """`audit verify` found a broken chain (the report has been printed)."""
 
@@ -55,7 +63,9 @@ ERROR_MAP: list[tuple[type[Exception], int, int]] = [
     (NotAllowedNow, 5, 409),
     (NotConfigured, 7, 409),
     (NotInitialised, 7, 503),
+    (DatabaseUrlInvalid, 7, 503),
     (AuditBroken, 8, 409),
+    (CannotWrite, 2, 422),
     (NotificationNotFound, 3, 404),
     (NotRetryable, 5, 409),
     (ConfigurationError, 2, 422),

@@ -97,11 +97,12 @@ def _sentence(error: Exception) -> str:
 def _is_user_error(error: Exception) -> bool:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
+    from models.errors import DatabaseUrlInvalid
     from notifications.errors import NotificationsError
     from people.errors import PeopleError
     from perfplan.errors import PerfplanError
     from states.errors import StatesError
 
-    if isinstance(error, OperationalError | ProgrammingError):
-        return True  # an unreachable, locked or older database: say so, no traceback
+    if isinstance(error, OperationalError | ProgrammingError | DatabaseUrlInvalid):
+        return True  # an unreachable, locked, older or unknown database: say so, no traceback
     return isinstance(error, StatesError | PeopleError | PerfplanError | NotificationsError)

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from models.limits import MAX_ID
 from perfplan.cli.common import JsonOption, console, print_json, session
 
 app = typer.Typer(help="Read and verify the tamper-evident audit trail.", no_args_is_help=True)
@@ -25,7 +26,8 @@ class Format(StrEnum):
 @app.command("log")
 def log(
     plan_id: Annotated[
-        int | None, typer.Argument(help="One plan's id; all plans if omitted.")
+        int | None,
+        typer.Argument(min=1, max=MAX_ID, help="One plan's id; all plans if omitted."),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
 ) -> None:
@@ -53,7 +55,8 @@ def log(
 @app.command("verify")
 def verify(
     plan_id: Annotated[
-        int | None, typer.Argument(help="One plan's id; all plans if omitted.")
+        int | None,
+        typer.Argument(min=1, max=MAX_ID, help="One plan's id; all plans if omitted."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from models.limits import MAX_ID
 from perfplan.cli.common import (
     JsonOption,
     NowOption,
@@ -104,7 +105,7 @@ def preview(
         int | None, typer.Option("--plan", help="Render with this plan; else Zhang's sample plan.")
     ] = None,
     role: Annotated[str, typer.Option("--role", help="Whom it addresses.")] = "employee",
-    level: Annotated[int, typer.Option("--level", min=1, help="Escalation level.")] = 1,
+    level: Annotated[int, typer.Option("--level", min=1, max=100, help="Escalation level.")] = 1,
     html: Annotated[bool, typer.Option("--html", help="Print the HTML body too.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -150,7 +151,9 @@ def _plan_detail(plan_id: int) -> dict[str, Any]:
 
 @app.command("failed")
 def failed(
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 200,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=10_000, help="At most this many.")
+    ] = 200,
     as_json: JsonOption = False,
 ) -> None:
     """Dead letters: messages that will not be sent without help, newest first."""
@@ -183,7 +186,10 @@ def _dead_letter_cells(row: dict[str, Any]) -> list[str]:
 @app.command("retry")
 def retry(
     notification_id: Annotated[
-        int | None, typer.Argument(help="A dead letter's id (see `perfplan notify failed`).")
+        int | None,
+        typer.Argument(
+            min=1, max=MAX_ID, help="A dead letter's id (see `perfplan notify failed`)."
+        ),
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every dead letter.")] = False,
     now: NowOption = None,
@@ -227,7 +233,7 @@ def send(now: NowOption = None, as_json: JsonOption = False) -> None:
     print_answer(report.__dict__, as_json, line)
 
 
-NotificationId = Annotated[int, typer.Argument(help="A notification's id.")]
+NotificationId = Annotated[int, typer.Argument(min=1, max=MAX_ID, help="A notification's id.")]
 
 
 @app.command("show")

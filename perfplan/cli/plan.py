@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from models.limits import MAX_ID
 from perfplan.cli.common import (
     ActorOption,
     JsonOption,
@@ -28,7 +29,9 @@ app = typer.Typer(
     help="Open plans, move them through their life, and record progress.", no_args_is_help=True
 )
 
-PlanId = Annotated[int, typer.Argument(help="The plan's id (see `perfplan plan list`).")]
+PlanId = Annotated[
+    int, typer.Argument(min=1, max=MAX_ID, help="The plan's id (see `perfplan plan list`).")
+]
 Comment = Annotated[str | None, typer.Option("--comment", help="Why; kept in the audit trail.")]
 Expect = Annotated[
     int | None,
@@ -206,36 +209,34 @@ def sign(
         console.print(f"Waiting for: {', '.join(signed.waiting_for)}")
 
 
-@app.command("measure")
+# A measured value may be negative: `-5` is the value, not an option.
+@app.command("measure", context_settings={"ignore_unknown_options": True})
 def measure(
     plan_id: PlanId,
     goal: Annotated[str, typer.Argument(help="The goal's key.")],
-    value: Annotated[float, typer.Argument(help="The measured value, in the goal's unit.")],
+    value: Annotated[str, typer.Argument(help="The measured value, in the goal's unit.")],
     actor: ActorOption,
-    on: Annotated[str | None, typer.Option("--on", help="Date measured (default: today).")] = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="Date measured, YYYY-MM-DD (default: today).")
+    ] = None,
     source: Annotated[str, typer.Option("--source", help="Where the figure comes from.")] = "",
     note: Annotated[str, typer.Option("--note")] = "",
     now: NowOption = None,
 ) -> None:
     """Record a measured value of a goal's metric."""
-    from datetime import date
-
-    try:
-        measured_on = date.fromisoformat(on) if on else None
-    except ValueError as exc:
-        raise typer.BadParameter(f"'{on}' is not a date (YYYY-MM-DD)", param_hint="--on") from exc
+    # The value and the day are read by the activity's model, as the API and pages read them.
     perform(
         "measure",
         plan_id,
         actor,
         now,
         goal=goal,
-        value=value,
-        measured_on=measured_on,
+        value=value.strip(),
+        measured_on=(on or "").strip() or None,
         source=source,
         note=note,
     )
-    console.print(f"Plan {plan_id}: {goal} = {value:g}")
+    console.print(f"Plan {plan_id}: {goal} = {float(value):g}")
 
 
 @app.command("report-progress")
@@ -256,11 +257,11 @@ def coach(
     plan_id: PlanId,
     actor: ActorOption,
     notes: Annotated[str, typer.Option("--notes", help="The guidance given.")],
-    minutes: Annotated[int, typer.Option("--minutes")] = 15,
+    minutes: Annotated[str, typer.Option("--minutes", help="How long it took.")] = "15",
     now: NowOption = None,
 ) -> None:
     """Record a coaching session held by the manager or mentor."""
-    perform("record_coaching", plan_id, actor, now, notes=notes, minutes=minutes)
+    perform("record_coaching", plan_id, actor, now, notes=notes, minutes=minutes.strip() or "15")
     console.print(f"Plan {plan_id}: coaching session recorded.")
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from models.limits import MAX_ID
 from perfplan.cli.common import NowOption, console, instant, print_json, session
 
 
@@ -22,7 +23,9 @@ class Format(StrEnum):
 
 
 def report(
-    plan_id: Annotated[int, typer.Argument(help="The plan's id (see `perfplan plan list`).")],
+    plan_id: Annotated[
+        int, typer.Argument(min=1, max=MAX_ID, help="The plan's id (see `perfplan plan list`).")
+    ],
     locale: Annotated[
         Locale | None, typer.Option("--locale", help="One language (default: en and zh-CN).")
     ] = None,
@@ -34,6 +37,7 @@ def report(
         Path | None,
         typer.Option(
             "--out",
+            file_okay=False,
             help="Directory to write to (default: PERFPLAN_REPORTS_DIR, ./perfplan-out/reports).",
         ),
     ] = None,
@@ -42,9 +46,9 @@ def report(
     ] = False,
     now: NowOption = None,
 ) -> None:
-    """Write a plan's evaluation report (goals against targets, milestones, adjustments,
-    signatures, timeline) as HTML and Markdown, and print where; provisional until evaluated
-    (open milestones are then judged as of --now)."""
+    """Write a plan's evaluation report (goals, milestones, adjustments, signatures,
+    timeline) as HTML and Markdown and print where; provisional until evaluated."""
+    from perfplan.errors import CannotWrite
     from views.report import evaluation_report
     from workflows.report import FORMATS, LOCALES, write_reports
     from workflows.settings import WorkflowSettings
@@ -55,12 +59,16 @@ def report(
     if as_json:
         print_json(data.as_dict())
         return
-    paths = write_reports(
-        data,
-        directory=out or settings.reports_dir,
-        locales=[locale.value] if locale else LOCALES,
-        formats=[fmt.value] if fmt else FORMATS,
-        timezone=settings.report_timezone,
-    )
+    directory = out or settings.reports_dir
+    try:
+        paths = write_reports(
+            data,
+            directory=directory,
+            locales=[locale.value] if locale else LOCALES,
+            formats=[fmt.value] if fmt else FORMATS,
+            timezone=settings.report_timezone,
+        )
+    except OSError as error:  # a folder the user named that cannot be written
+        raise CannotWrite(directory, error) from None
     for path in paths:
         console.print(str(path), soft_wrap=True)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from models.limits import MAX_ID
 from perfplan.cli.common import (
     JsonOption,
     NowOption,
@@ -76,7 +77,9 @@ FIELDS = (
 )
 
 
-TokenId = Annotated[int, typer.Argument(help="The token's id (see `token list`).")]
+TokenId = Annotated[
+    int, typer.Argument(min=1, max=MAX_ID, help="The token's id (see `token list`).")
+]
 
 
 @app.command("revoke")

@@ -11,7 +11,9 @@ from perfplan.cli.common import console
 
 def web(
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port to listen on.")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on.")
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option("--workers", min=1, help="Server processes (uvicorn workers); one per core."),
@@ -20,8 +22,10 @@ def web(
     """Serve the JSON API (/api, OpenAPI at /openapi.json) and the pages."""
     import uvicorn
 
+    from models.db import DatabaseSettings, normalise_url
     from perfplan.web.settings import WebSettings
 
+    normalise_url(DatabaseSettings().database_url)  # a URL that opens nothing: say so first
     settings = WebSettings()
     chosen_host, chosen_port = host or settings.host, port or settings.port
     processes = workers or settings.workers
