@@ -37,7 +37,7 @@ from perfplan.inputs import Comment, ExpectedVersion, refusal
 from states.engine import firing, signing
 from states.plans import activities as records
 from states.plans import operations
-from states.plans.bounds import COACHING_MINUTES, Day, Name, Number, RequiredText, Text
+from states.plans.bounds import Day, Minutes, Name, Number, RequiredText, Text
 
 # What an activity answers: the transition it fired, the signature it recorded (and the
 # transition a last signature fired), or the record it made.
@@ -75,7 +75,7 @@ class ProgressRequest(Inputs):
 
 class CoachingRequest(Inputs):
     notes: Text = ""
-    minutes: int = Field(default=15, ge=1, le=COACHING_MINUTES)
+    minutes: Minutes = 15
     expected_version: int | None = ExpectedVersion
 
 

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, ValidationError
-from pydantic_core import ErrorDetails
 
+from models.limits import MAX_ID
 from states.errors import InvalidDocument, InvalidInput
-from states.plans.bounds import MAX_ID, NO_NUL
+from states.plans.bounds import sentence
 from states.plans.document import PlanDocument
 
 Comment = Field(default=None, description="Why; kept in the audit trail.")
@@ -22,34 +22,6 @@ ExpectedVersion = Field(
     le=MAX_ID,
     description="The plan version you saw; a different current version answers 409.",
 )
-
-# pydantic's error types, as a person reads them ({…} are the error's context and
-# `length`, how long the text was).
-_SENTENCES = {
-    "missing": "is required",
-    "string_too_short": "must not be empty",
-    "too_short": "must not be empty",
-    "string_too_long": "{length} characters, more than the {max_length} allowed",
-    "too_long": "{actual_length} entries, more than the {max_length} allowed",
-    "greater_than_equal": "must be at least {ge}",
-    "less_than_equal": "must be at most {le}",
-    "finite_number": "must be a finite number",
-    "literal_error": "must be {expected}",
-    "int_parsing": "'{input}' is not a whole number",
-    "float_parsing": "'{input}' is not a number",
-    "date_from_datetime_parsing": "'{input}' is not a date (YYYY-MM-DD)",
-}
-
-
-def _sentence(problem: ErrorDetails) -> str:
-    context: dict[str, Any] = dict(problem.get("ctx") or {})
-    given = problem.get("input")
-    if problem["type"] == "string_pattern_mismatch" and context.get("pattern") == NO_NUL:
-        return "a NUL character cannot be stored"
-    if problem["type"] not in _SENTENCES:
-        return problem["msg"]
-    length = len(given) if isinstance(given, str) else 0
-    return _SENTENCES[problem["type"]].format(**context, input=given, length=length)
 
 
 def _field(place: tuple[int | str, ...], called: Mapping[str, str]) -> str:
@@ -71,7 +43,7 @@ def refusal(
     of a value checked on its own."""
     problem = error.errors()[0]
     place = (*at, *problem["loc"])
-    return InvalidInput(_sentence(problem), field=_field(place, called or {}))
+    return InvalidInput(sentence(problem), field=_field(place, called or {}))
 
 
 def nul_paths(value: Any, path: str = "") -> list[str]:

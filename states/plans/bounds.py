@@ -22,12 +22,12 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StringConstraints
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 NO_NUL = r"^[^\x00]*$"
 TEXT_LIMIT = 4000
 NAME_LIMIT = 200
-MAX_ID = 2**31 - 1
+KEY_LIMIT = 64  # a person's, goal's or milestone's key
 # Larger than any count, amount or percentage a goal measures, and exact as a double.
 NUMBER_LIMIT = 10**15
 
@@ -59,7 +59,21 @@ Number = Annotated[
     Field(allow_inf_nan=False, ge=-NUMBER_LIMIT, le=NUMBER_LIMIT),
 ]
 
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+def _whole(value: Any) -> Any:
+    """A whole number is an integer, or text of the digits 0-9: not 1e2, 15.0 or ٣٠."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        return int(value.strip())
+    raise PydanticCustomError("whole_number", "'{input}' is not a whole number", {"input": value})
+
+
+# A coaching talk, in minutes: a working day at most.
+COACHING_MINUTES = 600
+Minutes = Annotated[int, BeforeValidator(_whole), Field(ge=1, le=COACHING_MINUTES)]
+
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def _iso_day(value: Any) -> Any:
@@ -83,5 +97,32 @@ MAX_DEPARTMENTS = 20
 MAX_ENTRIES = 50  # evidence, problems
 MAX_MEMBERS = 20  # a role's holders, an action's collaborators or resources
 MAX_PERIOD_DAYS = 731
-# A coaching talk, in minutes: a working day at most.
-COACHING_MINUTES = 600
+
+# pydantic's error types, as a person reads them ({…} are the error's context and
+# `length`, how long the text was).
+_SENTENCES = {
+    "missing": "is required",
+    "string_too_short": "must not be empty",
+    "too_short": "must not be empty",
+    "string_too_long": "{length} characters, more than the {max_length} allowed",
+    "too_long": "{actual_length} entries, more than the {max_length} allowed",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "finite_number": "must be a finite number",
+    "literal_error": "must be {expected}",
+    "int_parsing": "'{input}' is not a whole number",
+    "float_parsing": "'{input}' is not a number",
+    "date_from_datetime_parsing": "'{input}' is not a date (YYYY-MM-DD)",
+}
+
+
+def sentence(problem: ErrorDetails) -> str:
+    """A problem pydantic found, as the sentence a person reads (without its place)."""
+    context: dict[str, Any] = dict(problem.get("ctx") or {})
+    given = problem.get("input")
+    if problem["type"] == "string_pattern_mismatch" and context.get("pattern") == NO_NUL:
+        return "a NUL character cannot be stored"
+    if problem["type"] not in _SENTENCES:
+        return problem["msg"]
+    length = len(given) if isinstance(given, str) else 0
+    return _SENTENCES[problem["type"]].format(**context, input=given, length=length)

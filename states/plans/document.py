@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from states.plans.bounds import (
+    KEY_LIMIT,
     MAX_ACTIONS,
     MAX_DEPARTMENTS,
     MAX_ENTRIES,
@@ -35,7 +36,7 @@ from states.plans.bounds import (
     Text,
 )
 
-Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=KEY_LIMIT)]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")]
 Keys = Annotated[list[Key], Field(max_length=MAX_MEMBERS)]
 

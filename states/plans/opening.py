@@ -24,7 +24,7 @@ from states.engine.context import Context, PlanSnapshot
 from states.engine.effects import implied_flows, write_outbox
 from states.engine.firing import load_actor
 from states.errors import InvalidDocument
-from states.plans.bounds import MAX_DOCUMENT_BYTES
+from states.plans.bounds import MAX_DOCUMENT_BYTES, sentence
 from states.plans.content import plan_digest
 from states.plans.document import PlanDocument
 
@@ -50,7 +50,7 @@ def read_document(text: str, *, source: str) -> PlanDocument:
     except ValidationError as exc:
         raise InvalidDocument(
             source,
-            [f"{'.'.join(str(p) for p in e['loc']) or '$'}: {e['msg']}" for e in exc.errors()],
+            [f"{'.'.join(str(p) for p in e['loc']) or '$'}: {sentence(e)}" for e in exc.errors()],
         ) from exc
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from models.limits import MAX_ID
 from people import access
 from perfplan.web.api import schemas
 from perfplan.web.api.common import Limit, Offset, PlanId, Responses, name_query
@@ -18,7 +19,7 @@ from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
 from states import audit
 from states.errors import InvalidInput
-from states.plans.bounds import MAX_ID, Day
+from states.plans.bounds import Day
 from views.audit import AuditQuery, search_audit
 
 router = APIRouter(tags=["audit"])

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
 
+from models.limits import MAX_ID
 from states.errors import InvalidInput
-from states.plans.bounds import MAX_DOCUMENT_BYTES, MAX_ID, NAME_LIMIT, NO_NUL
+from states.plans.bounds import MAX_DOCUMENT_BYTES, NAME_LIMIT, NO_NUL
 
 # The `responses=` of a route, for the OpenAPI document.
 Responses = dict[int | str, dict[str, Any]]

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
+from models.limits import MAX_ID
 from people import access
 from perfplan.web.api import schemas
 from perfplan.web.api.common import DefinitionName, Responses, uploaded_text, yaml_body
@@ -16,7 +17,6 @@ from perfplan.web.errors import error_responses
 from states.definitions import catalog, diagram, library
 from states.engine import firing as engine
 from states.errors import InvalidInput
-from states.plans.bounds import MAX_ID
 
 router = APIRouter(prefix="/definitions", tags=["definitions"])
 

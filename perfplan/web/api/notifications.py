@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from models.limits import MAX_ID
 from notifications.ledger import history
 from people import access
 from perfplan.web.api import schemas
 from perfplan.web.api.common import Limit, Offset, PlanId
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
-from states.plans.bounds import MAX_ID
 
 router = APIRouter(tags=["notifications"])
 

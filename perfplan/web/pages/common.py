@@ -10,11 +10,12 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 
+from models.limits import MAX_ID
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.schema import TransitionSpec
 from states.errors import InvalidInput, PlanNotFound
-from states.plans.bounds import MAX_ID, Day
+from states.plans.bounds import Day
 from views.lists import PlanSummary
 
 PAGE_SIZE = 50

@@ -37,7 +37,6 @@ from perfplan.web.pages.svg import diagram_svg, timeline_svg
 from perfplan.web.runtime import Runtime
 from states.definitions.diagram import mermaid
 from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
-from states.plans.bounds import COACHING_MINUTES
 from views import lists as queries
 from views.page import PlanView, plan_view
 
@@ -214,11 +213,10 @@ def _version(form: Form) -> int:
     return whole_number(form.get("version"), field="version", default=0)
 
 
-def _value(text: str | None) -> float:
-    try:
-        return float((text or "").strip().replace(",", "."))
-    except ValueError:
-        raise InvalidInput(f"'{text}' is not a number", field="value") from None
+def _value(text: str | None) -> str:
+    """The value as typed, for the activity's model to read as the API and the CLI do (a
+    comma is not a decimal point here: `1,000` would otherwise be stored as 1)."""
+    return (text or "").strip()
 
 
 def _fire(form: Form) -> Fields:
@@ -240,7 +238,7 @@ def _coaching(form: Form) -> Fields:
     notes = form.get("notes", "")
     if not notes.strip():  # the page asks for them; the API and the CLI take a talk without
         raise InvalidInput("a coaching session needs notes", field="notes")
-    minutes = whole_number(form.get("minutes"), field="minutes", default=15, most=COACHING_MINUTES)
+    minutes = form.get("minutes", "").strip() or "15"  # the model reads it, as the API's
     return {"notes": notes, "minutes": minutes}
 
 

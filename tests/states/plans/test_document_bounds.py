@@ -61,7 +61,8 @@ def test_json_nan_and_infinity_are_refused(written: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "said"), [(1e16, "less than or equal"), (True, "not a number"), (-1e300, "greater")]
+    ("value", "said"),
+    [(1e16, "must be at most"), (True, "not a number"), (-1e300, "must be at least")],
 )
 def test_a_target_no_measure_can_have_is_refused(value: object, said: str) -> None:
     data = _zhang()
@@ -189,3 +190,26 @@ def test_a_document_larger_than_a_plan_may_be_is_refused_unread(tmp_path: Path) 
         read_document_file(huge)
 
     assert f"more than the {bounds.MAX_DOCUMENT_BYTES:,}" in str(refused.value)
+
+
+def test_the_documented_limits_are_the_codes() -> None:
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "plan-format.md").read_text(encoding="utf-8")
+    limits = text.split("## Limits", 1)[1]
+    rows = {
+        "the file or request body": f"{bounds.MAX_DOCUMENT_BYTES // 1024} KB",
+        "a text (a title, a note, evidence)": f"{bounds.TEXT_LIMIT:,} characters",
+        "a name": f"{bounds.NAME_LIMIT} characters",
+        "a key (a person, a goal, a milestone)": f"{bounds.KEY_LIMIT} characters",
+        "goals": f"{bounds.MAX_GOALS}",
+        "milestones per goal": f"{bounds.MAX_MILESTONES}",
+        "actions": f"{bounds.MAX_ACTIONS}",
+        "people, departments": f"{bounds.MAX_PEOPLE}, {bounds.MAX_DEPARTMENTS}",
+        "evidence, problems": f"{bounds.MAX_ENTRIES} each",
+        "holders of a role, collaborators or resources of an action": f"{bounds.MAX_MEMBERS}",
+        "the period": f"at most {bounds.MAX_PERIOD_DAYS} days",
+    }
+    for what, limit in rows.items():
+        assert f"| {what} | {limit}" in limits, what
+    assert bounds.NUMBER_LIMIT == 10**15 and "10¹⁵" in limits
