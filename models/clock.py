@@ -22,7 +22,10 @@ def parse_instant(text: str) -> datetime:
     text = text.strip()
     if len(text) == 10:
         return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
-    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    try:
+        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the first instant held
+        raise ValueError(f"'{text}' is outside the years 1 to 9999 in UTC") from None
 
 
 def now() -> datetime:

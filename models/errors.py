@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 
-class DatabaseUrlInvalid(ValueError):
+class StorageError(ValueError):
+    """Base of storage's refusals: the front door prints them as one sentence."""
+
+
+class DatabaseUrlInvalid(StorageError):
     """PERFPLAN_DATABASE_URL names no database perfplan can open (a user's mistake)."""
 
     def __init__(self, url: str) -> None:
@@ -12,4 +16,14 @@ class DatabaseUrlInvalid(ValueError):
         super().__init__(
             f"PERFPLAN_DATABASE_URL ({shown}) is not a database perfplan can open: "
             "use sqlite:///PATH/TO/FILE.db or postgresql://USER@HOST:PORT/DATABASE"
+        )
+
+
+class RevisionRefused(StorageError):
+    """`perfplan db upgrade REVISION` names no revision this database can be brought to."""
+
+    def __init__(self, revision: str, reason: str, known: list[str]) -> None:
+        super().__init__(
+            f"cannot upgrade to '{revision}': {reason.rstrip('.')} "
+            f"(revisions: {', '.join(known)}, or head)"
         )

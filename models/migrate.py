@@ -8,7 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine
+
+from models.errors import RevisionRefused
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,10 +25,17 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to `revision` (default: the newest), in one transaction per step."""
+    script = ScriptDirectory.from_config(alembic_config_for_scripts())
+    known = sorted(str(step.revision) for step in script.walk_revisions())
+    if revision not in {"head", *known}:  # alembic's own syntax (+1, -2, base) is not offered
+        raise RevisionRefused(revision, "no such revision", known)
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except CommandError as refused:  # a revision behind the database's
+        raise RevisionRefused(revision, str(refused), known) from None
 
 
 def current(engine: Engine) -> str | None:

@@ -10,7 +10,7 @@ mistake is a sentence and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-from models.errors import DatabaseUrlInvalid
+from models.errors import DatabaseUrlInvalid, RevisionRefused, StorageError
 from notifications.errors import (
     ConfigurationError,
     NotificationNotFound,
@@ -64,6 +64,8 @@ ERROR_MAP: list[tuple[type[Exception], int, int]] = [
     (NotConfigured, 7, 409),
     (NotInitialised, 7, 503),
     (DatabaseUrlInvalid, 7, 503),
+    (RevisionRefused, 2, 422),
+    (StorageError, 1, 400),
     (AuditBroken, 8, 409),
     (CannotWrite, 2, 422),
     (NotificationNotFound, 3, 404),

@@ -97,12 +97,12 @@ def _sentence(error: Exception) -> str:
 def _is_user_error(error: Exception) -> bool:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from models.errors import DatabaseUrlInvalid
+    from models.errors import StorageError
     from notifications.errors import NotificationsError
     from people.errors import PeopleError
     from perfplan.errors import PerfplanError
     from states.errors import StatesError
 
-    if isinstance(error, OperationalError | ProgrammingError | DatabaseUrlInvalid):
+    if isinstance(error, OperationalError | ProgrammingError | StorageError):
         return True  # an unreachable, locked, older or unknown database: say so, no traceback
     return isinstance(error, StatesError | PeopleError | PerfplanError | NotificationsError)

@@ -110,3 +110,22 @@ def test_a_report_folder_under_a_file_is_one_sentence(initialised: Cli, tmp_path
     assert result.code == 2, result.err
     assert "cannot write to" in result.err
     assert "not a directory" in result.err
+
+
+@pytest.mark.parametrize("revision", ["1", "0", "0001x", "base", "+2", "heads:x"])
+def test_a_revision_that_is_not_one_is_refused(initialised: Cli, revision: str) -> None:
+    result = initialised("db", "upgrade", revision)
+
+    assert result.code == 2, (result.code, result.err)
+    assert f"cannot upgrade to '{revision}'" in result.err
+    assert "0001" in result.err  # the revisions there are
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00"])
+def test_an_instant_outside_the_years_held_is_refused(initialised: Cli, moment: str) -> None:
+    initialised("people", "add", "ou", "--name", "Ou", "--email", "ou@example.com")
+
+    for args in (("token", "create", "ou", "--expires", moment), ("plan", "list", "--now", moment)):
+        result = initialised(*args)
+        assert result.code == 2, (args, result.code, result.err)
+        assert "ISO-8601" in result.err
