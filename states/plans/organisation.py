@@ -148,8 +148,9 @@ def scope_problems(session: Session, doc: PlanDocument, opener: Viewer | None) -
     departments = {p.department for p in stored.values() if p.department}
     departments |= _department_names(doc)
     ids = {d.name: d.id for d in stored_departments(session, departments).values()}
-    covered = sorted(name for name, id_ in ids.items() if id_ in opener.hr_departments)
-    covers = ", ".join(covered) or "no department of theirs"
+    covered = sorted(d for d in opener.hr_departments if d is not None)
+    names = session.execute(select(DEPARTMENT.c.name).where(DEPARTMENT.c.id.in_(covered)))
+    covers = ", ".join(sorted(names.scalars())) or "no department"
     problems = []
     for employee in employees:
         department = _employees_department(doc, stored, employee)
