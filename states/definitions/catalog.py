@@ -87,12 +87,13 @@ def find(name: str, extra: Path | None = None) -> CompiledDefinition:
             for suffix in (".yaml", ".yml"):
                 path = directory / f"{name}{suffix}"
                 if path.is_file():
-                    return _named(load_file(path), name, path)
+                    return named(load_file(path), name, path)
     known = sorted({p.stem for d in search_path(extra) if d.is_dir() for p in definition_files(d)})
     raise DefinitionNotFound(name[:80], known)
 
 
-def _named(compiled: CompiledDefinition, name: str, path: Path) -> CompiledDefinition:
+def named(compiled: CompiledDefinition, name: str, path: Path) -> CompiledDefinition:
+    """`compiled`, read from `path`, if it names itself `name` (else NAME_MISMATCH)."""
     if compiled.name != name:
         raise DefinitionInvalid(
             str(path),

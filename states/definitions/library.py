@@ -69,7 +69,8 @@ def definition_files(extra: Path | None = None) -> list[DefinitionFile]:
                 continue
             seen.add(path.stem)
             try:
-                found.append(DefinitionFile(path.stem, str(path), catalog.load_file(path)))
+                compiled = catalog.named(catalog.load_file(path), path.stem, path)
+                found.append(DefinitionFile(path.stem, str(path), compiled))
             except DefinitionInvalid as invalid:
                 found.append(DefinitionFile(path.stem, str(path), None, invalid.problems))
     return found

@@ -351,3 +351,27 @@ def test_alternatives_of_a_quorum_step_let_one_person_hold_two_roles(
     alone = edited(doc, roles=roles | {"mentor": "li"})
     said = refused(engine, alone, clock(), InvalidDocument)
     assert "roles: li is manager, hr and mentor; 'agree' needs" in said
+
+
+def test_a_file_that_names_itself_otherwise_is_not_that_definition(
+    engine: Engine,
+    zhang_doc: PlanDocument,
+    clock: FrozenClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`lenient.yaml` holding `name: standard` would open a plan recorded as `standard`
+    under rules nobody installed as such."""
+    from states.definitions import library
+    from states.definitions.catalog import BUILTIN_DIR
+
+    standard = (BUILTIN_DIR / "standard.yaml").read_text(encoding="utf-8")
+    (tmp_path / "lenient.yaml").write_text(standard, encoding="utf-8")
+    monkeypatch.setenv("PERFPLAN_DEFINITIONS_DIR", str(tmp_path))
+
+    said = refused(engine, edited(zhang_doc, definition="lenient"), clock(), InvalidDocument)
+
+    assert "definition: 'lenient' cannot be used" in said
+    with session_scope(engine) as session:
+        listed = {d.name: d for d in library.list_definitions(session)}
+    assert [p.code for p in listed["lenient"].problems] == ["NAME_MISMATCH"]
