@@ -88,10 +88,11 @@ def _document(base: dict, i: int) -> PlanDocument:
             "manager": manager,
         },
         {
+            # Listed again as first created: a plan document does not change people.
             "key": manager,
             "name": f"Manager {i // 20}",
             "email": f"{manager}@example.com",
-            "department": f"Sales {i % 10}",
+            "department": f"Sales {(i // 20) % 10}",
         },
         {"key": "hr", "name": "HR partner", "email": "hr@example.com", "department": "HR"},
     ]

@@ -31,7 +31,8 @@ from sqlalchemy.sql.base import Immutable
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, ORG_ROLE, PERSON, PLAN, PLAN_ROLE
-from people.errors import Forbidden, InvalidInput, PersonNotFound, PlanNotFound
+from people.directory import is_reserved
+from people.errors import Forbidden, InvalidInput, PersonNotFound, PlanNotFound, Unauthenticated
 
 ORG_ROLES = ("hr", "auditor", "admin")
 
@@ -109,13 +110,22 @@ _ORG_ROLES = select(ORG_ROLE.c.role, ORG_ROLE.c.department_id).where(
 def load_viewer(
     session: Session, *, person_id: int | None = None, key: str | None = None
 ) -> Viewer:
-    """The person with their standing roles, by id or key."""
+    """The person with their standing roles, by id or key. The automation's keys are
+    nobody's: no one is loaded under one (a row from before they were refused included)."""
+    if key is not None and is_reserved(key):
+        raise InvalidInput(
+            f"'{key}' is perfplan's own automation: no one signs in, holds a token, a "
+            "password or a standing role as it",
+            field="person",
+        )
     if person_id is not None:
         row = session.execute(_PERSON_BY_ID, {"person_id": person_id}).first()
     else:
         row = session.execute(_PERSON_BY_KEY, {"key": key}).first()
     if row is None:
         raise PersonNotFound(key or f"#{person_id}")
+    if is_reserved(row.key):
+        raise Unauthenticated("not signed in, or the session has ended")
     roles = session.execute(_ORG_ROLES, {"person_id": row.id})
     return Viewer(
         row.id, row.key, row.name, row.locale, frozenset((r.role, r.department_id) for r in roles)

@@ -1,7 +1,9 @@
-"""The people directory: adding someone who is on no plan yet (an auditor, an admin)."""
+"""The people directory: what a person's key may be, and adding someone who is on no plan
+yet (an auditor, an admin)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -10,6 +12,33 @@ from sqlmodel import Session
 
 from models.tables import DEPARTMENT, PERSON
 from people.errors import InvalidInput
+
+# How people are named in files, on the command line and in the audit trail.
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
+KEY_LENGTH = 64
+_KEY = re.compile(KEY_PATTERN)
+# The keys perfplan itself acts and speaks under: the automation's actor in the audit
+# trail (`system`, named `perfplan`) and whoever runs the CLI on the database itself
+# (`operator`). No person is ever created under one, so no token, password or plan role
+# can reach the automation.
+RESERVED_KEYS = frozenset({"system", "operator", "perfplan"})
+
+
+def is_reserved(key: str) -> bool:
+    """Whether `key` is one the automation uses (in any case: `System` reads the same)."""
+    return key.casefold() in RESERVED_KEYS
+
+
+def key_problem(key: str) -> str | None:
+    """Why `key` cannot be a new person's key, or None when it can."""
+    if is_reserved(key):
+        return f"'{key}' is reserved for perfplan's own automation, not a person's key"
+    if len(key) > KEY_LENGTH or not _KEY.match(key):
+        return (
+            f"'{key}' is not a person's key: lower-case letters, digits, _ . -, "
+            f"starting with a letter or digit, at most {KEY_LENGTH} characters"
+        )
+    return None
 
 
 def add_person(
@@ -22,8 +51,9 @@ def add_person(
     department: str | None = None,
 ) -> int:
     """A new person; their department is created when it does not exist yet."""
-    if not key or not key.replace("_", "").replace("-", "").isalnum():
-        raise InvalidInput("a person's key is letters, digits, - and _", field="key")
+    problem = key_problem(key)
+    if problem is not None:
+        raise InvalidInput(problem, field="key")
     if "@" not in email:
         raise InvalidInput(f"'{email}' is not an email address", field="email")
     if locale not in ("en", "zh-CN"):

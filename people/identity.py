@@ -16,11 +16,12 @@ from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from models.tables import API_TOKEN, CREDENTIAL, ORG_ROLE, PERSON, WEB_SESSION
 from people.access import Viewer, load_viewer
+from people.directory import RESERVED_KEYS
 from people.errors import InvalidInput, NotFound, Unauthenticated
 
 TOKEN_PREFIX = "pp_"
@@ -65,6 +66,10 @@ def create_token(
     return IssuedToken(int(token_id), token, prefix)
 
 
+# Nobody is the automation: a row under one of its keys (from before they were refused)
+# is reached by no token and no password.
+_A_PERSON = func.lower(PERSON.c.key).not_in(sorted(RESERVED_KEYS))
+
 # One statement per request: the token, its person and their standing roles.
 _TOKEN_OWNER = (
     select(
@@ -81,7 +86,7 @@ _TOKEN_OWNER = (
     )
     .join(PERSON, PERSON.c.id == API_TOKEN.c.person_id)
     .outerjoin(ORG_ROLE, ORG_ROLE.c.person_id == PERSON.c.id)
-    .where(API_TOKEN.c.token_hash == bindparam("token_hash"))
+    .where(API_TOKEN.c.token_hash == bindparam("token_hash"), _A_PERSON)
 )
 _TOUCH_TOKEN = (
     update(API_TOKEN)
@@ -175,7 +180,7 @@ def check_password(session: Session, *, person: str, password: str) -> Viewer:
     row = session.execute(
         select(PERSON.c.id, CREDENTIAL.c.password_hash)
         .join(CREDENTIAL, CREDENTIAL.c.person_id == PERSON.c.id)
-        .where(PERSON.c.key == person)
+        .where(PERSON.c.key == person, _A_PERSON)
     ).first()
     try:
         _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)

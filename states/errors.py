@@ -13,6 +13,9 @@ raised here too, and named here for the rules' callers:
     NotFound ── DefinitionNotFound, PlanNotFound, PersonNotFound
     InvalidInput ── InvalidDocument   a plan document or an event's inputs are malformed
     Unauthenticated, Forbidden        the actor's role may not do this (at all)
+    Forbidden ── DocumentForbidden    a plan document changes what no plan may change
+                                      (existing people, departments) or opens a plan
+                                      outside its opener's departments
 
 The front door maps these to exit codes and HTTP statuses in one place.
 """
@@ -35,6 +38,7 @@ __all__ = [
     "Conflict",
     "DefinitionInvalid",
     "DefinitionNotFound",
+    "DocumentForbidden",
     "Forbidden",
     "GuardFailed",
     "InvalidDocument",
@@ -128,6 +132,16 @@ class InvalidDocument(InvalidInput):
         self.source = source
         self.problems = problems
         super().__init__(_problems_listed(source, problems))
+
+
+class DocumentForbidden(Forbidden):
+    """A plan document that is well formed but asks for what its opener may not do; every
+    refusal is listed, each with its path, as for an invalid document."""
+
+    def __init__(self, source: str, problems: list[str], *, actor: str) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(_problems_listed(source, problems), plan_id=0, event="create", actor=actor)
 
 
 class NotConfigured(StatesError):

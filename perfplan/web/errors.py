@@ -19,7 +19,13 @@ from starlette.exceptions import HTTPException
 from notifications.errors import NotificationsError
 from people.errors import PeopleError
 from perfplan.errors import PerfplanError, http_status
-from states.errors import DefinitionInvalid, InvalidDocument, InvalidInput, StatesError
+from states.errors import (
+    DefinitionInvalid,
+    DocumentForbidden,
+    InvalidDocument,
+    InvalidInput,
+    StatesError,
+)
 
 
 class ErrorBody(BaseModel):
@@ -47,7 +53,7 @@ def error_body(error: Exception) -> ErrorBody:
     problems: list[str] = []
     if isinstance(error, DefinitionInvalid):
         problems = [str(p) for p in error.problems]
-    elif isinstance(error, InvalidDocument):
+    elif isinstance(error, InvalidDocument | DocumentForbidden):
         problems = list(error.problems)
     field = error.field or None if isinstance(error, InvalidInput) else None
     return ErrorBody(

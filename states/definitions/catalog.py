@@ -4,6 +4,7 @@ database (the exact versions running plans are bound to)."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,10 @@ from states.definitions.loader import parse_definition
 from states.errors import DefinitionInvalid, DefinitionNotFound, Problem
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
+# A definition is named, and its name is a file name in a directory of definitions:
+# nothing that could leave the directory (`/`, a backslash, `..`, a suffix).
+SAFE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+NAME_RULE = "lower-case letters, digits, _ or -, starting with a letter, at most 64 characters"
 
 
 class CatalogSettings(BaseSettings):
@@ -74,14 +79,31 @@ def load_file(path: Path) -> CompiledDefinition:
 
 
 def find(name: str, extra: Path | None = None) -> CompiledDefinition:
-    """The definition called `name`, from the admin's directory or the built-ins."""
-    for directory in search_path(extra):
-        for suffix in (".yaml", ".yml"):
-            path = directory / f"{name}{suffix}"
-            if path.is_file():
-                return load_file(path)
+    """The definition called `name`, from the admin's directory or the built-ins. Only a
+    name is looked up: anything else (a path) is not found, and no file outside the
+    directories is ever opened; a file whose own `name` differs is not that definition."""
+    if SAFE_NAME.match(name):
+        for directory in search_path(extra):
+            for suffix in (".yaml", ".yml"):
+                path = directory / f"{name}{suffix}"
+                if path.is_file():
+                    return named(load_file(path), name, path)
     known = sorted({p.stem for d in search_path(extra) if d.is_dir() for p in definition_files(d)})
-    raise DefinitionNotFound(name, known)
+    raise DefinitionNotFound(name[:80], known)
+
+
+def named(compiled: CompiledDefinition, name: str, path: Path) -> CompiledDefinition:
+    """`compiled`, read from `path`, if it names itself `name` (else NAME_MISMATCH)."""
+    if compiled.name != name:
+        raise DefinitionInvalid(
+            str(path),
+            [
+                Problem(
+                    "NAME_MISMATCH", "name", f"the file {path.name} names itself '{compiled.name}'"
+                )
+            ],
+        )
+    return compiled
 
 
 def by_hash(session: Session, definition_hash: str) -> CompiledDefinition:

@@ -5,7 +5,6 @@ admin's install of a new version into PERFPLAN_DEFINITIONS_DIR."""
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,8 +22,7 @@ from states.definitions.loader import parse_definition
 from states.definitions.schema import TransitionSpec
 from states.errors import DefinitionInvalid, DefinitionNotFound, NotConfigured, Problem
 
-# A definition's name becomes a file name: nothing that could leave the directory.
-SAFE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+SAFE_NAME = catalog.SAFE_NAME
 
 
 @dataclass
@@ -71,7 +69,8 @@ def definition_files(extra: Path | None = None) -> list[DefinitionFile]:
                 continue
             seen.add(path.stem)
             try:
-                found.append(DefinitionFile(path.stem, str(path), catalog.load_file(path)))
+                compiled = catalog.named(catalog.load_file(path), path.stem, path)
+                found.append(DefinitionFile(path.stem, str(path), compiled))
             except DefinitionInvalid as invalid:
                 found.append(DefinitionFile(path.stem, str(path), None, invalid.problems))
     return found
@@ -248,8 +247,7 @@ def install(
                 Problem(
                     "BAD_NAME",
                     "name",
-                    "a definition's name is lower-case letters, digits, _ or -, "
-                    "starting with a letter (it becomes the file name)",
+                    f"a definition's name is {catalog.NAME_RULE} (it becomes the file name)",
                 )
             ],
         )

@@ -27,7 +27,6 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 NO_NUL = r"^[^\x00]*$"
 TEXT_LIMIT = 4000
 NAME_LIMIT = 200
-KEY_LIMIT = 64  # a person's, goal's or milestone's key
 # Larger than any count, amount or percentage a goal measures, and exact as a double.
 NUMBER_LIMIT = 10**15
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
-    field_validator,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from people.directory import KEY_LENGTH, KEY_PATTERN, is_reserved
+from states.definitions.catalog import NAME_RULE, SAFE_NAME
 from states.plans.bounds import (
-    KEY_LIMIT,
     MAX_ACTIONS,
     MAX_DEPARTMENTS,
     MAX_ENTRIES,
@@ -36,9 +39,52 @@ from states.plans.bounds import (
     Text,
 )
 
-Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=KEY_LIMIT)]
+
+def _a_person(key: str) -> str:
+    if is_reserved(key):
+        raise PydanticCustomError(
+            "reserved_key",
+            "'{key}' is reserved for perfplan's own automation, not a person's key",
+            {"key": key},
+        )
+    return key
+
+
+def _a_definition_name(name: str) -> str:
+    # Only a name: the catalog looks it up among the installed definitions; a path
+    # (`/tmp/x`, `../x`, `x.yaml`, a backslash) would make any file the plan's rules.
+    if not SAFE_NAME.match(name):
+        raise PydanticCustomError(
+            "definition_name",
+            "'{name}' is not the name of a definition: {rule}; definitions are installed "
+            "by an admin and named here, never read from a path",
+            {"name": name[:80], "rule": NAME_RULE},
+        )
+    return name
+
+
+# A goal's, milestone's or action's key; and a person's, which is never the automation's.
+Key = Annotated[str, Field(pattern=KEY_PATTERN, max_length=KEY_LENGTH)]
+PersonKey = Annotated[Key, AfterValidator(_a_person)]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$")]
-Keys = Annotated[list[Key], Field(max_length=MAX_MEMBERS)]
+PersonKeys = Annotated[list[PersonKey], Field(max_length=MAX_MEMBERS)]
+_KEY_SCHEMA = {"type": "string", "pattern": KEY_PATTERN, "maxLength": KEY_LENGTH}
+
+
+def _one_or_many(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+# Who holds a role: one key, or a list of keys for a role that allows many (read as a list,
+# so that a refused key is told once, at its place).
+Holders = Annotated[
+    PersonKeys,
+    BeforeValidator(_one_or_many),
+    WithJsonSchema(
+        {"anyOf": [_KEY_SCHEMA, {"type": "array", "items": _KEY_SCHEMA, "maxItems": MAX_MEMBERS}]}
+    ),
+]
+DefinitionName = Annotated[str, Field(max_length=200), AfterValidator(_a_definition_name)]
 
 
 class _Strict(BaseModel):
@@ -46,17 +92,17 @@ class _Strict(BaseModel):
 
 
 class PersonDoc(_Strict):
-    key: Key
+    key: PersonKey
     name: Name
     email: Email
     locale: Literal["en", "zh-CN"] = "en"
     department: Name | None = None
-    manager: Key | None = None
+    manager: PersonKey | None = None
 
 
 class DepartmentDoc(_Strict):
     name: Name
-    head: Key | None = None
+    head: PersonKey | None = None
 
 
 class Period(_Strict):
@@ -129,9 +175,9 @@ class ActionDoc(_Strict):
     key: Key
     title: Name
     goal: Key
-    executor: Key
-    supporter: Key | None = None
-    collaborators: Keys = Field(default_factory=list)
+    executor: PersonKey
+    supporter: PersonKey | None = None
+    collaborators: PersonKeys = Field(default_factory=list)
     resources: list[ResourceDoc] = Field(default_factory=list, max_length=MAX_MEMBERS)
     starts: Day | None = None
     ends: Day | None = None
@@ -140,7 +186,9 @@ class ActionDoc(_Strict):
 
 class PlanDocument(_Strict):
     title: Name
-    definition: str = "standard"
+    definition: DefinitionName = "standard"
+    # Pins the version the author wrote for: it must be the one new plans get.
+    definition_version: Annotated[int, Field(ge=1)] | None = None
     reason: Literal["kpi_below_target", "probation", "team", "role_change", "other"] = (
         "kpi_below_target"
     )
@@ -149,16 +197,11 @@ class PlanDocument(_Strict):
     coaching_every: ShortText = "P1W"
     departments: list[DepartmentDoc] = Field(default_factory=list, max_length=MAX_DEPARTMENTS)
     people: list[PersonDoc] = Field(default_factory=list, max_length=MAX_PEOPLE)
-    roles: dict[Key, Key | Keys] = Field(max_length=MAX_MEMBERS)
+    roles: dict[Key, Holders] = Field(max_length=MAX_MEMBERS)
     diagnosis: Diagnosis = Field(default_factory=Diagnosis)
     goals: list[GoalDoc] = Field(default_factory=list, max_length=MAX_GOALS)
     actions: list[ActionDoc] = Field(default_factory=list, max_length=MAX_ACTIONS)
 
-    @field_validator("roles")
-    @classmethod
-    def _lists(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
-        return {role: ([v] if isinstance(v, str) else v) for role, v in value.items()}
-
     def holders(self, role: str) -> list[str]:
-        value = self.roles.get(role, [])
-        return [value] if isinstance(value, str) else list(value)
+        value: object = self.roles.get(role, [])  # a copy made without validation may hold one
+        return [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]

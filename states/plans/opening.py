@@ -1,4 +1,7 @@
-"""Opening a plan from a plan document: people, roles, diagnosis, goals and actions."""
+"""Opening a plan from a plan document: people, roles, diagnosis, goals and actions.
+
+What a document may say about people and departments is `organisation`'s; whether its
+people can sign its chains, `signers`'."""
 
 from __future__ import annotations
 
@@ -13,20 +16,28 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models import plans as stored
-from models.people import Department, Person, PlanRole
-from models.tables import DEPARTMENT, PERSON
+from models.people import PlanRole
+from models.tables import PERSON
+from people.access import Viewer
 from states import audit
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.durations import parse_duration
 from states.definitions.yamlsource import load_yaml
-from states.engine.context import Context, PlanSnapshot
+from states.engine.context import SYSTEM, Context, PlanSnapshot
 from states.engine.effects import implied_flows, write_outbox
 from states.engine.firing import load_actor
-from states.errors import InvalidDocument
+from states.errors import DefinitionInvalid, DefinitionNotFound, DocumentForbidden, InvalidDocument
 from states.plans.bounds import MAX_DOCUMENT_BYTES, sentence
 from states.plans.content import plan_digest
 from states.plans.document import PlanDocument
+from states.plans.organisation import (
+    change_problems,
+    reference_problems,
+    scope_problems,
+    write_organisation,
+)
+from states.plans.signers import signer_problems
 
 
 def read_document(text: str, *, source: str) -> PlanDocument:
@@ -173,45 +184,15 @@ def check_document(
 ) -> list[str]:
     """Cross-reference problems a schema cannot see: roles, people, keys, dates."""
     people = _known_people(session, doc)
+    roles = _role_problems(doc, definition)
     return [
-        *_role_problems(doc, definition),
+        *roles,
+        # Signers are matched only to roles that are themselves right.
+        *([] if roles else signer_problems(doc, definition)),
         *_reference_problems(doc, people),
+        *reference_problems(doc, people),
         *_period_problems(doc),
     ]
-
-
-def _upsert_people(session: Session, doc: PlanDocument) -> dict[str, int]:
-    departments: dict[str, Department] = {}
-    names = {d.name for d in doc.departments} | {p.department for p in doc.people if p.department}
-    for name in sorted(names):
-        query = select(Department).where(DEPARTMENT.c.name == name)
-        row = session.execute(query).scalar_one_or_none()
-        departments[name] = row or Department(name=name)
-        session.add(departments[name])
-    session.flush()
-    for person in doc.people:
-        if session.execute(select(PERSON.c.id).where(PERSON.c.key == person.key)).scalar() is None:
-            department = departments[person.department].id if person.department else None
-            session.add(
-                Person(
-                    key=person.key,
-                    name=person.name,
-                    email=person.email,
-                    locale=person.locale,
-                    department_id=department,
-                )
-            )
-    session.flush()
-    keys = {p.key for p in doc.people} | _known_people(session, doc)
-    rows = session.execute(select(PERSON.c.key, PERSON.c.id).where(PERSON.c.key.in_(keys)))
-    ids: dict[str, int] = {row.key: row.id for row in rows}
-    for person in doc.people:
-        if person.manager:
-            session.get_one(Person, ids[person.key]).manager_id = ids[person.manager]
-    for listed in doc.departments:
-        if listed.head:
-            departments[listed.name].head_id = ids[listed.head]
-    return ids
 
 
 def _add_content(session: Session, plan_id: int, doc: PlanDocument, ids: dict[str, int]) -> None:
@@ -315,6 +296,35 @@ def _record_creation(
     write_outbox(session, plan.id, seq, flows, payload, now)
 
 
+def _definition(document: PlanDocument, source: str, extra: Path | None) -> CompiledDefinition:
+    """The installed definition the document names (the version new plans get). Nothing
+    of a file that cannot be used is told: that is the admin's to see, where they check
+    definitions (`perfplan config check`, /admin/definitions)."""
+    name = document.definition
+    try:
+        definition = catalog.find(name, extra)
+    except DefinitionNotFound as unknown:
+        raise InvalidDocument(source, [f"definition: {unknown}"]) from None
+    except DefinitionInvalid as invalid:
+        raise InvalidDocument(
+            source,
+            [
+                f"definition: '{name}' cannot be used: its installed file has "
+                f"{len(invalid.problems)} problem(s); ask an admin to check it"
+            ],
+        ) from None
+    pinned = document.definition_version
+    if pinned is not None and pinned != definition.version:
+        raise InvalidDocument(
+            source,
+            [
+                f"definition_version: new plans get '{name}' version {definition.version}, "
+                f"not {pinned} (an older version runs only the plans opened with it)"
+            ],
+        )
+    return definition
+
+
 def create_plan(
     *,
     session: Session,
@@ -323,17 +333,23 @@ def create_plan(
     now: datetime,
     source: str = "plan document",
     definitions_dir: Path | None = None,
+    opener: Viewer | None = None,
 ) -> int:
-    """Open a plan in its definition's initial state; the first audit record says who."""
-    definition = catalog.find(document.definition, definitions_dir)
+    """Open a plan in its definition's initial state; the first audit record says who.
+    `opener`: who opens it through a door that checks standing roles (the API): their HR
+    must cover the employee's department. The CLI's operator holds the database (None)."""
+    definition = _definition(document, source, definitions_dir)
     problems = check_document(session, document, definition)
     people_known = _known_people(session, document)
-    if actor != "system" and actor not in people_known and not _exists(session, actor):
+    if actor != SYSTEM.key and actor not in people_known and not _exists(session, actor):
         problems.append(f"--as: unknown person '{actor}'")
     if problems:
         raise InvalidDocument(source, problems)
+    refused = change_problems(session, document) + scope_problems(session, document, opener)
+    if refused:
+        raise DocumentForbidden(source, refused, actor=actor)
     catalog.install(session, definition, now)
-    ids = _upsert_people(session, document)
+    ids = write_organisation(session, document, people_known)
     plan = _new_plan(session, document, definition, now)
     assert plan.id is not None
     _add_content(session, plan.id, document, ids)

@@ -38,11 +38,7 @@ from perfplan.web.runtime import Runtime
 from states.engine import firing as engine
 from states.engine import signing
 from states.errors import (
-    DefinitionNotFound,
-    Forbidden,
-    InvalidDocument,
     InvalidInput,
-    PlanNotFound,
 )
 from states.plans.bounds import Day
 from states.plans.document import PlanDocument
@@ -93,19 +89,6 @@ def _document(request: Request, text: str) -> PlanDocument:
     return without_nul(read_document(text, source=source), source)
 
 
-def _refuse_outside_departments(session: Any, viewer: access.Viewer, plan_id: int) -> None:
-    """HR opens plans only for the departments they cover; the transaction rolls back."""
-    try:
-        access.check_plan(session, viewer, plan_id, "act")
-    except PlanNotFound:
-        raise Forbidden(
-            f"{viewer.key} is not HR for the employee's department: the plan was not opened",
-            plan_id=0,
-            event="create",
-            actor=viewer.key,
-        ) from None
-
-
 @router.post(
     "",
     status_code=201,
@@ -121,18 +104,21 @@ def create(
     text: Annotated[str, Depends(uploaded_text)],
 ) -> schemas.Created:
     """The same document as `perfplan plan create`; needs the standing HR role for the
-    employee's department. Every problem of a malformed document is listed."""
+    employee's department (whatever role the document gives the opener). Every problem of
+    a malformed document is listed (422); a document that would change existing people or
+    departments, or opens a plan outside the opener's departments, is refused (403)."""
     access.require(viewer, "plans.create")
     document = _document(request, text)
     now = rt.now()
     with rt.transaction() as session:
-        try:
-            plan_id = create_plan(
-                session=session, document=document, actor=viewer.key, now=now, source="request"
-            )
-        except DefinitionNotFound as unknown:
-            raise InvalidDocument("request", [f"definition: {unknown}"]) from unknown
-        _refuse_outside_departments(session, viewer, plan_id)
+        plan_id = create_plan(
+            session=session,
+            document=document,
+            actor=viewer.key,
+            now=now,
+            source="request",
+            opener=viewer,
+        )
         plan = engine.load_plan(session, plan_id)
     background.add_task(rt.changed, plan_id, now)
     return schemas.Created(plan_id=plan_id, title=document.title, state=plan.state)

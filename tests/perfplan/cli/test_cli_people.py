@@ -57,7 +57,7 @@ def test_people_add_grant_and_list(cli: Cli) -> None:
         (
             ("people", "add", "x y", "--name", "X", "--email", "x@example.com"),
             2,
-            "a person's key is letters",
+            "is not a person's key",
         ),
         (
             ("people", "add", "xu", "--name", "Xu", "--email", "not-an-address"),

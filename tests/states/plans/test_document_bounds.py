@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from people.directory import KEY_LENGTH
 from states.errors import InvalidDocument
 from states.plans import bounds
 from states.plans.opening import read_document, read_document_file
@@ -201,7 +202,7 @@ def test_the_documented_limits_are_the_codes() -> None:
         "the file or request body": f"{bounds.MAX_DOCUMENT_BYTES // 1024} KB",
         "a text (a title, a note, evidence)": f"{bounds.TEXT_LIMIT:,} characters",
         "a name": f"{bounds.NAME_LIMIT} characters",
-        "a key (a person, a goal, a milestone)": f"{bounds.KEY_LIMIT} characters",
+        "a key (a person, a goal, a milestone)": f"{KEY_LENGTH} characters",
         "goals": f"{bounds.MAX_GOALS}",
         "milestones per goal": f"{bounds.MAX_MILESTONES}",
         "actions": f"{bounds.MAX_ACTIONS}",
