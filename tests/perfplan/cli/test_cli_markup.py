@@ -23,7 +23,8 @@ def _marked_plan(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def marked(initialised: Cli, tmp_path: Path) -> Cli:
+def marked(initialised: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    monkeypatch.setenv("COLUMNS", "400")  # every column whole: the token table is wide
     created = initialised(
         "plan", "create", str(_marked_plan(tmp_path)), "--as", "wang", "--now", "2026-08-25T09:00"
     )
