@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
+from notifications import settings as defaults
 from notifications.channels.base import Channel
 from notifications.context import load_context
 from notifications.errors import DeliveryError, TemplateProblem
@@ -44,11 +45,11 @@ INTERRUPTED = (
 class DeliveryPolicy:
     """How often and how patiently to try (from the PERFPLAN_* settings)."""
 
-    max_attempts: int = 6
-    backoff_base: float = 60.0
-    backoff_cap: float = 6 * 3600.0
-    lease_seconds: float = 300.0
-    batch_size: int = 100
+    max_attempts: int = defaults.MAX_ATTEMPTS
+    backoff_base: float = defaults.BACKOFF_BASE
+    backoff_cap: float = defaults.BACKOFF_CAP
+    lease_seconds: float = defaults.LEASE_SECONDS
+    batch_size: int = defaults.BATCH_SIZE
 
     @classmethod
     def from_settings(cls, settings: NotificationSettings) -> DeliveryPolicy:
@@ -60,6 +61,11 @@ class DeliveryPolicy:
             batch_size=settings.batch_size,
         )
 
+    def longest_wait(self, attempt: int) -> float:
+        """The most seconds between attempt `attempt` failing and the next: base *
+        2^(attempt-1), capped; the jitter takes between half of it and all of it."""
+        return min(self.backoff_cap, self.backoff_base * 2.0 ** min(max(attempt - 1, 0), 64))
+
     def backoff(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
         """Seconds before attempt `attempt + 1`: exponential, capped, with jitter.
 
@@ -67,11 +73,35 @@ class DeliveryPolicy:
         messages that failed together do not all come back together. A
         server's Retry-After is a floor.
         """
-        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** max(attempt - 1, 0))
-        delay = ceiling * rng.uniform(0.5, 1.0)
+        delay = self.longest_wait(attempt) * rng.uniform(0.5, 1.0)
         if retry_after:
             delay = max(delay, min(retry_after, self.backoff_cap))
         return delay
+
+
+@dataclass(frozen=True)
+class RetryStep:
+    """After attempt `attempt` fails: the wait before the next (`shortest` to `longest`
+    seconds), and when that next attempt comes, counted from the first (`earliest` to
+    `latest`). Ignores Retry-After, which can only make a wait longer."""
+
+    attempt: int
+    shortest: float
+    longest: float
+    earliest: float
+    latest: float
+
+
+def retry_schedule(policy: DeliveryPolicy) -> list[RetryStep]:
+    """Every wait a message can go through before it is a dead letter (docs/notifications.md
+    shows it for the default settings)."""
+    steps: list[RetryStep] = []
+    earliest = latest = 0.0
+    for attempt in range(1, policy.max_attempts):
+        longest = policy.longest_wait(attempt)
+        earliest, latest = earliest + longest / 2, latest + longest
+        steps.append(RetryStep(attempt, longest / 2, longest, earliest, latest))
+    return steps
 
 
 @dataclass
