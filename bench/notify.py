@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from aiosmtpd.controller import Controller  # noqa: E402
 from sqlalchemy import Engine, select  # noqa: E402
 
-from models.db import create_schema, make_engine, session_scope  # noqa: E402
+from models.db import analyze, create_schema, make_engine, session_scope  # noqa: E402
 from models.tables import PERSON, PLAN_ROLE  # noqa: E402
 from notifications.config import NotificationConfig  # noqa: E402
 from notifications.kinds import dedup_key  # noqa: E402
@@ -160,6 +160,7 @@ def _run(
     config = _config(folder, routing, fsync)
     try:
         recorded = _record(engine, config, plan_id, people, count, batch)
+        analyze(engine)  # not measured: the planner's figures for the loaded ledger
         sent_seconds, sent = _send(engine, config, batch)
     finally:
         engine.dispose()

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
-from models.db import create_schema, make_engine, session_scope
+from models.db import analyze, create_schema, make_engine, session_scope
 from models.tables import (
     DEFINITION_VERSION,
     DEPARTMENT,
@@ -288,8 +288,7 @@ def setup(url: str, plans: int, per_plan: int, due: int) -> None:
         _people(conn, plans)
         _plans(conn, plans, definition, scenarios)
         _milestones(conn, plans, per_plan, scenarios, definition)
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+    analyze(engine)
     engine.dispose()
     assert DEFINITION_VERSION is not None
 

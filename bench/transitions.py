@@ -96,7 +96,7 @@ from sqlalchemy import (  # noqa: E402
 )
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from models.db import create_schema, make_engine, normalise_url, session_scope  # noqa: E402
+from models.db import analyze, create_schema, make_engine, normalise_url, session_scope  # noqa: E402
 from models.plans import GENESIS_HASH  # noqa: E402
 from models.tables import AUDIT, OUTBOX, PLAN, PLAN_ROLE  # noqa: E402
 
@@ -171,6 +171,7 @@ def clone_agreed_plans(db: Engine, template: Template, first_id: int, count: int
                 insert(PLAN_ROLE),
                 [{"plan_id": i, "person_id": p, "role": r} for i in ids for p, r in template.roles],
             )
+    analyze(db)  # the planner's figures for the loaded rows, before anything is measured
 
 
 # --- the two ways of doing one transition ---------------------------------------------------------

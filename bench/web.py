@@ -62,7 +62,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.db import create_schema, make_engine, session_scope  # noqa: E402
+from models.db import analyze, create_schema, make_engine, session_scope  # noqa: E402
 from models.tables import PLAN  # noqa: E402
 from people import access, identity  # noqa: E402
 from states.engine.signing import sign  # noqa: E402
@@ -137,6 +137,7 @@ def seed(url: str, plans: int) -> None:
     with session_scope(engine) as session:
         access.grant(session, person="hr", role="hr", department=None, now=DRAFTED, by="bench")
         identity.set_password(session, person="hr", password=PASSWORD, now=DRAFTED)
+    analyze(engine)  # the planner's figures for the loaded rows, before anything is measured
     engine.dispose()
 
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, SQLModel
@@ -75,6 +75,18 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 def create_schema(engine: Engine) -> None:
     """Create every table (and the audit triggers) that does not exist yet."""
     SQLModel.metadata.create_all(engine)
+
+
+def analyze(engine: Engine) -> None:
+    """Refresh the query planner's statistics: after any bulk load (thousands of rows
+    at once: the benchmarks' seeding, a restore), before the first query. Until then
+    PostgreSQL plans from the empty tables' figures (the plan list took 27 ms instead
+    of 1.4 ms); SQLite has no statistics at all until its first ANALYZE, which here
+    samples at most 1,000 rows of each index to stay quick on large tables."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("PRAGMA analysis_limit=1000"))
+        connection.execute(text("ANALYZE"))
 
 
 def schema_exists(engine: Engine) -> bool:

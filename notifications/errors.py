@@ -49,6 +49,9 @@ class DeliveryError(NotificationsError):
     batch on it is deferred without trying each message. `code` is a short
     reason that is safe to log ("SMTP 550", "HTTP 404", "timeout"): the
     message itself may quote a server's reply, which can name an address.
+    `attempted=False`: the message was not tried at all (its channel was down
+    earlier in the batch, or its sender no longer holds it); it uses up no
+    attempt and is left for a later try.
     """
 
     def __init__(
@@ -59,10 +62,12 @@ class DeliveryError(NotificationsError):
         retry_after: float | None = None,
         channel_down: bool = False,
         code: str = "",
+        attempted: bool = True,
     ) -> None:
         self.permanent = permanent
         self.retry_after = retry_after
         self.channel_down = channel_down
+        self.attempted = attempted
         self.code = code or ("permanent" if permanent else "temporary")
         super().__init__(message)
 

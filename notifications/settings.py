@@ -16,6 +16,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SmtpSecurity = Literal["starttls", "ssl", "none"]
 
+# Delivery's defaults (`NotificationSettings`, `ledger.delivery.DeliveryPolicy`).
+MAX_ATTEMPTS = 32
+BACKOFF_BASE = 60.0
+BACKOFF_CAP = 2 * 3600.0
+LEASE_SECONDS = 300.0
+BATCH_SIZE = 100
+
 # Who signs a message, and whose name its email comes from, when no setting says.
 _DEFAULT_SENDER = {"en": "Human Resources", "zh-CN": "人力资源部"}
 
@@ -56,8 +63,10 @@ class NotificationSettings(BaseSettings):
 
     # Delivery: attempts before a dead letter, backoff base and cap (seconds),
     # how long a sender owns the messages it claimed, and how many per batch.
-    max_attempts: int = Field(default=6, ge=1)
-    backoff_base: float = Field(default=60.0, gt=0)
-    backoff_cap: float = Field(default=6 * 3600.0, gt=0)
-    lease_seconds: float = Field(default=300.0, gt=0)
-    batch_size: int = Field(default=100, ge=1)
+    # The defaults keep trying for more than a day (25 to 50 hours): an outage of a
+    # working day loses no message (docs/notifications.md has the schedule).
+    max_attempts: int = Field(default=MAX_ATTEMPTS, ge=1)
+    backoff_base: float = Field(default=BACKOFF_BASE, gt=0)
+    backoff_cap: float = Field(default=BACKOFF_CAP, gt=0)
+    lease_seconds: float = Field(default=LEASE_SECONDS, gt=0)
+    batch_size: int = Field(default=BATCH_SIZE, ge=1)

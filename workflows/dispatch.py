@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from models.db import session_scope
@@ -114,12 +115,15 @@ def dispatch_pending(
             return report
 
 
-def after_commit(engine: Engine, plan_id: int, now: datetime) -> None:
+def after_commit(engine: Engine, plan_id: int, now: datetime) -> str | None:
     """Carry out a change's outbox rows now that it has committed (the CLI and the web).
 
     Embedded: in this process, with the plain functions (no Prefect start-up), then
-    deliver what they recorded; a crash here leaves the rows to `perfplan dispatch`.
-    Served: ask the dispatcher deployment to run now; its interval is the safety net.
+    deliver what they recorded. Served: ask the dispatcher deployment to run now; its
+    interval is the safety net. Never raises: the change is stored whatever happens
+    here, and what could not be done now (a locked database, a crash) waits in the
+    outbox for `perfplan dispatch` or the dispatcher. Returns None when it was all
+    done, else why the follow-ups were left to the dispatcher, in one sentence.
     """
     from workflows.settings import WorkflowSettings
 
@@ -130,6 +134,18 @@ def after_commit(engine: Engine, plan_id: int, now: datetime) -> None:
             trigger_dispatch(plan_id)
         except Exception as error:  # the dispatcher's interval picks the rows up
             log.warning("could not trigger the dispatcher: %s", error)
-        return
-    dispatch_pending(engine, now=now, plan_id=plan_id)
-    messages.deliver(engine, now=now)
+        return None
+    try:
+        dispatch_pending(engine, now=now, plan_id=plan_id)
+        messages.deliver(engine, now=now)
+    except Exception as error:  # committed already: the outbox rows wait for the dispatcher
+        log.warning("plan %s: follow-ups left to the dispatcher (%s)", plan_id, _why(error))
+        return _why(error)
+    return None
+
+
+def _why(error: Exception) -> str:
+    """The first line of what went wrong: a database's own words, not its SQL."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return first or type(cause).__name__

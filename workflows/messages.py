@@ -112,6 +112,7 @@ def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:
         "sent": report.sent,
         "retried": report.retried,
         "dead": report.dead,
+        "deferred": report.deferred,
         "more": int(report.more),
     }
     if report.claimed:  # a delivery with nothing to send is not worth a row

@@ -33,12 +33,62 @@ def prepare_environment() -> None:
 
 @contextmanager
 def embedded() -> Iterator[None]:
-    """Run flows in this process: heartbeats off (a sync flow would wait 1 s for it)."""
-    prepare_environment()
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    """Run flows in this process: heartbeats off (a sync flow would wait 1 s for it).
 
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
+    Without a PREFECT_API_URL, against a temporary server of this process's own
+    (`workflows.temporary_server`: it dies with this process, `kill -9` included),
+    whose log and event workers are drained before it stops (otherwise the shutdown
+    waits a minute, or prints `Error flushing`).
+    """
+    prepare_environment()
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
+
+    quiet = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    if PREFECT_API_URL.value():  # a server of the user's, or an enclosing embedded()
+        with temporary_settings(quiet):
+            yield
+        return
+    from workflows.temporary_server import temporary_server
+
+    # The environment's (`prepare_environment`), as Prefect may have read its own before.
+    timeout = float(
+        os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS")
+        or PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+    )
+    with temporary_server(timeout) as url, temporary_settings({**quiet, PREFECT_API_URL: url}):
+        try:
+            yield
+        finally:
+            _drain_workers()
+
+
+def _drain_workers() -> None:
+    """Send what Prefect's log and event workers still hold, in that order."""
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    run_coro_as_sync(_drain())
+
+
+async def _drain() -> None:
+    import inspect
+
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    try:
+        drained = APILogWorker.instance().drain()
+        if inspect.isawaitable(drained):
+            await drained
+    except RuntimeError:
+        pass  # never started
+    events = EventsWorker.drain_all()
+    if inspect.isawaitable(events):
+        await events
 
 
 def trigger_dispatch(plan_id: int) -> None:

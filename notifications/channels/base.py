@@ -21,6 +21,14 @@ from notifications.message import OutgoingMessage
 from notifications.settings import NotificationSettings
 
 Clock = Callable[[], datetime]
+# Asked before each message of a batch is sent: does this sender still hold it (its
+# lease renewed if need be)? One it does not hold is skipped: another sender has it.
+Held = Callable[[OutgoingMessage], bool]
+
+
+def always_held(message: OutgoingMessage) -> bool:
+    """For a batch nobody else can take (a preview, a test, one message sent by hand)."""
+    return True
 
 
 class Options(BaseModel):
@@ -90,9 +98,11 @@ class Channel:
     def send(self, message: OutgoingMessage) -> None:
         raise NotImplementedError
 
-    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
-        """Send each message; None for a success, the error otherwise."""
-        return until_down(messages, self._try_send)
+    def send_batch(
+        self, messages: Sequence[OutgoingMessage], held: Held = always_held
+    ) -> list[DeliveryError | None]:
+        """Send each message that is still `held`; None for a success, the error otherwise."""
+        return until_down(messages, self._try_send, held)
 
     def _try_send(self, message: OutgoingMessage) -> DeliveryError | None:
         try:
@@ -118,21 +128,27 @@ class BatchChannel(Channel):
         if error is not None:
             raise error
 
-    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
+    def send_batch(
+        self, messages: Sequence[OutgoingMessage], held: Held = always_held
+    ) -> list[DeliveryError | None]:
         raise NotImplementedError
 
 
 def until_down(
     messages: Sequence[OutgoingMessage],
     send_one: Callable[[OutgoingMessage], DeliveryError | None],
+    held: Held = always_held,
 ) -> list[DeliveryError | None]:
-    """`send_one` each message (None: sent), until an error says the channel itself is
-    down: the messages after it are not attempted."""
+    """`send_one` each message still `held` (None: sent), until an error says the
+    channel itself is down: the messages after it are not attempted."""
     results: list[DeliveryError | None] = []
     down: DeliveryError | None = None
     for message in messages:
         if down is not None:
             results.append(not_attempted(down))
+            continue
+        if not held(message):
+            results.append(lease_lost())
             continue
         error = send_one(message)
         results.append(error)
@@ -141,12 +157,23 @@ def until_down(
 
 
 def not_attempted(cause: DeliveryError) -> DeliveryError:
-    """For the messages after a channel went down: temporary, whatever the cause was."""
+    """For the messages after a channel went down: left for a later try, whatever the
+    cause was, without using up an attempt."""
     return DeliveryError(
         f"not attempted: the channel was down earlier in this batch ({cause})",
         permanent=False,
         channel_down=True,
         code=f"not attempted ({cause.code})",
+        attempted=False,
+    )
+
+
+def lease_lost() -> DeliveryError:
+    """For a message this sender no longer holds: not sent, so that it is never sent twice."""
+    return DeliveryError(
+        "not sent: this sender's lease on it could not be renewed (another sender may hold it)",
+        code="lease lost",
+        attempted=False,
     )
 
 

@@ -21,12 +21,22 @@ from typing import Any, ClassVar
 from pydantic import Field, SecretStr
 
 from notifications.channels import mime
-from notifications.channels.base import BatchChannel, Options, env_secret, not_attempted
+from notifications.channels.base import (
+    BatchChannel,
+    Held,
+    Options,
+    always_held,
+    env_secret,
+    lease_lost,
+    not_attempted,
+)
 from notifications.errors import DeliveryError
 from notifications.message import OutgoingMessage
 from notifications.settings import NotificationSettings, SmtpSecurity, default_sender
 
 _NO_PASSWORD = SecretStr("")
+# The code of a timeout: the server accepted and then stalled.
+TIMEOUT = "timeout"
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+$")
 
 
@@ -86,6 +96,9 @@ def classify(error: Exception, *, stage: str) -> DeliveryError:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(error.recipients.values()), (450, b"recipient refused"))
         return _reply_error(code, reply, stage="RCPT")
+    # smtplib reports a reply that never came as a lost connection; its cause says so.
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+        return DeliveryError(f"SMTP {stage} timed out", channel_down=True, code=TIMEOUT)
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return DeliveryError(
             f"SMTP connection lost at {stage}", channel_down=True, code="disconnected"
@@ -166,28 +179,22 @@ class SmtpChannel(BatchChannel):
             else "none",
         }
 
-    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
-        """All messages over one connection; reconnects once if it is lost midway."""
-        results: list[DeliveryError | None] = []
-        smtp: smtplib.SMTP | None = None
-        down: DeliveryError | None = None
+    def send_batch(
+        self, messages: Sequence[OutgoingMessage], held: Held = always_held
+    ) -> list[DeliveryError | None]:
+        """All messages over one connection, each only while this sender still holds it.
+
+        A connection lost midway is opened again, once per batch. A timeout (a server
+        that accepted and then stalled) ends the batch: the messages after it are left
+        for a later try instead of each waiting out the timeout again.
+        """
+        if not messages:
+            return []
+        batch = _Connection(self)
         try:
-            for message in messages:
-                if smtp is None and down is None:
-                    smtp, down = self._open()
-                if smtp is None:
-                    assert down is not None
-                    results.append(down if not results else not_attempted(down))
-                    continue
-                error = self._send_one(smtp, message)
-                results.append(error)
-                if error is not None and error.channel_down:
-                    _quit(smtp)
-                    smtp, down = self._open()
+            return [batch.send(message, held) for message in messages]
         finally:
-            if smtp is not None:
-                _quit(smtp)
-        return results
+            batch.close()
 
     def _open(self) -> tuple[smtplib.SMTP | None, DeliveryError | None]:
         stage = "connect"
@@ -224,7 +231,46 @@ class SmtpChannel(BatchChannel):
         return None
 
 
-def _quit(smtp: smtplib.SMTP) -> None:
+class _Connection:
+    """One batch's SMTP connection: opened at the first message, reopened once after a
+    lost connection, and given up for the rest of the batch once the channel is down."""
+
+    def __init__(self, channel: SmtpChannel) -> None:
+        self.channel = channel
+        self.smtp: smtplib.SMTP | None = None
+        self.down: DeliveryError | None = None
+        self.opened = 0
+
+    def send(self, message: OutgoingMessage, held: Held) -> DeliveryError | None:
+        if self.down is not None:
+            return not_attempted(self.down)
+        if not held(message):
+            return lease_lost()
+        if self.smtp is None:
+            self.opened += 1
+            self.smtp, self.down = self.channel._open()
+            if self.smtp is None:
+                return self.down
+        error = self.channel._send_one(self.smtp, message)
+        if error is not None and error.channel_down:
+            stalled = error.code == TIMEOUT
+            _quit(self.smtp, wait=not stalled)
+            self.smtp = None
+            if stalled or self.opened > 1:
+                self.down = error
+        return error
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            _quit(self.smtp)
+
+
+def _quit(smtp: smtplib.SMTP, *, wait: bool = True) -> None:
+    """QUIT politely, unless the server stalled: then waiting for its reply would
+    cost another timeout; the connection is just closed."""
+    if not wait:
+        smtp.close()
+        return
     try:
         smtp.quit()
     except (smtplib.SMTPException, OSError):

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal, cast
 
 from pydantic import Field
 
-from notifications.channels.base import BatchChannel, Options
+from notifications.channels.base import BatchChannel, Held, Options, always_held, lease_lost
 from notifications.channels.email import build_email
 from notifications.errors import DeliveryError
 from notifications.message import OutgoingMessage
@@ -56,7 +56,9 @@ class FileOutboxChannel(BatchChannel):
         stem = f"{message.id:08d}-{message.kind}-{message.role}-{message.locale}"
         return self.directory / f"{stem}.{self.format}"
 
-    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
+    def send_batch(
+        self, messages: Sequence[OutgoingMessage], held: Held = always_held
+    ) -> list[DeliveryError | None]:
         """Write every file aside, flush them to disk together, then put each in place.
 
         A message counts as sent once its file has its final name and that
@@ -67,6 +69,9 @@ class FileOutboxChannel(BatchChannel):
         results: list[DeliveryError | None] = []
         written: list[tuple[int, Path, Path]] = []
         for index, message in enumerate(messages):
+            if not held(message):
+                results.append(lease_lost())
+                continue
             try:
                 written.append((index, *self._write_aside(message)))
                 results.append(None)

@@ -19,7 +19,9 @@ import httpx
 
 from notifications.channels.base import (
     BatchChannel,
+    Held,
     Options,
+    always_held,
     default_env,
     env_secret,
     mask_url,
@@ -148,10 +150,12 @@ class WebhookChannel(BatchChannel):
             return message.text
         return f"{message.subject}\n{message.plan_ref} {message.link}".strip()
 
-    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
+    def send_batch(
+        self, messages: Sequence[OutgoingMessage], held: Held = always_held
+    ) -> list[DeliveryError | None]:
         """One HTTP client for the batch; a POST each, until the receiver is down."""
         with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
-            return until_down(messages, lambda message: self._post(client, message))
+            return until_down(messages, lambda message: self._post(client, message), held)
 
     def _post(self, client: httpx.Client, message: OutgoingMessage) -> DeliveryError | None:
         body = json.dumps(self.payload(message), ensure_ascii=False).encode("utf-8")

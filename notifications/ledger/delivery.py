@@ -16,15 +16,16 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, RowMapping
 
-from notifications.channels.base import Channel
+from notifications import settings as defaults
+from notifications.channels.base import Channel, Held, always_held
 from notifications.context import load_context
 from notifications.errors import DeliveryError, TemplateProblem
 from notifications.ledger.rows import DEAD, QUEUED, SENT, A, N
@@ -44,11 +45,11 @@ INTERRUPTED = (
 class DeliveryPolicy:
     """How often and how patiently to try (from the PERFPLAN_* settings)."""
 
-    max_attempts: int = 6
-    backoff_base: float = 60.0
-    backoff_cap: float = 6 * 3600.0
-    lease_seconds: float = 300.0
-    batch_size: int = 100
+    max_attempts: int = defaults.MAX_ATTEMPTS
+    backoff_base: float = defaults.BACKOFF_BASE
+    backoff_cap: float = defaults.BACKOFF_CAP
+    lease_seconds: float = defaults.LEASE_SECONDS
+    batch_size: int = defaults.BATCH_SIZE
 
     @classmethod
     def from_settings(cls, settings: NotificationSettings) -> DeliveryPolicy:
@@ -60,6 +61,11 @@ class DeliveryPolicy:
             batch_size=settings.batch_size,
         )
 
+    def longest_wait(self, attempt: int) -> float:
+        """The most seconds between attempt `attempt` failing and the next: base *
+        2^(attempt-1), capped; the jitter takes between half of it and all of it."""
+        return min(self.backoff_cap, self.backoff_base * 2.0 ** min(max(attempt - 1, 0), 64))
+
     def backoff(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
         """Seconds before attempt `attempt + 1`: exponential, capped, with jitter.
 
@@ -67,11 +73,35 @@ class DeliveryPolicy:
         messages that failed together do not all come back together. A
         server's Retry-After is a floor.
         """
-        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** max(attempt - 1, 0))
-        delay = ceiling * rng.uniform(0.5, 1.0)
+        delay = self.longest_wait(attempt) * rng.uniform(0.5, 1.0)
         if retry_after:
             delay = max(delay, min(retry_after, self.backoff_cap))
         return delay
+
+
+@dataclass(frozen=True)
+class RetryStep:
+    """After attempt `attempt` fails: the wait before the next (`shortest` to `longest`
+    seconds), and when that next attempt comes, counted from the first (`earliest` to
+    `latest`). Ignores Retry-After, which can only make a wait longer."""
+
+    attempt: int
+    shortest: float
+    longest: float
+    earliest: float
+    latest: float
+
+
+def retry_schedule(policy: DeliveryPolicy) -> list[RetryStep]:
+    """Every wait a message can go through before it is a dead letter (docs/notifications.md
+    shows it for the default settings)."""
+    steps: list[RetryStep] = []
+    earliest = latest = 0.0
+    for attempt in range(1, policy.max_attempts):
+        longest = policy.longest_wait(attempt)
+        earliest, latest = earliest + longest / 2, latest + longest
+        steps.append(RetryStep(attempt, longest / 2, longest, earliest, latest))
+    return steps
 
 
 @dataclass
@@ -81,6 +111,7 @@ class DeliveryReport:
     retried: int = 0
     dead: int = 0
     interrupted: int = 0
+    deferred: int = 0
     more: bool = False
 
 
@@ -109,41 +140,109 @@ def deliver_due(
     max_batches: int | None = None,
     rng: random.Random | None = None,
     unavailable: Mapping[str, str] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> DeliveryReport:
     """Send every message due at `now`, batch by batch, in transactions of its own.
 
-    Safe to run in several processes at once: each batch is claimed with a
-    lease, and a claimed row is nobody else's until the lease expires. Stops
-    early (report.more) once a quarter of the lease has gone by, so that no
-    lease can run out under a batch; call it again with a fresh `now`.
-    Messages for a channel in `unavailable` (name -> why, e.g. a secret not
-    set) wait and are retried; for a channel nobody knows, they are dead letters,
-    and so are messages whose templates fail to render (`renderer`).
+    Safe to run in several processes at once: each batch is claimed with a lease,
+    renewed while the batch is being sent (`clock` tells how time passes; by default
+    `now` plus the whole seconds elapsed), and a message is sent only while its lease holds,
+    so no message is sent twice unless a sender dies. A channel that goes down is
+    not tried again in this call, and its messages not tried wait without using up
+    an attempt. Stops early (report.more) once a quarter of the lease has gone by;
+    call it again with a fresh `now`. Messages for a channel in `unavailable` (name
+    -> why, e.g. a secret not set) wait and are retried; for a channel nobody
+    knows, they are dead letters, and so are messages whose templates fail to
+    render (`renderer`).
     """
     policy = policy or DeliveryPolicy()
-    rng = rng or random.Random()
-    report = DeliveryReport()
-    started, batches = time.monotonic(), 0
+    started = time.monotonic()
+    moment = clock or (lambda: now + timedelta(seconds=int(time.monotonic() - started)))
+    run = _Run(engine, policy, rng or random.Random(), moment, now)
     while True:
-        claim = claim_due(engine, now=now, policy=policy, renderer=renderer)
+        claim = claim_due(engine, now=now, policy=policy, renderer=renderer, run=run)
         if not claim.claimed:
-            return report
-        outcomes = [*claim.unrenderable, *send_claimed(claim.messages, channels, unavailable or {})]
-        sent, retried, dead = record_results(
-            engine, token=claim.token, outcomes=outcomes, now=now, policy=policy, rng=rng
+            return run.report
+        lease = Lease(engine, token=claim.token, ids=[m.id for m in claim.claimed], run=run)
+        sent = send_claimed(claim.messages, channels, unavailable or {}, held=lease.held)
+        run.settle(claim, [*claim.unrenderable, *sent])
+        over_time = (moment() - now).total_seconds() > policy.lease_seconds / 4
+        if over_time or (max_batches is not None and run.batches >= max_batches):
+            run.report.more = True
+            return run.report
+
+
+@dataclass
+class _Run:
+    """One `deliver_due` call: its settings, clock, figures, and the channels that went
+    down during it (not tried again before the next call)."""
+
+    engine: Engine
+    policy: DeliveryPolicy
+    rng: random.Random
+    clock: Callable[[], datetime]
+    now: datetime
+    report: DeliveryReport = field(default_factory=DeliveryReport)
+    down: set[str] = field(default_factory=set)
+    batches: int = 0
+
+    def settle(
+        self, claim: Claim, outcomes: Sequence[tuple[OutgoingMessage, DeliveryError | None]]
+    ) -> None:
+        sent, retried, dead, deferred = record_results(
+            self.engine,
+            token=claim.token,
+            outcomes=outcomes,
+            now=self.now,
+            policy=self.policy,
+            rng=self.rng,
         )
-        batches += 1
+        self.down |= {m.channel for m, error in outcomes if error and error.channel_down}
+        self.batches += 1
+        report = self.report
         report.claimed += len(claim.claimed)
         report.interrupted += claim.interrupted
-        report.sent, report.retried, report.dead = (
-            report.sent + sent,
-            report.retried + retried,
-            report.dead + dead,
-        )
-        over_time = time.monotonic() - started > policy.lease_seconds / 4
-        if over_time or (max_batches is not None and batches >= max_batches):
-            report.more = True
-            return report
+        report.sent, report.retried = report.sent + sent, report.retried + retried
+        report.dead, report.deferred = report.dead + dead, report.deferred + deferred
+
+
+class Lease:
+    """One claim's lease, renewed while its batch is sent: `held(message)` before each
+    send. Once less than half of the lease is left, every row of the claim is renewed
+    for a whole lease in one UPDATE, on the rows this sender still holds; a row it no
+    longer holds (another sender took it after the lease ran out), or a renewal that
+    fails, means the message is not sent by this sender."""
+
+    def __init__(self, engine: Engine, *, token: str, ids: Sequence[int], run: _Run) -> None:
+        self.engine, self.token, self.ids = engine, token, list(ids)
+        self.clock, self.seconds = run.clock, run.policy.lease_seconds
+        self.until = self.clock() + timedelta(seconds=self.seconds)
+        self.lost: set[int] = set()
+
+    def held(self, message: OutgoingMessage) -> bool:
+        left = (self.until - self.clock()).total_seconds()
+        if left < self.seconds / 2 and len(self.lost) < len(self.ids):
+            self._renew()
+        return message.id not in self.lost
+
+    def _renew(self) -> None:
+        until = self.clock() + timedelta(seconds=self.seconds)
+        try:
+            with self.engine.begin() as connection:
+                kept = set(
+                    connection.execute(
+                        update(N)
+                        .where(N.c.id.in_(self.ids), N.c.claimed_by == self.token)
+                        .where(N.c.status == QUEUED)
+                        .values(claimed_until=until)
+                        .returning(N.c.id)
+                    ).scalars()
+                )
+        except Exception as error:  # not renewed: send nothing more of this claim
+            log.warning("could not renew a delivery lease (%s)", type(error).__name__)
+            kept = set()
+        self.lost |= set(self.ids) - kept
+        self.until = until
 
 
 def _due(now: datetime) -> Any:
@@ -155,7 +254,12 @@ def _due(now: datetime) -> Any:
 
 
 def claim_due(
-    engine: Engine, *, now: datetime, policy: DeliveryPolicy, renderer: Renderer
+    engine: Engine,
+    *,
+    now: datetime,
+    policy: DeliveryPolicy,
+    renderer: Renderer,
+    run: _Run | None = None,
 ) -> Claim:
     """Take up to one batch of due messages for this sender, under a lease.
 
@@ -171,7 +275,11 @@ def claim_due(
         # A write first: on SQLite it takes the database's write lock, so the
         # claims of concurrent senders are serialised there.
         _bury_exhausted(connection, now=now, policy=policy)
-        rows = _take(connection, token=claim.token, now=now, policy=policy)
+        leased_at = run.clock() if run else now
+        skip = run.down if run else set()
+        rows = _take(
+            connection, token=claim.token, now=now, until=leased_at, policy=policy, skip=skip
+        )
         if rows:
             claim.interrupted = _interrupt_stale(connection, [row["id"] for row in rows], now)
             claim.messages, claim.unrenderable = _render_claimed(connection, rows, renderer, now)
@@ -180,20 +288,35 @@ def claim_due(
 
 
 def _take(
-    connection: Connection, *, token: str, now: datetime, policy: DeliveryPolicy
+    connection: Connection,
+    *,
+    token: str,
+    now: datetime,
+    until: datetime,
+    policy: DeliveryPolicy,
+    skip: set[str],
 ) -> list[RowMapping]:
+    """Claim up to a batch of due rows (none of the channels in `skip`), leased for
+    `policy.lease_seconds` from `until`.
+
+    The candidates are a MATERIALIZED CTE, chosen once: as a plain IN (subquery),
+    PostgreSQL may run the subquery again for each row it updates, and each run,
+    seeing the rows just claimed as no longer due, locks the next ones: a batch of 4
+    took 10 rows."""
     candidates = (
         select(N.c.id)
-        .where(_due(now))
+        .where(_due(now), *([N.c.channel.not_in(sorted(skip))] if skip else []))
         .order_by(N.c.next_attempt_at, N.c.id)
         .limit(policy.batch_size)
         .with_for_update(skip_locked=True)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED")
     )
     claimed = connection.execute(
         update(N)
-        .where(N.c.id.in_(candidates), _due(now))
+        .where(N.c.id.in_(select(candidates.c.id)), _due(now))
         .values(
-            claimed_until=now + timedelta(seconds=policy.lease_seconds),
+            claimed_until=until + timedelta(seconds=policy.lease_seconds),
             claimed_by=token,
             attempts=N.c.attempts + 1,
         )
@@ -351,6 +474,7 @@ def send_claimed(
     messages: Sequence[OutgoingMessage],
     channels: Mapping[str, Channel],
     unavailable: Mapping[str, str] | None = None,
+    held: Held = always_held,
 ) -> list[tuple[OutgoingMessage, DeliveryError | None]]:
     """Hand each channel its share of the batch, in one `send_batch` call."""
     by_channel: dict[str, list[OutgoingMessage]] = {}
@@ -358,13 +482,18 @@ def send_claimed(
         by_channel.setdefault(message.channel, []).append(message)
     outcomes: list[tuple[OutgoingMessage, DeliveryError | None]] = []
     for name, group in by_channel.items():
-        results = _send_group(name, group, channels.get(name), (unavailable or {}).get(name))
+        why_not = (unavailable or {}).get(name)
+        results = _send_group(name, group, channels.get(name), why_not, held)
         outcomes += zip(group, results, strict=True)
     return outcomes
 
 
 def _send_group(
-    name: str, group: Sequence[OutgoingMessage], channel: Channel | None, why_not: str | None
+    name: str,
+    group: Sequence[OutgoingMessage],
+    channel: Channel | None,
+    why_not: str | None,
+    held: Held,
 ) -> list[DeliveryError | None]:
     if channel is None and why_not is not None:
         waiting = DeliveryError(
@@ -380,7 +509,7 @@ def _send_group(
         )
         return [missing] * len(group)
     try:
-        results = channel.send_batch(group)
+        results = channel.send_batch(group, held)
     except Exception as error:  # a bug in a channel must not lose the batch
         log.exception("channel %s failed unexpectedly (%s)", name, type(error).__name__)
         failed = DeliveryError(f"{name}: {type(error).__name__}", code=type(error).__name__)
@@ -399,13 +528,14 @@ def record_results(
     now: datetime,
     policy: DeliveryPolicy,
     rng: random.Random,
-) -> tuple[int, int, int]:
-    """Settle the attempts of one claim: sent, to retry later, or dead. (sent, retried, dead)"""
+) -> tuple[int, int, int, int]:
+    """Settle the attempts of one claim: sent, to retry later, dead, or not attempted
+    (left as it was, its attempt not counted). (sent, retried, dead, deferred)"""
     sent = [m for m, error in outcomes if error is None]
-    retry = [
-        (m, e) for m, e in outcomes if e and not e.permanent and m.attempt < policy.max_attempts
-    ]
-    dead = [(m, e) for m, e in outcomes if e and (e.permanent or m.attempt >= policy.max_attempts)]
+    tried = [(m, e) for m, e in outcomes if e and e.attempted]
+    deferred = [m for m, e in outcomes if e and not e.attempted]
+    retry = [(m, e) for m, e in tried if not e.permanent and m.attempt < policy.max_attempts]
+    dead = [(m, e) for m, e in tried if e.permanent or m.attempt >= policy.max_attempts]
     with engine.begin() as connection:
         if sent:
             _mark_sent(connection, sent, now)
@@ -413,9 +543,12 @@ def record_results(
             _mark_retry(connection, token, retry, now, policy, rng)
         if dead:
             _mark_dead(connection, dead, now)
+        if deferred:
+            _release(connection, token, deferred)
         attempts = [
             {"nid": m.id, "new_status": _attempt_status(e), "err": str(e) if e else ""}
             for m, e in outcomes
+            if e is None or e.attempted
         ]
         connection.execute(
             update(A)
@@ -428,7 +561,29 @@ def record_results(
             attempts,
         )
     _log_outcomes(sent, retry, dead, policy)
-    return len(sent), len(retry), len(dead)
+    return len(sent), len(retry), len(dead), len(deferred)
+
+
+def _release(connection: Connection, token: str, messages: Sequence[OutgoingMessage]) -> None:
+    """Give back messages that were not tried, as they were before the claim: due, and
+    their attempt neither counted nor kept. Only those this sender still holds."""
+    held = (
+        connection.execute(
+            update(N)
+            .where(N.c.id.in_([m.id for m in messages]), N.c.claimed_by == token)
+            .where(N.c.status == QUEUED)
+            .values(attempts=N.c.attempts - 1, claimed_until=None)
+            .returning(N.c.id)
+        )
+        .scalars()
+        .all()
+    )
+    if held:
+        connection.execute(
+            delete(A).where(
+                A.c.notification_id.in_(held), A.c.claimed_by == token, A.c.status == "sending"
+            )
+        )
 
 
 def _attempt_status(error: DeliveryError | None) -> str:

@@ -130,10 +130,16 @@ def print_rows(
 
 def dispatch_after_commit(plan_id: int, now: datetime) -> None:
     """Carry out the plan's outbox rows now that the change has committed
-    (`workflows.dispatch.after_commit`, on the command's engine)."""
+    (`workflows.dispatch.after_commit`, on the command's engine). If they cannot be
+    carried out now, the command still succeeds (its change is stored) and says so."""
     from workflows import dispatch
 
-    dispatch.after_commit(engine(), plan_id, now)
+    left = dispatch.after_commit(engine(), plan_id, now)
+    if left is not None:
+        errors.print(
+            f"The change is stored; its follow-ups are left to the dispatcher "
+            f"(perfplan dispatch, or the next cron run): {left}"
+        )
 
 
 def perform(

@@ -61,6 +61,23 @@ def current(as_json: JsonOption = False) -> None:
     print_answer(data, as_json, f"{database_url()}: {revision or 'empty'} (newest {head}; {state})")
 
 
+@app.command("analyze")
+def analyze() -> None:
+    """Refresh the database's query statistics (ANALYZE); run it after loading many rows.
+
+    perfplan's own bulk loads do it themselves; a restore or an import by hand does not.
+    """
+    from models.db import analyze as refresh
+    from models.db import make_engine
+
+    engine = make_engine(database_url())
+    try:
+        refresh(engine)
+    finally:
+        engine.dispose()
+    console.print(f"{database_url()}: statistics refreshed (ANALYZE).")
+
+
 @app.command("grant-app-role")
 def grant_app_role(
     role: Annotated[str, typer.Argument(help="The role the application will connect as.")],

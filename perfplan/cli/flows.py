@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -18,10 +19,24 @@ AsOf = Annotated[
 ]
 
 
+def _deliver_only(moment: datetime) -> dict[str, int]:
+    """Deliver what waits in the ledger (queued messages, retries whose time has come)
+    with the plain function: no follow-up is due, so Prefect is not started."""
+    from models.db import make_engine
+    from workflows import messages
+
+    engine = make_engine()
+    try:
+        return messages.deliver(engine, now=moment)
+    finally:
+        engine.dispose()
+
+
 def sweep(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False) -> None:
     """Send the reminders and escalations due now (or --as-of), then deliver messages.
 
-    Starts Prefect (in this process) only when something is due.
+    Delivers what is queued (retries included) even when no follow-up is due; starts
+    Prefect (in this process) only when something is due.
     """
     from models.db import make_engine
     from workflows import sweep as sweeping
@@ -33,8 +48,11 @@ def sweep(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False
     finally:
         engine.dispose()
     if not due:
+        delivered = _deliver_only(moment)
         print_answer(
-            {"as_of": moment, "due": 0}, as_json, f"Nothing due at {moment:%Y-%m-%d %H:%M}."
+            {"as_of": moment, "due": 0, "delivered": delivered},
+            as_json,
+            f"Nothing due at {moment:%Y-%m-%d %H:%M}; {delivered['sent']} message(s) sent.",
         )
         return
     from workflows.runtime import embedded
@@ -56,7 +74,8 @@ def sweep(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False
 def dispatch(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False) -> None:
     """Carry out the outbox rows of committed transitions, then deliver messages.
 
-    Picks up what a crashed process left behind; starts Prefect only when there is work.
+    Picks up what a crashed process left behind, and delivers what is queued even when
+    no row waits; starts Prefect only when there is a row to carry out.
     """
     from models.db import make_engine, session_scope
     from workflows.outbox import pending_count
@@ -69,7 +88,12 @@ def dispatch(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = Fa
     finally:
         engine.dispose()
     if not waiting:
-        print_answer({"pending": 0}, as_json, "Nothing to dispatch.")
+        delivered = _deliver_only(moment)
+        print_answer(
+            {"pending": 0, "delivered": delivered},
+            as_json,
+            f"Nothing to dispatch; {delivered['sent']} message(s) sent.",
+        )
         return
     from workflows.runtime import embedded
 

@@ -229,7 +229,10 @@ def send(now: NowOption = None, as_json: JsonOption = False) -> None:
             policy=DeliveryPolicy.from_settings(config.settings),
         )
     more = " (more are due: run it again)" if report.more else ""
-    line = f"sent {report.sent}, to retry {report.retried}, dead letters {report.dead}{more}"
+    line = (
+        f"sent {report.sent}, to retry {report.retried}, dead letters {report.dead}, "
+        f"not tried (their channel was down) {report.deferred}{more}"
+    )
     print_answer(report.__dict__, as_json, line)
 
 

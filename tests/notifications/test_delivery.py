@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from models.clock import FrozenClock
 from models.db import make_engine, session_scope
-from notifications.channels.base import Channel
+from notifications.channels.base import Channel, Held, always_held
 from notifications.errors import DeliveryError
 from notifications.ledger.delivery import DeliveryPolicy, claim_due, deliver_due, send_claimed
 from notifications.ledger.history import retry
@@ -106,8 +106,10 @@ class CrashAfterSending(Channel):
         super().__init__(real.name)
         self.real = real
 
-    def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[DeliveryError | None]:
-        self.real.send_batch(messages)
+    def send_batch(
+        self, messages: Sequence[OutgoingMessage], held: Held = always_held
+    ) -> list[DeliveryError | None]:
+        self.real.send_batch(messages, held)
         raise Crash
 
 

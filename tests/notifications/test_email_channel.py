@@ -219,10 +219,14 @@ def test_a_refused_login_waits_and_sends_nothing(
     for key in ("zhang", "li"):
         record(config, kind="plan_agreed", recipient=people[key])
     report = _deliver(engine, config, frozen)
-    assert (report.sent, report.retried, report.dead) == (0, 2, 0)  # type: ignore[attr-defined]
-    errors = [row["last_error"] for row in ledger_rows(engine)]
-    assert "SMTP 535 at login" in errors[0]
-    assert errors[1].startswith("not attempted: the channel was down")
+    # The first message's attempt found the login refused; the second was not tried,
+    # and waits for a later try without using up an attempt.
+    assert (report.sent, report.retried, report.dead) == (0, 1, 0)  # type: ignore[attr-defined]
+    assert report.deferred == 1  # type: ignore[attr-defined]
+    rows = ledger_rows(engine)
+    assert "SMTP 535 at login" in rows[0]["last_error"]
+    assert [row["attempts"] for row in rows] == [1, 0]
+    assert rows[1]["last_error"] == "" and rows[1]["next_attempt_at"] <= frozen()
 
 
 def test_an_unreachable_server_defers_the_whole_batch(
@@ -237,5 +241,5 @@ def test_an_unreachable_server_defers_the_whole_batch(
     for key in ("zhang", "li", "wang"):
         record(config, kind="plan_agreed", recipient=people[key])
     report = _deliver(engine, config, frozen)
-    assert (report.sent, report.retried) == (0, 3)  # type: ignore[attr-defined]
+    assert (report.sent, report.retried, report.deferred) == (0, 1, 2)  # type: ignore[attr-defined]
     assert all(row["status"] == "queued" for row in ledger_rows(engine))

@@ -195,6 +195,7 @@ def test_send_delivers_what_is_due_and_show_tells_its_story(
         "retried": 0,
         "dead": 0,
         "interrupted": 0,
+        "deferred": 0,
         "more": False,
     }
     assert [f.name for f in (tmp_path / "outbox").iterdir()] == [

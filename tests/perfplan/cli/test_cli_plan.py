@@ -378,3 +378,37 @@ def test_a_change_and_its_effects_share_one_database_engine(
     signed = initialised("plan", "sign", plan, "--as", "zhang", "--now", "2026-08-26T10:30")
     assert signed.code == 0
     assert len(built) == 1  # the signature, then its effects (the next signers are asked)
+
+
+def test_a_lock_after_the_commit_leaves_the_follow_ups_and_the_change_succeeds(
+    initialised: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from workflows import dispatch
+
+    plan = str(zhangs_plan(initialised))
+    for who, when in (("zhang", "2026-08-26T10:30"), ("li", "2026-08-26T15:00")):
+        assert initialised("plan", "sign", plan, "--as", who, "--now", when).code == 0
+    assert initialised("plan", "sign", plan, "--as", "wang", "--now", "2026-08-27T11:00").code == 0
+
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        # What SQLite raises once its busy timeout has run out behind another writer.
+        raise OperationalError(
+            "UPDATE outbox ...", {}, sqlite3.OperationalError("database is locked")
+        )
+
+    monkeypatch.setattr(dispatch, "dispatch_pending", locked)
+    fired = initialised("plan", "fire", plan, "start", "--as", "li", "--now", "2026-09-01T09:00")
+
+    assert fired.code == 0, fired.err
+    assert f"Plan {plan}: start agreed → in_progress" in fired.out
+    assert "follow-ups are left to the dispatcher" in fired.err
+    assert "database is locked" in fired.err and "UPDATE" not in fired.err
+    assert _state(initialised, int(plan)) == "in_progress"
+    waiting = initialised("status", "--json", "--now", "2026-09-01T09:01").json()
+    assert waiting["effects"]["waiting"] >= 1  # left in the outbox for `perfplan dispatch`
+    # Firing it again is refused for what it is: the plan is already in progress.
+    assert initialised("plan", "fire", plan, "start", "--as", "li").code == 5
