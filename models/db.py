@@ -19,10 +19,12 @@ from models import (  # noqa: F401
     definitions,
     followups,
     notifications,
+    orgaudit,
     outbox,
     people,
     plans,
     records,
+    signin,
 )
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, PERSON
+from people import orgaudit
 from people.errors import InvalidInput
+from people.orgaudit import Acting
 
 
 def add_person(
@@ -18,10 +21,13 @@ def add_person(
     key: str,
     name: str,
     email: str,
+    now: datetime,
+    by: Acting,
     locale: str = "en",
     department: str | None = None,
 ) -> int:
-    """A new person; their department is created when it does not exist yet."""
+    """A new person; their department is created when it does not exist yet. Recorded
+    in the organisation chain."""
     if not key or not key.replace("_", "").replace("-", "").isalnum():
         raise InvalidInput("a person's key is letters, digits, - and _", field="key")
     if "@" not in email:
@@ -40,13 +46,32 @@ def add_person(
             department_id = session.execute(
                 insert(DEPARTMENT).values(name=department).returning(DEPARTMENT.c.id)
             ).scalar_one()
-    return int(
-        session.execute(
-            insert(PERSON)
-            .values(key=key, name=name, email=email, locale=locale, department_id=department_id)
-            .returning(PERSON.c.id)
-        ).scalar_one()
+    person_id = session.execute(
+        insert(PERSON)
+        .values(key=key, name=name, email=email, locale=locale, department_id=department_id)
+        .returning(PERSON.c.id)
+    ).scalar_one()
+    orgaudit.append(
+        session,
+        kind="person.created",
+        subject=key,
+        by=by,
+        now=now,
+        detail=person_detail(name=name, email=email, locale=locale, department=department),
     )
+    return int(person_id)
+
+
+def record_change(
+    session: Session, *, kind: str, subject: str, detail: str, now: datetime, by: Acting
+) -> None:
+    """A person created or changed elsewhere (a plan document): in the organisation chain."""
+    orgaudit.append(session, kind=kind, subject=subject, by=by, now=now, detail=detail)
+
+
+def person_detail(*, name: str, email: str, locale: str, department: str | None) -> str:
+    """A person's fields as the organisation chain records them."""
+    return f"name {name!r}, email {email}, locale {locale}, department {department or '-'}"
 
 
 class PersonRow(NamedTuple):

@@ -15,6 +15,8 @@ from sqlmodel import Session
 from models import plans as stored
 from models.people import Department, Person, PlanRole
 from models.tables import DEPARTMENT, PERSON
+from people import directory
+from people.orgaudit import Acting
 from states import audit
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
@@ -180,8 +182,11 @@ def check_document(
     ]
 
 
-def _upsert_people(session: Session, doc: PlanDocument) -> dict[str, int]:
+def _upsert_people(
+    session: Session, doc: PlanDocument, now: datetime, by: Acting
+) -> dict[str, int]:
     departments: dict[str, Department] = {}
+    created: set[str] = set()
     names = {d.name for d in doc.departments} | {p.department for p in doc.people if p.department}
     for name in sorted(names):
         query = select(Department).where(DEPARTMENT.c.name == name)
@@ -201,17 +206,34 @@ def _upsert_people(session: Session, doc: PlanDocument) -> dict[str, int]:
                     department_id=department,
                 )
             )
+            fields = person.model_dump(include={"name", "email", "locale", "department"})
+            detail = directory.person_detail(**fields)
+            if person.manager:
+                detail += f", manager {person.manager}"
+            _record(session, "person.created", person.key, detail, now, by)
+            created.add(person.key)
     session.flush()
     keys = {p.key for p in doc.people} | _known_people(session, doc)
     rows = session.execute(select(PERSON.c.key, PERSON.c.id).where(PERSON.c.key.in_(keys)))
     ids: dict[str, int] = {row.key: row.id for row in rows}
     for person in doc.people:
-        if person.manager:
-            session.get_one(Person, ids[person.key]).manager_id = ids[person.manager]
+        row = session.get_one(Person, ids[person.key])
+        if person.manager and row.manager_id != ids[person.manager]:
+            row.manager_id = ids[person.manager]
+            if person.key not in created:
+                change = f"manager {person.manager}"
+                _record(session, "person.changed", person.key, change, now, by)
     for listed in doc.departments:
-        if listed.head:
+        if listed.head and departments[listed.name].head_id != ids[listed.head]:
             departments[listed.name].head_id = ids[listed.head]
+            _record(session, "person.changed", listed.head, f"head of {listed.name}", now, by)
     return ids
+
+
+def _record(
+    session: Session, kind: str, subject: str, detail: str, now: datetime, by: Acting
+) -> None:
+    directory.record_change(session, kind=kind, subject=subject, detail=detail, now=now, by=by)
 
 
 def _add_content(session: Session, plan_id: int, doc: PlanDocument, ids: dict[str, int]) -> None:
@@ -332,8 +354,9 @@ def create_plan(
         problems.append(f"--as: unknown person '{actor}'")
     if problems:
         raise InvalidDocument(source, problems)
-    catalog.install(session, definition, now)
-    ids = _upsert_people(session, document)
+    by = Acting(actor, "plan document")
+    catalog.install(session, definition, now, by=by)
+    ids = _upsert_people(session, document, now, by)
     plan = _new_plan(session, document, definition, now)
     assert plan.id is not None
     _add_content(session, plan.id, document, ids)

@@ -13,7 +13,7 @@ from models.tables import API_TOKEN, WEB_SESSION
 from people import identity
 from people.errors import Unauthenticated
 from perfplan.web.deps import SESSION_COOKIE
-from tests.perfplan.web.conftest import PASSWORD, World
+from tests.perfplan.web.conftest import PASSWORD, TESTER, World
 
 pytestmark = pytest.mark.both_databases
 
@@ -43,7 +43,7 @@ def test_no_token_or_a_wrong_one_is_401(client: TestClient, world: World) -> Non
 def test_a_revoked_token_stops_working_at_once(client: TestClient, world: World) -> None:
     with session_scope(world.engine) as session:
         token_id = identity.list_tokens(session, person="li")[0].id
-        identity.revoke_token(session, token_id=token_id, now=world.clock())
+        identity.revoke_token(session, token_id=token_id, now=world.clock(), by=TESTER)
     assert client.get("/api/me", headers=world.headers("li")).status_code == 401
     assert client.get("/api/me", headers=world.headers("zhang")).status_code == 200
 
@@ -55,6 +55,7 @@ def test_an_expired_token_is_refused(client: TestClient, world: World) -> None:
             person="li",
             name="short",
             now=world.clock(),
+            by=TESTER,
             expires_at=world.clock() + timedelta(hours=1),
         )
     headers = {"Authorization": f"Bearer {issued.token}"}
