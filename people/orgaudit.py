@@ -218,3 +218,9 @@ def history(
     if kind is not None:
         query = query.where(ORG_AUDIT.c.kind == kind)
     return [OrgRecord(*row) for row in session.execute(query).tuples()]
+
+
+def recent(session: Session, *, count: int) -> list[OrgRecord]:
+    """The last `count` records of the organisation chain, oldest first."""
+    query = select(ORG_AUDIT).order_by(ORG_AUDIT.c.seq.desc()).limit(count)
+    return [OrgRecord(*row) for row in reversed(session.execute(query).tuples().all())]

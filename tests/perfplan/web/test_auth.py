@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -161,3 +163,39 @@ def test_a_new_password_signs_out_other_browsers(client: TestClient, world: Worl
         except Unauthenticated:
             return
     raise AssertionError("the old session still works")
+
+
+def _sign_in_as(client: TestClient, person: str, password: str) -> Any:
+    data = {"person": person, "password": password, "csrf_token": _login_form(client)}
+    return client.post("/login", data=data, follow_redirects=False)
+
+
+def test_wrong_passwords_lock_the_page_with_429_and_say_when_to_try_again(
+    client: TestClient, world: World
+) -> None:
+    world.set_password("li")
+    answers = [_sign_in_as(client, "li", "wrong password!") for _ in range(40)]
+    assert [a.status_code for a in answers[:4]] == [401] * 4
+    assert {a.status_code for a in answers[4:]} == {429}
+    assert answers[4].headers["Retry-After"] == "900"  # 15 minutes, by the frozen clock
+    assert "Try again after 2026-08-25 09:15 UTC (in 15 min)" in answers[4].text
+    right = _sign_in_as(client, "li", PASSWORD)
+    assert right.status_code == 429
+    assert SESSION_COOKIE not in right.cookies
+    world.clock.advance(minutes=10)
+    assert _sign_in_as(client, "li", PASSWORD).headers["Retry-After"] == "300"
+    world.clock.advance(minutes=5)
+    assert _sign_in_as(client, "li", PASSWORD).status_code == 303
+
+
+def test_a_locked_unknown_name_reads_as_a_locked_real_one(client: TestClient, world: World) -> None:
+    world.set_password("li")
+    pages = {}
+    for person in ("li", "nobody"):
+        for _ in range(5):
+            answer = _sign_in_as(client, person, "wrong password!")
+        pages[person] = (answer.status_code, answer.headers["Retry-After"], answer.text)
+    assert pages["li"][:2] == pages["nobody"][:2] == (429, "900")
+    # The same page, but for the name typed and the form's fresh token.
+    li, nobody = (re.sub(r'value="[^"]*"', "", pages[p][2]) for p in ("li", "nobody"))
+    assert li == nobody
