@@ -24,7 +24,7 @@ pytestmark = pytest.mark.both_databases
 def _stored(world: World) -> list[tuple[int, str, str]]:
     with session_scope(world.engine) as session:
         query = select(ORG_AUDIT.c.seq, ORG_AUDIT.c.kind, ORG_AUDIT.c.subject)
-        return [tuple(r) for r in session.execute(query.order_by(ORG_AUDIT.c.seq))]  # type: ignore[misc]
+        return [tuple(r) for r in session.execute(query.order_by(ORG_AUDIT.c.seq))]
 
 
 def _alter_the_grant_of_audrey(world: World) -> int:
