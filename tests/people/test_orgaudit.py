@@ -59,9 +59,14 @@ def adam(engine: Engine, clock: FrozenClock) -> Engine:
     """Adam the admin, added from the command line: the chain's first record."""
     with session_scope(engine) as session:
         add_person(
-            session, key="adam", name="Adam Xu", email="adam@example.com", now=clock(),
-            by=Acting("root", "cli"), department="IT",
-        )  # fmt: skip
+            session,
+            key="adam",
+            name="Adam Xu",
+            email="adam@example.com",
+            now=clock(),
+            by=Acting("root", "cli"),
+            department="IT",
+        )
     return engine
 
 
@@ -69,20 +74,40 @@ def test_each_kind_of_change_appends_one_record(
     adam: Engine, clock: FrozenClock, tmp_path: Path
 ) -> None:
     steps: list[tuple[str, Any]] = [
-        ("role.granted", lambda s: access.grant(
-            s, person="adam", role="admin", department=None, now=clock(), by=ADMIN)),
-        ("role.revoked", lambda s: access.revoke(
-            s, person="adam", role="admin", department=None, now=clock(), by=ADMIN)),
-        ("password.set", lambda s: identity.set_password(
-            s, person="adam", password="a long password", now=clock(), by=ADMIN)),
-        ("token.created", lambda s: identity.create_token(
-            s, person="adam", name="ci", now=clock(), by=ADMIN)),
-        ("token.revoked", lambda s: identity.revoke_token(
-            s, token_id=1, now=clock(), by=ADMIN)),
-        ("definition.installed", lambda s: library.install(
-            s, text=(ROOT / "states/definitions/builtin/standard.yaml").read_text(),
-            now=clock(), by=ADMIN, directory=tmp_path)),
-    ]  # fmt: skip
+        (
+            "role.granted",
+            lambda s: access.grant(
+                s, person="adam", role="admin", department=None, now=clock(), by=ADMIN
+            ),
+        ),
+        (
+            "role.revoked",
+            lambda s: access.revoke(
+                s, person="adam", role="admin", department=None, now=clock(), by=ADMIN
+            ),
+        ),
+        (
+            "password.set",
+            lambda s: identity.set_password(
+                s, person="adam", password="a long password", now=clock(), by=ADMIN
+            ),
+        ),
+        (
+            "token.created",
+            lambda s: identity.create_token(s, person="adam", name="ci", now=clock(), by=ADMIN),
+        ),
+        ("token.revoked", lambda s: identity.revoke_token(s, token_id=1, now=clock(), by=ADMIN)),
+        (
+            "definition.installed",
+            lambda s: library.install(
+                s,
+                text=(ROOT / "states/definitions/builtin/standard.yaml").read_text(),
+                now=clock(),
+                by=ADMIN,
+                directory=tmp_path,
+            ),
+        ),
+    ]
     for kind, change in steps:
         before = len(records(adam))
         with session_scope(adam) as session:
@@ -205,10 +230,16 @@ def test_an_inserted_record_with_the_tip_moved_but_a_made_up_hash_is_named(
 ) -> None:
     last = records(chained)[-1]
     forged = {
-        "seq": 5, "kind": "role.granted", "subject": "mallory", "detail": "auditor",
-        "actor": "adam", "channel": "web", "at": clock(), "prev_hash": last.hash,
+        "seq": 5,
+        "kind": "role.granted",
+        "subject": "mallory",
+        "detail": "auditor",
+        "actor": "adam",
+        "channel": "web",
+        "at": clock(),
+        "prev_hash": last.hash,
         "hash": "f" * 64,
-    }  # fmt: skip
+    }
     tamper(
         chained,
         insert(ORG_AUDIT).values(forged),

@@ -57,9 +57,13 @@ def people(engine: Engine, clock: FrozenClock, hasher: CountingHasher) -> Engine
     with session_scope(engine) as session:
         for key in ("li", "wang"):
             add_person(
-                session, key=key, name=key.title(), email=f"{key}@example.com",
-                now=clock(), by=TESTER,
-            )  # fmt: skip
+                session,
+                key=key,
+                name=key.title(),
+                email=f"{key}@example.com",
+                now=clock(),
+                by=TESTER,
+            )
             identity.set_password(session, person=key, password=PASSWORD, now=clock(), by=TESTER)
     return engine
 
@@ -69,9 +73,14 @@ def transaction(engine: Engine) -> Callable[[], AbstractContextManager[Session]]
 
 
 def attempt(
-    engine: Engine, clock: FrozenClock, person: str, password: str, *,
-    address: str = "203.0.113.5", rules: Rules = RULES,
-) -> str:  # fmt: skip
+    engine: Engine,
+    clock: FrozenClock,
+    person: str,
+    password: str,
+    *,
+    address: str = "203.0.113.5",
+    rules: Rules = RULES,
+) -> str:
     """Sign in once; what came of it: the person's key, 'refused' or 'locked'."""
     door = Door(account=person, address=address)
     try:

@@ -54,9 +54,16 @@ def test_audit_verify_checks_the_organisation_chain_and_names_a_tampered_record(
 
 def test_audit_log_org_exports_the_organisation_chain(initialised: Cli) -> None:
     added = initialised(
-        "people", "add", "audrey", "--name", "Audrey Lin", "--email", "audrey@example.com",
-        "--now", "2026-08-25T09:00",
-    )  # fmt: skip
+        "people",
+        "add",
+        "audrey",
+        "--name",
+        "Audrey Lin",
+        "--email",
+        "audrey@example.com",
+        "--now",
+        "2026-08-25T09:00",
+    )
     assert added.code == 0
     assert (
         initialised("people", "grant", "audrey", "auditor", "--now", "2026-08-25T09:05").code == 0
