@@ -4,6 +4,7 @@ verify names any record edited, inserted or deleted behind its back."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -262,3 +263,37 @@ def test_a_missing_tip_is_named_and_stops_appending(chained: Engine, clock: Froz
     assert "tip row" in only_break(verify(chained)).problem
     with pytest.raises(orgaudit.ChainUnusable), session_scope(chained) as session:
         access.grant(session, person="adam", role="auditor", department=None, now=clock(), by=ADMIN)
+
+
+def test_concurrent_changes_line_up_in_one_unbroken_chain(adam: Engine, clock: FrozenClock) -> None:
+    """Eight workers add people at once: every record gets its own place (the tip's
+    lock serialises the appends), and the chain verifies."""
+    names = [f"worker{n}" for n in range(8)]
+    start = threading.Barrier(len(names))
+    failures: list[BaseException] = []
+
+    def add(key: str) -> None:
+        try:
+            start.wait()
+            with session_scope(adam) as session:
+                add_person(
+                    session,
+                    key=key,
+                    name=key,
+                    email=f"{key}@example.com",
+                    now=clock(),
+                    by=ADMIN,
+                )
+        except BaseException as error:  # reported below, in the test's own thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=add, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    chain = records(adam)
+    assert [r.seq for r in chain] == list(range(1, len(names) + 2))
+    assert {r.subject for r in chain[1:]} == set(names)
+    assert verify(adam).ok

@@ -14,7 +14,10 @@ from models.db import session_scope
 from models.tables import API_TOKEN, WEB_SESSION
 from people import identity
 from people.errors import Unauthenticated
+from perfplan.web.app import create_app
 from perfplan.web.deps import SESSION_COOKIE
+from perfplan.web.runtime import Runtime
+from perfplan.web.settings import WebSettings
 from tests.perfplan.web.conftest import PASSWORD, TESTER, World
 
 pytestmark = pytest.mark.both_databases
@@ -199,3 +202,18 @@ def test_a_locked_unknown_name_reads_as_a_locked_real_one(client: TestClient, wo
     # The same page, but for the name typed and the form's fresh token.
     li, nobody = (re.sub(r'value="[^"]*"', "", pages[p][2]) for p in ("li", "nobody"))
     assert li == nobody
+
+
+def test_the_throttles_figures_are_settings(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERFPLAN_WEB_SIGNIN_ACCOUNT_ATTEMPTS", "2")
+    monkeypatch.setenv("PERFPLAN_WEB_SIGNIN_LOCKOUT_MINUTES", "1")
+    settings = WebSettings()
+    rules = settings.signin_rules()
+    assert (rules.account.attempts, rules.account.lockout) == (2, timedelta(minutes=1))
+    assert (rules.address.attempts, rules.account.max_lockout) == (20, timedelta(hours=4))
+    world.set_password("li")
+    runtime = Runtime(engine=world.engine, settings=settings, now=world.clock)
+    with TestClient(create_app(runtime)) as client:
+        answers = [_sign_in_as(client, "li", "wrong password!") for _ in range(3)]
+        assert [a.status_code for a in answers] == [401, 429, 429]
+        assert answers[1].headers["Retry-After"] == "60"
