@@ -12,6 +12,7 @@ throttled exactly as a real one, so the answer never tells which names exist.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -83,11 +84,25 @@ class Door:
 
     @property
     def keys(self) -> tuple[tuple[str, str], tuple[str, str]]:
-        return (("account", account_key(self.account)), ("address", self.address))
+        return (("account", account_key(self.account)), ("address", address_key(self.address)))
 
 
 def account_key(typed: str) -> str:
     return hashlib.sha256(typed.encode()).hexdigest()
+
+
+def address_key(address: str) -> str:
+    """An IPv4 address as it is; an IPv6 address by its /64 network, which one client
+    usually holds whole (counting each address would let it rotate past the limit)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:  # ::ffff:203.0.113.5 is 203.0.113.5
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 def _ensure_rows(session: Session, door: Door, now: datetime) -> None:
@@ -139,7 +154,7 @@ def _subject(session: Session, door: Door, scope: str) -> str:
     """What the lockout record names: the address, the person, or (for a name nobody
     has) its digest only — the name typed may be a password typed in the wrong box."""
     if scope == "address":
-        return f"address {door.address}"
+        return f"address {address_key(door.address)}"
     known = session.execute(select(PERSON.c.key).where(PERSON.c.key == door.account)).scalar()
     return (
         f"account {known}" if known else f"unknown account sha256:{account_key(door.account)[:16]}"

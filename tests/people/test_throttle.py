@@ -228,3 +228,19 @@ def test_quiet_rows_are_forgotten(people: Engine, clock: FrozenClock, hasher: An
         keys = session.execute(select(SIGN_IN_THROTTLE.c.key)).scalars().all()
         count = session.execute(select(func.count()).select_from(SIGN_IN_THROTTLE)).scalar()
     assert "192.0.2.9" not in keys and count == 2  # wang's account and this address
+
+
+def test_an_ipv6_client_is_counted_by_its_network(
+    people: Engine, clock: FrozenClock, hasher: CountingHasher
+) -> None:
+    assert throttle.address_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert throttle.address_key("::ffff:203.0.113.5") == "203.0.113.5"
+    assert throttle.address_key("testclient") == "testclient"
+    rules = Rules(address=Rule(3, timedelta(minutes=15), timedelta(minutes=15), timedelta(hours=4)))
+    rotating = [f"2001:db8:1:2::{n:x}" for n in range(1, 5)]
+    outcomes = [
+        attempt(people, clock, f"guess{n}", WRONG, address=address, rules=rules)
+        for n, address in enumerate(rotating)
+    ]
+    assert outcomes == ["refused", "refused", "locked", "locked"]
+    assert [row.subject for row in lockouts(people)] == ["address 2001:db8:1:2::/64"]
