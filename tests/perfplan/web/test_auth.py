@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,8 @@ from sqlalchemy import select
 from models.db import session_scope
 from models.tables import API_TOKEN, WEB_SESSION
 from people import identity
-from people.errors import Unauthenticated
+from people.errors import SignInLocked, Unauthenticated
+from perfplan.errors import exit_code, http_status
 from perfplan.web.app import create_app
 from perfplan.web.deps import SESSION_COOKIE
 from perfplan.web.runtime import Runtime
@@ -217,3 +218,11 @@ def test_the_throttles_figures_are_settings(world: World, monkeypatch: pytest.Mo
         answers = [_sign_in_as(client, "li", "wrong password!") for _ in range(3)]
         assert [a.status_code for a in answers] == [401, 429, 429]
         assert answers[1].headers["Retry-After"] == "60"
+
+
+def test_a_lockout_is_429_and_exit_4_wherever_it_is_raised() -> None:
+    locked = SignInLocked(datetime(2026, 8, 25, 9, 15, tzinfo=UTC), 900)
+    assert (http_status(locked), exit_code(locked)) == (429, 4)
+    assert (
+        str(locked) == "too many failed sign-ins: try again after 2026-08-25 09:15 UTC (in 15 min)"
+    )
