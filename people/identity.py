@@ -231,15 +231,6 @@ def _matches(stored: tuple[int, str] | None, password: str) -> int | None:
     return stored[0] if stored else None
 
 
-def check_password(session: Session, *, person: str, password: str) -> Viewer:
-    """The person if the password is theirs; Unauthenticated otherwise (same message).
-    Not throttled: a door that people reach uses `sign_in`."""
-    person_id = _matches(_stored_hash(session, person), password)
-    if person_id is None:
-        raise Unauthenticated("unknown person or wrong password")
-    return load_viewer(session, person_id=person_id)
-
-
 Transaction = Callable[[], AbstractContextManager[Session]]
 
 
