@@ -28,6 +28,7 @@ from models.db import analyze, create_schema, make_engine, session_scope
 from models.tables import MILESTONE, PLAN, PLAN_ROLE
 from people import access, identity
 from people.directory import add_person
+from people.orgaudit import Acting
 from perfplan.web.app import create_app
 from perfplan.web.deps import SESSION_COOKIE
 from perfplan.web.runtime import Runtime
@@ -37,6 +38,9 @@ from states.plans.opening import create_plan, read_document_file
 ZHANG_FILE = Path(__file__).resolve().parents[1] / "perfplan" / "examples" / "zhang.yaml"
 DRAFTING_DAY = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)
 CHUNK = 2000
+
+
+BENCH = Acting("bench", "cli")
 
 
 def open_world(db: Engine) -> int:
@@ -49,13 +53,15 @@ def open_world(db: Engine) -> int:
             key="audrey",
             name="Audrey Lin",
             email="audrey@example.com",
+            now=DRAFTING_DAY,
+            by=BENCH,
             department="Internal Audit",
         )
         access.grant(
-            session, person="wang", role="hr", department="Sales East", now=DRAFTING_DAY, by="bench"
+            session, person="wang", role="hr", department="Sales East", now=DRAFTING_DAY, by=BENCH
         )
         access.grant(
-            session, person="audrey", role="auditor", department=None, now=DRAFTING_DAY, by="bench"
+            session, person="audrey", role="auditor", department=None, now=DRAFTING_DAY, by=BENCH
         )
     return plan_id
 

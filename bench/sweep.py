@@ -45,6 +45,7 @@ from models.tables import (
     PLAN,
     PLAN_ROLE,
 )
+from people.orgaudit import Acting
 from states import timers as followups
 from states.definitions import catalog
 from states.definitions.calendar import BusinessCalendar
@@ -282,7 +283,7 @@ def setup(url: str, plans: int, per_plan: int, due: int) -> None:
     create_schema(engine)
     definition = catalog.find("standard")
     with session_scope(engine) as session:
-        catalog.install(session, definition, AS_OF)
+        catalog.install(session, definition, AS_OF, by=Acting("bench", "cli"))
     scenarios = _scenarios(plans, due)
     with engine.begin() as conn:
         _people(conn, plans)

@@ -65,6 +65,7 @@ sys.path.insert(0, str(ROOT))
 from models.db import analyze, create_schema, make_engine, session_scope  # noqa: E402
 from models.tables import PLAN  # noqa: E402
 from people import access, identity  # noqa: E402
+from people.orgaudit import Acting  # noqa: E402
 from states.engine.signing import sign  # noqa: E402
 from states.plans.document import PlanDocument  # noqa: E402
 from states.plans.opening import create_plan, read_document_file  # noqa: E402
@@ -74,6 +75,9 @@ from views.detail import plan_detail  # noqa: E402
 DRAFTED = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 10, 12)
 PASSWORD = "correct horse battery"
+
+
+BENCH = Acting("bench", "cli")
 
 
 def _document(base: dict, i: int) -> PlanDocument:
@@ -135,8 +139,8 @@ def seed(url: str, plans: int) -> None:
             flush=True,
         )
     with session_scope(engine) as session:
-        access.grant(session, person="hr", role="hr", department=None, now=DRAFTED, by="bench")
-        identity.set_password(session, person="hr", password=PASSWORD, now=DRAFTED)
+        access.grant(session, person="hr", role="hr", department=None, now=DRAFTED, by=BENCH)
+        identity.set_password(session, person="hr", password=PASSWORD, now=DRAFTED, by=BENCH)
     analyze(engine)  # the planner's figures for the loaded rows, before anything is measured
     engine.dispose()
 
@@ -404,7 +408,9 @@ ROUTES = {
 
 def run_routes(base: str, plan_ids: list[int], url: str, args: argparse.Namespace) -> dict:
     with session_scope(make_engine(url)) as session:
-        token = identity.create_token(session, person="hr", name="bench", now=DRAFTED).token
+        token = identity.create_token(
+            session, person="hr", name="bench", now=DRAFTED, by=BENCH
+        ).token
     cookie = _cookie_header(_session_cookies(base))
     measure = CLIENTS[args.client]
     results = {}

@@ -20,10 +20,12 @@ from models import (  # noqa: F401
     definitions,
     followups,
     notifications,
+    orgaudit,
     outbox,
     people,
     plans,
     records,
+    signin,
 )
 from models.errors import DatabaseUrlInvalid
 

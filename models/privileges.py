@@ -1,8 +1,9 @@
 """PostgreSQL privileges for the application's own role.
 
 The application connects as a role that may read and write every table but
-may only INSERT into `audit_record`: even with the append-only trigger
-dropped by an owner, the application itself cannot change history.
+may only INSERT into the audit chains (`audit_record`, `org_audit_record`): even
+with the append-only triggers dropped by an owner, the application itself cannot
+change history.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 from sqlalchemy.sql.compiler import IdentifierPreparer
 
-APPEND_ONLY_TABLES = ("audit_record",)
+APPEND_ONLY_TABLES = ("audit_record", "org_audit_record")
 
 
 def _quote(engine: Engine, name: str) -> str:

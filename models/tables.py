@@ -18,6 +18,7 @@ from models.clockwork import ClockworkRun
 from models.definitions import DefinitionVersion
 from models.followups import Followup
 from models.notifications import Notification, NotificationAttempt
+from models.orgaudit import OrgAuditRecord, OrgAuditTip
 from models.outbox import OutboxRow
 from models.people import Department, Person, PlanRole
 from models.plans import (
@@ -39,6 +40,7 @@ from models.records import (
     ProgressReport,
     Signature,
 )
+from models.signin import SignInThrottle
 
 
 def table(model: type[SQLModel]) -> Table:
@@ -74,3 +76,6 @@ CREDENTIAL = table(Credential)
 API_TOKEN = table(ApiToken)
 WEB_SESSION = table(WebSession)
 CLOCKWORK_RUN = table(ClockworkRun)
+ORG_AUDIT = table(OrgAuditRecord)
+ORG_AUDIT_TIP = table(OrgAuditTip)
+SIGN_IN_THROTTLE = table(SignInThrottle)

@@ -31,6 +31,7 @@ from sqlalchemy.sql.base import Immutable
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, ORG_ROLE, PERSON, PLAN, PLAN_ROLE
+from people import orgaudit
 from people.directory import is_reserved
 from people.errors import Forbidden, InvalidInput, PersonNotFound, PlanNotFound, Unauthenticated
 
@@ -284,8 +285,20 @@ def _department_id(session: Session, name: str | None) -> int | None:
     return int(found)
 
 
+def _scope_text(role: str, department: str | None) -> str:
+    if role != "hr":
+        return role
+    return f"hr for {department}" if department else "hr for every department"
+
+
 def grant(
-    session: Session, *, person: str, role: str, department: str | None, now: datetime, by: str
+    session: Session,
+    *,
+    person: str,
+    role: str,
+    department: str | None,
+    now: datetime,
+    by: orgaudit.Acting,
 ) -> bool:
     """Give a person a standing role (HR: for one department, or all when none is named).
     Returns False when they held it already."""
@@ -305,13 +318,29 @@ def grant(
             role=role,
             department_id=department_id,
             granted_at=now,
-            granted_by=by,
+            granted_by=by.actor,
         )
+    )
+    orgaudit.append(
+        session,
+        kind="role.granted",
+        subject=person,
+        by=by,
+        now=now,
+        detail=_scope_text(role, department),
     )
     return True
 
 
-def revoke(session: Session, *, person: str, role: str, department: str | None) -> bool:
+def revoke(
+    session: Session,
+    *,
+    person: str,
+    role: str,
+    department: str | None,
+    now: datetime,
+    by: orgaudit.Acting,
+) -> bool:
     viewer = load_viewer(session, key=person)
     department_id = _department_id(session, department)
     scope = (
@@ -322,7 +351,17 @@ def revoke(session: Session, *, person: str, role: str, department: str | None) 
     done = session.execute(
         delete(ORG_ROLE).where(ORG_ROLE.c.person_id == viewer.id, ORG_ROLE.c.role == role, scope)
     )
-    return bool(done.rowcount)  # type: ignore[attr-defined]
+    if not done.rowcount:  # type: ignore[attr-defined]
+        return False
+    orgaudit.append(
+        session,
+        kind="role.revoked",
+        subject=person,
+        by=by,
+        now=now,
+        detail=_scope_text(role, department),
+    )
+    return True
 
 
 class StandingRole(NamedTuple):

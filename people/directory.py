@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, PERSON
+from people import orgaudit
 from people.errors import InvalidInput
+from people.orgaudit import Acting
 
 # How people are named in files, on the command line and in the audit trail.
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -47,10 +50,13 @@ def add_person(
     key: str,
     name: str,
     email: str,
+    now: datetime,
+    by: Acting,
     locale: str = "en",
     department: str | None = None,
 ) -> int:
-    """A new person; their department is created when it does not exist yet."""
+    """A new person; their department is created when it does not exist yet. Recorded
+    in the organisation chain."""
     problem = key_problem(key)
     if problem is not None:
         raise InvalidInput(problem, field="key")
@@ -70,13 +76,32 @@ def add_person(
             department_id = session.execute(
                 insert(DEPARTMENT).values(name=department).returning(DEPARTMENT.c.id)
             ).scalar_one()
-    return int(
-        session.execute(
-            insert(PERSON)
-            .values(key=key, name=name, email=email, locale=locale, department_id=department_id)
-            .returning(PERSON.c.id)
-        ).scalar_one()
+    person_id = session.execute(
+        insert(PERSON)
+        .values(key=key, name=name, email=email, locale=locale, department_id=department_id)
+        .returning(PERSON.c.id)
+    ).scalar_one()
+    orgaudit.append(
+        session,
+        kind="person.created",
+        subject=key,
+        by=by,
+        now=now,
+        detail=person_detail(name=name, email=email, locale=locale, department=department),
     )
+    return int(person_id)
+
+
+def record_change(
+    session: Session, *, kind: str, subject: str, detail: str, now: datetime, by: Acting
+) -> None:
+    """A person created or changed elsewhere (a plan document): in the organisation chain."""
+    orgaudit.append(session, kind=kind, subject=subject, by=by, now=now, detail=detail)
+
+
+def person_detail(*, name: str, email: str, locale: str, department: str | None) -> str:
+    """A person's fields as the organisation chain records them."""
+    return f"name {name!r}, email {email}, locale {locale}, department {department or '-'}"
 
 
 class PersonRow(NamedTuple):

@@ -6,6 +6,7 @@
      │    └── PlanNotFound      no such plan, or none this person may see (the same answer)
      ├── InvalidInput          a person, role or credential given is malformed
      ├── Unauthenticated       no valid token, password or session
+     │    └── SignInLocked     too many failed sign-ins: not even checked until `until`
      └── Forbidden             the person's role may not do this (at all)
 
 These are the refusals every room above shares: the rules (`states.errors`) raise the
@@ -13,6 +14,8 @@ same classes, and the front door maps them to exit codes and HTTP statuses.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class PeopleError(Exception):
@@ -43,6 +46,19 @@ class InvalidInput(PeopleError):
 
 class Unauthenticated(PeopleError):
     """Who is asking could not be proven (unknown, revoked or expired credentials)."""
+
+
+class SignInLocked(Unauthenticated):
+    """Too many failed sign-ins for this account or from this address; the same for a
+    name nobody has, so it tells nothing about who exists."""
+
+    def __init__(self, until: datetime, retry_after: int) -> None:
+        self.until = until
+        self.retry_after = retry_after  # seconds
+        super().__init__(
+            f"too many failed sign-ins: try again after {until:%Y-%m-%d %H:%M} UTC "
+            f"(in {-(-retry_after // 60)} min)"
+        )
 
 
 class Forbidden(PeopleError):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -20,9 +22,11 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from models.tables import API_TOKEN, CREDENTIAL, ORG_ROLE, PERSON, WEB_SESSION
+from people import orgaudit, throttle
 from people.access import Viewer, load_viewer
 from people.directory import RESERVED_KEYS
-from people.errors import InvalidInput, NotFound, Unauthenticated
+from people.errors import InvalidInput, NotFound, SignInLocked, Unauthenticated
+from people.orgaudit import Acting
 
 TOKEN_PREFIX = "pp_"
 MIN_PASSWORD = 10
@@ -43,7 +47,13 @@ class IssuedToken:
 
 
 def create_token(
-    session: Session, *, person: str, name: str, now: datetime, expires_at: datetime | None = None
+    session: Session,
+    *,
+    person: str,
+    name: str,
+    now: datetime,
+    by: Acting,
+    expires_at: datetime | None = None,
 ) -> IssuedToken:
     """A new personal API token for `person`; the token itself is returned only here."""
     viewer = load_viewer(session, key=person)
@@ -63,6 +73,15 @@ def create_token(
         )
         .returning(API_TOKEN.c.id)
     ).scalar_one()
+    expiry = f", expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ""
+    orgaudit.append(
+        session,
+        kind="token.created",
+        subject=f"token {token_id}",
+        by=by,
+        now=now,
+        detail=f"for {person}, prefix {prefix}, named {name!r}{expiry}",
+    )
     return IssuedToken(int(token_id), token, prefix)
 
 
@@ -110,14 +129,24 @@ def authenticate_token(session: Session, *, token: str, now: datetime) -> Viewer
     return Viewer(row.person_id, row.key, row.name, row.locale, roles)
 
 
-def revoke_token(session: Session, *, token_id: int, now: datetime) -> None:
-    done = session.execute(
+def revoke_token(session: Session, *, token_id: int, now: datetime, by: Acting) -> None:
+    owner = session.execute(
         update(API_TOKEN)
         .where(API_TOKEN.c.id == token_id, API_TOKEN.c.revoked_at.is_(None))
         .values(revoked_at=now)
-    )
-    if not done.rowcount:  # type: ignore[attr-defined]
+        .returning(API_TOKEN.c.person_id, API_TOKEN.c.prefix)
+    ).first()
+    if owner is None:
         raise NotFound(f"no active API token with id {token_id}")
+    person = session.execute(select(PERSON.c.key).where(PERSON.c.id == owner.person_id)).scalar()
+    orgaudit.append(
+        session,
+        kind="token.revoked",
+        subject=f"token {token_id}",
+        by=by,
+        now=now,
+        detail=f"of {person}, prefix {owner.prefix}",
+    )
 
 
 class TokenRow(NamedTuple):
@@ -153,7 +182,9 @@ def list_tokens(session: Session, *, person: str | None = None) -> list[TokenRow
     return [TokenRow(*row) for row in session.execute(query).tuples()]
 
 
-def set_password(session: Session, *, person: str, password: str, now: datetime) -> None:
+def set_password(
+    session: Session, *, person: str, password: str, now: datetime, by: Acting
+) -> None:
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters", field="password")
     viewer = load_viewer(session, key=person)
@@ -168,27 +199,73 @@ def set_password(session: Session, *, person: str, password: str, now: datetime)
             insert(CREDENTIAL).values(person_id=viewer.id, password_hash=hashed, changed_at=now)
         )
     # A new password signs out every browser that knew the old one.
-    session.execute(
+    ended = session.execute(
         update(WEB_SESSION)
         .where(WEB_SESSION.c.person_id == viewer.id, WEB_SESSION.c.revoked_at.is_(None))
         .values(revoked_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    first = "first password" if not done.rowcount else "password changed"  # type: ignore[attr-defined]
+    # Whoever set it (the person, or an admin for someone locked out) lifts a lockout.
+    throttle.forget_account(session, account=person)
+    orgaudit.append(
+        session,
+        kind="password.set",
+        subject=person,
+        by=by,
+        now=now,
+        detail=f"{first}; {ended} signed-in session(s) ended",
     )
 
 
-def check_password(session: Session, *, person: str, password: str) -> Viewer:
-    """The person if the password is theirs; Unauthenticated otherwise (same message)."""
+def _stored_hash(session: Session, person: str) -> tuple[int, str] | None:
     row = session.execute(
         select(PERSON.c.id, CREDENTIAL.c.password_hash)
         .join(CREDENTIAL, CREDENTIAL.c.person_id == PERSON.c.id)
         .where(PERSON.c.key == person, _A_PERSON)
     ).first()
+    return (int(row.id), str(row.password_hash)) if row else None
+
+
+def _matches(stored: tuple[int, str] | None, password: str) -> int | None:
+    """The person's id if the password is theirs. An unknown person costs one hash too
+    (against a dummy), so a wrong name takes as long as a wrong password."""
     try:
-        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+        _hasher.verify(stored[1] if stored else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        raise Unauthenticated("unknown person or wrong password") from None
-    if row is None:
-        raise Unauthenticated("unknown person or wrong password")
-    return load_viewer(session, person_id=row.id)
+        return None
+    return stored[0] if stored else None
+
+
+Transaction = Callable[[], AbstractContextManager[Session]]
+
+
+def sign_in(
+    transaction: Transaction,
+    *,
+    door: throttle.Door,
+    password: str,
+    now: datetime,
+    rules: throttle.Rules,
+) -> Viewer:
+    """The person whose name and password were given at `door`, throttled per account
+    and per address (`people.throttle`). Three short transactions: the attempt is
+    counted and committed before the hash, which runs outside any transaction; then the
+    outcome is recorded. SignInLocked (no hash computed) or Unauthenticated otherwise,
+    each raised after its count is committed; the same for unknown names."""
+    with transaction() as session:
+        locked = throttle.admit(session, door=door, rules=rules, now=now)
+        stored = None if locked else _stored_hash(session, door.account)
+    if locked:
+        raise SignInLocked(locked.until, locked.retry_after(now))
+    person_id = _matches(stored, password)
+    with transaction() as session:
+        if person_id is not None:
+            throttle.succeeded(session, door=door)
+            return load_viewer(session, person_id=person_id)
+        locked = throttle.failed(session, door=door, rules=rules, now=now)
+    if locked:
+        raise SignInLocked(locked.until, locked.retry_after(now))
+    raise Unauthenticated("unknown person or wrong password")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from notifications.errors import (
     TemplateProblem,
     UnknownKind,
 )
-from people.errors import PeopleError
+from people.errors import PeopleError, SignInLocked
 from states.errors import (
     Conflict,
     DefinitionInvalid,
@@ -57,6 +57,7 @@ ERROR_MAP: list[tuple[type[Exception], int, int]] = [
     (DefinitionInvalid, 2, 422),
     (InvalidInput, 2, 422),
     (NotFound, 3, 404),
+    (SignInLocked, 4, 429),  # before Unauthenticated, which it is
     (Unauthenticated, 4, 401),
     (Forbidden, 4, 403),
     (Conflict, 6, 409),

@@ -8,8 +8,6 @@ deleted last record is caught as well as an edited or reordered one.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +17,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from models.audit import AuditRecord
-from models.clock import utc
+from models.chain import instant_text as _instant
+from models.chain import seal
 from models.plans import GENESIS_HASH
 from models.tables import AUDIT, PLAN
 from states.engine.context import Context, PlanSnapshot
@@ -75,14 +74,9 @@ def entry(
     )
 
 
-def _instant(value: datetime) -> str:
-    # Always UTC, as stored: a record written with a Beijing-time `now` must
-    # hash the same when it is read back.
-    return utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def chain_hash(fields: dict[str, Any]) -> str:
-    """The record's hash: SHA-256 over its fields in a fixed, canonical order."""
+    """The record's hash: SHA-256 over its fields in a fixed, canonical order (the
+    organisation chain seals its records the same way, `models.chain.seal`)."""
     ordered = [
         fields["plan_id"],
         fields["seq"],
@@ -98,8 +92,7 @@ def chain_hash(fields: dict[str, Any]) -> str:
         fields["content_digest"],
         fields["prev_hash"],
     ]
-    encoded = json.dumps(ordered, ensure_ascii=False, separators=(",", ":")).encode()
-    return hashlib.sha256(encoded).hexdigest()
+    return seal(ordered)
 
 
 def _advance_statement(*, moves_state: bool) -> Any:

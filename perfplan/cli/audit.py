@@ -1,4 +1,6 @@
-"""`perfplan audit ...`: the auditors' view of every plan's history."""
+"""`perfplan audit ...`: the auditors' view of every plan's history and of the
+organisation chain (who may do what: roles, people, passwords, tokens, definitions,
+lockouts)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,16 @@ class Format(StrEnum):
     csv = "csv"
 
 
+OrgOption = Annotated[
+    bool,
+    typer.Option(
+        "--org",
+        help="The organisation chain (roles, people, passwords, tokens, definitions, "
+        "lockouts) instead of the plans'.",
+    ),
+]
+
+
 @app.command("log")
 def log(
     plan_id: Annotated[
@@ -30,17 +42,14 @@ def log(
         typer.Argument(min=1, max=MAX_ID, help="One plan's id; all plans if omitted."),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="table, json or csv.")] = Format.table,
+    org: OrgOption = False,
 ) -> None:
-    """Every record of a plan's history (or all plans'), oldest first."""
-    from models.tables import AUDIT
-    from states.audit import history
-    from states.engine.firing import load_plan
-
-    fields = [column.name for column in AUDIT.columns if column.name != "id"]  # as stored
-    with session() as active:
-        if plan_id is not None:
-            load_plan(active, plan_id)  # an unknown plan is an error, not an empty log
-        records = [{f: getattr(r, f) for f in fields} for r in history(active, plan_id)]
+    """Every record of a plan's history (or all plans', or the organisation's), oldest first."""
+    if org and plan_id is not None:
+        raise typer.BadParameter(
+            "--org is the organisation chain: name no plan", param_hint="--org"
+        )
+    fields, records = _org_records() if org else _plan_records(plan_id)
     if fmt is Format.json:
         print_json(records)
     elif fmt is Format.csv:
@@ -49,18 +58,46 @@ def log(
         for record in records:
             writer.writerow({**record, "at": record["at"].isoformat()})
     else:
-        console.print(audit_table(records))
+        console.print(org_table(records) if org else audit_table(records))
+
+
+def _plan_records(plan_id: int | None) -> tuple[list[str], list[dict[str, Any]]]:
+    from models.tables import AUDIT
+    from states.audit import history
+    from states.engine.firing import load_plan
+
+    fields = [column.name for column in AUDIT.columns if column.name != "id"]  # as stored
+    with session() as active:
+        if plan_id is not None:
+            load_plan(active, plan_id)  # an unknown plan is an error, not an empty log
+        return fields, [{f: getattr(r, f) for f in fields} for r in history(active, plan_id)]
+
+
+def _org_records() -> tuple[list[str], list[dict[str, Any]]]:
+    from models.tables import ORG_AUDIT
+    from people.orgaudit import history
+
+    fields = [column.name for column in ORG_AUDIT.columns if column.name != "id"]
+    with session() as active:
+        return fields, [{f: getattr(r, f) for f in fields} for r in history(active)]
 
 
 @app.command("verify")
 def verify(
     plan_id: Annotated[
         int | None,
-        typer.Argument(min=1, max=MAX_ID, help="One plan's id; all plans if omitted."),
+        typer.Argument(
+            min=1,
+            max=MAX_ID,
+            help="One plan's id; every plan and the organisation chain if omitted.",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Recompute every hash chain; name the first broken record of each plan. Exit 8 if any."""
+    """Recompute every hash chain (the plans' and the organisation's); name the first
+    broken record of each. Exit 8 if any is broken."""
+    from people.orgaudit import OrgVerifyReport
+    from people.orgaudit import verify as verify_org
     from perfplan.errors import AuditBroken
     from states.audit import verify as verify_chains
     from states.engine.firing import load_plan
@@ -69,16 +106,33 @@ def verify(
         if plan_id is not None:
             load_plan(active, plan_id)
         report = verify_chains(active, plan_id)
+        org: OrgVerifyReport | None = verify_org(active) if plan_id is None else None
     if as_json:
-        print_json(
-            {
-                "ok": report.ok,
-                "plans": report.plans,
-                "records": report.records,
-                "breaks": [b.__dict__ for b in report.breaks],
-            }
-        )
-    elif report.ok:
+        print_json(_verified_json(report, org))
+    else:
+        _print_verified(report, org)
+    if not report.ok or (org is not None and not org.ok):
+        raise AuditBroken()
+
+
+def _verified_json(report: Any, org: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "ok": report.ok and (org is None or org.ok),
+        "plans": report.plans,
+        "records": report.records,
+        "breaks": [b.__dict__ for b in report.breaks],
+    }
+    if org is not None:
+        answer["organisation"] = {
+            "ok": org.ok,
+            "records": org.records,
+            "breaks": [b.__dict__ for b in org.breaks],
+        }
+    return answer
+
+
+def _print_verified(report: Any, org: Any) -> None:
+    if report.ok:
         verified = f": {report.records} records in {report.plans} plan(s) verify."
         console.print(Text.assemble(("OK", "green"), verified))
     else:
@@ -86,8 +140,15 @@ def verify(
         console.print(Text.assemble(("BROKEN", "red"), broken_plans))
         for broken in report.breaks:
             console.print(f"  - {broken}")
-    if not report.ok:
-        raise AuditBroken()
+    if org is None:
+        return
+    if org.ok:
+        verified = f": {org.records} records in the organisation chain verify."
+        console.print(Text.assemble(("OK", "green"), verified))
+    else:
+        console.print(Text.assemble(("BROKEN", "red"), ": the organisation chain:"))
+        for broken in org.breaks:
+            console.print(f"  - {broken}")
 
 
 def audit_table(records: list[dict[str, Any]]) -> Table:
@@ -107,6 +168,22 @@ def audit_table(records: list[dict[str, Any]]) -> Table:
             r["actor"],
             r["role"],
             r["comment"],
+            r["hash"][:12],
+        )
+    return table
+
+
+def org_table(records: list[dict[str, Any]]) -> Table:
+    table = Table("seq", "at", "kind", "subject", "detail", "actor", "channel", "hash")
+    for r in records:
+        table.add_row(
+            str(r["seq"]),
+            r["at"].strftime("%Y-%m-%d %H:%M"),
+            r["kind"],
+            r["subject"],
+            r["detail"],
+            r["actor"],
+            r["channel"],
             r["hash"][:12],
         )
     return table

@@ -22,12 +22,23 @@ def people_add(
     email: Annotated[str, typer.Option("--email")],
     locale: Annotated[str, typer.Option("--locale", help="en or zh-CN.")] = "en",
     department: Annotated[str | None, typer.Option("--department")] = None,
+    now: NowOption = None,
 ) -> None:
     """Add someone who is on no plan yet (an auditor, an admin, an HR partner)."""
     from people.directory import add_person
+    from people.orgaudit import Acting
 
     with session() as active:
-        add_person(active, key=key, name=name, email=email, locale=locale, department=department)
+        add_person(
+            active,
+            key=key,
+            name=name,
+            email=email,
+            now=instant(now),
+            by=Acting.cli(),
+            locale=locale,
+            department=department,
+        )
     console.print(f"Added {key}.")
 
 
@@ -72,8 +83,9 @@ def people_grant(
 ) -> None:
     """Give PERSON a standing role: hr (for a department, or all), auditor or admin."""
     from people.access import grant
+    from people.orgaudit import Acting
 
-    by = os.environ.get("USER", "cli")
+    by = Acting.cli()
     with session() as active:
         added = grant(
             active, person=person, role=role, department=department, now=instant(now), by=by
@@ -83,12 +95,22 @@ def people_grant(
 
 
 @app.command("revoke")
-def people_revoke(person: Person, role: Role, department: Department = None) -> None:
+def people_revoke(
+    person: Person, role: Role, department: Department = None, now: NowOption = None
+) -> None:
     """Take a standing role away."""
     from people.access import revoke
+    from people.orgaudit import Acting
 
     with session() as active:
-        removed = revoke(active, person=person, role=role, department=department)
+        removed = revoke(
+            active,
+            person=person,
+            role=role,
+            department=department,
+            now=instant(now),
+            by=Acting.cli(),
+        )
     console.print(f"{person}: {role} " + ("taken away." if removed else "was not held."))
 
 
@@ -103,6 +125,7 @@ def people_password(
 ) -> None:
     """Set PERSON's password for the pages (asked for, or from --password-env / stdin)."""
     from people.identity import set_password
+    from people.orgaudit import Acting
 
     if from_env:
         password = os.environ.get(from_env, "")
@@ -115,5 +138,5 @@ def people_password(
     else:
         password = sys.stdin.readline().rstrip("\n")
     with session() as active:
-        set_password(active, person=person, password=password, now=instant(now))
+        set_password(active, person=person, password=password, now=instant(now), by=Acting.cli())
     console.print(f"Password of {person} set; their other sessions are signed out.")

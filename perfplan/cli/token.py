@@ -33,6 +33,7 @@ def token_create(
 ) -> None:
     """A new token for PERSON; it is shown once, only its digest is kept."""
     from people.identity import create_token
+    from people.orgaudit import Acting
 
     with session() as active:
         issued = create_token(
@@ -40,6 +41,7 @@ def token_create(
             person=person,
             name=name,
             now=instant(now),
+            by=Acting.cli(),
             expires_at=instant(expires) if expires else None,
         )
     if as_json:
@@ -86,7 +88,8 @@ TokenId = Annotated[
 def token_revoke(token_id: TokenId, now: NowOption = None) -> None:
     """Stop a token from working, at once."""
     from people.identity import revoke_token
+    from people.orgaudit import Acting
 
     with session() as active:
-        revoke_token(active, token_id=token_id, now=instant(now))
+        revoke_token(active, token_id=token_id, now=instant(now), by=Acting.cli())
     console.print(f"Token {token_id} revoked.")

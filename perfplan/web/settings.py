@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from people.throttle import Rule, Rules
 
 
 class WebSettings(BaseSettings):
@@ -28,3 +32,31 @@ class WebSettings(BaseSettings):
     log_format: str = Field(default="text", pattern="^(text|json)$")
     # Log level of perfplan's own request and clockwork lines (INFO shows each request).
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    # Sign-in throttling (docs/access.md): attempts allowed per account name and per
+    # client address within the window, then a lockout that doubles for each further
+    # lockout in a row, up to the longest; a quiet day forgets the streak.
+    signin_account_attempts: int = Field(default=5, ge=1)
+    signin_address_attempts: int = Field(default=20, ge=1)
+    signin_window_minutes: float = Field(default=15.0, gt=0)
+    signin_lockout_minutes: float = Field(default=15.0, gt=0)
+    signin_max_lockout_minutes: float = Field(default=240.0, gt=0)
+    signin_forget_hours: float = Field(default=24.0, gt=0)
+
+    def signin_rules(self) -> Rules:
+        """The figures above, as the people room's throttle takes them."""
+
+        def rule(attempts: int) -> Rule:
+            return Rule(
+                attempts=attempts,
+                window=timedelta(minutes=self.signin_window_minutes),
+                lockout=timedelta(minutes=self.signin_lockout_minutes),
+                max_lockout=timedelta(
+                    minutes=max(self.signin_max_lockout_minutes, self.signin_lockout_minutes)
+                ),
+            )
+
+        return Rules(
+            account=rule(self.signin_account_attempts),
+            address=rule(self.signin_address_attempts),
+            forget_after=timedelta(hours=self.signin_forget_hours),
+        )

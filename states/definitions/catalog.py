@@ -16,6 +16,8 @@ from sqlmodel import Session
 
 from models.definitions import DefinitionVersion
 from models.tables import DEFINITION_VERSION
+from people import orgaudit
+from people.orgaudit import Acting
 from states.definitions.compiled import CompiledDefinition, compile_definition
 from states.definitions.loader import parse_definition
 from states.errors import DefinitionInvalid, DefinitionNotFound, Problem
@@ -148,9 +150,10 @@ def _refuse_reuse(session: Session, compiled: CompiledDefinition) -> bool:
     return True
 
 
-def install(session: Session, compiled: CompiledDefinition, now: datetime) -> None:
-    """Record this definition version in the database, once; a reused version number
-    with different content is refused so that versions keep meaning something."""
+def install(session: Session, compiled: CompiledDefinition, now: datetime, *, by: Acting) -> None:
+    """Record this definition version in the database, once, and in the organisation
+    chain; a reused version number with different content is refused so that versions
+    keep meaning something."""
     if _refuse_reuse(session, compiled):
         return
     row = DefinitionVersion(
@@ -166,3 +169,12 @@ def install(session: Session, compiled: CompiledDefinition, now: datetime) -> No
     except IntegrityError:
         # A concurrent writer installed it a moment ago: the same rule applies to theirs.
         _refuse_reuse(session, compiled)
+        return
+    orgaudit.append(
+        session,
+        kind="definition.installed",
+        subject=f"definition {compiled.name} v{compiled.version}",
+        by=by,
+        now=now,
+        detail=f"sha256 {compiled.hash}",
+    )

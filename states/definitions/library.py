@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from models.tables import DEFINITION_VERSION, PLAN
+from people.orgaudit import Acting
 from states.definitions import catalog
 from states.definitions.announcements import announcement_of
 from states.definitions.compiled import CompiledDefinition, compile_definition
@@ -230,7 +231,7 @@ def _write_whole(target: Path, text: str) -> None:
 
 
 def install(
-    session: Session, *, text: str, now: datetime, directory: Path | None = None
+    session: Session, *, text: str, now: datetime, by: Acting, directory: Path | None = None
 ) -> CompiledDefinition:
     """Check, record the version in the database and write the file new plans will use.
     Refuses a reused version number with other content, and a version not raised."""
@@ -253,7 +254,7 @@ def install(
         )
     target = directory / f"{compiled.name}.yaml"
     _refuse_older(compiled, target)
-    catalog.install(session, compiled, now)
+    catalog.install(session, compiled, now, by=by)
     directory.mkdir(parents=True, exist_ok=True)
     _write_whole(target, text)
     return compiled

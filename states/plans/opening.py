@@ -19,6 +19,7 @@ from models import plans as stored
 from models.people import PlanRole
 from models.tables import PERSON
 from people.access import Viewer
+from people.orgaudit import Acting
 from states import audit
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
@@ -348,8 +349,9 @@ def create_plan(
     refused = change_problems(session, document) + scope_problems(session, document, opener)
     if refused:
         raise DocumentForbidden(source, refused, actor=actor)
-    catalog.install(session, definition, now)
-    ids = write_organisation(session, document, people_known)
+    by = Acting(actor, "plan document")
+    catalog.install(session, definition, now, by=by)
+    ids = write_organisation(session, document, people_known, now=now, by=by)
     plan = _new_plan(session, document, definition, now)
     assert plan.id is not None
     _add_content(session, plan.id, document, ids)

@@ -11,13 +11,16 @@ nothing. Who manages whom and who heads a department decide who reads and signs 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from models.tables import DEPARTMENT, PERSON
+from people import directory
 from people.access import Viewer
+from people.orgaudit import Acting
 from states.plans.document import PlanDocument
 
 NOT_CHANGED = {
@@ -172,9 +175,12 @@ def _new_departments(session: Session, doc: PlanDocument) -> dict[str, int]:
     return ids
 
 
-def write_organisation(session: Session, doc: PlanDocument, keys: set[str]) -> dict[str, int]:
+def write_organisation(
+    session: Session, doc: PlanDocument, keys: set[str], *, now: datetime, by: Acting
+) -> dict[str, int]:
     """Create the people and departments the document adds (with their managers and
-    heads); the ids of everyone in `keys` and in the document, by key."""
+    heads), each recorded in the organisation chain; the ids of everyone in `keys` and in
+    the document, by key."""
     exist = set(stored_people(session, (p.key for p in doc.people)))
     new_departments = {d.name for d in doc.departments} - set(
         stored_departments(session, (d.name for d in doc.departments))
@@ -185,6 +191,15 @@ def write_organisation(session: Session, doc: PlanDocument, keys: set[str]) -> d
             fields = listed.model_dump(include={"key", "name", "email", "locale"})
             department = departments[listed.department] if listed.department else None
             session.execute(insert(PERSON).values(**fields, department_id=department))
+            detail = directory.person_detail(
+                name=listed.name,
+                email=listed.email,
+                locale=listed.locale,
+                department=listed.department,
+            ) + (f", manager {listed.manager}" if listed.manager else "")
+            directory.record_change(
+                session, kind="person.created", subject=listed.key, detail=detail, now=now, by=by
+            )
     ids = {p.key: p.id for p in stored_people(session, keys | {p.key for p in doc.people}).values()}
     for listed in doc.people:
         if listed.key not in exist and listed.manager:
@@ -195,5 +210,13 @@ def write_organisation(session: Session, doc: PlanDocument, keys: set[str]) -> d
             values = {"head_id": ids[head.head]}
             session.execute(
                 update(DEPARTMENT).where(DEPARTMENT.c.id == departments[head.name]).values(**values)
+            )
+            directory.record_change(
+                session,
+                kind="person.changed",
+                subject=head.head,
+                detail=f"head of {head.name}",
+                now=now,
+                by=by,
             )
     return ids

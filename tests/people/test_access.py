@@ -8,10 +8,13 @@ from sqlalchemy import Engine
 from models.clock import FrozenClock
 from models.db import session_scope
 from people import access
+from people.orgaudit import Acting
 from states.errors import Forbidden, InvalidInput, PlanNotFound
 from states.plans.document import PlanDocument
 from states.plans.opening import create_plan
 from tests.perfplan.web.conftest import liu_document
+
+TESTER = Acting("tester", "cli")
 
 
 @pytest.fixture
@@ -57,12 +60,12 @@ def test_standing_hr_covers_only_its_departments(
             role="hr",
             department="Technical Support",
             now=clock(),
-            by="test",
+            by=TESTER,
         )
     assert _relations(engine, "qian", liu) == {"participant", "hr"}
     assert _relations(engine, "qian", zhang) == set()
     with session_scope(engine) as session:
-        access.grant(session, person="qian", role="hr", department=None, now=clock(), by="t")
+        access.grant(session, person="qian", role="hr", department=None, now=clock(), by=TESTER)
         viewer = access.load_viewer(session, key="qian")
         assert viewer.sees_every_plan
         assert access.visible_plan_ids(session, viewer) == [zhang, liu]
@@ -72,7 +75,7 @@ def test_an_auditor_reads_every_plan_and_changes_none(
     engine: Engine, plans: tuple[int, int], clock: FrozenClock
 ) -> None:
     with session_scope(engine) as session:
-        access.grant(session, person="liu", role="auditor", department=None, now=clock(), by="t")
+        access.grant(session, person="liu", role="auditor", department=None, now=clock(), by=TESTER)
     zhang, liu = plans
     with session_scope(engine) as session:
         viewer = access.load_viewer(session, key="liu")
@@ -110,7 +113,7 @@ def test_standing_rights_follow_the_policy_table(
     engine: Engine, plans: tuple[int, int], clock: FrozenClock
 ) -> None:
     with session_scope(engine) as session:
-        access.grant(session, person="chen", role="admin", department=None, now=clock(), by="t")
+        access.grant(session, person="chen", role="admin", department=None, now=clock(), by=TESTER)
         admin = access.load_viewer(session, key="chen")
         employee = access.load_viewer(session, key="zhang")
     for right, roles in access.ORG_POLICY.items():
@@ -125,14 +128,18 @@ def test_granting_twice_is_a_no_op_and_revoking_takes_it_away(
 ) -> None:
     with session_scope(engine) as session:
         assert access.grant(
-            session, person="wang", role="hr", department="Sales East", now=clock(), by="t"
+            session, person="wang", role="hr", department="Sales East", now=clock(), by=TESTER
         )
         assert not access.grant(
-            session, person="wang", role="hr", department="Sales East", now=clock(), by="t"
+            session, person="wang", role="hr", department="Sales East", now=clock(), by=TESTER
         )
         assert len(access.standing_roles(session)) == 1
-        assert access.revoke(session, person="wang", role="hr", department="Sales East")
-        assert not access.revoke(session, person="wang", role="hr", department="Sales East")
+        assert access.revoke(
+            session, person="wang", role="hr", department="Sales East", now=clock(), by=TESTER
+        )
+        assert not access.revoke(
+            session, person="wang", role="hr", department="Sales East", now=clock(), by=TESTER
+        )
         assert access.standing_roles(session) == []
 
 
@@ -153,4 +160,6 @@ def test_bad_grants_say_what_is_wrong(
     message: str,
 ) -> None:
     with session_scope(engine) as session, pytest.raises(InvalidInput, match=message):
-        access.grant(session, person="wang", role=role, department=department, now=clock(), by="t")
+        access.grant(
+            session, person="wang", role=role, department=department, now=clock(), by=TESTER
+        )

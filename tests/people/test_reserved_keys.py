@@ -15,16 +15,19 @@ from models.tables import API_TOKEN, CREDENTIAL, PERSON
 from people import access, identity
 from people.directory import add_person
 from people.errors import InvalidInput, Unauthenticated
+from people.orgaudit import Acting
+from people.throttle import Door, Rules
 
 NOW = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)
 TOKEN = identity.TOKEN_PREFIX + "x" * 43
 PASSWORD = "correct horse battery"
+TESTER = Acting("tester", "cli")
 
 
 @pytest.mark.parametrize("key", ["system", "System", "OPERATOR", "perfplan"])
 def test_no_one_is_added_under_a_key_the_automation_uses(engine: Engine, key: str) -> None:
     with session_scope(engine) as session, pytest.raises(InvalidInput, match="key"):
-        add_person(session, key=key, name="Mallory", email="m@example.com")
+        add_person(session, key=key, name="Mallory", email="m@example.com", now=NOW, by=TESTER)
     with engine.connect() as conn:
         assert conn.execute(select(PERSON.c.key)).all() == []
 
@@ -57,11 +60,13 @@ def legacy_system(engine: Engine) -> int:
 def test_a_system_row_is_reached_by_no_token_and_no_password(
     engine: Engine, legacy_system: int
 ) -> None:
-    with session_scope(engine) as session:
-        with pytest.raises(Unauthenticated):
-            identity.authenticate_token(session, token=TOKEN, now=NOW)
-        with pytest.raises(Unauthenticated):
-            identity.check_password(session, person="system", password=PASSWORD)
+    with session_scope(engine) as session, pytest.raises(Unauthenticated):
+        identity.authenticate_token(session, token=TOKEN, now=NOW)
+    door = Door(account="system", address="203.0.113.5")
+    with pytest.raises(Unauthenticated):
+        identity.sign_in(
+            lambda: session_scope(engine), door=door, password=PASSWORD, now=NOW, rules=Rules()
+        )
 
 
 def test_no_token_password_or_standing_role_is_given_to_the_automation(
@@ -69,8 +74,8 @@ def test_no_token_password_or_standing_role_is_given_to_the_automation(
 ) -> None:
     with session_scope(engine) as session:
         with pytest.raises(InvalidInput, match="perfplan's own automation"):
-            identity.create_token(session, person="system", name="t", now=NOW)
+            identity.create_token(session, person="system", name="t", now=NOW, by=TESTER)
         with pytest.raises(InvalidInput, match="perfplan's own automation"):
-            identity.set_password(session, person="system", password=PASSWORD, now=NOW)
+            identity.set_password(session, person="system", password=PASSWORD, now=NOW, by=TESTER)
         with pytest.raises(InvalidInput, match="perfplan's own automation"):
-            access.grant(session, person="system", role="hr", department=None, now=NOW, by="t")
+            access.grant(session, person="system", role="hr", department=None, now=NOW, by=TESTER)

@@ -1,5 +1,5 @@
-"""Audit routes: a plan's history, the auditors' global search, verification of the
-hash chains, and exports as JSON or CSV (with a header row)."""
+"""Audit routes: a plan's history, the auditors' global search, the organisation chain,
+verification of the hash chains, and exports as JSON or CSV (with a header row)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from models.limits import MAX_ID
-from people import access
+from people import access, orgaudit
 from perfplan.web.api import schemas
 from perfplan.web.api.common import Limit, Offset, PlanId, Responses, name_query
 from perfplan.web.deps import ApiViewer, RuntimeDep
@@ -33,9 +33,13 @@ CSV_CONTENT: Responses = {
 }
 
 
-def _csv(records: list[schemas.AuditEntry], filename: str) -> Response:
+def _csv(
+    records: list[schemas.AuditEntry] | list[schemas.OrgEntry],
+    filename: str,
+    fields: list[str] = schemas.AUDIT_FIELDS,
+) -> Response:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=schemas.AUDIT_FIELDS)
+    writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
     for record in records:
         writer.writerow(record.model_dump(mode="json"))
@@ -109,9 +113,21 @@ def search(
     return _answer(rows, format, f"audit.{format}")
 
 
-def _verified(report: audit.VerifyReport) -> schemas.Verified:
+def _verified(
+    report: audit.VerifyReport, org: orgaudit.OrgVerifyReport | None = None
+) -> schemas.Verified:
     breaks = [schemas.BreakRow.model_validate(b) for b in report.breaks]
-    return schemas.Verified(ok=report.ok, plans=report.plans, records=report.records, breaks=breaks)
+    organisation = None
+    if org is not None:
+        org_breaks = [schemas.OrgBreakRow.model_validate(b) for b in org.breaks]
+        organisation = schemas.OrgVerified(ok=org.ok, records=org.records, breaks=org_breaks)
+    return schemas.Verified(
+        ok=report.ok and (org is None or org.ok),
+        plans=report.plans,
+        records=report.records,
+        breaks=breaks,
+        organisation=organisation,
+    )
 
 
 @router.get(
@@ -133,7 +149,40 @@ def verify_plan(plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer) -> schemas.V
     responses=error_responses(401, 403),
 )
 def verify_all(rt: RuntimeDep, viewer: ApiViewer) -> schemas.Verified:
-    """Recompute every chain; each broken plan is named with its first broken record."""
+    """Recompute every chain, the organisation's too; each broken plan is named with its
+    first broken record, and so is the organisation chain's (`organisation`). `ok` is
+    true only when all of them hold."""
     access.require(viewer, "audit.verify_all")
     with rt.transaction() as session:
-        return _verified(audit.verify(session))
+        return _verified(audit.verify(session), orgaudit.verify(session))
+
+
+@router.get(
+    "/audit/organisation",
+    summary="The organisation chain (auditors)",
+    response_model=list[schemas.OrgEntry],
+    responses=error_responses(401, 403, 422) | CSV_CONTENT,
+)
+def organisation(
+    rt: RuntimeDep,
+    viewer: ApiViewer,
+    kind: Annotated[str | None, name_query("One kind of change, e.g. role.granted.")] = None,
+    format: Format = "json",
+    limit: Limit = 500,
+    offset: Offset = 0,
+) -> Any:
+    """Records of the organisation chain, oldest first: standing roles granted and
+    revoked, people created or changed, passwords set, tokens created and revoked,
+    definitions installed, sign-ins locked; needs the standing auditor role."""
+    access.require(viewer, "audit.search")
+    if kind is not None and kind not in orgaudit.KINDS:
+        known = ", ".join(orgaudit.KINDS)
+        raise InvalidInput(
+            f"'{kind}' is not a kind of organisation change; known: {known}", field="kind"
+        )
+    with rt.transaction() as session:
+        rows = orgaudit.history(session, kind=kind, limit=limit, offset=offset)
+    records = [schemas.OrgEntry.model_validate(row) for row in rows]
+    if format == "csv":
+        return _csv(records, "organisation-audit.csv", schemas.ORG_FIELDS)
+    return records

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from models.limits import MAX_ID
 from people import access
+from people.orgaudit import Acting
 from perfplan.web.api import schemas
 from perfplan.web.api.common import DefinitionName, Responses, uploaded_text, yaml_body
 from perfplan.web.deps import ApiViewer, RuntimeDep
@@ -92,7 +93,7 @@ def install(rt: RuntimeDep, viewer: ApiViewer, text: Upload) -> schemas.Installe
     no definitions directory configured: 409."""
     access.require(viewer, "definitions.install")
     with rt.transaction() as session:
-        compiled = library.install(session, text=text, now=rt.now())
+        compiled = library.install(session, text=text, now=rt.now(), by=Acting(viewer.key, "api"))
     return schemas.InstalledDefinition(
         name=compiled.name, version=compiled.version, hash=compiled.hash
     )

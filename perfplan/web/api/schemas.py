@@ -11,6 +11,7 @@ from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from people.orgaudit import OrgRecord
 from people.roles import Holder
 from states.engine.firing import Fired
 from views import record
@@ -198,11 +199,35 @@ class BreakRow(Row):
     problem: str
 
 
+class OrgBreakRow(Row):
+    seq: int
+    record_id: int | None
+    problem: str
+
+
+class OrgVerified(BaseModel):
+    """The organisation chain (roles, people, passwords, tokens, definitions, lockouts)."""
+
+    ok: bool
+    records: int
+    breaks: list[OrgBreakRow]
+
+
 class Verified(BaseModel):
     ok: bool
     plans: int
     records: int
     breaks: list[BreakRow]
+    organisation: OrgVerified | None = Field(
+        default=None, description="The organisation chain, when every chain is verified."
+    )
+
+
+class OrgEntry(mirror(OrgRecord, without=("id",))):  # type: ignore[misc]
+    """One record of the organisation chain."""
+
+
+ORG_FIELDS = list(OrgEntry.model_fields)
 
 
 # Definitions ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from people import access
 from people.identity import SignedIn
+from people.orgaudit import Acting
 from perfplan.web.deps import CheckedForm, RuntimeDep, SignedInDep
 from perfplan.web.pages.common import Labels, whole_number
 from perfplan.web.pages.rendering import locale_of, render
@@ -143,7 +144,8 @@ def install(
     access.require(signed.viewer, "definitions.install")
     try:
         with rt.transaction() as session:
-            compiled = library.install(session, text=source, now=rt.now())
+            by = Acting(signed.viewer.key, "web")
+            compiled = library.install(session, text=source, now=rt.now(), by=by)
     except DefinitionInvalid as invalid:
         return _listing(
             request,

@@ -1,11 +1,13 @@
 """The auditor's page: search the audit trail by plan, actor, event and period, read
-the records, verify a plan's chain (or every chain), and export what was found."""
+the records and the organisation chain's latest, verify a plan's chain (or every
+chain, the organisation's too), and export what was found (or the organisation chain)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
@@ -15,8 +17,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from models.clock import utc
-from models.tables import AUDIT
-from people import access
+from models.tables import AUDIT, ORG_AUDIT
+from people import access, orgaudit
 from people.identity import SignedIn
 from perfplan.web.deps import CheckedForm, RuntimeDep, SignedInDep
 from perfplan.web.pages.common import Page, a_date, whole_number
@@ -34,6 +36,8 @@ router = APIRouter()
 _RECORDED = [column.name for column in AUDIT.columns if column.name != "id"]
 COLUMNS = ("plan_id", "seq", "at", *(c for c in _RECORDED if c not in ("plan_id", "seq", "at")))
 EXPORT_BATCH = 5000
+ORG_COLUMNS = [column.name for column in ORG_AUDIT.columns if column.name != "id"]
+ORG_SHOWN = 50  # the organisation chain's latest records on the page; the export has all
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ def _page(
     page: Page,
     report: audit.VerifyReport | None = None,
     verified_plan: int | None = None,
+    org_report: orgaudit.OrgVerifyReport | None = None,
 ) -> Response:
     access.require(signed.viewer, "audit.search")
     with rt.transaction() as session:
@@ -90,6 +95,7 @@ def _page(
         rows = search_audit(
             session, viewer=signed.viewer, query=query, limit=page.fetch, offset=page.offset
         )
+        org_rows = orgaudit.recent(session, count=ORG_SHOWN)
     export = urlencode({k: v for k, v in values.items() if v})
     context = {
         "rows": rows[: page.size],
@@ -99,6 +105,8 @@ def _page(
         "report": report,
         "verified_plan": verified_plan,
         "export": export,
+        "org_rows": org_rows,
+        "org_report": org_report,
     }
     return render(request, "audit.html.j2", context, signed=signed)
 
@@ -129,6 +137,7 @@ def verify(
         else:
             access.check_plan(session, signed.viewer, plan_id, "read")
         report = audit.verify(session, plan_id)
+        org_report = orgaudit.verify(session) if plan_id is None else None
     query = AuditQuery(plan_id=plan_id)
     return _page(
         request,
@@ -139,6 +148,7 @@ def verify(
         Page(1),
         report=report,
         verified_plan=plan_id,
+        org_report=org_report,
     )
 
 
@@ -156,33 +166,53 @@ def _all_rows(rt: Runtime, signed: SignedIn, query: AuditQuery) -> list[AuditLin
                 return rows
 
 
-def _cell(row: AuditLine, column: str) -> Any:
+def _cell(row: Any, column: str) -> Any:
     value = getattr(row, column)
     return value.isoformat() if column == "at" else value
 
 
-def _csv(rows: list[AuditLine]) -> str:
+def _csv(rows: list[Any], columns: Sequence[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row, c) for c in COLUMNS])
+        writer.writerow([_cell(row, c) for c in columns])
     return out.getvalue()
 
 
+def _export_rows(
+    rt: Runtime, signed: SignedIn, search: AuditSearch, chain: str
+) -> tuple[Sequence[str], list[Any]]:
+    if chain == "plans":
+        return COLUMNS, _all_rows(rt, signed, search.query())
+    if chain == "organisation":
+        with rt.transaction() as session:
+            return ORG_COLUMNS, orgaudit.history(session)
+    raise InvalidInput(f"'{chain}' is not a chain; use plans or organisation", field="chain")
+
+
 @router.get("/audit/export")
-def export(rt: RuntimeDep, signed: SignedInDep, search: Searched, format: str = "csv") -> Response:
-    """The records found, whole (every column, hashes included), as CSV or JSON."""
+def export(
+    rt: RuntimeDep,
+    signed: SignedInDep,
+    search: Searched,
+    format: str = "csv",
+    chain: str = "plans",
+) -> Response:
+    """The records found (or the whole organisation chain), every column, hashes
+    included, as CSV or JSON."""
     access.require(signed.viewer, "audit.search")
     if format not in ("csv", "json"):
         raise InvalidInput(f"'{format}' is not an export format; use csv or json", field="format")
-    rows = _all_rows(rt, signed, search.query())
+    columns, rows = _export_rows(rt, signed, search, chain)
     stamp = rt.now().strftime("%Y%m%dT%H%M%SZ")
-    name = f"perfplan-audit-{stamp}.{format}"
+    prefix = "perfplan-audit" if chain == "plans" else "perfplan-organisation-audit"
+    name = f"{prefix}-{stamp}.{format}"
     if format == "csv":
-        body, media = "\ufeff" + _csv(rows), "text/csv; charset=utf-8"  # BOM: Excel reads UTF-8
+        body = "\ufeff" + _csv(rows, columns)  # BOM: Excel reads UTF-8
+        media = "text/csv; charset=utf-8"
     else:
-        records = [{c: _cell(row, c) for c in COLUMNS} for row in rows]
+        records = [{c: _cell(row, c) for c in columns} for row in rows]
         body, media = json.dumps(records, ensure_ascii=False, indent=1), "application/json"
     return Response(
         body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -11,7 +11,8 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from people import identity
+from people import identity, throttle
+from people.errors import SignInLocked
 from perfplan.web.deps import (
     LANG_COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -46,6 +47,7 @@ def _login_page(
     *,
     next_url: str,
     failed: bool = False,
+    locked: SignInLocked | None = None,
     person: str = "",
     signed_out: bool = False,
     status: int = 200,
@@ -58,6 +60,7 @@ def _login_page(
             "login_csrf": token,
             "next_url": next_url,
             "failed": failed,
+            "locked": locked,
             "person": person,
             "signed_out": signed_out,
         },
@@ -72,6 +75,12 @@ def _login_page(
         max_age=3600,
     )
     return page
+
+
+def client_address(request: Request) -> str:
+    """Where the request came from, as the server saw it (behind a proxy, uvicorn's
+    --proxy-headers with --forwarded-allow-ips makes this the client's own address)."""
+    return request.client.host if request.client else "unknown"
 
 
 @router.get("/login")
@@ -93,16 +102,24 @@ def login(
     if not expected or not hmac.compare_digest(expected, csrf_token):
         return _login_page(request, rt, next_url=safe_next(next), failed=True, status=400)
     now = rt.now()
+    door = throttle.Door(account=person.strip(), address=client_address(request))
     try:
-        with rt.transaction() as session:
-            viewer = identity.check_password(session, person=person.strip(), password=password)
-            opened = identity.open_session(
-                session, viewer=viewer, now=now, lifetime=timedelta(hours=rt.settings.session_hours)
-            )
+        viewer = identity.sign_in(
+            rt.transaction, door=door, password=password, now=now, rules=rt.settings.signin_rules()
+        )
+    except SignInLocked as locked:
+        page = _login_page(
+            request, rt, next_url=safe_next(next), locked=locked, person=person, status=429
+        )
+        page.headers["Retry-After"] = str(locked.retry_after)
+        return page
     except Unauthenticated:
         return _login_page(
             request, rt, next_url=safe_next(next), failed=True, person=person, status=401
         )
+    with rt.transaction() as session:
+        lifetime = timedelta(hours=rt.settings.session_hours)
+        opened = identity.open_session(session, viewer=viewer, now=now, lifetime=lifetime)
     answer = RedirectResponse(safe_next(next), status_code=303)
     answer.set_cookie(
         SESSION_COOKIE,

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from models import clock
 from models.db import make_engine, session_scope
 from people import identity
+from people.throttle import Door, Rules
 from tests.conftest import Cli
 from tests.perfplan.cli.support import zhangs_plan_on_drafting_day
 
@@ -81,8 +83,13 @@ def test_a_password_from_the_environment_signs_in(
     assert cli("people", "password", "li", "--password-env", "LI_PASSWORD").code == 0
     engine = make_engine(db_url)
     try:
-        with session_scope(engine) as session:
-            viewer = identity.check_password(session, person="li", password="correct horse battery")
+        viewer = identity.sign_in(
+            lambda: session_scope(engine),
+            door=Door(account="li", address="127.0.0.1"),
+            password="correct horse battery",
+            now=clock.now(),
+            rules=Rules(),
+        )
         assert viewer.key == "li"
     finally:
         engine.dispose()

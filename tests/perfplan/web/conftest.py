@@ -29,6 +29,7 @@ from models.clock import FrozenClock
 from models.db import session_scope
 from people import access, identity
 from people.directory import add_person
+from people.orgaudit import Acting
 from perfplan.web.app import create_app
 from perfplan.web.runtime import Runtime
 from perfplan.web.settings import WebSettings
@@ -37,6 +38,9 @@ from states.plans.opening import create_plan
 
 PASSWORD = "correct horse battery"
 HERE = Path(__file__).resolve().parent
+
+# Who sets the test world up, as the organisation chain records it.
+TESTER = Acting("tester", "cli")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -124,7 +128,9 @@ class World:
 
     def set_password(self, person: str, password: str = PASSWORD) -> None:
         with session_scope(self.engine) as session:
-            identity.set_password(session, person=person, password=password, now=self.clock())
+            identity.set_password(
+                session, person=person, password=password, now=self.clock(), by=TESTER
+            )
 
     @property
     def today(self) -> date:
@@ -145,9 +151,19 @@ def world(engine: Engine, zhang_doc: PlanDocument, clock: FrozenClock) -> World:
             key="audrey",
             name="Audrey Lin",
             email="audrey@example.com",
+            now=clock(),
+            by=TESTER,
             department="Internal Audit",
         )
-        add_person(session, key="adam", name="Adam Xu", email="adam@example.com", department="IT")
+        add_person(
+            session,
+            key="adam",
+            name="Adam Xu",
+            email="adam@example.com",
+            now=clock(),
+            by=TESTER,
+            department="IT",
+        )
         for person, role, department in [
             ("wang", "hr", "Sales East"),
             ("qian", "hr", "Technical Support"),
@@ -155,10 +171,10 @@ def world(engine: Engine, zhang_doc: PlanDocument, clock: FrozenClock) -> World:
             ("adam", "admin", None),
         ]:
             access.grant(
-                session, person=person, role=role, department=department, now=clock(), by="test"
+                session, person=person, role=role, department=department, now=clock(), by=TESTER
             )
         tokens = {
-            p: identity.create_token(session, person=p, name="test", now=clock()).token
+            p: identity.create_token(session, person=p, name="test", now=clock(), by=TESTER).token
             for p in PERSONAS
         }
     return World(engine, clock, zhang, liu, tokens)

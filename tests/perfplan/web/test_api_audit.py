@@ -75,6 +75,7 @@ def test_verify_names_the_altered_record(client: TestClient, world: World) -> No
         "plans": 1,
         "records": 5,
         "breaks": [],
+        "organisation": None,  # one plan's chain: the organisation's is verified with all
     }
     unprotect_audit(world.engine)
     with session_scope(world.engine) as session:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,9 +13,13 @@ from sqlalchemy import select
 from models.db import session_scope
 from models.tables import API_TOKEN, WEB_SESSION
 from people import identity
-from people.errors import Unauthenticated
+from people.errors import SignInLocked, Unauthenticated
+from perfplan.errors import exit_code, http_status
+from perfplan.web.app import create_app
 from perfplan.web.deps import SESSION_COOKIE
-from tests.perfplan.web.conftest import PASSWORD, World
+from perfplan.web.runtime import Runtime
+from perfplan.web.settings import WebSettings
+from tests.perfplan.web.conftest import PASSWORD, TESTER, World
 
 pytestmark = pytest.mark.both_databases
 
@@ -43,7 +49,7 @@ def test_no_token_or_a_wrong_one_is_401(client: TestClient, world: World) -> Non
 def test_a_revoked_token_stops_working_at_once(client: TestClient, world: World) -> None:
     with session_scope(world.engine) as session:
         token_id = identity.list_tokens(session, person="li")[0].id
-        identity.revoke_token(session, token_id=token_id, now=world.clock())
+        identity.revoke_token(session, token_id=token_id, now=world.clock(), by=TESTER)
     assert client.get("/api/me", headers=world.headers("li")).status_code == 401
     assert client.get("/api/me", headers=world.headers("zhang")).status_code == 200
 
@@ -55,6 +61,7 @@ def test_an_expired_token_is_refused(client: TestClient, world: World) -> None:
             person="li",
             name="short",
             now=world.clock(),
+            by=TESTER,
             expires_at=world.clock() + timedelta(hours=1),
         )
     headers = {"Authorization": f"Bearer {issued.token}"}
@@ -160,3 +167,62 @@ def test_a_new_password_signs_out_other_browsers(client: TestClient, world: Worl
         except Unauthenticated:
             return
     raise AssertionError("the old session still works")
+
+
+def _sign_in_as(client: TestClient, person: str, password: str) -> Any:
+    data = {"person": person, "password": password, "csrf_token": _login_form(client)}
+    return client.post("/login", data=data, follow_redirects=False)
+
+
+def test_wrong_passwords_lock_the_page_with_429_and_say_when_to_try_again(
+    client: TestClient, world: World
+) -> None:
+    world.set_password("li")
+    answers = [_sign_in_as(client, "li", "wrong password!") for _ in range(40)]
+    assert [a.status_code for a in answers[:4]] == [401] * 4
+    assert {a.status_code for a in answers[4:]} == {429}
+    assert answers[4].headers["Retry-After"] == "900"  # 15 minutes, by the frozen clock
+    assert "Try again after 2026-08-25 09:15 UTC (in 15 min)" in answers[4].text
+    right = _sign_in_as(client, "li", PASSWORD)
+    assert right.status_code == 429
+    assert SESSION_COOKIE not in right.cookies
+    world.clock.advance(minutes=10)
+    assert _sign_in_as(client, "li", PASSWORD).headers["Retry-After"] == "300"
+    world.clock.advance(minutes=5)
+    assert _sign_in_as(client, "li", PASSWORD).status_code == 303
+
+
+def test_a_locked_unknown_name_reads_as_a_locked_real_one(client: TestClient, world: World) -> None:
+    world.set_password("li")
+    pages = {}
+    for person in ("li", "nobody"):
+        for _ in range(5):
+            answer = _sign_in_as(client, person, "wrong password!")
+        pages[person] = (answer.status_code, answer.headers["Retry-After"], answer.text)
+    assert pages["li"][:2] == pages["nobody"][:2] == (429, "900")
+    # The same page, but for the name typed and the form's fresh token.
+    li, nobody = (re.sub(r'value="[^"]*"', "", pages[p][2]) for p in ("li", "nobody"))
+    assert li == nobody
+
+
+def test_the_throttles_figures_are_settings(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERFPLAN_WEB_SIGNIN_ACCOUNT_ATTEMPTS", "2")
+    monkeypatch.setenv("PERFPLAN_WEB_SIGNIN_LOCKOUT_MINUTES", "1")
+    settings = WebSettings()
+    rules = settings.signin_rules()
+    assert (rules.account.attempts, rules.account.lockout) == (2, timedelta(minutes=1))
+    assert (rules.address.attempts, rules.account.max_lockout) == (20, timedelta(hours=4))
+    world.set_password("li")
+    runtime = Runtime(engine=world.engine, settings=settings, now=world.clock)
+    with TestClient(create_app(runtime)) as client:
+        answers = [_sign_in_as(client, "li", "wrong password!") for _ in range(3)]
+        assert [a.status_code for a in answers] == [401, 429, 429]
+        assert answers[1].headers["Retry-After"] == "60"
+
+
+def test_a_lockout_is_429_and_exit_4_wherever_it_is_raised() -> None:
+    locked = SignInLocked(datetime(2026, 8, 25, 9, 15, tzinfo=UTC), 900)
+    assert (http_status(locked), exit_code(locked)) == (429, 4)
+    assert (
+        str(locked) == "too many failed sign-ins: try again after 2026-08-25 09:15 UTC (in 15 min)"
+    )

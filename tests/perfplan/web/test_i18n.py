@@ -8,6 +8,7 @@ import re
 import string
 from typing import get_args
 
+from people import orgaudit
 from perfplan.web.pages.plans import ADJUSTABLE, NOTICES
 from perfplan.web.pages.rendering import HERE, LOCALES, words
 from states.definitions import catalog
@@ -71,6 +72,7 @@ def built_keys() -> dict[str, list[str]]:
         "audit.kind_": ["transition", "signature", "record"],
         "notice.": list(NOTICES),
         "admin.run.": list(RUN_KINDS),
+        "audit.org_kind.": list(orgaudit.KINDS),
     }
 
 

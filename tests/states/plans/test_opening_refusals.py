@@ -6,6 +6,7 @@ one is created under a key the automation uses, and no signer is asked to sign t
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,16 @@ from models.db import session_scope
 from models.tables import DEPARTMENT, PERSON, PLAN
 from people import access
 from people.directory import add_person
+from people.orgaudit import Acting
 from states.errors import Forbidden, InvalidDocument
 from states.plans.document import PlanDocument
 from states.plans.opening import create_plan, read_document
 from tests.conftest import ZHANG_FILE
 
 # --- helpers ---------------------------------------------------------------------------
+
+TESTER = Acting("tester", "cli")
+DAY = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)
 
 
 def edited(doc: PlanDocument, **changes: Any) -> PlanDocument:
@@ -198,7 +203,9 @@ def test_a_new_persons_manager_and_a_new_departments_head_must_be_known(
 
 def hr_of(engine: Engine, key: str, department: str | None, now: Any) -> access.Viewer:
     with session_scope(engine) as session:
-        access.grant(session, person=key, role="hr", department=department, now=now, by="test")
+        access.grant(
+            session, person=key, role="hr", department=department, now=now, by=Acting("test", "cli")
+        )
         return access.load_viewer(session, key=key)
 
 
@@ -323,7 +330,14 @@ def test_add_person_refuses_reserved_keys(engine: Engine) -> None:
     with session_scope(engine) as session:
         for key in ("system", "System", "OPERATOR"):
             with pytest.raises(InvalidInput, match="key"):
-                add_person(session, key=key, name="M", email="m@example.com")
+                add_person(
+                    session,
+                    key=key,
+                    name="M",
+                    email="m@example.com",
+                    now=DAY,
+                    by=TESTER,
+                )
 
 
 # --- 6. every signature of a chain is a different person's -----------------------------

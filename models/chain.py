@@ -1,0 +1,50 @@
+"""What every hash chain shares: the link hash over a record's fields in a fixed order,
+instants written one way, the hash before the first record, and the statements that
+make a chain's table append-only.
+
+The plan chains (`states.audit`) and the organisation chain (`people.orgaudit`) both
+seal their records here, so one way of hashing is proven once for both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from models.clock import utc
+
+GENESIS_HASH = "0" * 64
+
+
+def instant_text(value: datetime) -> str:
+    """An instant as hashed: always UTC, as stored, so a record written with a
+    Beijing-time `now` hashes the same when it is read back."""
+    return utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def seal(ordered: Sequence[Any]) -> str:
+    """SHA-256 over the fields, in the order given, as compact canonical JSON."""
+    encoded = json.dumps(list(ordered), ensure_ascii=False, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def append_only_sql(table: str) -> dict[str, list[str]]:
+    """The triggers, per dialect, that refuse UPDATE and DELETE (and TRUNCATE) on `table`."""
+    sqlite = [
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table}
+       BEGIN SELECT RAISE(ABORT, '{table} is append-only: {verb} refused'); END"""
+        for verb in ("UPDATE", "DELETE")
+    ]
+    postgres = [
+        f"""CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$
+       BEGIN
+         RAISE EXCEPTION '{table} is append-only: % refused', TG_OP;
+       END $$ LANGUAGE plpgsql""",
+        f"""CREATE OR REPLACE TRIGGER {table}_append_only
+       BEFORE UPDATE OR DELETE OR TRUNCATE ON {table}
+       FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()""",
+    ]
+    return {"sqlite": sqlite, "postgresql": postgres}
