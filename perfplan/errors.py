@@ -2,6 +2,7 @@
 
     PerfplanError (front door)
      └── NotInitialised        the database has no perfplan schema yet
+          └── NoDatabaseFile   the SQLite file does not exist (nothing is created)
 
 Errors of the rooms below (`states.errors`) are mapped here too; a user's
 mistake is a sentence and a non-zero exit, never a traceback.
@@ -38,6 +39,17 @@ class PerfplanError(Exception):
 class NotInitialised(PerfplanError):
     def __init__(self, url: str) -> None:
         super().__init__(f"the database {url} has no perfplan tables yet: run `perfplan init`")
+
+
+class NoDatabaseFile(NotInitialised):
+    """A command that only reads or changes plans found no SQLite file; it creates none."""
+
+    def __init__(self, url: str, file: str) -> None:
+        PerfplanError.__init__(
+            self,
+            f"there is no database at {file} ({url}): run `perfplan init` to create it "
+            "(or `perfplan db upgrade`), or set PERFPLAN_DATABASE_URL to an existing one",
+        )
 
 
 class AuditBroken(PerfplanError):

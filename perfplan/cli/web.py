@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from perfplan.cli.common import console
+from perfplan.cli.common import console, existing_database_url
 
 
 def web(
@@ -22,6 +22,7 @@ def web(
 
     from perfplan.web.settings import WebSettings
 
+    existing_database_url()  # a server that would create an empty database refuses first
     settings = WebSettings()
     chosen_host, chosen_port = host or settings.host, port or settings.port
     processes = workers or settings.workers
