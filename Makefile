@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	mkdir -p perfplan-out
 	rm -rf perfplan-out/demo.db perfplan-out/demo.db-wal perfplan-out/demo.db-shm \
-	       perfplan-out/outbox perfplan-out/reports
+	       perfplan-out/demo-out
 	PERFPLAN_DATABASE_URL=sqlite:///perfplan-out/demo.db \
 	PERFPLAN_PREFECT_HOME=$(CURDIR)/perfplan-out/prefect \
 	$(BIN)/perfplan demo

@@ -6,6 +6,9 @@ messages in Chinese and English in the file outbox, the evaluation report at the
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -306,11 +309,32 @@ def _summary(demo: Demo) -> None:
     console.print(
         Text.assemble(f"Audit trail: {report.records} hash-chained records, ", verdict, ".")
     )
-    console.print(f"Database: {database_url()}")
-    console.print(
-        f"Look closer:  perfplan plan show {demo.plan_id}  ·  perfplan audit log "
-        f"{demo.plan_id}  ·  perfplan report {demo.plan_id}"
-    )
+    console.print(f"Database: {shown_url(database_url())}")
+    console.print("Look closer, on this database (from this folder):")
+    for command in (f"plan show {demo.plan_id}", f"audit log {demo.plan_id}", "audit verify"):
+        console.print(f"  {again(command)}", soft_wrap=True)
+
+
+def shown_url(url: str) -> str:
+    """The database's URL as it may be printed: a password never is."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def again(command: str) -> str:
+    """A perfplan command that a user can paste into their shell to reach this database:
+    PERFPLAN_DATABASE_URL set to it, and the perfplan of this virtualenv, by its path
+    when it is not the one on the PATH."""
+    installed = Path(sys.executable).parent / "perfplan"
+    on_path = shutil.which("perfplan")
+    program = "perfplan"
+    if not on_path or Path(on_path).resolve() != installed.resolve():
+        program = (
+            os.path.relpath(installed) if installed.is_relative_to(Path.cwd()) else str(installed)
+        )
+    url = shlex.quote(shown_url(database_url()))
+    return f"PERFPLAN_DATABASE_URL={url} {shlex.quote(program)} {command}"
 
 
 def run(started_at: datetime | None = None) -> None:
