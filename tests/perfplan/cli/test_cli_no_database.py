@@ -4,6 +4,7 @@ no empty file left behind; `init` and `db upgrade` are what create one."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,21 @@ def test_an_empty_file_is_a_database_without_tables(
     done = cli_runner(capsys)("plan", "show", "1")
     assert done.code == 7
     assert "has no perfplan tables yet: run `perfplan init`" in done.err
+
+
+@pytest.mark.parametrize("command", [("plan", "list"), ("init",), ("status",)], ids=" ".join)
+def test_a_refused_postgresql_connection_is_one_sentence(
+    command: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("PERFPLAN_DATABASE_URL", f"postgresql://perfplan@127.0.0.1:{port}/perfplan")
+    monkeypatch.setenv("COLUMNS", "300")
+    done = cli_runner(capsys)(*command)
+    assert done.code != 0
+    lines = done.err.strip().splitlines()
+    assert len(lines) == 1, done.err
+    assert lines[0].startswith("error: the database refused: ")
+    assert "Connection refused" in lines[0]
+    assert "sqlalche.me" not in done.err and "[SQL" not in done.err
