@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from typer.core import TyperCommand, TyperOption
+from typer.core import TyperOption
 
 from perfplan import cli
 from perfplan.web.settings import WebSettings
 from tests.conftest import Run, cli_runner
 
 
-def _commands(command: TyperCommand, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield path
     for name, child in getattr(command, "commands", {}).items():
         yield from _commands(child, (*path, name))
@@ -51,9 +52,9 @@ def test_help_reads_as_a_newcomer_expects(
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "perfplan")
 def test_every_default_is_shown(path: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:
-    command = cli.command()
+    command: Any = cli.command()
     for name in path:
-        command = command.commands[name]  # type: ignore[attr-defined]
+        command = command.commands[name]
     shown = " ".join(_help(capsys, *path, width=400).out.split())
     for option in command.params:
         if not isinstance(option, TyperOption) or option.is_flag:
