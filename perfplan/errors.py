@@ -3,6 +3,7 @@
     PerfplanError (front door)
      └── NotInitialised        the database has no perfplan schema yet
           └── NoDatabaseFile   the SQLite file does not exist (nothing is created)
+     └── DatabaseInUse         `perfplan demo` on a database that holds plans already
 
 Errors of the rooms below (`states.errors`) are mapped here too; a user's
 mistake is a sentence and a non-zero exit, never a traceback.
@@ -52,6 +53,15 @@ class NoDatabaseFile(NotInitialised):
         )
 
 
+class DatabaseInUse(PerfplanError):
+    def __init__(self, url: str, plans: int) -> None:
+        super().__init__(
+            f"the database {url} holds {plans} plan(s) already: the demo adds its people "
+            "and Zhang's plan only to an empty database; point PERFPLAN_DATABASE_URL at a "
+            "new one, or add them anyway with --force"
+        )
+
+
 class AuditBroken(PerfplanError):
     """`audit verify` found a broken chain (the report has been printed)."""
 
@@ -67,6 +77,7 @@ ERROR_MAP: list[tuple[type[Exception], int, int]] = [
     (NotAllowedNow, 5, 409),
     (NotConfigured, 7, 409),
     (NotInitialised, 7, 503),
+    (DatabaseInUse, 5, 409),
     (AuditBroken, 8, 409),
     (NotificationNotFound, 3, 404),
     (NotRetryable, 5, 409),
