@@ -97,6 +97,7 @@ def serve() -> None:
     """Run the deployments on a Prefect server (PREFECT_API_URL, or a local one started here)."""
     from workflows.serve import serve as run
 
+    existing_database_url()  # its flows would otherwise create an empty database
     try:
         run(announce=console.print)
     except KeyboardInterrupt:

@@ -25,6 +25,7 @@ COMMANDS = [
     ("status",),
     ("sweep",),
     ("dispatch",),
+    ("serve",),
     ("db", "current"),
     ("notify", "failed"),
     ("config", "diagram", "standard", "--plan", "1"),
