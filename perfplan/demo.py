@@ -354,9 +354,11 @@ def run(started_at: datetime | None = None, *, force: bool = False) -> int:
         _refuse_a_database_in_use(db, force=force)
         migrate.upgrade(db)
         demo = Demo(db)
-        console.print("Starting Prefect in this process (the first start takes a few seconds)...")
+        console.print(
+            "Zhang's plan, as it happens (UTC). Its flows run on Prefect in this process, "
+            "which starts with the first of them (a few seconds; longer the first time)."
+        )
         with embedded():
-            console.print("Prefect is running. Zhang's plan, as it happens (UTC):")
             _play(demo)
         _summary(demo)
     finally:
