@@ -36,6 +36,12 @@ def demo(
     time, on an empty database (PERFPLAN_DATABASE_URL)."""
     from perfplan.demo import run
 
+    if web and force:  # known passwords only ever on people the demo itself added
+        raise typer.BadParameter(
+            "--web gives printed passwords, so only to a database the demo filled from "
+            "empty: leave out --force",
+            param_hint="--web",
+        )
     plan_id = run(started_at=instant(now) if now else None, force=force)
     if not web:
         return

@@ -154,3 +154,17 @@ def _check_the_hints(output: str, tmp_path: Path) -> None:
         ).stdout
     )
     assert not (tmp_path / "perfplan.db").exists()
+
+
+def test_known_passwords_are_never_given_on_a_database_in_use(tmp_path: Path) -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "perfplan.cli", "demo", "--web", "--force"],
+        env=_demo_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert refused.returncode == 2
+    assert "leave out --force" in refused.stderr
+    assert list(tmp_path.iterdir()) == []
