@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from typer.core import TyperOption
 
-from perfplan import cli
 from perfplan.web.settings import WebSettings
 from tests.conftest import Run, cli_runner
 
@@ -22,6 +21,11 @@ def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, .
         yield from _commands(child, (*path, name))
 
 
+# Imported here, at collection, without the COLUMNS a test runner may have set: the
+# command line's consoles would keep that width for every later test in the process.
+with pytest.MonkeyPatch.context() as _unset:
+    _unset.delenv("COLUMNS", raising=False)
+    from perfplan import cli
 COMMANDS = list(_commands(cli.command()))
 
 
