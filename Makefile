@@ -4,22 +4,38 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint types unit bench browser clean
+.PHONY: demo web-demo test check lint types unit bench browser clean
 
+RUNTIME := $(VENV)/.runtime
+
+# What perfplan needs to run (the demo, the pages): perfplan alone, without the tools
+# (none to install when the development install is already up to date).
+$(RUNTIME): pyproject.toml
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then touch $(RUNTIME); else \
+	  $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet --upgrade pip && \
+	  $(BIN)/pip install --quiet -e . && touch $(RUNTIME); fi
+
+# What developing it needs on top: ruff, mypy, pytest, Playwright, ...
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(RUNTIME) $(STAMP)
 
 ## make demo: Zhang's plan through its whole life, on a SQLite file in ./perfplan-out
-demo: $(STAMP)
-	mkdir -p perfplan-out
-	rm -rf perfplan-out/demo.db perfplan-out/demo.db-wal perfplan-out/demo.db-shm \
-	       perfplan-out/outbox perfplan-out/reports
-	PERFPLAN_DATABASE_URL=sqlite:///perfplan-out/demo.db \
-	PERFPLAN_PREFECT_HOME=$(CURDIR)/perfplan-out/prefect \
-	$(BIN)/perfplan demo
+demo: $(RUNTIME)
+	$(FRESH_DEMO)
+	$(DEMO)
+
+## make web-demo: the demo afresh, then its pages with the log-ins it prints (Ctrl-C stops)
+web-demo: $(RUNTIME)
+	$(FRESH_DEMO)
+	$(DEMO) --web
+
+FRESH_DEMO = mkdir -p perfplan-out && rm -rf perfplan-out/demo.db perfplan-out/demo.db-wal \
+	perfplan-out/demo.db-shm perfplan-out/demo-out
+DEMO = PERFPLAN_DATABASE_URL=sqlite:///perfplan-out/demo.db \
+	PERFPLAN_PREFECT_HOME=$(CURDIR)/perfplan-out/prefect $(BIN)/perfplan demo
 
 ## make test: the browser for the browser tests, lint, types, then the whole suite
 test: $(STAMP) browser lint types unit

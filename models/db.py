@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,31 @@ def normalise_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def sqlite_file(url: str | None = None) -> Path | None:
+    """The file a SQLite URL names (relative to the current folder, as SQLite opens it), or
+    None for PostgreSQL and in-memory databases."""
+    parsed = make_url(normalise_url(url or DatabaseSettings().database_url))
+    name = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not name or name == ":memory:":
+        return None
+    if name.startswith("file:"):  # a SQLite URI: file:path?mode=...
+        if "mode=memory" in name:
+            return None
+        name = name.removeprefix("file:").split("?", 1)[0]
+    return Path(name)
+
+
+def output_folder(url: str | None = None) -> Path:
+    """Where a database's files go by default (its outbox, its reports): `<name>-out/`,
+    beside the SQLite file and named after it, or in the current folder after a
+    PostgreSQL database's name. The default ./perfplan.db has ./perfplan-out/."""
+    url = normalise_url(url or DatabaseSettings().database_url)
+    file = sqlite_file(url)
+    if file is not None:
+        return file.parent / f"{file.stem}-out"
+    return Path(f"{make_url(url).database or 'perfplan'}-out")
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

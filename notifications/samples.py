@@ -1,6 +1,6 @@
 """Template contexts for previews and tests: built from a plan's details (the
 plain data `views.lists.plan_detail` returns, handed in by the front door)
-or from Zhang's plan in DOMAIN.md when no plan is given; and the roles each
+or from Zhang's plan (docs/domain.md) when no plan is given; and the roles each
 kind is previewed for (`PREVIEW_ROLES`)."""
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.db import output_folder
+
 SmtpSecurity = Literal["starttls", "ssl", "none"]
 
 # Delivery's defaults (`NotificationSettings`, `ledger.delivery.DeliveryPolicy`).
@@ -46,7 +48,9 @@ class NotificationSettings(BaseSettings):
     templates_dir: Path | None = None
     # Routing (YAML, docs/notifications.md); without it every message goes to the outbox.
     notify_config: Path | None = None
-    outbox_dir: Path = Path("perfplan-out/outbox")
+    # The file outbox: by default the database's own, `<database>-out/outbox`
+    # (./perfplan-out/outbox for ./perfplan.db), so two databases never share one.
+    outbox_dir: Path = Field(default_factory=lambda: output_folder() / "outbox")
 
     smtp_host: str = ""
     smtp_port: int = 587

@@ -1,4 +1,4 @@
-"""`perfplan demo`: Zhang's plan (DOMAIN.md) through its whole life, with simulated
+"""`perfplan demo`: Zhang's plan (docs/domain.md) through its whole life, with simulated
 time and the real clockwork: each step a plan activity (`perfplan.activities`) done
 as a door does it, every change dispatched by Prefect flows, a sweep each morning,
 messages in Chinese and English in the file outbox, the evaluation report at the end."""
@@ -6,6 +6,9 @@ messages in Chinese and English in the file outbox, the evaluation report at the
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -35,23 +38,30 @@ SWEEP_HOUR = 2  # UTC: 10:00 in Beijing, after the 09:00 reminders fall due
 
 
 class Demo:
-    """Runs scripted steps and daily sweeps at simulated instants, and keeps the timeline."""
+    """Runs scripted steps and daily sweeps at simulated instants, and prints the timeline
+    as it happens: a line for each step and for each batch of messages sent."""
 
     def __init__(self, db: Engine) -> None:
         self.db = db
         self.clock = FrozenClock(datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=UTC))
-        self.timeline = Table(title="Zhang's plan, as it happened")
-        for name in ("when (UTC)", "who", "what", "state"):
-            self.timeline.add_column(name, overflow="fold")
         self.plan_id = 0
         self.last_message = 0
+        self.last_state = "-"
 
     def state(self) -> str:
         with session_scope(self.db) as session:
             return engine.load_plan(session, self.plan_id).state if self.plan_id else "-"
 
-    def row(self, who: str, what: str | Text) -> None:
-        self.timeline.add_row(self.clock().strftime("%Y-%m-%d %H:%M"), who, what, self.state())
+    def row(self, who: str | Text, what: str | Text, *, after: bool = True) -> None:
+        """One line of the timeline, and the plan's new state when the step changed it."""
+        line = Text.assemble(
+            self.clock().strftime("%Y-%m-%d %H:%M"), " │ ", who, " " * (8 - len(who)), " │ ", what
+        )
+        state = self.state() if after else self.last_state
+        if state != self.last_state:
+            line.append_text(Text.assemble("  → ", (state, "bold")))
+            self.last_state = state
+        console.print(line, soft_wrap=True)
 
     def step(self, step: Step) -> None:
         """Perform the step now; a refusal is on the timeline, in red, with its reason."""
@@ -64,7 +74,7 @@ class Demo:
                 act = Act(self.plan_id, step.who, self.clock(), key)
                 activity.perform(session, act, body)
         except (StatesError, PeopleError) as refused:
-            said = Text.assemble(("refused", "red"), f": {step.what}\n  ", (str(refused), "dim"))
+            said = Text.assemble(("refused", "red"), f": {step.what} — ", (str(refused), "dim"))
             self.row(step.who, said)
             return
         self.row(step.who, step.what)
@@ -106,13 +116,8 @@ class Demo:
         for row in rows:
             by_kind.setdefault(row.kind, []).append(f"{row.recipient_name} ({row.locale})")
         for kind, people in by_kind.items():
-            when = self.clock().strftime("%Y-%m-%d %H:%M")
-            self.timeline.add_row(
-                when,
-                Text("perfplan", "dim"),
-                Text.assemble((f"✉ {kind}", "cyan"), f" → {', '.join(people)}"),
-                "",
-            )
+            sent = Text.assemble((f"✉ {kind}", "cyan"), f" → {', '.join(people)}")
+            self.row(Text("perfplan", "dim"), sent, after=False)
 
     def at(self, when: str) -> None:
         self.clock.set(datetime.fromisoformat(when).replace(tzinfo=UTC))
@@ -149,7 +154,7 @@ def _measured(goal: str, value: float, source: str = "") -> Step:
     )
 
 
-# (instant, step) — the plan's life as DOMAIN.md tells it.
+# (instant, step) — the plan's life as docs/domain.md tells it.
 SCRIPT: list[tuple[str, Step]] = [
     ("2026-08-26T10:00", _sign("li", "manager")),  # refused: the employee signs first
     ("2026-08-26T10:30", _sign("zhang", "employee", "同意计划，会按时提交报告")),
@@ -306,15 +311,38 @@ def _summary(demo: Demo) -> None:
     console.print(
         Text.assemble(f"Audit trail: {report.records} hash-chained records, ", verdict, ".")
     )
-    console.print(f"Database: {database_url()}")
-    console.print(
-        f"Look closer:  perfplan plan show {demo.plan_id}  ·  perfplan audit log "
-        f"{demo.plan_id}  ·  perfplan report {demo.plan_id}"
-    )
+    console.print(f"Database: {shown_url(database_url())}")
+    console.print("Look closer, on this database (from this folder):")
+    for command in (f"plan show {demo.plan_id}", f"audit log {demo.plan_id}", "audit verify"):
+        console.print(f"  {again(command)}", soft_wrap=True)
 
 
-def run(started_at: datetime | None = None) -> None:
-    """Play the whole plan with the flows in this process (embedded Prefect)."""
+def shown_url(url: str) -> str:
+    """The database's URL as it may be printed: a password never is."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def again(command: str) -> str:
+    """A perfplan command that a user can paste into their shell to reach this database:
+    PERFPLAN_DATABASE_URL set to it, and the perfplan of this virtualenv, by its path
+    when it is not the one on the PATH."""
+    installed = Path(sys.executable).parent / "perfplan"
+    on_path = shutil.which("perfplan")
+    program = "perfplan"
+    if not on_path or Path(on_path).resolve() != installed.resolve():
+        program = (
+            os.path.relpath(installed) if installed.is_relative_to(Path.cwd()) else str(installed)
+        )
+    url = shlex.quote(shown_url(database_url()))
+    return f"PERFPLAN_DATABASE_URL={url} {shlex.quote(program)} {command}"
+
+
+def run(started_at: datetime | None = None, *, force: bool = False) -> int:
+    """Play the whole plan with the flows in this process (embedded Prefect); the plan's id.
+
+    A database that holds plans already is refused, changed in nothing, unless `force`."""
     del started_at  # the story has its own dates; --now is accepted like everywhere
     from workflows.runtime import embedded
 
@@ -322,13 +350,32 @@ def run(started_at: datetime | None = None) -> None:
     # warnings and errors still show.
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     db = make_engine(database_url())
-    migrate.upgrade(db)
-    demo = Demo(db)
-    console.print("Starting Prefect in this process (the first start takes a few seconds)...")
     try:
+        _refuse_a_database_in_use(db, force=force)
+        migrate.upgrade(db)
+        demo = Demo(db)
+        console.print(
+            "Zhang's plan, as it happens (UTC). Its flows run on Prefect in this process, "
+            "which starts with the first of them (a few seconds; longer the first time)."
+        )
         with embedded():
             _play(demo)
-        console.print(demo.timeline)
         _summary(demo)
     finally:
         db.dispose()
+    return demo.plan_id
+
+
+def _refuse_a_database_in_use(db: Engine, *, force: bool) -> None:
+    from sqlalchemy import func
+
+    from models.db import schema_exists
+    from models.tables import PLAN
+    from perfplan.errors import DatabaseInUse
+
+    if force or not schema_exists(db):
+        return
+    with session_scope(db) as session:
+        plans = session.execute(select(func.count()).select_from(PLAN)).scalar_one()
+    if plans:
+        raise DatabaseInUse(shown_url(database_url()), plans)

@@ -2,6 +2,8 @@
 
     PerfplanError (front door)
      ├── NotInitialised        the database has no perfplan schema yet
+     │    └── NoDatabaseFile   the SQLite file does not exist (nothing is created)
+     ├── DatabaseInUse         `perfplan demo` on a database that holds plans already
      └── CannotWrite           a folder the user named cannot be written to
 
 Errors of the rooms below (`states.errors`) are mapped here too; a user's
@@ -48,6 +50,26 @@ class CannotWrite(PerfplanError):
         super().__init__(f"cannot write to {path}: {reason.lower()}")
 
 
+class NoDatabaseFile(NotInitialised):
+    """A command that only reads or changes plans found no SQLite file; it creates none."""
+
+    def __init__(self, url: str, file: str) -> None:
+        PerfplanError.__init__(
+            self,
+            f"there is no database at {file} ({url}): run `perfplan init` to create it "
+            "(or `perfplan db upgrade`), or set PERFPLAN_DATABASE_URL to an existing one",
+        )
+
+
+class DatabaseInUse(PerfplanError):
+    def __init__(self, url: str, plans: int) -> None:
+        super().__init__(
+            f"the database {url} holds {plans} plan(s) already: the demo adds its people "
+            "and Zhang's plan only to an empty database; point PERFPLAN_DATABASE_URL at a "
+            "new one, or add them anyway with --force"
+        )
+
+
 class AuditBroken(PerfplanError):
     """`audit verify` found a broken chain (the report has been printed)."""
 
@@ -67,6 +89,7 @@ ERROR_MAP: list[tuple[type[Exception], int, int]] = [
     (DatabaseUrlInvalid, 7, 503),
     (RevisionRefused, 2, 422),
     (StorageError, 1, 400),
+    (DatabaseInUse, 5, 409),
     (AuditBroken, 8, 409),
     (CannotWrite, 2, 422),
     (NotificationNotFound, 3, 404),

@@ -36,6 +36,10 @@ PREFECT_HOME.mkdir(parents=True, exist_ok=True)  # Prefect creates one level onl
 os.environ["PREFECT_HOME"] = str(PREFECT_HOME)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# What the commands write by default (a database's own `NAME-out/`, in the current folder
+# for PostgreSQL) goes to the run's own folder instead; tests of those defaults unset it.
+for _setting, _folder in (("PERFPLAN_OUTBOX_DIR", "outbox"), ("PERFPLAN_REPORTS_DIR", "reports")):
+    os.environ.setdefault(_setting, str(PREFECT_HOME.parent / f"{_folder}-{PREFECT_HOME.name}"))
 ZHANG_FILE = ROOT / "docs" / "examples" / "zhang.yaml"
 # A week before Zhang's plan period starts (2026-09-01).
 DRAFTING_DAY = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)

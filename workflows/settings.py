@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.db import output_folder
 
 
 class WorkflowSettings(BaseSettings):
@@ -14,8 +17,10 @@ class WorkflowSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PERFPLAN_", extra="ignore")
 
-    # Where evaluation reports are written: plan-<id>-evaluation.<locale>.<html|md>.
-    reports_dir: Path = Path("perfplan-out/reports")
+    # Where evaluation reports are written: plan-<id>-evaluation.<locale>.<html|md>; by
+    # default the database's own `<database>-out/reports` (./perfplan-out/reports for
+    # ./perfplan.db), so two databases never overwrite each other's reports.
+    reports_dir: Path = Field(default_factory=lambda: output_folder() / "reports")
     # Times in reports are shown in this IANA zone (stored times are UTC).
     report_timezone: str = "UTC"
 

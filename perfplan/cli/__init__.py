@@ -19,9 +19,12 @@ Heavy imports (SQLAlchemy, the services, Prefect) happen inside commands, so
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
+import typer.main
 from rich.text import Text
+from typer.core import TyperGroup
 
 from perfplan.cli import (
     audit,
@@ -29,6 +32,7 @@ from perfplan.cli import (
     db,
     demo,
     flows,
+    helptext,
     notify,
     people,
     plan,
@@ -46,21 +50,41 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(plan.app, name="plan")
-app.add_typer(audit.app, name="audit")
-app.add_typer(config.app, name="config")
-app.add_typer(db.app, name="db")
-app.add_typer(notify.app, name="notify")
-app.command("sweep")(flows.sweep)
-app.command("dispatch")(flows.dispatch)
-app.command("serve")(flows.serve)
-app.command("report")(report.report)
-app.command("web")(web.web)
-app.add_typer(token.app, name="token")
-app.add_typer(people.app, name="people")
-app.command("init")(db.init)
-app.command("demo")(demo.demo)
-app.command("status")(status.status)
+# In the order a newcomer needs them: start, plans and people, the record, running it,
+# then administration (Typer would list the command groups after the commands).
+_PANELS: dict[str, list[tuple[str, Any]]] = {
+    "Start here": [("init", db.init), ("demo", demo.demo)],
+    "Plans and people": [("plan", plan.app), ("people", people.app)],
+    "The record": [("report", report.report), ("audit", audit.app)],
+    "Running it": [
+        ("web", web.web),
+        ("status", status.status),
+        ("sweep", flows.sweep),
+        ("dispatch", flows.dispatch),
+        ("serve", flows.serve),
+    ],
+    "Administration": [
+        ("notify", notify.app),
+        ("token", token.app),
+        ("config", config.app),
+        ("db", db.app),
+    ],
+}
+for _panel, _commands in _PANELS.items():
+    for _name, _thing in _commands:
+        if isinstance(_thing, typer.Typer):
+            app.add_typer(_thing, name=_name, rich_help_panel=_panel)
+        else:
+            app.command(_name, rich_help_panel=_panel)(_thing)
+
+
+def command() -> TyperGroup:
+    """The `perfplan` command tree, in the newcomer's order, with help they can read."""
+    tree = typer.main.get_command(app)
+    assert isinstance(tree, TyperGroup)
+    tree.commands = {name: tree.commands[name] for c in _PANELS.values() for name, _ in c}
+    helptext.readable(tree)
+    return tree
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     from perfplan.errors import AuditBroken, exit_code
 
     try:
-        app(args=argv)
+        command()(args=argv, prog_name="perfplan")
     except AuditBroken as broken:
         sys.exit(exit_code(broken))
     except Exception as error:

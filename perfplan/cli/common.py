@@ -59,15 +59,28 @@ def database_url() -> str:
     return DatabaseSettings().database_url
 
 
+def existing_database_url() -> str:
+    """PERFPLAN_DATABASE_URL, for a command that must not create the database: a SQLite
+    file that does not exist is refused (connecting would leave an empty one behind)."""
+    from models.db import sqlite_file
+    from perfplan.errors import NoDatabaseFile
+
+    url = database_url()
+    file = sqlite_file(url)
+    if file is not None and not file.exists():
+        raise NoDatabaseFile(url, str(file))
+    return url
+
+
 _ENGINES: dict[str, Engine] = {}
 
 
 def engine() -> Engine:
-    """The command's engine on PERFPLAN_DATABASE_URL: one for its change and the effects
-    that follow it (`main` disposes of it when the command ends)."""
+    """The command's engine on PERFPLAN_DATABASE_URL, which must exist: one for its change
+    and the effects that follow it (`main` disposes of it when the command ends)."""
     from models.db import make_engine
 
-    url = database_url()
+    url = existing_database_url()
     if url not in _ENGINES:
         _ENGINES[url] = make_engine(url)
     return _ENGINES[url]
@@ -80,15 +93,13 @@ def dispose_engines() -> None:
 
 
 @contextmanager
-def session(*, create: bool = False) -> Iterator[Session]:
+def session() -> Iterator[Session]:
     """A session on PERFPLAN_DATABASE_URL that commits when the command succeeds."""
-    from models.db import create_schema, schema_exists, session_scope
+    from models.db import schema_exists, session_scope
     from perfplan.errors import NotInitialised
 
     database = engine()
-    if create:
-        create_schema(database)
-    elif not schema_exists(database):
+    if not schema_exists(database):
         raise NotInitialised(database_url())
     with session_scope(database) as active:
         yield active

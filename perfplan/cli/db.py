@@ -6,7 +6,13 @@ from typing import Annotated
 
 import typer
 
-from perfplan.cli.common import JsonOption, console, database_url, print_answer
+from perfplan.cli.common import (
+    JsonOption,
+    console,
+    database_url,
+    existing_database_url,
+    print_answer,
+)
 
 app = typer.Typer(
     help="Schema migrations (Alembic), for SQLite and PostgreSQL.", no_args_is_help=True
@@ -50,7 +56,7 @@ def current(as_json: JsonOption = False) -> None:
     from models import migrate
     from models.db import make_engine
 
-    engine = make_engine(database_url())
+    engine = make_engine(existing_database_url())
     try:
         revision = migrate.current(engine)
     finally:

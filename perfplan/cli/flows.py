@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from perfplan.cli.common import JsonOption, NowOption, console, instant, print_answer
+from perfplan.cli.common import (
+    JsonOption,
+    NowOption,
+    console,
+    existing_database_url,
+    instant,
+    print_answer,
+)
 
 AsOf = Annotated[
     str | None,
@@ -42,7 +49,7 @@ def sweep(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False
     from workflows import sweep as sweeping
 
     moment = instant(as_of or now)
-    engine = make_engine()
+    engine = make_engine(existing_database_url())
     try:
         due = sweeping.due_count(engine, as_of=moment)
     finally:
@@ -81,7 +88,7 @@ def dispatch(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = Fa
     from workflows.outbox import pending_count
 
     moment = instant(as_of or now)
-    engine = make_engine()
+    engine = make_engine(existing_database_url())
     try:
         with session_scope(engine) as session:
             waiting = pending_count(session)
@@ -114,6 +121,7 @@ def serve() -> None:
     """Run the deployments on a Prefect server (PREFECT_API_URL, or a local one started here)."""
     from workflows.serve import serve as run
 
+    existing_database_url()  # its flows would otherwise create an empty database
     try:
         run(announce=console.print)
     except KeyboardInterrupt:

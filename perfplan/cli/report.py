@@ -38,7 +38,9 @@ def report(
         typer.Option(
             "--out",
             file_okay=False,
-            help="Directory to write to (default: PERFPLAN_REPORTS_DIR, ./perfplan-out/reports).",
+            help="Directory to write to (default: PERFPLAN_REPORTS_DIR, else the "
+            "database's own: reports/ in ./perfplan-out/ for ./perfplan.db, in "
+            "NAME-out/ beside another SQLite file NAME.db).",
         ),
     ] = None,
     as_json: Annotated[

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from perfplan.web import api, pages, status
+from perfplan.web import api, apidocs, pages, status
 from perfplan.web.deps import CsrfRejected, NotSignedIn
 from perfplan.web.errors import install_handlers
 from perfplan.web.observe import Instruments, RequestLog, configure_logging, with_clockwork
@@ -79,7 +79,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         title="perfplan",
         summary="Performance improvement plans (绩效改进计划) as declarative state machines",
         version="0.1.0",
-        docs_url="/api/docs",
+        docs_url=None,  # apidocs serves /api/docs, with no CDN
         redoc_url=None,
         lifespan=_frozen_heap if serving else None,
     )
@@ -89,6 +89,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(status.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=PAGES_DIR / "static"), name="static")
+    apidocs.install(app)
     install_handlers(app, pages.page_error)
     _page_handlers(app)
     app.add_middleware(SecurityHeaders)

@@ -39,7 +39,7 @@ REASON = "customer data from the technical department arrived a week late"
 
 
 class Life:
-    """Zhang's plan (DOMAIN.md) lived step by step through the services, at set instants."""
+    """Zhang's plan (docs/domain.md) lived step by step through the services, at set instants."""
 
     def __init__(self, db: Engine, clock: FrozenClock, plan_id: int) -> None:
         self.db, self.clock, self.plan_id = db, clock, plan_id

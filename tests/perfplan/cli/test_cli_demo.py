@@ -1,44 +1,94 @@
-"""`perfplan demo`, the main job, as `make demo` runs it: the whole life with the
-real clockwork, tidy output, both languages, the report."""
+"""`perfplan demo`, the main job, as `make demo` and `make web-demo` run it: the whole
+life with the real clockwork, printed as it goes, both languages, the report; the pages
+with the printed log-ins; the closing hints that work; a second run that refuses."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import ROOT
+from tests.perfplan.web.conftest import free_port
+from tests.perfplan.web.pages_support import csrf_of
 
 pytestmark = pytest.mark.slow
 
 
-def test_demo_plays_zhangs_whole_plan_with_tidy_output(tmp_path: Path) -> None:
+def _demo_env(tmp_path: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "PERFPLAN_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
-        "PERFPLAN_OUTBOX_DIR": str(tmp_path / "outbox"),
-        "PERFPLAN_REPORTS_DIR": str(tmp_path / "reports"),
         # Prefect of its own: the test session's in-process server may be running.
         "PREFECT_HOME": str(ROOT / ".pytest_cache" / "prefect-demo"),
         "COLUMNS": "160",
     }
-    env.pop("PREFECT_LOGGING_LEVEL", None)  # as a user runs it
-    done = subprocess.run(
+    for variable in ("PREFECT_LOGGING_LEVEL", "PERFPLAN_OUTBOX_DIR", "PERFPLAN_REPORTS_DIR"):
+        env.pop(variable, None)  # as a user runs it
+    return env
+
+
+def _read_until(process: subprocess.Popen[str], last: str) -> str:
+    """What the demo printed up to the line with `last`, checking that its timeline
+    arrives while it runs (step by step), not all at the end."""
+    assert process.stdout is not None
+    printed = []
+    for line in process.stdout:
+        printed.append(line)
+        if "opens plan 1" in line:
+            assert process.poll() is None, "the timeline came only after the demo ended"
+        if last in line:
+            return "".join(printed)
+    raise AssertionError("".join(printed))
+
+
+def test_demo_plays_zhangs_whole_plan_as_it_goes_then_serves_its_pages(tmp_path: Path) -> None:
+    env, port = _demo_env(tmp_path), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "perfplan.cli", "demo", "--web", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        output = _read_until(process, "Ctrl-C stops the server")
+        _check_the_timeline(output, tmp_path)
+        _check_the_pages(f"http://127.0.0.1:{port}", output)
+    finally:
+        process.terminate()
+        # Its output ends only when no process of the demo's (Prefect's temporary server
+        # among them) is left holding it.
+        process.communicate(timeout=60)
+    _check_the_hints(output, tmp_path)
+    again = subprocess.run(
         [sys.executable, "-m", "perfplan.cli", "demo"],
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=120,
         cwd=tmp_path,
     )
-    output = done.stdout + done.stderr
-    assert done.returncode == 0, output
+    assert again.returncode == 5, again.stdout + again.stderr
+    assert again.stderr.strip().splitlines() == [
+        f"error: the database sqlite:///{tmp_path / 'demo.db'} holds 1 plan(s) already: the "
+        "demo adds its people and Zhang's plan only to an empty database; point "
+        "PERFPLAN_DATABASE_URL at a new one, or add them anyway with --force"
+    ]
+
+
+def _check_the_timeline(output: str, tmp_path: Path) -> None:
     for noise in ("ERROR", "Traceback", "Error flushing", "database is locked"):
         assert noise not in output
-    assert "refused" in output  # Li cannot sign before Zhang; start before HR signs
+    assert "refused: signs as manager" in output  # Li cannot sign before Zhang
+    assert "refused: start" in output  # nor start before HR signs
+    assert "2026-08-28 11:30 │ wang     │ signs as HR  → agreed" in output
     assert (
         "2026-10-10 02:00 │ perfplan │ ✉ milestone_overdue → 张三 Zhang San (zh-CN), Li Wei (en)"
         in output
@@ -46,9 +96,75 @@ def test_demo_plays_zhangs_whole_plan_with_tidy_output(tmp_path: Path) -> None:
     assert "✉ milestone_overdue → 孙浩 Sun Hao (zh-CN)" in output  # level 2, 14 October
     assert "2026-10-20 02:00 │ perfplan │ ✉ milestone_overdue" not in output  # moved: no level 3
     assert "Audit trail: 28 hash-chained records, verifies." in output
-    messages = list((tmp_path / "outbox").iterdir())
+    # The database's own folder, beside it: demo-out/
+    messages = list((tmp_path / "demo-out" / "outbox").iterdir())
     assert any(m.name.endswith("-zh-CN.eml") for m in messages)
     assert any(m.name.endswith("-en.eml") for m in messages)
-    assert {p.name for p in (tmp_path / "reports").iterdir()} == {
+    assert {p.name for p in (tmp_path / "demo-out" / "reports").iterdir()} == {
         f"plan-1-evaluation.{locale}.{ext}" for locale in ("en", "zh-CN") for ext in ("html", "md")
     }
+
+
+def _serving(url: str) -> bool:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            return httpx.get(f"{url}/api/health", timeout=2).status_code == 200
+        except httpx.TransportError:
+            time.sleep(0.2)
+    return False
+
+
+def _check_the_pages(url: str, output: str) -> None:
+    """Each printed log-in works, and each person sees Zhang's plan, as the story says."""
+    assert f"The demo's pages: {url}/" in output
+    assert _serving(url)
+    for person in ("zhang", "li", "wang", "audrey"):
+        assert f"│ {person}" in output and f"{person}-perfplan" in output
+        with httpx.Client(base_url=url, timeout=30, follow_redirects=True) as browser:
+            form = browser.get("/login")
+            signed_in = browser.post(
+                "/login",
+                data={
+                    "person": person,
+                    "password": f"{person}-perfplan",
+                    "csrf_token": csrf_of(form.text),
+                    "next": "/plans/1",
+                },
+            )
+        assert signed_in.status_code == 200, (person, signed_in.text[:300])
+        assert str(signed_in.url).endswith("/plans/1"), person
+        assert "Zhang San" in signed_in.text, person
+
+
+def _check_the_hints(output: str, tmp_path: Path) -> None:
+    """The closing hints, pasted into a shell in the same folder, open the demo's database
+    (and create no other)."""
+    hints = [line.strip() for line in output.splitlines() if "PERFPLAN_DATABASE_URL=" in line]
+    assert len(hints) == 3
+    for hint in hints:
+        done = subprocess.run(
+            hint, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+    assert (
+        "Zhang San"
+        in subprocess.run(
+            hints[0], shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        ).stdout
+    )
+    assert not (tmp_path / "perfplan.db").exists()
+
+
+def test_known_passwords_are_never_given_on_a_database_in_use(tmp_path: Path) -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "perfplan.cli", "demo", "--web", "--force"],
+        env=_demo_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert refused.returncode == 2
+    assert "leave out --force" in refused.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -13,5 +13,5 @@ def test_help_does_not_import_prefect_or_the_database() -> None:
         "print(sorted(m for m in ('prefect', 'sqlalchemy', 'sqlmodel') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "Commands" in out.stdout
+    assert "Start here" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "[]"
