@@ -51,6 +51,19 @@ RECIPIENT_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Milestones run (their reminders and escalations are scheduled, and a past due date is
+# late) in the states that allow marking one done.
+MILESTONE_ACTIVITY = "complete_milestone"
+
+
+def milestone_states(definition: CompiledDefinition) -> tuple[str, ...]:
+    """The states of `definition` in which milestones run: a plan drafted, agreed but not
+    started, or finished has none late, whatever their dates."""
+    return tuple(
+        name for name in definition.spec.states if definition.allows(name, MILESTONE_ACTIVITY)
+    )
+
+
 class _Recurring(NamedTuple):
     """A reminder that comes round again: the activity it asks for (reminded only in states
     that allow it), where the definition sets its cadence (`timers.<timers>`) and the
@@ -179,7 +192,7 @@ def _plan_timers(
     spec = definition.spec
     calendar = BusinessCalendar(spec.timers.calendar)
     timers = list(_signature_timers(session, plan, definition, calendar, now))
-    if definition.allows(plan.state, "complete_milestone"):
+    if plan.state in milestone_states(definition):
         timers += _milestone_timers(session, plan, definition, calendar, now)
     for kind, recurring in _CADENCES.items():
         if definition.allows(plan.state, recurring.activity):
