@@ -424,11 +424,15 @@ def _signature_check(
     )
     if status.step is None:
         return None
-    roles = tuple(chain.steps[status.step].roles)
+    step = chain.steps[status.step]
+    # The roles still missing (a quorum step: any of its roles), and never a person who
+    # has signed this round (`settle` leaves out `signed_by`).
+    roles = tuple(r for r in step.roles if r in status.waiting_for) or tuple(step.roles)
     return roles, {
         "event": timer.subject,
         "waiting_for": list(status.waiting_for),
         "reminder": timer.level,
+        "signed_by": sorted({s.person_id for s in status.signed}),
     }
 
 
@@ -493,7 +497,10 @@ def settle(session: Session, *, timers: list[DueTimer], as_of: datetime) -> Swep
         if verdict is None or plan is None:
             continue
         roles, context = verdict
-        recipients = _recipients(batch.people.get(plan.id), roles)
+        done = set(context.get("signed_by", ()))  # nobody is asked for what they did
+        recipients = tuple(
+            h for h in _recipients(batch.people.get(plan.id), roles) if h.id not in done
+        )
         reminders.append(
             Reminder(timer.kind, plan.id, timer.level, timer.dedup_key, recipients, context)
         )
