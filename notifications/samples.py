@@ -122,8 +122,9 @@ ZHANG: dict[str, Any] = {
 
 PLAN_FIELDS = ("id", "title", "period_start", "period_end", "report_every", "coaching_every")
 SIGN_OFF = {"en": "Sign off", "zh-CN": "签字确认"}
-# Days overdue when each rung of the standard ladder is reached (business days).
-LADDER_DAYS = {1: 0, 2: 3, 3: 7}
+# Working days overdue when each rung of the standard ladder is reached: the first
+# overdue day, then 3 and 7 working days after it.
+LADDER_DAYS = {1: 1, 2: 4, 3: 8}
 
 
 def _day(value: Any) -> date:
@@ -267,7 +268,7 @@ def _overdue(plan: _Plan, level: int) -> dict[str, Any]:
         "milestone": milestone,
         "goal": goal,
         "level": level,
-        "days_overdue": LADDER_DAYS.get(level, 7),
+        "days_overdue": LADDER_DAYS.get(level, LADDER_DAYS[3]),
         "notified": notified if level > 1 else [],
         "next_escalation": {"role": following[0], "on": _business_days_after(due, following[1])}
         if following

@@ -393,7 +393,8 @@ def _milestone_check(
     context.update(
         level=timer.level,
         levels=len(ladder),
-        days_overdue=(as_of.date() - milestone.due).days,
+        # Working days, as the ladder counts them: what the messages say is what it is.
+        days_overdue=calendar.working_days_between(milestone.due, as_of.date()),
         notified_roles=list(dict.fromkeys(told_before)),
         next_escalation=following,
     )

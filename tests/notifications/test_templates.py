@@ -89,9 +89,9 @@ def test_each_escalation_level_has_its_own_wording(renderer: Renderer) -> None:
     }
     assert subjects[1].startswith("Overdue milestone in 张三 Zhang San's plan")
     assert subjects[2].startswith("Escalation: a milestone in 张三 Zhang San's improvement plan")
-    assert "3 business days overdue" in subjects[2]
+    assert "4 business days overdue" in subjects[2]
     assert subjects[3].startswith("HR review needed")
-    assert "7 business days overdue" in subjects[3]
+    assert "8 business days overdue" in subjects[3]
 
 
 def test_a_ladder_longer_than_the_templates_uses_the_highest_level(renderer: Renderer) -> None:

@@ -4,6 +4,7 @@ the whole chain (sign-off, then the re-confirmation of an adjustment)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,11 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from models.clock import FrozenClock
 from models.db import session_scope
 from models.tables import NOTIFICATION
 from notifications.context import load_context
 from states.engine import firing, signing
 from states.plans import activities
+from states.plans.document import PlanDocument
+from tests.workflows.test_sweep import _started
 from workflows import dispatch, messages
 from workflows.sweep import sweep
 
@@ -94,3 +98,33 @@ def test_only_those_still_to_sign_are_reminded_over_the_whole_chain(
     assert plan.reminded("2026-10-14T02:00") == [("manager", ["employee"])]
     plan.act("2026-10-14T10:00", signing.sign, "li")
     assert plan.reminded("2026-10-16T02:00") == []
+
+
+def test_an_escalation_counts_the_working_days_it_says(
+    outbox: Path, engine: Engine, zhang_doc: PlanDocument, clock: FrozenClock
+) -> None:
+    # report_1 was due on Friday 9 October 2026. Saturday the 10th is a working day in
+    # China (made up for the National Day holiday), so by Wednesday the 14th it is 4
+    # working days (5 calendar days) overdue: the day the department head is told.
+    plan_id = _started(engine, zhang_doc, clock)
+    assert dispatch.dispatch_pending(engine, now=_at("2026-09-01T09:05")).failed == []
+    for day in range(10, 15):
+        sweep(engine, as_of=_at(f"2026-10-{day}T02:00"))
+    with session_scope(engine) as session:
+        told = session.execute(
+            select(NOTIFICATION.c.locale, NOTIFICATION.c.context).where(
+                NOTIFICATION.c.plan_id == plan_id,
+                NOTIFICATION.c.kind == "milestone_overdue",
+                NOTIFICATION.c.role == "department_head",
+                NOTIFICATION.c.dedup_key.like("%report_1%"),
+            )
+        ).one()
+    context = load_context(told.context)
+    assert (told.locale, context["level"], context["days_overdue"]) == ("zh-CN", 2, 4)
+    renderer = messages.config().renderer
+    chinese = renderer.render("milestone_overdue", "zh-CN", context)  # Sun Hao's
+    for text in (chinese.subject, chinese.text, chinese.html):
+        assert re.search(r"逾期 ?4 个工作日", text) and "5 个工作日" not in text
+    english = renderer.render("milestone_overdue", "en", context)
+    for text in (english.subject, english.text, english.html):
+        assert "4 business days overdue" in text.replace("<strong>", "").replace("</strong>", "")
