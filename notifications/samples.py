@@ -176,6 +176,10 @@ class _Plan:
                     return str(milestone["title"])
         return key
 
+    def role_of(self, key: str) -> str:
+        """The first part the person `key` holds in the plan ("" for none)."""
+        return next((p["role"] for p in self.detail.get("people", []) if p["key"] == key), "")
+
     def name(self, key_or_id: Any) -> str:
         return str(self.names.get(str(key_or_id), key_or_id))
 
@@ -206,6 +210,7 @@ def _signature(plan: _Plan, _level: int) -> dict[str, Any]:
     return {
         "signature": {
             "label": SIGN_OFF,
+            "purpose": "sign_off",
             "requested_on": requested,
             "respond_by": requested + timedelta(days=2),
             "signed": [
@@ -287,6 +292,7 @@ def _adjustment_entry(plan: _Plan, raw: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "reason": raw.get("reason", ""),
         "proposed_by": plan.name(raw.get("proposed_by") or raw.get("proposed_by_id", "")),
+        "proposed_by_role": plan.role_of(raw.get("proposed_by") or ""),
         "proposed_on": _day(raw.get("proposed_at") or plan.plan["period_start"]),
     }
 
@@ -297,8 +303,13 @@ def _adjustments(plan: _Plan) -> list[dict[str, Any]]:
     return [_adjustment_entry(detail, entry) for entry in raw]
 
 
+# Who re-confirms an adjustment in the standard definition (its `reconfirmation` chain).
+RECONFIRMING = ("employee", "manager")
+
+
 def _proposed(plan: _Plan, _level: int) -> dict[str, Any]:
-    return {"adjustment": _adjustments(plan)[-1]}
+    signers = [{"name": plan.person(role)["name"], "role": role} for role in RECONFIRMING]
+    return {"adjustment": {**_adjustments(plan)[-1], "signers": signers}}
 
 
 def _reconfirmed(plan: _Plan, _level: int) -> dict[str, Any]:
