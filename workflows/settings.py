@@ -16,8 +16,10 @@ class WorkflowSettings(BaseSettings):
 
     # Where evaluation reports are written: plan-<id>-evaluation.<locale>.<html|md>.
     reports_dir: Path = Path("perfplan-out/reports")
-    # Times in reports are shown in this IANA zone (stored times are UTC).
-    report_timezone: str = "UTC"
+    # Times in reports are shown in this IANA zone (stored times are UTC); empty: in the
+    # plan's own, that of the country whose business calendar its definition uses
+    # (Asia/Shanghai for CN).
+    report_timezone: str = ""
 
     # embedded: flows run in the perfplan process; served: on a Prefect server.
     mode: Literal["embedded", "served"] = "embedded"
