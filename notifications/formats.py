@@ -57,13 +57,13 @@ def tr(context: Context, value: Any) -> Any:
 
 @pass_context
 def longdate(context: Context, value: date | datetime | str) -> str:
-    """Friday 9 October 2026 / 2026年10月9日（星期五）."""
+    """Friday 9 October 2026 / 2026 年 10 月 9 日（星期五）."""
     return _spelled_date(_lang(context), as_date(value), long=True)
 
 
 @pass_context
 def shortdate(context: Context, value: date | datetime | str) -> str:
-    """9 Oct 2026 / 2026年10月9日."""
+    """9 Oct 2026 / 2026 年 10 月 9 日."""
     return _spelled_date(_lang(context), as_date(value), long=False)
 
 
@@ -71,7 +71,7 @@ def _spelled_date(lang: str, day: date, *, long: bool) -> str:
     """A day in the reader's language; `long` adds the weekday and spells out the month."""
     weekday = _WEEKDAYS[lang][day.weekday()]
     if lang == "zh":
-        return f"{day.year}年{day.month}月{day.day}日" + (f"（{weekday}）" if long else "")
+        return f"{day.year} 年 {day.month} 月 {day.day} 日" + (f"（{weekday}）" if long else "")
     if long:
         return f"{weekday} {day.day} {_MONTHS[day.month - 1]} {day.year}"
     return f"{day.day} {_MONTHS[day.month - 1][:3]} {day.year}"
@@ -141,6 +141,52 @@ def value_text(context: Context, value: Any) -> str:
     return str(tr(context, value))
 
 
+# Chinese copywriting (the "中文文案排版指北" guidelines): one half-width space between
+# Chinese and Latin letters or digits, whichever side each stands on ("逾期 4 个工作日",
+# "以 HR 业务伙伴身份", "张三 Zhang San 的计划", "2026 年 10 月 9 日"); none next to
+# full-width punctuation ("张三 Zhang San，您好").
+_CJK = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3200-\u32ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_LATIN = "A-Za-z0-9"
+_CJK_LATIN = re.compile(f"([{_CJK}])([{_LATIN}])")
+_LATIN_CJK = re.compile(f"([{_LATIN}%])([{_CJK}])")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_LATIN_CHAR = re.compile(f"[{_LATIN}%]")
+# Tags that run inside a line of text: a space may be needed across them.
+_INLINE = re.compile(r"</?(a|b|strong|em|i|span|code)\b", re.IGNORECASE)
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def cjk_spacing(text: str) -> str:
+    """`text` with the rule applied: a space between Chinese and Latin letters or digits."""
+    return _LATIN_CJK.sub(r"\1 \2", _CJK_LATIN.sub(r"\1 \2", text))
+
+
+def _needs_space(before: str, after: str) -> bool:
+    return bool(
+        (_CJK_CHAR.fullmatch(before) and _LATIN_CHAR.match(after) and after != "%")
+        or (_LATIN_CHAR.fullmatch(before) and _CJK_CHAR.match(after))
+    )
+
+
+def cjk_spacing_html(html: str) -> str:
+    """The rule applied to the text of an HTML document, across inline tags (`逾期<strong>4
+    个工作日</strong>` -> `逾期 <strong>4 个工作日</strong>`), never inside a tag."""
+    parts, last = [], ""  # the last character of text on the current line
+    for part in _TAG.split(html):
+        if part.startswith("<"):
+            parts.append(part)
+            last = last if _INLINE.match(part) else ""
+            continue
+        if not part:
+            continue
+        spaced = cjk_spacing(part)
+        if last and _needs_space(last, spaced[0]):
+            spaced = " " + spaced
+        parts.append(spaced)
+        last = spaced[-1]
+    return "".join(parts)
+
+
 def install(env: Environment) -> None:
     env.filters.update(
         tr=tr,
@@ -154,4 +200,5 @@ def install(env: Environment) -> None:
         join_names=join_names,
         number=number,
         value=value_text,
+        spaced=cjk_spacing,
     )

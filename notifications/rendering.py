@@ -101,10 +101,14 @@ class Renderer:
         folder, chosen = self._choose(kind, locale, context)
         full = {**context, **self._extras(chosen, context)}
         subject = self._part(f"{folder}/subject.{chosen}.j2", full)
+        text = self._part(f"{folder}/body.txt.{chosen}.j2", full)
+        html = self._part(f"{folder}/body.html.{chosen}.j2", full)
+        # One rule for Chinese beside Latin text and figures, in every part of every
+        # message, whatever a template (or an admin's override) writes around its values.
         return Rendered(
-            subject=" ".join(subject.split()),
-            text=_tidy_text(self._part(f"{folder}/body.txt.{chosen}.j2", full)),
-            html=self._part(f"{folder}/body.html.{chosen}.j2", full).strip() + "\n",
+            subject=formats.cjk_spacing(" ".join(subject.split())),
+            text=formats.cjk_spacing(_tidy_text(text)),
+            html=formats.cjk_spacing_html(html.strip()) + "\n",
             locale=chosen,
         )
 

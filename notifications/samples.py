@@ -122,8 +122,9 @@ ZHANG: dict[str, Any] = {
 
 PLAN_FIELDS = ("id", "title", "period_start", "period_end", "report_every", "coaching_every")
 SIGN_OFF = {"en": "Sign off", "zh-CN": "签字确认"}
-# Days overdue when each rung of the standard ladder is reached (business days).
-LADDER_DAYS = {1: 0, 2: 3, 3: 7}
+# Working days overdue when each rung of the standard ladder is reached: the first
+# overdue day, then 3 and 7 working days after it.
+LADDER_DAYS = {1: 1, 2: 4, 3: 8}
 
 
 def _day(value: Any) -> date:
@@ -175,6 +176,10 @@ class _Plan:
                     return str(milestone["title"])
         return key
 
+    def role_of(self, key: str) -> str:
+        """The first part the person `key` holds in the plan ("" for none)."""
+        return next((p["role"] for p in self.detail.get("people", []) if p["key"] == key), "")
+
     def name(self, key_or_id: Any) -> str:
         return str(self.names.get(str(key_or_id), key_or_id))
 
@@ -205,6 +210,7 @@ def _signature(plan: _Plan, _level: int) -> dict[str, Any]:
     return {
         "signature": {
             "label": SIGN_OFF,
+            "purpose": "sign_off",
             "requested_on": requested,
             "respond_by": requested + timedelta(days=2),
             "signed": [
@@ -267,7 +273,7 @@ def _overdue(plan: _Plan, level: int) -> dict[str, Any]:
         "milestone": milestone,
         "goal": goal,
         "level": level,
-        "days_overdue": LADDER_DAYS.get(level, 7),
+        "days_overdue": LADDER_DAYS.get(level, LADDER_DAYS[3]),
         "notified": notified if level > 1 else [],
         "next_escalation": {"role": following[0], "on": _business_days_after(due, following[1])}
         if following
@@ -286,6 +292,7 @@ def _adjustment_entry(plan: _Plan, raw: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "reason": raw.get("reason", ""),
         "proposed_by": plan.name(raw.get("proposed_by") or raw.get("proposed_by_id", "")),
+        "proposed_by_role": plan.role_of(raw.get("proposed_by") or ""),
         "proposed_on": _day(raw.get("proposed_at") or plan.plan["period_start"]),
     }
 
@@ -296,8 +303,13 @@ def _adjustments(plan: _Plan) -> list[dict[str, Any]]:
     return [_adjustment_entry(detail, entry) for entry in raw]
 
 
+# Who re-confirms an adjustment in the standard definition (its `reconfirmation` chain).
+RECONFIRMING = ("employee", "manager")
+
+
 def _proposed(plan: _Plan, _level: int) -> dict[str, Any]:
-    return {"adjustment": _adjustments(plan)[-1]}
+    signers = [{"name": plan.person(role)["name"], "role": role} for role in RECONFIRMING]
+    return {"adjustment": {**_adjustments(plan)[-1], "signers": signers}}
 
 
 def _reconfirmed(plan: _Plan, _level: int) -> dict[str, Any]:

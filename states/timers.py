@@ -51,6 +51,19 @@ RECIPIENT_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Milestones run (their reminders and escalations are scheduled, and a past due date is
+# late) in the states that allow marking one done.
+MILESTONE_ACTIVITY = "complete_milestone"
+
+
+def milestone_states(definition: CompiledDefinition) -> tuple[str, ...]:
+    """The states of `definition` in which milestones run: a plan drafted, agreed but not
+    started, or finished has none late, whatever their dates."""
+    return tuple(
+        name for name in definition.spec.states if definition.allows(name, MILESTONE_ACTIVITY)
+    )
+
+
 class _Recurring(NamedTuple):
     """A reminder that comes round again: the activity it asks for (reminded only in states
     that allow it), where the definition sets its cadence (`timers.<timers>`) and the
@@ -179,7 +192,7 @@ def _plan_timers(
     spec = definition.spec
     calendar = BusinessCalendar(spec.timers.calendar)
     timers = list(_signature_timers(session, plan, definition, calendar, now))
-    if definition.allows(plan.state, "complete_milestone"):
+    if plan.state in milestone_states(definition):
         timers += _milestone_timers(session, plan, definition, calendar, now)
     for kind, recurring in _CADENCES.items():
         if definition.allows(plan.state, recurring.activity):
@@ -380,7 +393,8 @@ def _milestone_check(
     context.update(
         level=timer.level,
         levels=len(ladder),
-        days_overdue=(as_of.date() - milestone.due).days,
+        # Working days, as the ladder counts them: what the messages say is what it is.
+        days_overdue=calendar.working_days_between(milestone.due, as_of.date()),
         notified_roles=list(dict.fromkeys(told_before)),
         next_escalation=following,
     )
@@ -411,11 +425,15 @@ def _signature_check(
     )
     if status.step is None:
         return None
-    roles = tuple(chain.steps[status.step].roles)
+    step = chain.steps[status.step]
+    # The roles still missing (a quorum step: any of its roles), and never a person who
+    # has signed this round (`settle` leaves out `signed_by`).
+    roles = tuple(r for r in step.roles if r in status.waiting_for) or tuple(step.roles)
     return roles, {
         "event": timer.subject,
         "waiting_for": list(status.waiting_for),
         "reminder": timer.level,
+        "signed_by": sorted({s.person_id for s in status.signed}),
     }
 
 
@@ -480,7 +498,10 @@ def settle(session: Session, *, timers: list[DueTimer], as_of: datetime) -> Swep
         if verdict is None or plan is None:
             continue
         roles, context = verdict
-        recipients = _recipients(batch.people.get(plan.id), roles)
+        done = set(context.get("signed_by", ()))  # nobody is asked for what they did
+        recipients = tuple(
+            h for h in _recipients(batch.people.get(plan.id), roles) if h.id not in done
+        )
         reminders.append(
             Reminder(timer.kind, plan.id, timer.level, timer.dedup_key, recipients, context)
         )

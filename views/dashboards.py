@@ -1,5 +1,5 @@
-"""HR's overdue dashboard: every milestone past due and not done on a running plan the
-viewer may see, most late first."""
+"""HR's overdue dashboard: every milestone past due and not done on a plan whose
+milestones run (in progress, being adjusted...) that the viewer may see, most late first."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlmodel import Session
 from models.tables import DEPARTMENT, MILESTONE, PERSON, PLAN, PLAN_ROLE
 from people import access
 from people.access import Viewer
-from views.lists import running_clause
+from views.lists import milestones_running_clause
 
 
 class OverdueMilestone(NamedTuple):
@@ -34,8 +34,8 @@ _EMPLOYEE = PERSON.alias("employee")
 def overdue_milestones(
     session: Session, *, viewer: Viewer, today: date, limit: int = 500
 ) -> list[OverdueMilestone]:
-    """Every milestone past due and not done on a running plan the viewer may see,
-    most late first (HR's dashboard)."""
+    """Every milestone past due and not done on a plan the viewer may see, in a state where
+    its milestones run (never a drafted or finished one), most late first (HR's dashboard)."""
     query = (
         select(
             *PLAN.c["id", "title", "state"],
@@ -51,7 +51,7 @@ def overdue_milestones(
             MILESTONE.c.status != "done",
             MILESTONE.c.due < today,
             access.allowed_clause(viewer),
-            running_clause(session),
+            milestones_running_clause(session),
         )
         .order_by(MILESTONE.c.due, PLAN.c.id)
         .limit(limit)

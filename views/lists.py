@@ -15,11 +15,11 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    false,
     func,
     not_,
     or_,
     select,
-    true,
 )
 from sqlmodel import Session
 
@@ -34,6 +34,7 @@ from people import access
 from people.access import Viewer
 from states.definitions import catalog
 from states.errors import InvalidInput
+from states.timers import milestone_states
 
 # What a signed-in person sees -------------------------------------------------
 
@@ -79,36 +80,44 @@ class PlanSummary(NamedTuple):
     roles: tuple[str, ...]
 
 
-Finals = tuple[tuple[str, tuple[str, ...]], ...]
+# Each definition version plans are bound to, with the states in which its milestones run.
+Timed = tuple[tuple[str, tuple[str, ...]], ...]
 
 
-def _final_states(session: Session) -> Finals:
-    """Each definition version plans are bound to, with its final states."""
+def _timed_states(session: Session) -> Timed:
+    """Each definition version plans are bound to, with the states whose milestones run
+    (`states.timers.milestone_states`)."""
     hashes = session.execute(select(PLAN.c.definition_hash).distinct()).scalars()
-    return tuple(sorted((h, tuple(catalog.by_hash(session, h).final_states)) for h in hashes))
+    return tuple(sorted((h, milestone_states(catalog.by_hash(session, h))) for h in hashes))
 
 
-def _running_clause(finals: Finals) -> ColumnElement[bool]:
-    """True for plans that are still running (not in a final state of their definition)."""
-    finished = [and_(PLAN.c.definition_hash == h, PLAN.c.state.in_(states)) for h, states in finals]
-    return not_(or_(*finished)) if finished else true()
+def _timed_clause(timed: Timed) -> ColumnElement[bool]:
+    """True for plans in a state where their milestones run (not drafted, not waiting to
+    start, not finished): only there can a milestone be late."""
+    running = [
+        and_(PLAN.c.definition_hash == h, PLAN.c.state.in_(states)) for h, states in timed if states
+    ]
+    return or_(*running) if running else false()
 
 
-def running_clause(session: Session) -> ColumnElement[bool]:
-    """True for plans still running (not in a final state of the definition they are
-    bound to)."""
-    return _running_clause(_final_states(session))
+def milestones_running_clause(session: Session) -> ColumnElement[bool]:
+    """True for plans whose milestones run in the state they are in."""
+    return _timed_clause(_timed_states(session))
 
 
 # The list's statements are built once per shape (below) and run with these values.
 _TODAY = bindparam("today", type_=MILESTONE.c.due.type)
 
 
-def _overdue_count() -> Any:
+def _overdue_count(timed: Timed) -> Any:
+    """The plan's milestones past due and not done, counted where its milestones run."""
     return (
         select(func.count(MILESTONE.c.id))
         .where(
-            MILESTONE.c.plan_id == PLAN.c.id, MILESTONE.c.status != "done", MILESTONE.c.due < _TODAY
+            MILESTONE.c.plan_id == PLAN.c.id,
+            MILESTONE.c.status != "done",
+            MILESTONE.c.due < _TODAY,
+            _timed_clause(timed),
         )
         .correlate(PLAN)
         .scalar_subquery()
@@ -157,13 +166,13 @@ def _relation_filter(reach: access.Reach, relation: str) -> ColumnElement[bool]:
 @dataclass(frozen=True)
 class _ListShape:
     """What a plan list's statement looks like: the viewer's reach and which filters are
-    set (their values are bound). `finals` only with the overdue filter."""
+    set (their values are bound), and where each definition's milestones run."""
 
     reach: access.Reach
     given: frozenset[str]
     overdue: bool | None
     relation: str | None
-    finals: Finals = ()
+    timed: Timed = ()
 
 
 _BOUND_FILTERS = ("state", "definition", "department", "period_from", "period_to")
@@ -176,9 +185,12 @@ def _shape(session: Session, viewer: Viewer, filters: PlanFilter) -> _ListShape:
             field="relation",
         )
     given = frozenset(n for n in _BOUND_FILTERS if getattr(filters, n))
-    finals = _final_states(session) if filters.overdue is not None else ()
     return _ListShape(
-        access.Reach.of(viewer), given, filters.overdue, filters.relation or None, finals
+        access.Reach.of(viewer),
+        given,
+        filters.overdue,
+        filters.relation or None,
+        _timed_states(session),
     )
 
 
@@ -244,7 +256,7 @@ def _search_statement(shape: _ListShape) -> Select[Any]:
             employee.c.key.label("employee"),
             employee.c.name.label("employee_name"),
             DEPARTMENT.c.name.label("department"),
-            _overdue_count().label("overdue_milestones"),
+            _overdue_count(shape.timed).label("overdue_milestones"),
             _next_due().label("next_due"),
             _roles_of().label("roles"),
         )
@@ -284,7 +296,7 @@ def _filter_clauses(shape: _ListShape) -> list[ColumnElement[bool]]:
     if "period_to" in given:
         clauses.append(PLAN.c.period_start <= bindparam("period_to", type_=_TODAY.type))
     if shape.overdue is not None:
-        late = and_(_overdue_count() > 0, _running_clause(shape.finals))
+        late = _overdue_count(shape.timed) > 0
         clauses.append(late if shape.overdue else not_(late))
     if shape.relation:
         clauses.append(_relation_filter(shape.reach, shape.relation))

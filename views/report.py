@@ -26,6 +26,8 @@ from people.roles import Holder
 from states import audit
 from states.definitions import catalog
 from states.definitions.compiled import CompiledDefinition
+from states.definitions.durations import parse_duration
+from states.definitions.schema import Cadence
 from states.engine.actions import attainment, target_met
 from views.record import (
     Action,
@@ -107,8 +109,10 @@ class MilestoneInfo(_Adds):
     _row = "milestone"
     milestone: Milestone  # its due date as it stands now, after any adjustment
     original_due: date  # as first agreed
-    status: str  # on_time | late | open | overdue
-    days_late: int
+    # on_time | late | moved_late (met only after its date moved past the date first
+    # agreed: not on time) | open | overdue
+    status: str
+    days_late: int  # after the date it was due when done (moved_late: the date first agreed)
     adjustments: tuple[AdjustmentInfo, ...]
 
     @property
@@ -134,6 +138,17 @@ class ActionInfo:
     ends: date | None
     recurrence: str
     resources: tuple[Resource, ...]
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Progress reports or coaching talks: how many were held, and how many the plan's
+    cadence expected over its period so far (None: the definition sets no cadence)."""
+
+    held: int
+    expected: int | None
+    every: str  # the plan's cadence (ISO duration, e.g. P1W)
+    weeks: int  # the weeks of the period the expectation covers
 
 
 @dataclass(frozen=True)
@@ -188,6 +203,9 @@ class EvaluationReport:
     timeline: tuple[AuditLine, ...]
     audit: AuditInfo
     evaluation: EvaluationRow | None
+    reporting: Tracking  # progress reports held against the cadence
+    coaching: Tracking  # coaching talks held against the cadence
+    calendar: str  # the country whose working days the plan runs on (e.g. CN)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (for JSON), with the summary figures the report shows."""
@@ -200,6 +218,8 @@ class EvaluationReport:
                 "goals": len(self.goals),
                 "milestones_on_time": self.milestones_on_time,
                 "milestones": len(self.milestones),
+                "progress_reports_expected": self.reporting.expected,
+                "coaching_sessions_expected": self.coaching.expected,
                 "coaching_minutes": self.coaching_minutes,
             },
         }
@@ -304,11 +324,18 @@ def _confirmed_by(
     )
 
 
-def _milestone_status(due: date, done_at: datetime | None, as_of: date) -> tuple[str, int]:
-    """On time or late (by how many days) once done; open or overdue while not."""
+def _milestone_status(
+    due: date, original_due: date, done_at: datetime | None, as_of: date
+) -> tuple[str, int]:
+    """On time or late (by how many days) once done; open or overdue while not. A
+    milestone done after the date first agreed is not on time, even when an adjustment
+    moved its date past the day it was done (missed, then moved: `moved_late`)."""
     if done_at is not None:
         late = (done_at.date() - due).days
-        return ("late", late) if late > 0 else ("on_time", 0)
+        if late > 0:
+            return "late", late
+        behind = (done_at.date() - original_due).days
+        return ("moved_late", behind) if behind > 0 else ("on_time", 0)
     overdue = (as_of - due).days
     return ("overdue", overdue) if overdue > 0 else ("open", 0)
 
@@ -326,8 +353,24 @@ def _milestone(
     moves = tuple(
         a for a in adjustments if a.target_kind == "milestone" and a.target_key == row.key
     )
-    status, days_late = _milestone_status(row.due, row.done_at, as_of)
-    return MilestoneInfo(row, _original_due(row.due, moves), status, days_late, moves)
+    original_due = _original_due(row.due, moves)
+    status, days_late = _milestone_status(row.due, original_due, row.done_at, as_of)
+    return MilestoneInfo(row, original_due, status, days_late, moves)
+
+
+def _tracking(
+    record: PlanRecord, cadence: Cadence | None, every: str, held: int, as_of: date
+) -> Tracking:
+    """What was held against what the cadence expects: one per period of `every` over
+    the plan's period up to `as_of` (13 for a weekly cadence over Zhang's 13 weeks)."""
+    plan = record.plan
+    end = min(plan.period_end, as_of)
+    days = max((end - plan.period_start).days + 1, 0)
+    weeks = days // 7
+    if cadence is None:
+        return Tracking(held, None, every, weeks)
+    step = max(parse_duration(every).delta.days, 1)
+    return Tracking(held, days // step, every, weeks)
 
 
 def _action(action: Action) -> ActionInfo:
@@ -390,4 +433,20 @@ def evaluation_report(
         timeline=history,
         audit=_audit(record, history),
         evaluation=record.evaluation,
+        **_cadences(record, definition, as_of.date()),
     )
+
+
+def _cadences(record: PlanRecord, definition: CompiledDefinition, as_of: date) -> dict[str, Any]:
+    """The tracking figures and the calendar, as the definition's timers set them."""
+    timers = definition.spec.timers
+    plan = record.plan
+    return {
+        "reporting": _tracking(
+            record, timers.progress_report, plan.report_every, len(record.progress_reports), as_of
+        ),
+        "coaching": _tracking(
+            record, timers.coaching, plan.coaching_every, len(record.coaching_sessions), as_of
+        ),
+        "calendar": timers.calendar,
+    }

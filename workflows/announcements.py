@@ -77,6 +77,11 @@ def _signatures(plan: PlanRecord, event: str, epoch: int) -> list[dict[str, Any]
     ]
 
 
+def _role_of(plan: PlanRecord, person_id: int) -> str:
+    """The first part `person_id` holds in the plan ("" for none)."""
+    return next((h.role for h in plan.people.named if h.id == person_id), "")
+
+
 def _adjustments(plan: PlanRecord, status: str) -> list[dict[str, Any]]:
     return [
         {
@@ -87,6 +92,7 @@ def _adjustments(plan: PlanRecord, status: str) -> list[dict[str, Any]]:
             ],
             "reason": a.reason,
             "proposed_by": a.proposed_by_name,
+            "proposed_by_role": _role_of(plan, a.proposed_by_id),
             "proposed_on": a.proposed_at.date(),
         }
         for a in plan.adjustments
@@ -99,29 +105,60 @@ def _goals(plan: PlanRecord) -> list[dict[str, Any]]:
     return [{name: getattr(goal, name) for name in shown} for goal in plan.goals]
 
 
-def _agreed(plan: PlanRecord, event: str, now: datetime) -> dict[str, Any] | None:
+def _signers(plan: PlanRecord, definition: CompiledDefinition, event: str) -> list[dict[str, str]]:
+    """Who signs what the plan waits for once `event` has brought it to its state, as the
+    definition's approval chains from there say (every step, in order; each person once)."""
+    states = {t.dest for t in definition.spec.transitions if t.trigger == event}
+    roles = [
+        role
+        for state in sorted(states)
+        for transition in definition.transitions_from(state)
+        if transition.approval
+        for step in definition.spec.approval_chains[transition.approval].steps
+        for role in step.roles
+    ]
+    found: dict[int, dict[str, str]] = {}
+    for role in dict.fromkeys(roles):
+        for holder in plan.people.holders(role):
+            found.setdefault(holder.id, {"name": holder.name, "role": role})
+    return list(found.values())
+
+
+def _agreed(
+    plan: PlanRecord, definition: CompiledDefinition, event: str, now: datetime
+) -> dict[str, Any] | None:
     # The agreement's signatures are those of the round that just ended.
     signatures = _signatures(plan, event, plan.plan.epoch - 1)
     return {"agreement": {"agreed_on": now.date(), "signatures": signatures}}
 
 
-def _started(plan: PlanRecord, event: str, now: datetime) -> dict[str, Any] | None:
+def _started(
+    plan: PlanRecord, definition: CompiledDefinition, event: str, now: datetime
+) -> dict[str, Any] | None:
     return {"started_on": now.date(), "goals": _goals(plan)}
 
 
-def _proposed(plan: PlanRecord, event: str, now: datetime) -> dict[str, Any] | None:
+def _proposed(
+    plan: PlanRecord, definition: CompiledDefinition, event: str, now: datetime
+) -> dict[str, Any] | None:
     proposed = _adjustments(plan, "proposed")
-    return {"adjustment": proposed[-1]} if proposed else None
+    if not proposed:
+        return None
+    # Who re-confirms it: the signers of the approval the proposal makes the plan wait for.
+    return {"adjustment": {**proposed[-1], "signers": _signers(plan, definition, event)}}
 
 
-def _reconfirmed(plan: PlanRecord, event: str, now: datetime) -> dict[str, Any] | None:
+def _reconfirmed(
+    plan: PlanRecord, definition: CompiledDefinition, event: str, now: datetime
+) -> dict[str, Any] | None:
     confirmed = _adjustments(plan, "confirmed")
     return {"adjustments": confirmed, "confirmed_on": now.date()} if confirmed else None
 
 
 # What each announcement a transition may make says (None: nothing to say, yet); the
 # names are `states.engine.registry.ANNOUNCEMENTS` but the report's news.
-SAYS: dict[str, Callable[[PlanRecord, str, datetime], dict[str, Any] | None]] = {
+Says = Callable[[PlanRecord, CompiledDefinition, str, datetime], dict[str, Any] | None]
+SAYS: dict[str, Says] = {
     "plan_agreed": _agreed,
     "plan_started": _started,
     "adjustment_proposed": _proposed,
@@ -138,7 +175,7 @@ def announce(session: Session, *, item: OutboxItem, now: datetime, reads: PlanRe
     if announcement is None:
         return 0
     kind = announcement.message
-    context = SAYS[kind](plan, event, now)
+    context = SAYS[kind](plan, definition, event, now)
     if context is None:
         return 0
     return record(

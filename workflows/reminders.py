@@ -77,12 +77,16 @@ def signature_context(
     definition = catalog.by_hash(session, plan.definition_hash)
     transition = definition.transition(plan.state, event)
     label = (transition.label if transition and transition.label else None) or {"en": event}
+    # What is signed, in words: the plan itself, or a change to it that waits to be
+    # re-confirmed (a chain whose transition confirms adjustments).
+    confirms = transition is not None and "confirm_adjustments" in transition.actions
     values = {"plan_id": plan.id, "event": event, "epoch": plan.epoch}
     rows = session.execute(_SIGNED, {**values, "digest": plan.content_digest})
     signed = [{"name": name, "role": role} for name, role in rows.tuples()]
     return {
         "signature": {
             "label": label,
+            "purpose": "reconfirm" if confirms else "sign_off",
             "requested_on": now.date(),
             "respond_by": None,
             "signed": signed,

@@ -11,12 +11,14 @@ variable is an error, never a blank.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,8 +27,8 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session
 
-from views.record import Resource
-from views.report import EvaluationReport, GoalInfo, evaluation_report
+from views.record import AuditLine, Resource
+from views.report import EvaluationReport, GoalInfo, Tracking, evaluation_report
 from workflows.settings import WorkflowSettings
 
 LOCALES = ("en", "zh-CN")
@@ -42,6 +44,8 @@ def markdown_escape(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     escaped = _MD_SPECIAL.sub(r"\\\1", value)
+    if "\n" not in escaped.strip():
+        return escaped  # a phrase keeps its spaces (" (through the organisation)")
     return "<br>".join(line.strip() for line in escaped.strip().splitlines()) or ""
 
 
@@ -81,20 +85,125 @@ _RULE_FREQ = re.compile(r"FREQ=(DAILY|WEEKLY|MONTHLY)")
 _RULE_DAYS = re.compile(r"BYDAY=([A-Z,]+)")
 
 
+_INPUTS = re.compile(r"(?:^|\n)inputs: (\{.*\})\Z", re.DOTALL)
+# Records whose comment starts with what they are about, by its key (`activities`):
+# `<milestone> done`, `<goal> = 86 points`, `<kind> <key>: due ...`.
+_KEY_FIRST = ("complete_milestone", "measure")
+
+
+@cache
+def _zones() -> dict[str, str]:
+    """Each country's first time zone in the IANA database's zone.tab (CN: Asia/Shanghai)."""
+    try:
+        table = (files("tzdata") / "zoneinfo" / "zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return {}
+    zones: dict[str, str] = {}
+    for line in table.splitlines():
+        fields = line.split("\t")
+        if len(fields) >= 3 and not line.startswith("#"):
+            zones.setdefault(fields[0], fields[2])
+    return zones
+
+
+def plan_zone(report: EvaluationReport) -> str:
+    """The plan's own time zone: that of the country whose working days it runs on (the
+    definition's business calendar), UTC when none is known."""
+    return _zones().get(report.calendar.upper(), "UTC")
+
+
 class ReportFormat:
     """How values read in one locale: numbers with units, dates, labels and sentences."""
 
-    def __init__(self, report: EvaluationReport, locale: str, timezone: str = "UTC") -> None:
+    def __init__(self, report: EvaluationReport, locale: str, timezone: str = "") -> None:
         self.report = report
         self.locale = locale
-        self.zone = ZoneInfo(timezone)
-        self.timezone = timezone
+        self.timezone = timezone or plan_zone(report)
+        self.zone = ZoneInfo(self.timezone)
         self.words = messages(locale)
+        self.titles = {
+            **{goal.key: goal.title for goal in report.goals},
+            **{action.key: action.title for action in report.actions},
+            **{m.key: m.title for m in report.milestones},
+        }
 
     # wording
     def t(self, key: str, **values: Any) -> str:
         """A sentence of the catalogue, with its {placeholders} filled."""
         return str(self.words[key]).format(**values)
+
+    def count(self, key: str, n: int, **values: Any) -> str:
+        """A sentence about `n` things, in its plural form where the language has one
+        (`{one: ..., other: ...}`; Chinese counts with a measure word instead)."""
+        forms = self.words[key]
+        if isinstance(forms, Mapping):
+            forms = forms["one"] if n == 1 else forms["other"]
+        return str(forms).format(n=n, **values)
+
+    def zone_name(self) -> str:
+        """Asia/Shanghai (UTC+08:00): the zone the report's times are in."""
+        offset = self.report.as_of.astimezone(self.zone).strftime("%z") or "+0000"
+        return self.t("time_zone", zone=self.timezone, offset=f"{offset[:3]}:{offset[3:]}")
+
+    def held(self, kind: str, tracking: Tracking) -> str:
+        """2 progress reports of 13 expected (weekly over 13 weeks)."""
+        said = self.count(f"{kind}_count", tracking.held)
+        if tracking.expected is None:
+            return said
+        weeks = self.count("weeks", tracking.weeks)
+        cadence = self.cadence(tracking.every)
+        return said + self.t(
+            "expected_suffix", expected=tracking.expected, cadence=cadence, weeks=weeks
+        )
+
+    def tracking(self) -> str:
+        """Progress reports and coaching talks held against the cadence, and the minutes."""
+        r = self.report
+        coaching = self.held("coaching", r.coaching)
+        if r.coaching_minutes:
+            coaching += self.t("coaching_minutes", minutes=r.coaching_minutes)
+        return self.held("progress", r.reporting) + self.t("facts_separator") + coaching
+
+    def title(self, key: str) -> str:
+        """What a key names (a milestone, goal or action), by its title."""
+        return str(self.titles.get(key, key))
+
+    def comment(self, entry: AuditLine) -> str:
+        """A record's comment as a person reads it: an event's inputs as labelled facts, not
+        JSON; what a record is about by its title, not its key."""
+        text = entry.comment or ""
+        found = _INPUTS.search(text)
+        if found:
+            text = text[: found.start()] + self._inputs(found.group(1))
+        if entry.kind == "record":
+            text = self._titled(entry.event, text)
+        return text.strip() or "—"
+
+    def _inputs(self, given: str) -> str:
+        try:
+            values = json.loads(given)
+        except ValueError:
+            return given
+        if not isinstance(values, dict):
+            return given
+        facts = []
+        for name, value in sorted(values.items(), key=lambda item: item[0] != "outcome"):
+            shown = self.choice("outcomes", value) if name == "outcome" else str(value)
+            label = self.words["inputs"].get(name, name)
+            facts.append(f"{label}{self.t('colon')} {shown}".replace("： ", "："))
+        return "\n" + self.t("facts_separator").join(facts)
+
+    def _titled(self, event: str, text: str) -> str:
+        if event in _KEY_FIRST:
+            key, gap, rest = text.partition(" ")
+            if key in self.titles:
+                return self.t("quoted", text=self.titles[key]) + gap + rest
+        if event == "adjust":
+            kind, gap, rest = text.partition(" ")
+            key, colon, rest = rest.partition(":")
+            if colon and key in self.titles:
+                return f"{kind}{gap}{self.t('quoted', text=self.titles[key])}{colon}{rest}"
+        return text
 
     def choice(self, group: str, value: str) -> str:
         """An enumerated value (outcome, cause, status...) in words; unknown ones as stored."""
@@ -225,9 +334,10 @@ class ReportFormat:
 
 
 def render_report(
-    report: EvaluationReport, *, locale: str = "en", fmt: str = "html", timezone: str = "UTC"
+    report: EvaluationReport, *, locale: str = "en", fmt: str = "html", timezone: str = ""
 ) -> str:
-    """The report as a printable HTML page or as Markdown, in `locale`."""
+    """The report as a printable HTML page or as Markdown, in `locale`, its times in
+    `timezone` (default: the plan's own, `plan_zone`)."""
     template = _environment(fmt).get_template(f"report.{fmt}.j2")
     words = ReportFormat(report, locale, timezone)
     return template.render(r=report, f=words, locale=locale)
@@ -256,7 +366,7 @@ def write_reports(
     directory: Path,
     locales: Iterable[str] = LOCALES,
     formats: Iterable[str] = FORMATS,
-    timezone: str = "UTC",
+    timezone: str = "",
 ) -> list[Path]:
     """Render and write `plan-<id>-evaluation.<locale>.<fmt>` files; returns their paths."""
     directory.mkdir(parents=True, exist_ok=True)

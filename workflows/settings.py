@@ -21,8 +21,10 @@ class WorkflowSettings(BaseSettings):
     # default the database's own `<database>-out/reports` (./perfplan-out/reports for
     # ./perfplan.db), so two databases never overwrite each other's reports.
     reports_dir: Path = Field(default_factory=lambda: output_folder() / "reports")
-    # Times in reports are shown in this IANA zone (stored times are UTC).
-    report_timezone: str = "UTC"
+    # Times in reports are shown in this IANA zone (stored times are UTC); empty: in the
+    # plan's own, that of the country whose business calendar its definition uses
+    # (Asia/Shanghai for CN).
+    report_timezone: str = ""
 
     # embedded: flows run in the perfplan process; served: on a Prefect server.
     mode: Literal["embedded", "served"] = "embedded"

@@ -70,10 +70,10 @@ def test_zhang_gets_chinese_and_li_english_with_the_plan_link(
     assert email["Auto-Submitted"] == "auto-generated"
     text, html = zhang[0].body("plain"), zhang[0].body("html")
     assert "张三 Zhang San，您好" in text
-    assert "已于2026年10月9日（星期五）到期" in text
+    assert "已于 2026 年 10 月 9 日（星期五）到期" in text
     assert f"{BASE_URL}/plans/{zhang_plan}" in text
     assert f'href="{BASE_URL}/plans/{zhang_plan}"' in html
-    assert "Li Wei也收到了这份通知" in text
+    assert "Li Wei 也收到了这份通知" in text
 
     li = smtp_server.inbox.to("li.wei@example.com")[0].email
     assert (

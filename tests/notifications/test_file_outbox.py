@@ -85,7 +85,7 @@ def test_json_format(
         "role": "hr",
         "locale": "zh-CN",
     }
-    assert document["subject"] == "张三 Zhang San的绩效改进计划评估结果：顺利完成（PIP-1）"
+    assert document["subject"] == "张三 Zhang San 的绩效改进计划评估结果：顺利完成（PIP-1）"
     assert document["plan"] == f"PIP-{zhang_plan}"
     assert document["written_at"] == frozen().isoformat()
 

@@ -5,14 +5,18 @@ win file by file."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
+from jinja2 import BaseLoader, Environment
 
 from notifications.errors import TemplateProblem, UnknownKind
 from notifications.kinds import KINDS, dedup_key
 from notifications.rendering import BUILTIN, Renderer, locale_candidates, normalise_locale
-from notifications.samples import PREVIEW_ROLES, sample_context
+from notifications.samples import PREVIEW_ROLES, SIGN_OFF, sample_context
 
 LOCALES = ("en", "zh-CN")
 CASES = [
@@ -69,10 +73,13 @@ def test_zhang_reads_chinese_and_li_reads_english(renderer: Renderer) -> None:
     li = renderer.render(
         "milestone_due_soon", "en", sample_context("milestone_due_soon", role="manager")
     )
-    assert zhang.subject == "里程碑将于2026年10月9日到期：First analysis report approved（PIP-1）"
+    assert (
+        zhang.subject
+        == "里程碑将于 2026 年 10 月 9 日到期：First analysis report approved（PIP-1）"
+    )
     assert "张三 Zhang San，您好" in zhang.text
-    assert "2026年10月9日（星期五）" in zhang.text
-    assert "请尽早告知Li Wei" in zhang.text
+    assert "2026 年 10 月 9 日（星期五）" in zhang.text
+    assert "请尽早告知 Li Wei" in zhang.text
     assert li.subject.startswith("张三 Zhang San's milestone due 9 Oct 2026")
     assert "Dear Li Wei," in li.text
     assert "due in 3 business days, on Friday 9 October 2026" in li.text
@@ -89,9 +96,9 @@ def test_each_escalation_level_has_its_own_wording(renderer: Renderer) -> None:
     }
     assert subjects[1].startswith("Overdue milestone in 张三 Zhang San's plan")
     assert subjects[2].startswith("Escalation: a milestone in 张三 Zhang San's improvement plan")
-    assert "3 business days overdue" in subjects[2]
+    assert "4 business days overdue" in subjects[2]
     assert subjects[3].startswith("HR review needed")
-    assert "7 business days overdue" in subjects[3]
+    assert "8 business days overdue" in subjects[3]
 
 
 def test_a_ladder_longer_than_the_templates_uses_the_highest_level(renderer: Renderer) -> None:
@@ -204,3 +211,61 @@ def test_dedup_key_names_plan_kind_subject_level_and_date() -> None:
     )
     with pytest.raises(UnknownKind):
         dedup_key(plan_id=7, kind="nope")
+
+
+# --- one rule for Chinese beside Latin text and figures -----------------------------------
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+UNSPACED = re.compile(f"[{_HAN}][A-Za-z0-9]|[A-Za-z0-9%][{_HAN}]")
+_INLINE_TAG = re.compile(r"</?(a|b|strong|em|i|span|code)\b[^>]*>", re.IGNORECASE)
+
+
+def _visible(html: str) -> str:
+    """The text a reader sees: inline tags run on, any other tag breaks the line."""
+    return unescape(re.sub(r"<[^>]*>", "\n", _INLINE_TAG.sub("", html)))
+
+
+class _Recording(BaseLoader):
+    """Passes every lookup on, and remembers which templates were read."""
+
+    def __init__(self, inner: BaseLoader) -> None:
+        self.inner, self.read = inner, set[str]()
+
+    def get_source(self, environment: Environment, template: str) -> Any:
+        found = self.inner.get_source(environment, template)
+        self.read.add(template)
+        return found
+
+
+def _every_reader() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Zhang's plan as every kind says it to every reader, and each variant of wording a
+    context chooses (a request to re-confirm, an adjustment its reader proposed)."""
+    for kind, role, level in CASES:
+        yield kind, role, sample_context(kind, role=role, level=level)
+    for role in PREVIEW_ROLES["signature_requested"]:
+        context = sample_context("signature_requested", role=role)
+        context["signature"]["purpose"] = "reconfirm"
+        yield "signature_requested", role, context
+    context = sample_context("adjustment_proposed", role="employee")
+    context["adjustment"]["proposed_by_role"] = "employee"
+    yield "adjustment_proposed", "employee", context
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_template_puts_one_space_between_chinese_and_latin_or_digits(locale: str) -> None:
+    renderer = Renderer.build(base_url="https://perfplan.example.com")
+    recording = _Recording(renderer.env.loader)  # type: ignore[arg-type]
+    renderer.env.loader = recording
+    for kind, role, context in _every_reader():
+        rendered = renderer.render(kind, locale, context)
+        for part, text in (
+            ("subject", rendered.subject),
+            ("text", rendered.text),
+            ("html", _visible(rendered.html)),
+        ):
+            assert not UNSPACED.findall(text), (kind, role, part, UNSPACED.findall(text))
+            # The definition's label of an event is a name, never part of a sentence.
+            assert SIGN_OFF["en"] not in text and SIGN_OFF["zh-CN"] not in text, (kind, part)
+    names = {p.relative_to(BUILTIN).as_posix() for p in BUILTIN.rglob("*.j2")}
+    other = "zh-CN" if locale == "en" else "en"
+    assert names - recording.read == {n for n in names if n.endswith(f".{other}.j2")}

@@ -75,7 +75,7 @@ def test_generic_webhook_posts_the_message_signed(
         "address": "zhang.san@example.com",
         "locale": "zh-CN",
     }
-    assert payload["subject"].startswith("里程碑将于2026年10月9日到期")
+    assert payload["subject"].startswith("里程碑将于 2026 年 10 月 9 日到期")
     assert "张三 Zhang San，您好" in payload["text"]
     assert payload["link"] == f"{BASE_URL}/plans/{zhang_plan}"
     assert request.headers["Idempotency-Key"] == row["message_id"]
@@ -327,7 +327,7 @@ def test_dingtalk_markdown_signed_in_the_url_as_dingtalk_documents(
     assert request.query["sign"] == [base64.b64encode(digest.digest()).decode()]
     payload = request.json()
     assert payload["msgtype"] == "markdown"
-    assert payload["markdown"]["title"].startswith("升级通知：张三 Zhang San的改进计划")
+    assert payload["markdown"]["title"].startswith("升级通知：张三 Zhang San 的改进计划")
     assert payload["markdown"]["text"].startswith("#### 升级通知")
     assert f"[PIP-{zhang_plan}]({BASE_URL}/plans/{zhang_plan})" in payload["markdown"]["text"]
     assert payload["markdown"]["text"].endswith("@13800138000")

@@ -87,7 +87,9 @@ def test_each_rung_reaches_its_own_people_once(engine: Engine, running: int) -> 
     assert [(r.level, [p.key for p in r.recipients]) for r in second] == [(2, ["sun"])]
     third = _about(_sweep(engine, "2026-10-16T02:00"), "milestone_overdue", "training_passed")
     assert [(r.level, [p.key for p in r.recipients]) for r in third] == [(3, ["wang"])]
-    assert third[0].context["days_overdue"] == 16
+    # Due 30 September: 16 calendar days later, but the National Day holiday (1-7 October)
+    # is no working day and Saturday the 10th is one: 8 working days overdue.
+    assert third[0].context["days_overdue"] == 8
 
 
 def test_no_reminder_for_a_milestone_already_done(

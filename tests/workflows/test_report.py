@@ -226,7 +226,9 @@ def test_the_moved_milestone_keeps_its_first_due_date_and_reason(report: Evaluat
     report_1 = milestone(report, "report_1")
     assert report_1.moved
     assert (report_1.original_due, report_1.due) == (date(2026, 10, 9), date(2026, 10, 16))
-    assert report_1.status == "on_time"  # done on the date agreed after the adjustment
+    # Missed on 9 October, moved on the 12th, met on the 16th: met only after its date
+    # moved, 7 days after the date first agreed, so not on time.
+    assert (report_1.status, report_1.days_late) == ("moved_late", 7)
     (adjustment,) = report_1.adjustments
     assert adjustment.before == {"due": "2026-10-09"} and adjustment.after == {"due": "2026-10-16"}
     assert adjustment.reason == REASON
@@ -241,7 +243,8 @@ def test_milestones_on_time_and_late(report: EvaluationReport) -> None:
     report_2 = milestone(report, "report_2")
     assert (report_2.status, report_2.days_late) == ("late", 2)
     assert milestone(report, "training_passed").status == "on_time"
-    assert report.milestones_on_time == len(report.milestones) - 1
+    # report_2 was late and report_1 met only after its date moved.
+    assert report.milestones_on_time == len(report.milestones) - 2
 
 
 def test_rendered_milestones_show_the_move_its_reason_and_lateness(
@@ -250,7 +253,8 @@ def test_rendered_milestones_show_the_move_its_reason_and_lateness(
     english = render_report(report, locale="en", fmt="md")
     assert "moved from 9 Oct 2026 to 16 Oct 2026" in english
     assert REASON in english
-    assert "2 day(s) late" in english
+    assert "2 days late" in english
+    assert "met only after its date moved, 7 days after the date first agreed" in english
     assert "due date: 9 Oct 2026 → 16 Oct 2026" in english
     chinese = render_report(report, locale="zh-CN", fmt="html")
     assert "截止日期由2026年10月9日调整为2026年10月16日" in chinese
@@ -338,7 +342,7 @@ def test_results_before_the_evaluation_are_provisional(engine: Engine, life: Lif
     assert (open_one.status, open_one.days_late) == ("overdue", 5)
     page = render_report(report, locale="en", fmt="html")
     assert "results below are provisional" in page
-    assert "5 day(s) overdue" in page
+    assert "5 days overdue" in page
     assert "暂定" in render_report(report, locale="zh-CN", fmt="md")
 
 
@@ -365,7 +369,7 @@ def _keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
     keys = set()
     for key, value in tree.items():
         keys.add(prefix + key)
-        if isinstance(value, dict):
+        if isinstance(value, dict) and set(value) != {"one", "other"}:  # plural forms: one
             keys |= _keys(value, f"{prefix}{key}.")
     return keys
 
@@ -419,6 +423,8 @@ class _Report:
 
     labels: Any = None
     names: Any = None
+    calendar = ""
+    goals = actions = milestones = ()
 
 
 @pytest.mark.parametrize(
@@ -566,3 +572,59 @@ def test_cli_judges_a_provisional_report_as_of_now(cli: Cli, zhang_plan: int) ->
     # Not evaluated: the training (due 15 September) is open on the 10th, late on the 20th.
     assert milestones("2026-09-10")["training_attended"] == ("open", 0)
     assert milestones("2026-09-20")["training_attended"] == ("overdue", 5)
+
+
+# --- what a reader reads (issue 17) -------------------------------------------------------------
+
+
+def _rendered(report: EvaluationReport) -> dict[tuple[str, str], str]:
+    return {
+        (loc, fmt): render_report(report, locale=loc, fmt=fmt) for loc in LOCALES for fmt in FORMATS
+    }
+
+
+def test_the_report_says_what_was_held_against_the_cadence_in_words(
+    report: EvaluationReport,
+) -> None:
+    # Two progress reports and one coaching talk against a weekly cadence over 13 weeks.
+    assert (report.reporting.held, report.reporting.expected, report.reporting.weeks) == (2, 13, 13)
+    assert (report.coaching.held, report.coaching.expected) == (1, 13)
+    shown = _rendered(report)
+    for (locale, _fmt), page in shown.items():
+        assert "(s)" not in page, locale
+    english = shown[("en", "md")]
+    assert "2 progress reports of 13 expected (weekly over 13 weeks)" in english
+    assert "1 coaching talk of 13 expected (weekly over 13 weeks), 15 minutes in all" in english
+    chinese = shown[("zh-CN", "html")]
+    assert "2 次进度汇报（按每周一次的频率，13 周内应有 13 次）" in chinese
+    assert "1 次辅导面谈（按每周一次的频率，13 周内应有 13 次），共 15 分钟" in chinese
+
+
+def test_the_report_shows_inputs_titles_and_local_times_not_json_keys_or_utc(
+    report: EvaluationReport,
+) -> None:
+    shown = _rendered(report)
+    for (locale, fmt), page in shown.items():
+        assert "inputs:" not in page and '{"feedback"' not in page, (locale, fmt)
+        for key in ("report_1", "training_attended", "contracts_oct"):
+            assert key not in page, (locale, fmt, key)
+    english = shown[("en", "md")]
+    # Evaluated at 10:00 UTC: 18:00 in the plan's own zone (its calendar is China's).
+    assert "| 1 Dec 2026, 18:00 | Evaluate |" in english
+    assert "Times are in Asia/Shanghai (UTC+08:00)." in english
+    assert "Outcome: Successful — the plan is closed; Feedback: From 60 %" in english
+    assert "| Milestone “First analysis report approved” |" in english
+    assert "“Attend the training (10–15 Sep)” done." in english
+    assert "评估结论：改进成功，计划结束；反馈意见：" in shown[("zh-CN", "md")]
+    assert "Department head (through the organisation)" in english
+    utc = render_report(report, locale="en", fmt="md", timezone="UTC")
+    assert "| 1 Dec 2026, 10:00 | Evaluate |" in utc and "Times are in UTC (UTC+00:00)." in utc
+
+
+def test_a_milestone_met_only_after_its_date_moved_is_not_on_time(
+    report: EvaluationReport,
+) -> None:
+    assert report.milestones_on_time == 7 and len(report.milestones) == 9
+    shown = _rendered(report)
+    assert "**Milestones on time:** 7 of 9" in shown[("en", "md")]
+    assert "调整日期后才完成，比原定日期晚 7 天" in shown[("zh-CN", "html")]

@@ -187,12 +187,18 @@ def test_plan_list_filters_and_shows_what_a_person_may_see(
     assert _ids(cli("plan", "list", "--as", "sun", "--json")) == [zhang]  # heads Sales East
     department = cli("plan", "list", "--department", "Technical Support", "--json")
     assert _ids(department) == [zhao]
-    # The training is due on 15 September: late on the 20th, not on the 10th.
+    # The training is due on 15 September: late on the 20th, not on the 10th, and only
+    # on a plan whose milestones run: Zhao's, still drafted, has nothing late.
+    for who, when in (("zhang", "08-26T10:30"), ("li", "08-26T15:00"), ("wang", "08-27T11:00")):
+        assert cli("plan", "sign", str(zhang), "--as", who, "--now", f"2026-{when}").code == 0
+    started = cli("plan", "fire", str(zhang), "start", "--as", "li", "--now", "2026-09-01T09:00")
+    assert started.code == 0, started.err
     assert _ids(cli("plan", "list", "--overdue", "--now", "2026-09-10", "--json")) == []
     late = cli("plan", "list", "--overdue", "--now", "2026-09-20", "--json")
-    assert _ids(late) == [zhao, zhang]
-    assert [plan["overdue_milestones"] for plan in late.json()] == [1, 1]
-    assert _ids(cli("plan", "list", "--on-time", "--now", "2026-09-20", "--json")) == []
+    assert _ids(late) == [zhang]
+    assert [plan["overdue_milestones"] for plan in late.json()] == [1]
+    on_time = cli("plan", "list", "--on-time", "--now", "2026-09-20", "--json")
+    assert _ids(on_time) == [zhao]
     table = cli("plan", "list", "--now", "2026-09-20")
     assert "Technical Support" in table.out and "2026-09-30" in table.out  # the next one due
     unknown = cli("plan", "list", "--as", "nobody")

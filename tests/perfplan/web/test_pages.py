@@ -53,7 +53,8 @@ def test_my_plans_lists_only_the_plans_i_am_on(client: TestClient, world: World)
 
 
 def test_my_plans_say_what_is_overdue_and_what_is_due(client: TestClient, world: World) -> None:
-    world.clock.advance(days=27)  # 2026-09-21: the training attendance (09-15) is late
+    start(client, world, world.zhang_plan)  # 2026-09-01: its milestones run from now on
+    world.clock.advance(days=20)  # 2026-09-21: the training attendance (09-15) is late
     sign_in(client, world, "li")
     page = client.get("/plans").text
     row = page.split(f'data-plan="{world.zhang_plan}"')[1].split("</tr>")[0]

@@ -19,6 +19,7 @@ from sqlalchemy import event, select, update
 from models.db import session_scope
 from models.tables import AUDIT, DEFINITION_VERSION, PLAN
 from states.definitions import catalog
+from states.engine import firing, signing
 from states.plans.document import PlanDocument
 from states.plans.opening import create_plan
 from tests.conftest import unprotect_audit
@@ -31,11 +32,24 @@ STANDARD = (Path(catalog.BUILTIN_DIR) / "standard.yaml").read_text(encoding="utf
 # HR's overdue dashboard ---------------------------------------------------------
 
 
+def _run(world: World, plan_id: int, employee: str, manager: str, hr: str) -> None:
+    """Signed off and started: a plan whose milestones run."""
+    for who in (employee, manager, hr):
+        with session_scope(world.engine) as session:
+            signing.sign(session=session, plan_id=plan_id, actor=who, now=world.clock())
+    with session_scope(world.engine) as session:
+        start_on = world.clock().replace(month=9, day=1)
+        firing.fire(session=session, plan_id=plan_id, event="start", actor=manager, now=start_on)
+
+
 def test_hr_sees_the_overdue_milestones_of_their_departments(
     client: TestClient, world: World
 ) -> None:
     world.clock.advance(days=40)  # 2026-10-04: both training milestones are late
     sign_in(client, world, "wang")  # HR for Sales East
+    assert "data-milestone=" not in client.get("/overdue").text  # drafted: nothing runs yet
+    _run(world, world.zhang_plan, "zhang", "li", "wang")
+    _run(world, world.liu_plan, "liu", "zhao", "qian")
     page = client.get("/overdue")
     assert page.status_code == 200
     assert page.text.count(f'data-plan="{world.zhang_plan}"') == 2
@@ -320,6 +334,8 @@ def test_each_plan_list_is_one_query(client: TestClient, world: World) -> None:
         sign_in(client, world, person)
         with counted(world) as statements:
             assert client.get(path).status_code == 200
-        # The page of plans with its employees, overdue counts, next due dates and roles.
+        # The page of plans with its employees, overdue counts, next due dates and roles,
+        # after the definitions the plans are bound to (where their milestones run).
         listing = [s for s in statements if 'FROM "plan"' in s or "FROM plan" in s]
-        assert len(listing) == 1, listing
+        assert len(listing) == 2, listing
+        assert "DISTINCT" in listing[0] and "definition_hash" in listing[0]
