@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from models.access import ApiToken, Credential, OrgRole, WebSession
 from models.audit import AuditRecord
 from models.clockwork import ClockworkRun
+from models.copies import SignedCopy
 from models.definitions import DefinitionVersion
 from models.followups import Followup
 from models.notifications import Notification, NotificationAttempt
@@ -74,3 +75,4 @@ CREDENTIAL = table(Credential)
 API_TOKEN = table(ApiToken)
 WEB_SESSION = table(WebSession)
 CLOCKWORK_RUN = table(ClockworkRun)
+SIGNED_COPY = table(SignedCopy)
