@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -84,6 +85,42 @@ def verify(
         for broken in report.breaks:
             console.print(f"  - {broken}")
     if not report.ok:
+        raise AuditBroken()
+
+
+MAX_EVIDENCE = 64 * 1024 * 1024  # a copy is some 100 KB; a receipt under 1 KB
+
+
+def _read_evidence(path: Path) -> bytes:
+    from states.errors import InvalidInput
+
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file", field="FILE")
+    if path.stat().st_size > MAX_EVIDENCE:
+        raise InvalidInput(f"{path} is larger than any receipt or copy (64 MB)", field="FILE")
+    return path.read_bytes()
+
+
+@app.command("receipt")
+def receipt(
+    file: Annotated[Path, typer.Argument(help="A receipt (JSON), or a signed copy (PDF/HTML).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Check a signer's receipt, or a signed copy, against the chain. Exit 8 if it fails."""
+    from perfplan.errors import AuditBroken
+    from states.evidence.checks import check_copy, check_receipt
+    from states.evidence.receipts import parse_receipt
+
+    data = _read_evidence(file)
+    held = parse_receipt(data.decode("utf-8", errors="replace"))
+    with session() as active:
+        finding = check_receipt(active, held) if held else check_copy(active, data)
+    if as_json:
+        print_json({"ok": finding.ok, "file": str(file), "finding": finding.sentence})
+    else:
+        verdict = ("OK", "green") if finding.ok else ("FAILS", "red")
+        console.print(Text.assemble(verdict, f": {file}: {finding.sentence}"))
+    if not finding.ok:
         raise AuditBroken()
 
 
