@@ -26,7 +26,7 @@ def output_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def agreed(cli: Cli, tmp_path: Path) -> tuple[str, list[Path]]:
     """Zhang's plan signed by all three, each keeping their receipt in a file."""
     plan = str(zhangs_plan(cli))
-    receipts = []
+    receipts: list[Path] = []
     for who, when in SIGNERS:
         receipt = tmp_path / f"receipt-{who}.json"
         signed = cli("plan", "sign", plan, "--as", who, "--now", when, "--receipt", str(receipt))
