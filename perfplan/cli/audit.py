@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from perfplan.cli.common import JsonOption, console, print_json, session
+from perfplan.cli.common import JsonOption, NowOption, console, instant, print_json, session
 
 app = typer.Typer(help="Read and verify the tamper-evident audit trail.", no_args_is_help=True)
 
@@ -51,41 +51,133 @@ def log(
         console.print(audit_table(records))
 
 
+CheckpointOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoint",
+        help="Also check the chains against a signed checkpoint (`audit checkpoint`).",
+        dir_okay=False,
+    ),
+]
+PublicKeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--public-key",
+        help="The checkpoint key's public half, kept apart (KEYFILE.pub); without it the "
+        "key the checkpoint names is used, and its id printed for you to compare.",
+        dir_okay=False,
+    ),
+]
+
+
 @app.command("verify")
 def verify(
     plan_id: Annotated[
         int | None, typer.Argument(help="One plan's id; all plans if omitted.")
     ] = None,
+    checkpoint: CheckpointOption = None,
+    public_key: PublicKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Recompute every hash chain; name the first broken record of each plan. Exit 8 if any."""
+    """Recompute every hash chain; name the first broken record of each plan. Exit 8 if any.
+
+    With --checkpoint, a chain must also still hold the head the checkpoint saw: records
+    deleted from the end, the tip rewritten to match, are found too."""
     from perfplan.errors import AuditBroken
     from states.audit import verify as verify_chains
     from states.engine.firing import load_plan
 
+    seen = _checkpoint(checkpoint, public_key) if checkpoint else None
     with session() as active:
         if plan_id is not None:
             load_plan(active, plan_id)
         report = verify_chains(active, plan_id)
+        if seen is not None:
+            from states.evidence.checkpoints import verify_against
+
+            report.breaks.extend(verify_against(active, seen, plan_id))
+    _print_verified(report, seen, as_json)
+    if not report.ok:
+        raise AuditBroken()
+
+
+def _checkpoint(path: Path, public_key: Path | None) -> Any:
+    from states.evidence.checkpoints import load_public_key, read_checkpoint
+
+    trusted = load_public_key(public_key) if public_key else None
+    return read_checkpoint(path, trusted)
+
+
+def _print_verified(report: Any, seen: Any, as_json: bool) -> None:
     if as_json:
+        checked = {"key_id": seen.key_id, "made_at": seen.made_at} if seen else None
         print_json(
             {
                 "ok": report.ok,
                 "plans": report.plans,
                 "records": report.records,
+                "checkpoint": checked,
                 "breaks": [b.__dict__ for b in report.breaks],
             }
         )
-    elif report.ok:
+        return
+    if seen is not None:
+        console.print(
+            f"Checkpoint of {seen.made_at}, signed by key {seen.key_id}: "
+            f"{len(seen.heads)} chain head(s) to find."
+        )
+    if report.ok:
         verified = f": {report.records} records in {report.plans} plan(s) verify."
         console.print(Text.assemble(("OK", "green"), verified))
-    else:
-        broken_plans = f": {len(report.breaks)} of {report.plans} plan(s):"
-        console.print(Text.assemble(("BROKEN", "red"), broken_plans))
-        for broken in report.breaks:
-            console.print(f"  - {broken}")
-    if not report.ok:
-        raise AuditBroken()
+        return
+    broken_plans = f": {len(report.breaks)} break(s) in {report.plans} plan(s):"
+    console.print(Text.assemble(("BROKEN", "red"), broken_plans))
+    for broken in report.breaks:
+        console.print(f"  - {broken}")
+
+
+@app.command("keygen")
+def keygen(
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Where to write the private key.", dir_okay=False),
+    ],
+) -> None:
+    """Make an Ed25519 key pair for checkpoints: KEYFILE (private, mode 600) and KEYFILE.pub."""
+    from states.evidence.checkpoints import key_id, load_public_key, make_key_pair
+
+    public = make_key_pair(out)
+    console.print(
+        f"Private key: {out} (keep it away from the database). Public key: {public} "
+        f"(key id {key_id(load_public_key(public))})."
+    )
+
+
+@app.command("checkpoint")
+def checkpoint(
+    key: Annotated[
+        Path, typer.Option("--key", help="The private key (`audit keygen`).", dir_okay=False)
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the checkpoint.", dir_okay=False)
+    ],
+    now: NowOption = None,
+) -> None:
+    """Sign the head (last position and hash) of every chain into a small file to keep
+    elsewhere; `audit verify --checkpoint FILE` then finds records cut from the end."""
+    import json
+
+    from states.evidence.checkpoints import load_private_key, make_checkpoint
+
+    private = load_private_key(key)
+    with session() as active:
+        document = make_checkpoint(active, private, instant(now))
+    out.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    console.print(
+        f"Checkpoint of {len(document['chains'])} chain(s), signed by key "
+        f"{document['key_id']}, written to {out}: keep a copy where the database's "
+        "administrators cannot change it."
+    )
 
 
 MAX_EVIDENCE = 64 * 1024 * 1024  # a copy is some 100 KB; a receipt under 1 KB

@@ -100,3 +100,74 @@ def test_a_receipt_fails_once_its_record_is_altered(
 
     assert checked.code == 8
     assert f"plan {plan}'s chain does not verify" in checked.out.replace("\n", " ")
+
+
+def cut_back(db_url: str, plan: str, keep: int) -> None:
+    """What someone with the database's owner rights could do: delete a plan's last
+    records and rewrite its tip to the last one left, so that the chain still verifies."""
+    engine = make_engine(db_url)
+    unprotect_audit(engine)
+    with engine.begin() as connection:
+        values = {"p": int(plan), "keep": keep}
+        connection.execute(
+            text("DELETE FROM audit_record WHERE plan_id = :p AND seq > :keep"), values
+        )
+        connection.execute(
+            text(
+                "UPDATE plan SET audit_seq = :keep, audit_head = (SELECT hash FROM audit_record"
+                " WHERE plan_id = :p AND seq = :keep) WHERE id = :p"
+            ),
+            values,
+        )
+    engine.dispose()
+
+
+def test_a_checkpoint_finds_records_deleted_from_the_end_with_the_tip_rewritten(
+    initialised: Cli, db_url: str, tmp_path: Path
+) -> None:
+    plan, _receipts = agreed(initialised, tmp_path)
+    other = str(zhangs_plan(initialised))
+    key, kept = tmp_path / "audit.key", tmp_path / "checkpoint.json"
+    assert initialised("audit", "keygen", "--out", str(key)).code == 0
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    made = initialised("audit", "checkpoint", "--key", str(key), "--out", str(kept))
+    assert made.code == 0, made.out + made.err
+    assert json.loads(kept.read_text())["chains"][f"plan:{plan}"]["seq"] == 5
+    with_key = ("--checkpoint", str(kept), "--public-key", f"{key}.pub")
+    assert initialised("audit", "verify", *with_key).code == 0
+
+    cut_back(db_url, plan, keep=3)  # the last signature and the agreement are gone
+
+    alone = initialised("audit", "verify")
+    checked = initialised("audit", "verify", *with_key)
+    assert alone.code == 0, alone.out  # a shorter chain is still a valid chain
+    assert checked.code == 8
+    said = checked.out.replace("\n", " ")
+    assert f"plan {plan}, seq 5: the checkpoint of" in said
+    assert "records were deleted from the end" in said
+    assert f"plan {other}," not in said
+    assert initialised("audit", "verify", other, *with_key).code == 0
+
+
+def test_a_checkpoint_that_was_edited_or_signed_by_another_key_is_refused(
+    initialised: Cli, tmp_path: Path
+) -> None:
+    agreed(initialised, tmp_path)
+    key, other_key, kept = tmp_path / "a.key", tmp_path / "b.key", tmp_path / "cp.json"
+    for k in (key, other_key):
+        assert initialised("audit", "keygen", "--out", str(k)).code == 0
+    assert initialised("audit", "keygen", "--out", str(key)).code == 2  # never overwritten
+    assert initialised("audit", "checkpoint", "--key", str(key), "--out", str(kept)).code == 0
+    wrong_key = initialised(
+        "audit", "verify", "--checkpoint", str(kept), "--public-key", f"{other_key}.pub"
+    )
+    document = json.loads(kept.read_text())
+    document["chains"]["plan:1"]["seq"] = 3  # to hide a cut, the checkpoint is edited too
+    kept.write_text(json.dumps(document))
+    edited = initialised("audit", "verify", "--checkpoint", str(kept))
+
+    assert wrong_key.code == 2 and "not a checkpoint this can trust" in wrong_key.err
+    assert "signed by key" in wrong_key.err
+    assert edited.code == 2
+    assert "its signature does not match its content" in edited.err.replace("\n", " ")
+    assert "Traceback" not in edited.err
