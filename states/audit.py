@@ -81,24 +81,34 @@ def _instant(value: datetime) -> str:
     return utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# What a record's hash covers, in this order; the case file's script reads it too.
+CHAIN_FIELDS = (
+    "plan_id",
+    "seq",
+    "kind",
+    "event",
+    "from_state",
+    "to_state",
+    "actor",
+    "role",
+    "at",
+    "comment",
+    "definition_hash",
+    "content_digest",
+    "prev_hash",
+)
+
+
+def chained_values(fields: dict[str, Any]) -> list[Any]:
+    """The record's fields as its hash covers them: in CHAIN_FIELDS order, the instant in
+    UTC to the microsecond, no comment as ''."""
+    values = {**fields, "at": _instant(fields["at"]), "comment": fields["comment"] or ""}
+    return [values[name] for name in CHAIN_FIELDS]
+
+
 def chain_hash(fields: dict[str, Any]) -> str:
     """The record's hash: SHA-256 over its fields in a fixed, canonical order."""
-    ordered = [
-        fields["plan_id"],
-        fields["seq"],
-        fields["kind"],
-        fields["event"],
-        fields["from_state"],
-        fields["to_state"],
-        fields["actor"],
-        fields["role"],
-        _instant(fields["at"]),
-        fields["comment"] or "",
-        fields["definition_hash"],
-        fields["content_digest"],
-        fields["prev_hash"],
-    ]
-    encoded = json.dumps(ordered, ensure_ascii=False, separators=(",", ":")).encode()
+    encoded = json.dumps(chained_values(fields), ensure_ascii=False, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
 
 

@@ -216,6 +216,38 @@ def receipt(
         raise AuditBroken()
 
 
+@app.command("export-case")
+def export_case(
+    plan_id: Annotated[int, typer.Argument(help="The plan's id.")],
+    out: Annotated[Path, typer.Option("--out", help="A new folder, or a file ending in .zip.")],
+    checkpoint: CheckpointOption = None,
+    now: NowOption = None,
+) -> None:
+    """Write a plan's case file: its record, audit records, signed copies, evaluation
+    report, the checkpoint given, and verify_case.py, which re-checks them with Python alone."""
+    from states.engine.firing import load_plan
+    from states.errors import InvalidInput
+    from workflows.case import build_case, write_case
+
+    if out.exists() and (out.is_file() or any(out.iterdir())):
+        raise InvalidInput(f"{out} exists already: a case file is written new", field="out")
+    if checkpoint is not None:
+        _checkpoint(checkpoint, None)  # refused unless it is a signed checkpoint
+    with session() as active:
+        load_plan(active, plan_id)
+        case = build_case(
+            active,
+            plan_id=plan_id,
+            now=instant(now),
+            checkpoint=checkpoint.read_bytes() if checkpoint else None,
+        )
+    written = write_case(case, out)
+    console.print(
+        f"Case file of plan {plan_id}: {len(case.files)} files in {written}. "
+        f"Check it anywhere with: python3 verify_case.py"
+    )
+
+
 def audit_table(records: list[dict[str, Any]]) -> Table:
     table = Table("plan", "seq", "at", "event", "from → to", "actor", "role", "comment", "hash")
     for r in records:

@@ -3,7 +3,11 @@ a signer's receipt, a signed copy, a signed checkpoint of the chains' heads, a c
 
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -171,3 +175,105 @@ def test_a_checkpoint_that_was_edited_or_signed_by_another_key_is_refused(
     assert edited.code == 2
     assert "its signature does not match its content" in edited.err.replace("\n", " ")
     assert "Traceback" not in edited.err
+
+
+def run_script(case: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """The case's own script, run by the system's Python in isolated mode, away from
+    perfplan; with -S not even site-packages: the standard library alone."""
+    return subprocess.run(
+        ["/usr/bin/python3", "-I", *flags, "verify_case.py"],
+        cwd=case,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def exported(cli: Cli, tmp_path: Path) -> tuple[str, Path]:
+    """Zhang's plan agreed, checkpointed, and exported as a zip archive, then unpacked."""
+    plan, _receipts = agreed(cli, tmp_path)
+    key, kept = tmp_path / "audit.key", tmp_path / "checkpoint.json"
+    assert cli("audit", "keygen", "--out", str(key)).code == 0
+    assert cli("audit", "checkpoint", "--key", str(key), "--out", str(kept)).code == 0
+    archive = tmp_path / "case.zip"
+    made = cli("audit", "export-case", plan, "--out", str(archive), "--checkpoint", str(kept))
+    assert made.code == 0, made.out + made.err
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(unpacked)
+    return plan, unpacked
+
+
+def test_a_case_file_verifies_itself_with_a_plain_python(initialised: Cli, tmp_path: Path) -> None:
+    plan, case = exported(initialised, tmp_path)
+    names = {str(p.relative_to(case)) for p in case.rglob("*") if p.is_file()}
+    assert {
+        "plan.json",
+        "audit.json",
+        "copies.json",
+        "copies/copy-1.pdf",
+        "copies/copy-1.html",
+        "copies/copy-1.content.json",
+        "report/evaluation.en.html",
+        "report/evaluation.zh-CN.md",
+        "checkpoint.json",
+        "verify_case.py",
+        "manifest.json",
+    } <= names
+    assert json.loads((case / "plan.json").read_text())["plan"]["id"] == int(plan)
+
+    stdlib_only = run_script(case, "-S")
+    with_crypto = run_script(case)
+
+    assert stdlib_only.returncode == 0, stdlib_only.stdout + stdlib_only.stderr
+    assert f"OK: plan {plan}: 5 records chain, 1 signed copies" in stdlib_only.stdout
+    assert "signature unchecked (install the cryptography package" in stdlib_only.stdout
+    assert with_crypto.returncode == 0, with_crypto.stdout + with_crypto.stderr
+    assert "signature valid (key" in with_crypto.stdout
+
+
+def _resealed(case: Path, name: str) -> None:
+    """Update the manifest for an edited file, as a careful forger would."""
+    manifest = json.loads((case / "manifest.json").read_text())
+    manifest["files"][name] = hashlib.sha256((case / name).read_bytes()).hexdigest()
+    (case / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_tampered_case_file_fails_its_own_script(initialised: Cli, tmp_path: Path) -> None:
+    _plan, case = exported(initialised, tmp_path)
+    pristine = {p: p.read_bytes() for p in case.rglob("*") if p.is_file()}
+
+    def tampered(name: str, edit: Callable[[bytes], bytes], reseal: bool, *flags: str) -> str:
+        for path, data in pristine.items():
+            path.write_bytes(data)
+        (case / name).write_bytes(edit((case / name).read_bytes()))
+        if reseal:
+            _resealed(case, name)
+        result = run_script(case, *flags)
+        assert result.returncode == 1, (name, result.stdout)
+        assert "Traceback" not in result.stderr
+        return result.stdout
+
+    def forged_comment(data: bytes) -> bytes:
+        audit = json.loads(data)
+        audit["records"][1]["comment"] = "I never agreed"
+        return json.dumps(audit).encode()
+
+    def dropped_last(data: bytes) -> bytes:
+        audit = json.loads(data)
+        del audit["records"][-1]
+        return json.dumps(audit).encode()
+
+    assert "audit.json is not the file exported" in tampered("audit.json", forged_comment, False)
+    assert "do not match its hash" in tampered("audit.json", forged_comment, True)
+    assert "the chain no longer holds" in tampered("audit.json", dropped_last, True)
+    edited_pdf = tampered("copies/copy-1.pdf", lambda d: d.replace(b"%%EOF", b"%%EOF\n%x"), True)
+    assert "copy 1: copies/copy-1.pdf is not the document archived" in edited_pdf
+    content = "copies/copy-1.content.json"
+    edited = tampered(content, lambda d: d.replace(b'"target": 100', b'"target": 80'), True)
+    assert "copy 1: its content does not hash to" in edited
+    later = tampered(
+        "checkpoint.json", lambda d: d.replace(b'"made_at": "', b'"made_at": "1'), True
+    )
+    assert "checkpoint.json: its signature does not match its content" in later
