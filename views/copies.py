@@ -9,9 +9,10 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import select
 from sqlmodel import Session
 
-from models.tables import SIGNED_COPY
+from models.tables import AUDIT, SIGNED_COPY
 from people.access import Viewer, check_copy_keeper, check_plan
 from people.errors import NotFound
+from states.evidence.receipts import Receipt
 
 Format = Literal["pdf", "html"]
 MEDIA_TYPES: dict[str, str] = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
@@ -94,3 +95,20 @@ def copy_document(
     if number not in copies or data is None:
         raise NotFound(f"plan {plan_id} has no signed copy {number} (as {fmt}) yet")
     return copies[number], bytes(data)
+
+
+def own_receipts(session: Session, viewer: Viewer, plan_id: int) -> list[Receipt]:
+    """The receipts of the viewer's own signatures on a plan they may read, oldest first."""
+    check_plan(session, viewer, plan_id, "read")
+    query = select(AUDIT).where(
+        AUDIT.c.plan_id == plan_id, AUDIT.c.kind == "signature", AUDIT.c.actor == viewer.key
+    )
+    return [Receipt.of(row) for row in session.execute(query.order_by(AUDIT.c.seq))]
+
+
+def own_receipt(session: Session, viewer: Viewer, plan_id: int, seq: int) -> Receipt:
+    """One receipt of the viewer's own; NotFound for anyone else's signature or record."""
+    for receipt in own_receipts(session, viewer, plan_id):
+        if receipt.seq == seq:
+            return receipt
+    raise NotFound(f"plan {plan_id} has no signature of yours at record {seq}")

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from perfplan.web.api import schemas
 from perfplan.web.api.common import PlanId
 from perfplan.web.deps import ApiViewer, RuntimeDep
 from perfplan.web.errors import error_responses
-from views.copies import MEDIA_TYPES, CopyInfo, copy_document, kept_copies
+from views.copies import MEDIA_TYPES, CopyInfo, copy_document, kept_copies, own_receipts
 
 router = APIRouter(tags=["copies"])
 
@@ -81,3 +82,16 @@ def download_copy(
         copy, data = copy_document(session, viewer, plan_id, number, fmt)
     disposition = f'attachment; filename="{copy.filename(fmt)}"'
     return Response(data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+
+
+@router.get(
+    "/plans/{plan_id}/receipts",
+    summary="Your receipts for your signatures on the plan",
+    responses=error_responses(401, 404, 422),
+)
+def list_receipts(plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer) -> list[schemas.Receipt]:
+    """One receipt per signature you gave: the digest signed, the record's position and
+    hash. Save one as a file and check it with `perfplan audit receipt FILE`."""
+    with rt.transaction() as session:
+        receipts = own_receipts(session, viewer, plan_id)
+    return [schemas.Receipt.model_validate(r.as_json()) for r in receipts]

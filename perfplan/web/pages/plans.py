@@ -39,7 +39,15 @@ from states.definitions.diagram import mermaid
 from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound, PlanNotFound
 from states.plans.bounds import COACHING_MINUTES
 from views import lists as queries
-from views.copies import MEDIA_TYPES, CopyInfo, Format, copy_document, kept_copies
+from views.copies import (
+    MEDIA_TYPES,
+    CopyInfo,
+    Format,
+    copy_document,
+    kept_copies,
+    own_receipt,
+    own_receipts,
+)
 from views.page import PlanView, plan_view
 
 router = APIRouter()
@@ -153,6 +161,7 @@ def plan_page(
     with rt.transaction() as session:
         view = plan_view(session, viewer=signed.viewer, plan_id=plan_id, now=now)
         copies = _copies_kept(session, signed.viewer, plan_id)
+        receipts = own_receipts(session, signed.viewer, plan_id)
     labels = Labels(view.definition, locale)
     catalog = words(locale)
     context: dict[str, Any] = {
@@ -176,6 +185,7 @@ def plan_page(
         "anything": _anything(view),
         "kept": _keeper(posted),
         "copies": copies,
+        "receipts": receipts,
     }
     return render(request, "plan.html.j2", context, signed=signed, status=status)
 
@@ -200,6 +210,20 @@ def download_copy(
         copy, data = copy_document(session, signed.viewer, plan_id_of(plan_id), int(number), kind)
     disposition = f'attachment; filename="{copy.filename(fmt)}"'
     return Response(data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+
+
+@router.get("/plans/{plan_id}/receipts/{seq}.json")
+def download_receipt(rt: RuntimeDep, signed: SignedInDep, plan_id: str, seq: str) -> Response:
+    """The receipt of one of the viewer's own signatures, as the file to keep."""
+    if not seq.isascii() or not seq.isdigit() or len(seq) > 9:
+        raise NotFound(f"no receipt '{seq}.json'")
+    number = plan_id_of(plan_id)
+    with rt.transaction() as session:
+        receipt = own_receipt(session, signed.viewer, number, int(seq))
+    disposition = f'attachment; filename="plan-{number}-receipt-{receipt.seq}.json"'
+    return Response(
+        receipt.text(), media_type="application/json", headers={"Content-Disposition": disposition}
+    )
 
 
 def _may_adjust(view: PlanView) -> bool:

@@ -8,7 +8,10 @@ import hashlib
 import pytest
 from fastapi.testclient import TestClient
 
+from models.db import session_scope
+from states.evidence.checks import check_receipt
 from states.evidence.documents import carried_content
+from states.evidence.receipts import parse_receipt
 from tests.perfplan.web.api_support import call, ok, sign_off
 from tests.perfplan.web.conftest import World
 from tests.perfplan.web.pages_support import sign_in
@@ -68,3 +71,27 @@ def test_the_plan_page_offers_the_copy_to_its_keepers_only(
     assert client.get(f"/plans/{plan}/copies/1.pdf").status_code == 404
     for bad in ("1.exe", "01234567.pdf", "一.pdf"):
         assert client.get(f"/plans/{plan}/copies/{bad}").status_code == 404
+
+
+def test_each_signer_gets_their_own_receipts_and_they_hold(
+    client: TestClient, world: World
+) -> None:
+    sign_off(client, world)
+    plan = world.zhang_plan
+    (zhangs,) = ok(client, world, "zhang", "GET", f"/api/plans/{plan}/receipts")
+    assert (zhangs["person"], zhangs["seq"], zhangs["event"]) == ("zhang", 2, "agree")
+    assert ok(client, world, "audrey", "GET", f"/api/plans/{plan}/receipts") == []
+    assert call(client, world, "liu", "GET", f"/api/plans/{plan}/receipts").status_code == 404
+
+    sign_in(client, world, "li")
+    page = client.get(f"/plans/{plan}").text
+    assert f'href="/plans/{plan}/receipts/3.json"' in page
+    assert f"/plans/{plan}/receipts/2.json" not in page  # Zhang's, not Li's
+    assert client.get(f"/plans/{plan}/receipts/2.json").status_code == 404
+    kept = client.get(f"/plans/{plan}/receipts/3.json")
+    assert kept.status_code == 200
+    receipt = parse_receipt(kept.text)
+    assert receipt is not None
+    with session_scope(world.engine) as session:
+        finding = check_receipt(session, receipt)
+    assert finding.ok, finding.sentence
