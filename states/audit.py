@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,11 +100,17 @@ CHAIN_FIELDS = (
 )
 
 
+_CHAINED = operator.itemgetter(*CHAIN_FIELDS)
+_AT, _COMMENT = CHAIN_FIELDS.index("at"), CHAIN_FIELDS.index("comment")
+
+
 def chained_values(fields: dict[str, Any]) -> list[Any]:
     """The record's fields as its hash covers them: in CHAIN_FIELDS order, the instant in
     UTC to the microsecond, no comment as ''."""
-    values = {**fields, "at": _instant(fields["at"]), "comment": fields["comment"] or ""}
-    return [values[name] for name in CHAIN_FIELDS]
+    values = list(_CHAINED(fields))
+    values[_AT] = _instant(values[_AT])
+    values[_COMMENT] = values[_COMMENT] or ""
+    return values
 
 
 def chain_hash(fields: dict[str, Any]) -> str:
