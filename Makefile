@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint types unit bench browser clean
+.PHONY: demo test check lint types unit bench browser fonts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## make demo: Zhang's plan through its whole life, on a SQLite file in ./perfplan-out
-demo: $(STAMP)
+demo: $(STAMP) fonts
 	mkdir -p perfplan-out
 	rm -rf perfplan-out/demo.db perfplan-out/demo.db-wal perfplan-out/demo.db-shm \
 	       perfplan-out/outbox perfplan-out/reports
@@ -41,6 +41,14 @@ browser:
 	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	  chromium fonts-wqy-zenhei >/dev/null; }
+
+## make fonts: a Chinese font and Pango for the signed copies' PDFs (WeasyPrint), as root;
+## does nothing when present, and only warns when it cannot install them
+fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei libpango-1.0-0 \
+	  libpangoft2-1.0-0 >/dev/null; } || echo "warning: no Chinese font (fonts-wqy-zenhei):" \
+	  "the signed copies' PDFs would show boxes for Chinese" >&2
 
 bench: $(STAMP)
 	$(BIN)/python bench/transitions.py

@@ -3,6 +3,7 @@ HTML and PDF, rendered from the content its signatures bind, and readable as a p
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import json
@@ -103,6 +104,17 @@ def test_rendering_a_copy_again_gives_the_same_bytes(
     assert (again.html_sha256, again.pdf_sha256) == (copy["html_sha256"], copy["pdf_sha256"])
 
 
+def _fonts(page: pypdfium2.PdfPage) -> set[str]:
+    """The base names of the fonts the page's text is set in."""
+    names = set()
+    for text in page.get_objects(filter=[pypdfium2.raw.FPDF_PAGEOBJ_TEXT]):
+        font = pypdfium2.raw.FPDFTextObj_GetFont(text.raw)
+        buffer = ctypes.create_string_buffer(256)
+        length = pypdfium2.raw.FPDFFont_GetBaseFontName(font, buffer, 256)
+        names.add(buffer.raw[:length].rstrip(b"\0").decode())
+    return names
+
+
 def _dark_share(image: Image.Image, box: tuple[int, int, int, int]) -> float:
     region = image.convert("L").crop(box)
     histogram = region.histogram()  # grey levels 0..255, one count each
@@ -125,6 +137,8 @@ def test_the_pdf_reads_as_a_page_with_chinese_names_and_the_digest(
     assert 1 <= len(pdf) <= 4
     assert (round(first.get_width()), round(first.get_height())) == (595, 842)  # A4, in points
     assert "张三 Zhang San" in text and "王芳 Wang Fang" in text
+    # Set in the machine's Chinese font (fonts-wqy-zenhei), not in boxes of a fallback.
+    assert any("WenQuanYi-Zen-Hei" in name for name in _fonts(first)), _fonts(first)
     assert str(copy["content_digest"]) in text.replace("\r", "").replace("\n", "")
     # Printed, not blank: the title's band carries ink, and the margins none.
     width = image.size[0]
