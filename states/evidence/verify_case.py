@@ -87,6 +87,9 @@ def _copy_problems(root: Path, copy: dict[str, Any], records: list[dict[str, Any
     if sha256(content) != digest:
         problems.append(f"{name}: its content does not hash to {digest}.")
     for fmt, read in (("html", html_content), ("pdf", pdf_content)):
+        if fmt not in copy:
+            problems.append(f"{name}: exported before its {fmt.upper()} was rendered.")
+            continue
         document = (root / copy[fmt]).read_bytes()
         if sha256(document) != copy[f"{fmt}_sha256"]:
             problems.append(f"{name}: {copy[fmt]} is not the document archived.")
