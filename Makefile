@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo web-demo test check lint types unit bench browser clean
+.PHONY: demo web-demo test check lint types unit bench browser fonts clean
 
 RUNTIME := $(VENV)/.runtime
 
@@ -23,12 +23,12 @@ $(STAMP): pyproject.toml
 	touch $(RUNTIME) $(STAMP)
 
 ## make demo: Zhang's plan through its whole life, on a SQLite file in ./perfplan-out
-demo: $(RUNTIME)
+demo: $(RUNTIME) fonts
 	$(FRESH_DEMO)
 	$(DEMO)
 
 ## make web-demo: the demo afresh, then its pages with the log-ins it prints (Ctrl-C stops)
-web-demo: $(RUNTIME)
+web-demo: $(RUNTIME) fonts
 	$(FRESH_DEMO)
 	$(DEMO) --web
 
@@ -57,6 +57,14 @@ browser:
 	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	  chromium fonts-wqy-zenhei >/dev/null; }
+
+## make fonts: a Chinese font and Pango for the signed copies' PDFs (WeasyPrint), as root;
+## does nothing when present, and only warns when it cannot install them
+fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei libpango-1.0-0 \
+	  libpangoft2-1.0-0 >/dev/null; } || echo "warning: no Chinese font (fonts-wqy-zenhei):" \
+	  "the signed copies' PDFs would show boxes for Chinese" >&2
 
 bench: $(STAMP)
 	$(BIN)/python bench/transitions.py

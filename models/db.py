@@ -18,6 +18,7 @@ from models import (  # noqa: F401
     access,
     audit,
     clockwork,
+    copies,
     definitions,
     followups,
     notifications,

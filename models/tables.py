@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 from models.access import ApiToken, Credential, OrgRole, WebSession
 from models.audit import AuditRecord
 from models.clockwork import ClockworkRun
+from models.copies import SignedCopy
 from models.definitions import DefinitionVersion
 from models.followups import Followup
 from models.notifications import Notification, NotificationAttempt
@@ -79,3 +80,4 @@ CLOCKWORK_RUN = table(ClockworkRun)
 ORG_AUDIT = table(OrgAuditRecord)
 ORG_AUDIT_TIP = table(OrgAuditTip)
 SIGN_IN_THROTTLE = table(SignInThrottle)
+SIGNED_COPY = table(SignedCopy)

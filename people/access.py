@@ -34,6 +34,7 @@ from models.tables import DEPARTMENT, ORG_ROLE, PERSON, PLAN, PLAN_ROLE
 from people import orgaudit
 from people.directory import is_reserved
 from people.errors import Forbidden, InvalidInput, PersonNotFound, PlanNotFound, Unauthenticated
+from people.roles import roles_held
 
 ORG_ROLES = ("hr", "auditor", "admin")
 
@@ -268,6 +269,22 @@ def check_plan(session: Session, viewer: Viewer, plan_id: int, action: str = "re
             actor=viewer.key,
         )
     return held
+
+
+# Who keeps a copy of a plan's signed copies (DOMAIN.md step 4: employee, department and
+# HR each keep one): the plan's people in these roles, and whoever signed that copy.
+COPY_KEEPERS = frozenset({"employee", "manager", "hr"})
+
+
+def check_copy_keeper(
+    session: Session, viewer: Viewer, plan_id: int, signers: frozenset[str]
+) -> None:
+    """Refuse (PlanNotFound, as for a plan not theirs) unless the viewer keeps this copy:
+    they hold a keeper's role on the plan, or `signers` (person keys) names them."""
+    if viewer.key in signers:
+        return
+    if not roles_held(session, plan_id=plan_id, person_id=viewer.id) & COPY_KEEPERS:
+        raise PlanNotFound(plan_id)
 
 
 def visible_plan_ids(session: Session, viewer: Viewer) -> list[int]:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 from models import migrate
 from models.clock import FrozenClock
 from models.db import make_engine, session_scope
-from models.tables import NOTIFICATION
+from models.tables import NOTIFICATION, SIGNED_COPY
 from people.errors import PeopleError
 from perfplan.activities import ACTIVITIES, Act
 from perfplan.cli.common import console, database_url
@@ -212,6 +212,22 @@ SCRIPT: list[tuple[str, Step]] = [
     ("2026-10-14T14:00", _sign("zhang", "employee (re-confirms)")),
     ("2026-10-14T14:30", _sign("li", "manager (re-confirms)")),
     ("2026-10-16T09:00", _done("report_1")),
+    (
+        "2026-11-04T09:00",
+        Step(
+            "li",
+            "adjusts case_study: Wednesdays → Thursdays",
+            "adjust",
+            {
+                "kind": "action",
+                "key": "case_study",
+                "changes": {"recurrence": "FREQ=WEEKLY;BYDAY=TH"},
+                "reason": "Chen Jing's team meeting moved to Wednesday afternoons",
+            },
+        ),
+    ),
+    ("2026-11-04T14:00", _sign("zhang", "employee (re-confirms)")),
+    ("2026-11-04T14:30", _sign("li", "manager (re-confirms)")),
     ("2026-10-20T09:00", _done("report_2")),
     ("2026-10-30T08:00", _done("report_3")),
     ("2026-10-30T08:30", _done("response_36h")),
@@ -283,6 +299,37 @@ def _results_table(detail: dict[str, Any]) -> Table:
     return results
 
 
+def _copies_table(demo: Demo, directory: Path) -> Table:
+    """The signed copies kept at the agreement and each re-confirmation, written beside
+    the report, with the digest their signatures bind."""
+    from views.copies import plan_copies
+
+    table = Table("#", "signed", "by", "content SHA-256", "files", title="Signed copies")
+    with session_scope(demo.db) as session:
+        copies = plan_copies(session, demo.plan_id)
+        documents = session.execute(
+            select(SIGNED_COPY.c.number, SIGNED_COPY.c.pdf, SIGNED_COPY.c.html).where(
+                SIGNED_COPY.c.plan_id == demo.plan_id
+            )
+        ).all()
+    files = {number: (pdf, html) for number, pdf, html in documents}
+    directory.mkdir(parents=True, exist_ok=True)
+    for copy in copies:
+        written = []
+        for fmt, data in zip(("pdf", "html"), files[copy.number], strict=True):
+            if data is not None:
+                (directory / copy.filename(fmt)).write_bytes(data)
+                written.append(str(directory / copy.filename(fmt)))
+        table.add_row(
+            str(copy.number),
+            f"{copy.event} {copy.sealed_at:%Y-%m-%d %H:%M}",
+            ", ".join(copy.signers),
+            copy.content_digest,
+            "\n".join(written) or "not rendered",
+        )
+    return table
+
+
 def _summary(demo: Demo) -> None:
     with session_scope(demo.db) as session:
         detail = plan_detail(session, demo.plan_id, today=demo.clock().date()).as_json()
@@ -303,6 +350,7 @@ def _summary(demo: Demo) -> None:
         f"Messages: {len(locales)} in {outbox}/ ({zh} in Chinese, {len(locales) - zh} in English)."
     )
     console.print("Evaluation report: " + ", ".join(str(p) for p in reports))
+    console.print(_copies_table(demo, reports[0].parent if reports else Path()))
     verdict = (
         Text("verifies", "green")
         if report.ok
@@ -315,6 +363,10 @@ def _summary(demo: Demo) -> None:
     console.print("Look closer, on this database (from this folder):")
     for command in (f"plan show {demo.plan_id}", f"audit log {demo.plan_id}", "audit verify"):
         console.print(f"  {again(command)}", soft_wrap=True)
+    console.print(
+        f"  and: perfplan report {demo.plan_id}  ·  perfplan audit receipt FILE  ·  "
+        f"perfplan audit export-case {demo.plan_id} --out case.zip"
+    )
 
 
 def shown_url(url: str) -> str:

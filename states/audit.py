@@ -8,6 +8,7 @@ deleted last record is caught as well as an edited or reordered one.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,25 +75,41 @@ def entry(
     )
 
 
+# What a record's hash covers, in this order; the case file's script reads it too.
+CHAIN_FIELDS = (
+    "plan_id",
+    "seq",
+    "kind",
+    "event",
+    "from_state",
+    "to_state",
+    "actor",
+    "role",
+    "at",
+    "comment",
+    "definition_hash",
+    "content_digest",
+    "prev_hash",
+)
+
+
+_CHAINED = operator.itemgetter(*CHAIN_FIELDS)
+_AT, _COMMENT = CHAIN_FIELDS.index("at"), CHAIN_FIELDS.index("comment")
+
+
+def chained_values(fields: dict[str, Any]) -> list[Any]:
+    """The record's fields as its hash covers them: in CHAIN_FIELDS order, the instant in
+    UTC to the microsecond, no comment as ''."""
+    values = list(_CHAINED(fields))
+    values[_AT] = _instant(values[_AT])
+    values[_COMMENT] = values[_COMMENT] or ""
+    return values
+
+
 def chain_hash(fields: dict[str, Any]) -> str:
-    """The record's hash: SHA-256 over its fields in a fixed, canonical order (the
-    organisation chain seals its records the same way, `models.chain.seal`)."""
-    ordered = [
-        fields["plan_id"],
-        fields["seq"],
-        fields["kind"],
-        fields["event"],
-        fields["from_state"],
-        fields["to_state"],
-        fields["actor"],
-        fields["role"],
-        _instant(fields["at"]),
-        fields["comment"] or "",
-        fields["definition_hash"],
-        fields["content_digest"],
-        fields["prev_hash"],
-    ]
-    return seal(ordered)
+    """The record's hash: SHA-256 over its fields in CHAIN_FIELDS order (the organisation
+    chain seals its records the same way, `models.chain.seal`)."""
+    return seal(chained_values(fields))
 
 
 def _advance_statement(*, moves_state: bool) -> Any:

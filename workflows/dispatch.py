@@ -56,11 +56,18 @@ def _evaluation_report(session: Session, item: OutboxItem, now: datetime, reads:
     announcements.announce_report(session, report=produced.report, now=now, reads=reads)
 
 
+def _archive_copy(session: Session, item: OutboxItem, now: datetime, reads: PlanReads) -> None:
+    from workflows.copies import archive
+
+    archive(session, plan_id=item.plan_id, number=int(item.payload["copy"]), now=now)
+
+
 HANDLERS: dict[str, Handler] = {
     Effect.ANNOUNCE: _announce,
     Effect.REQUEST_SIGNATURES: _request_signatures,
     Effect.SCHEDULE_FOLLOWUPS: _schedule_followups,
     Effect.EVALUATION_REPORT: _evaluation_report,
+    Effect.ARCHIVE_COPY: _archive_copy,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -24,6 +24,9 @@ from perfplan.cli.common import (
     print_rows,
     session,
 )
+
+if TYPE_CHECKING:
+    from states.evidence.receipts import Receipt
 
 app = typer.Typer(
     help="Open plans, move them through their life, and record progress.", no_args_is_help=True
@@ -183,6 +186,12 @@ def fire(
     _report_fired(fired, as_json)
 
 
+ReceiptOption = Annotated[
+    Path | None,
+    typer.Option("--receipt", help="Also write your receipt (JSON) to this file.", dir_okay=False),
+]
+
+
 @app.command("sign")
 def sign(
     plan_id: PlanId,
@@ -191,22 +200,38 @@ def sign(
         str | None, typer.Option("--event", help="Which approval to sign, when several wait.")
     ] = None,
     comment: Comment = None,
+    receipt: ReceiptOption = None,
     expect_version: Expect = None,
     now: NowOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Sign the current step of the plan's approval chain; the last signature fires it."""
+    """Sign the current step of the plan's approval chain; the last signature fires it.
+    Prints your receipt: the digest you signed and your record's position and hash."""
     signed = perform(
         "sign", plan_id, actor, now, expect_version=expect_version, event=event, comment=comment
     )
+    if receipt is not None and signed.receipt is not None:
+        receipt.write_text(signed.receipt.text(), encoding="utf-8")
     if as_json:
-        print_json({**signed.__dict__, "fired": signed.fired.__dict__ if signed.fired else None})
+        fired = signed.fired.__dict__ if signed.fired else None
+        kept = signed.receipt.as_json() if signed.receipt else None
+        print_json({**signed.__dict__, "fired": fired, "receipt": kept})
         return
     console.print(f"{actor} signed '{signed.event}' as {signed.role} (step {signed.step + 1}).")
+    if signed.receipt is not None:
+        _print_receipt(signed.receipt, receipt)
     if signed.fired:
         _report_fired(signed.fired, False)
     else:
         console.print(f"Waiting for: {', '.join(signed.waiting_for)}")
+
+
+def _print_receipt(receipt: Receipt, written: Path | None) -> None:
+    where = f" (written to {written})" if written else ""
+    console.print(
+        f"Receipt: record {receipt.seq} of plan {receipt.plan_id}, hash {receipt.record_hash}, "
+        f"for content {receipt.content_digest}{where}"
+    )
 
 
 # A measured value may be negative: `-5` is the value, not an option.

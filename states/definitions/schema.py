@@ -30,6 +30,8 @@ class Effect(StrEnum):
     REQUEST_SIGNATURES = "request_signatures"
     SCHEDULE_FOLLOWUPS = "schedule_followups"
     EVALUATION_REPORT = "evaluation_report"
+    # The engine's own, after a chain's last signature: render the round's signed copy.
+    ARCHIVE_COPY = "archive_copy"
 
 
 class RoleSpec(_Strict):

@@ -34,6 +34,7 @@ FLOWS: dict[Effect, str] = {
     Effect.REQUEST_SIGNATURES: "ask the next signers of an approval chain to sign",
     Effect.SCHEDULE_FOLLOWUPS: "start reminders and escalations for a running plan",
     Effect.EVALUATION_REPORT: "render the evaluation report and send it to the plan's people",
+    Effect.ARCHIVE_COPY: "render the signed copy (HTML and PDF) of a completed approval chain",
 }
 
 # The messages a transition may announce (`announce: {message: ..., to: [...]}`); the

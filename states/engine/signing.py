@@ -5,7 +5,7 @@ transition; when the next step opens, its signers are asked. `sign` never commit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import insert
@@ -29,6 +29,8 @@ from states.engine.firing import (
     transition_of,
 )
 from states.errors import Conflict, InvalidInput, NotAllowedNow
+from states.evidence import copies
+from states.evidence.receipts import Receipt
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Signed:
     step: int
     waiting_for: tuple[str, ...]
     fired: Fired | None = None
+    receipt: Receipt | None = None  # None when no signature was needed (a fired event)
+    copy: int | None = None  # the signed copy's number, when the chain completed
 
 
 def _chain_transition(
@@ -77,12 +81,16 @@ def _waiting_status(
     return status
 
 
-def _record_signature(ctx: Context, step: int, comment: str | None) -> RoundSignature:
-    """The signature's audit record and its row, for what the plan says now."""
+def _record_signature(
+    ctx: Context, step: int, comment: str | None
+) -> tuple[RoundSignature, Receipt]:
+    """The signature's audit record and its row, for what the plan says now; the receipt
+    names that record."""
     plan = ctx.plan
     epoch, digest = plan.epoch, plan.content_digest
     entry = audit.entry(ctx, "signature", event=f"sign:{ctx.event}", comment=comment or "")
-    audit.advance(ctx.session, plan, entry)
+    seq = audit.advance(ctx.session, plan, entry)
+    chained = entry._replace(plan_id=plan.id, seq=seq, hash=plan.audit_head, content_digest=digest)
     ctx.session.execute(
         insert(SIGNATURE).values(
             plan_id=plan.id,
@@ -96,7 +104,28 @@ def _record_signature(ctx: Context, step: int, comment: str | None) -> RoundSign
             content_digest=digest,
         )
     )
-    return RoundSignature(ctx.actor.id or 0, ctx.role, step)
+    return RoundSignature(ctx.actor.id or 0, ctx.role, step), Receipt.of(chained)
+
+
+def _complete(ctx: Context, spec: TransitionSpec, comment: str | None) -> tuple[Fired, int]:
+    """The chain's last signature: the transition fires, and the round's copy is sealed
+    (the content its signatures bind) for the clockwork to render."""
+    epoch, digest = ctx.plan.epoch, ctx.plan.content_digest
+    fired = apply_transition(ctx, spec, comment)
+    number = copies.seal(
+        ctx.session,
+        plan_id=fired.plan_id,
+        event=spec.trigger,
+        epoch=epoch,
+        seq=fired.seq,
+        digest=digest,
+        state=fired.to_state,
+        now=ctx.now,
+    )
+    write_outbox(
+        ctx.session, fired.plan_id, fired.seq, (Effect.ARCHIVE_COPY,), {"copy": number}, ctx.now
+    )
+    return replace(fired, flows=(*fired.flows, Effect.ARCHIVE_COPY)), number
 
 
 def sign(
@@ -130,9 +159,9 @@ def sign(
     )
     step = status.step
     assert step is not None
-    signature = _record_signature(ctx, step, comment)
+    signature, receipt = _record_signature(ctx, step, comment)
     after = chain_progress(chain, spec.approval, [*status.signed, signature])
-    fired = apply_transition(ctx, spec, comment) if after.step is None else None
+    fired, copy = _complete(ctx, spec, comment) if after.step is None else (None, None)
     if after.step is not None and after.step != step:  # the next step's signers are asked
         write_outbox(
             session,
@@ -142,4 +171,4 @@ def sign(
             {"event": spec.trigger, "step": after.step},
             now,
         )
-    return Signed(plan.id, spec.trigger, role, step, after.waiting_for, fired)
+    return Signed(plan.id, spec.trigger, role, step, after.waiting_for, fired, receipt, copy)

@@ -155,8 +155,17 @@ def plan_content(session: Session, plan_id: int) -> dict[str, Any]:
     }
 
 
-def plan_digest(session: Session, plan_id: int) -> str:
-    canonical = json.dumps(
+def canonical_content(session: Session, plan_id: int) -> str:
+    """The agreed content as the one text its digest is taken of (and a signed copy keeps)."""
+    return json.dumps(
         plan_content(session, plan_id), sort_keys=True, ensure_ascii=False, default=str
     )
+
+
+def content_digest(canonical: str) -> str:
+    """The SHA-256 of a canonical content text: what a signature binds."""
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def plan_digest(session: Session, plan_id: int) -> str:
+    return content_digest(canonical_content(session, plan_id))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from perfplan.web.api import audit, definitions, notifications, plans
+from perfplan.web.api import audit, copies, definitions, notifications, plans
 from perfplan.web.deps import ApiViewer
 from perfplan.web.errors import error_responses
 
 router = APIRouter(prefix="/api")
-for part in (plans, audit, definitions, notifications):
+for part in (plans, copies, audit, definitions, notifications):
     router.include_router(part.router)
 
 

@@ -204,6 +204,7 @@ def _transitioned(_session: Session, _plan_id: int, fired: engine.Fired) -> sche
 
 def _signed(session: Session, plan_id: int, signed: signing.Signed) -> schemas.SignedAnswer:
     fired = _transitioned(session, plan_id, signed.fired) if signed.fired else None
+    receipt = signed.receipt
     return schemas.SignedAnswer(
         plan_id=signed.plan_id,
         event=signed.event,
@@ -211,6 +212,8 @@ def _signed(session: Session, plan_id: int, signed: signing.Signed) -> schemas.S
         step=signed.step,
         waiting_for=list(signed.waiting_for),
         fired=fired,
+        receipt=schemas.Receipt.model_validate(receipt.as_json()) if receipt else None,
+        copy_number=signed.copy,
     )
 
 

@@ -161,6 +161,20 @@ class Transitioned(mirror(Fired, without=("flows",))):  # type: ignore[misc]
     """A transition that happened."""
 
 
+class Receipt(BaseModel):
+    """What a signer keeps: `perfplan audit receipt` checks it against the chain."""
+
+    format: str
+    plan_id: int
+    seq: int = Field(description="The signature's record: its position in the plan's chain.")
+    record_hash: str = Field(description="That record's hash.")
+    content_digest: str = Field(description="The SHA-256 of the plan content signed.")
+    person: str
+    role: str
+    event: str
+    signed_at: str
+
+
 class SignedAnswer(BaseModel):
     plan_id: int
     event: str
@@ -168,6 +182,10 @@ class SignedAnswer(BaseModel):
     step: int
     waiting_for: list[str]
     fired: Transitioned | None
+    receipt: Receipt | None = None
+    copy_number: int | None = Field(
+        default=None, description="The signed copy this signature completed, if it did."
+    )
 
 
 class Recorded(BaseModel):

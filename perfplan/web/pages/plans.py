@@ -36,8 +36,17 @@ from perfplan.web.pages.rendering import locale_of, render, words
 from perfplan.web.pages.svg import diagram_svg, timeline_svg
 from perfplan.web.runtime import Runtime
 from states.definitions.diagram import mermaid
-from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound
+from states.errors import Conflict, Forbidden, InvalidInput, NotAllowedNow, NotFound, PlanNotFound
 from views import lists as queries
+from views.copies import (
+    MEDIA_TYPES,
+    CopyInfo,
+    Format,
+    copy_document,
+    kept_copies,
+    own_receipt,
+    own_receipts,
+)
 from views.page import PlanView, plan_view
 
 router = APIRouter()
@@ -150,6 +159,8 @@ def plan_page(
     now, locale = rt.now(), locale_of(request, signed)
     with rt.transaction() as session:
         view = plan_view(session, viewer=signed.viewer, plan_id=plan_id, now=now)
+        copies = _copies_kept(session, signed.viewer, plan_id)
+        receipts = own_receipts(session, signed.viewer, plan_id)
     labels = Labels(view.definition, locale)
     catalog = words(locale)
     context: dict[str, Any] = {
@@ -172,8 +183,46 @@ def plan_page(
         "read_only": not view.relations & access.PLAN_POLICY["act"],
         "anything": _anything(view),
         "kept": _keeper(posted),
+        "copies": copies,
+        "receipts": receipts,
     }
     return render(request, "plan.html.j2", context, signed=signed, status=status)
+
+
+def _copies_kept(session: Session, viewer: Viewer, plan_id: int) -> list[CopyInfo]:
+    """The signed copies the viewer keeps; none for a reader who keeps none."""
+    try:
+        return kept_copies(session, viewer, plan_id)
+    except PlanNotFound:
+        return []
+
+
+@router.get("/plans/{plan_id}/copies/{number}.{fmt}")
+def download_copy(
+    rt: RuntimeDep, signed: SignedInDep, plan_id: str, number: str, fmt: str
+) -> Response:
+    """A signed copy for its keeper, exactly as archived."""
+    if fmt not in MEDIA_TYPES or not number.isascii() or not number.isdigit() or len(number) > 7:
+        raise NotFound(f"no signed copy '{number}.{fmt}'")
+    kind: Format = "pdf" if fmt == "pdf" else "html"
+    with rt.transaction() as session:
+        copy, data = copy_document(session, signed.viewer, plan_id_of(plan_id), int(number), kind)
+    disposition = f'attachment; filename="{copy.filename(fmt)}"'
+    return Response(data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+
+
+@router.get("/plans/{plan_id}/receipts/{seq}.json")
+def download_receipt(rt: RuntimeDep, signed: SignedInDep, plan_id: str, seq: str) -> Response:
+    """The receipt of one of the viewer's own signatures, as the file to keep."""
+    if not seq.isascii() or not seq.isdigit() or len(seq) > 9:
+        raise NotFound(f"no receipt '{seq}.json'")
+    number = plan_id_of(plan_id)
+    with rt.transaction() as session:
+        receipt = own_receipt(session, signed.viewer, number, int(seq))
+    disposition = f'attachment; filename="plan-{number}-receipt-{receipt.seq}.json"'
+    return Response(
+        receipt.text(), media_type="application/json", headers={"Content-Disposition": disposition}
+    )
 
 
 def _may_adjust(view: PlanView) -> bool:

@@ -5,6 +5,7 @@ with the printed log-ins; the closing hints that work; a second run that refuses
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -95,14 +96,24 @@ def _check_the_timeline(output: str, tmp_path: Path) -> None:
     )
     assert "✉ milestone_overdue → 孙浩 Sun Hao (zh-CN)" in output  # level 2, 14 October
     assert "2026-10-20 02:00 │ perfplan │ ✉ milestone_overdue" not in output  # moved: no level 3
-    assert "Audit trail: 28 hash-chained records, verifies." in output
-    # The database's own folder, beside it: demo-out/
+    assert "Audit trail: 33 hash-chained records, verifies." in output
+    # The agreement and two re-confirmations: three signed copies, beside the report.
+    assert "Signed copies" in output
+    for number, event in ((1, "agree 2026-08-28 11:30"), (2, "reconfirm 2026-10-14 14:30")):
+        assert f"│ {number} │ {event}" in output
+    assert "│ 3 │ reconfirm 2026-11-04 14:30 │ zhang, li" in output
     messages = list((tmp_path / "demo-out" / "outbox").iterdir())
     assert any(m.name.endswith("-zh-CN.eml") for m in messages)
     assert any(m.name.endswith("-en.eml") for m in messages)
-    assert {p.name for p in (tmp_path / "demo-out" / "reports").iterdir()} == {
+    written = {p.name for p in (tmp_path / "demo-out" / "reports").iterdir()}
+    copies = {name for name in written if name.startswith("plan-1-copy-")}
+    assert written - copies == {
         f"plan-1-evaluation.{locale}.{ext}" for locale in ("en", "zh-CN") for ext in ("html", "md")
     }
+    named = [re.fullmatch(r"plan-1-copy-(\d)-[0-9a-f]{12}\.(html|pdf)", n) for n in copies]
+    assert sorted(m.groups() for m in named if m) == [
+        (n, ext) for n in "123" for ext in ("html", "pdf")
+    ]
 
 
 def _serving(url: str) -> bool:

@@ -25,9 +25,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.core import TyperArgument
 
-from perfplan.cli import app
 from tests.conftest import Cli
 from tests.perfplan.cli.conftest import zhangs_plan
+
+# Imported here, at collection, without the COLUMNS a test runner may have set: the
+# command line's consoles would keep that width for every later test in the process.
+with pytest.MonkeyPatch.context() as _unset:
+    _unset.delenv("COLUMNS", raising=False)
+    from perfplan.cli import app
 
 EXAMPLES = int(os.environ.get("PERFPLAN_FUZZ_EXAMPLES", "8"))
 LEFT_OUT = {"web", "serve", "demo", "sweep", "dispatch"}

@@ -15,6 +15,7 @@ def test_outbox_rows_keep_the_effect_names_they_always_stored() -> None:
         "request_signatures",
         "schedule_followups",
         "evaluation_report",
+        "archive_copy",
     ]
     assert set(FLOWS) == set(Effect)
 
