@@ -271,7 +271,7 @@ def check_plan(session: Session, viewer: Viewer, plan_id: int, action: str = "re
     return held
 
 
-# Who keeps a copy of a plan's signed copies (DOMAIN.md step 4: employee, department and
+# Who keeps a copy of a plan's signed copies (docs/domain.md, step 4: employee, department and
 # HR each keep one): the plan's people in these roles, and whoever signed that copy.
 COPY_KEEPERS = frozenset({"employee", "manager", "hr"})
 

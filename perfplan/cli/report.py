@@ -22,6 +22,18 @@ class Format(StrEnum):
     md = "md"
 
 
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        file_okay=False,
+        help="Directory to write to (default: PERFPLAN_REPORTS_DIR, else the "
+        "database's own: reports/ in ./perfplan-out/ for ./perfplan.db, in "
+        "NAME-out/ beside another SQLite file NAME.db).",
+    ),
+]
+
+
 def report(
     plan_id: Annotated[
         int, typer.Argument(min=1, max=MAX_ID, help="The plan's id (see `perfplan plan list`).")
@@ -33,23 +45,15 @@ def report(
         Format | None,
         typer.Option("--format", help="One format (default: html, a printable page, and md)."),
     ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            file_okay=False,
-            help="Directory to write to (default: PERFPLAN_REPORTS_DIR, else the "
-            "database's own: reports/ in ./perfplan-out/ for ./perfplan.db, in "
-            "NAME-out/ beside another SQLite file NAME.db).",
-        ),
-    ] = None,
+    out: OutOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report's data as JSON; write no files.")
     ] = False,
     now: NowOption = None,
 ) -> None:
-    """Write a plan's evaluation report (goals, milestones, adjustments, signatures,
-    timeline) as HTML and Markdown and print where; provisional until evaluated."""
+    """Write a plan's evaluation report (goals against targets, milestones, adjustments,
+    signatures, timeline) as HTML and Markdown, and print where; provisional until evaluated
+    (open milestones are then judged as of --now)."""
     from perfplan.errors import CannotWrite
     from views.report import evaluation_report
     from workflows.report import FORMATS, LOCALES, write_reports

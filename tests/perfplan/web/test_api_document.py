@@ -21,7 +21,8 @@ def _operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
 
 def test_every_route_is_documented_with_its_refusals(client: TestClient, world: World) -> None:
     operations = _operations(client)
-    assert len(operations) == 30  # 29, and GET /api/status
+    # 29, GET /api/status, the organisation chain, and the signed copies, a copy and receipts
+    assert len(operations) == 34
     for path, method, op in operations:
         where = f"{method.upper()} {path}"
         assert op.get("tags") and op.get("summary"), where

@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.perfplan.web.conftest import PASSWORD, LiveServer, World
+from tests.perfplan.web.pages_support import start
 
 # SQLite only: the page tests cover PostgreSQL; a browser adds nothing there.
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
@@ -111,8 +113,11 @@ def test_zhang_cannot_open_liu_s_plan(page: Page, live_server: LiveServer, world
     assert "刘洋" not in page.content()
 
 
-def test_screenshots_of_the_main_pages(page: Page, live_server: LiveServer, world: World) -> None:
-    world.clock.advance(days=40)  # 2026-10-04: the training milestones are late
+def test_screenshots_of_the_main_pages(
+    page: Page, live_server: LiveServer, world: World, client: TestClient
+) -> None:
+    start(client, world, world.zhang_plan)  # signed off, begun on 2026-09-01: milestones run
+    world.clock.advance(days=33)  # 2026-10-04: the training milestones are late
     log_in(page, live_server, world, "wang")
     page.goto(f"{live_server.url}/overdue")
     expect(page.locator("table.late-milestones tbody tr")).to_have_count(2)
