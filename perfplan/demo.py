@@ -212,6 +212,10 @@ SCRIPT: list[tuple[str, Step]] = [
     ("2026-10-14T14:00", _sign("zhang", "employee (re-confirms)")),
     ("2026-10-14T14:30", _sign("li", "manager (re-confirms)")),
     ("2026-10-16T09:00", _done("report_1")),
+    ("2026-10-20T09:00", _done("report_2")),
+    ("2026-10-30T08:00", _done("report_3")),
+    ("2026-10-30T08:30", _done("response_36h")),
+    ("2026-10-31T08:00", _done("contracts_oct")),
     (
         "2026-11-04T09:00",
         Step(
@@ -228,10 +232,6 @@ SCRIPT: list[tuple[str, Step]] = [
     ),
     ("2026-11-04T14:00", _sign("zhang", "employee (re-confirms)")),
     ("2026-11-04T14:30", _sign("li", "manager (re-confirms)")),
-    ("2026-10-20T09:00", _done("report_2")),
-    ("2026-10-30T08:00", _done("report_3")),
-    ("2026-10-30T08:30", _done("response_36h")),
-    ("2026-10-31T08:00", _done("contracts_oct")),
     ("2026-11-30T08:00", _measured("contracts", 95, "CRM quarterly report")),
     ("2026-11-30T08:01", _measured("reports", 100, "manager's approval log")),
     ("2026-11-30T08:02", _measured("response_time", 24, "OA ticket records")),

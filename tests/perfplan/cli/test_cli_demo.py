@@ -179,3 +179,14 @@ def test_known_passwords_are_never_given_on_a_database_in_use(tmp_path: Path) ->
     assert refused.returncode == 2
     assert "leave out --force" in refused.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_demo_s_script_runs_forward_in_time() -> None:
+    """Each step takes effect after the one before: a record dated before its predecessor
+    would not hold up (the second adjustment was once played after October's steps)."""
+    from datetime import datetime
+
+    from perfplan.demo import SCRIPT
+
+    instants = [datetime.fromisoformat(when) for when, _step in SCRIPT]
+    assert instants == sorted(instants)
