@@ -31,6 +31,18 @@ def seal(ordered: Sequence[Any]) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
+def link_problem(row: Any, expected_seq: int, prev_hash: str, recomputed: str) -> str | None:
+    """What is wrong with one record of a chain, read after `prev_hash` where `expected_seq`
+    was due and hashing to `recomputed`; None when the link holds. Both chains say it so."""
+    if row.seq != expected_seq:
+        return f"sequence jumps from {expected_seq - 1} to {row.seq}: a record is missing"
+    if row.prev_hash != prev_hash:
+        return "previous-hash does not match the record before it: the chain was cut or reordered"
+    if recomputed != row.hash:
+        return "content does not match its hash: the record was altered after it was written"
+    return None
+
+
 def append_only_sql(table: str) -> dict[str, list[str]]:
     """The triggers, per dialect, that refuse UPDATE and DELETE (and TRUNCATE) on `table`."""
     sqlite = [

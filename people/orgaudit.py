@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
-from models.chain import GENESIS_HASH, instant_text, seal
+from models.chain import GENESIS_HASH, instant_text, link_problem, seal
 from models.tables import ORG_AUDIT, ORG_AUDIT_TIP
 from people.errors import PeopleError
 
@@ -162,16 +162,6 @@ class OrgVerifyReport:
         return not self.breaks
 
 
-def _record_problem(row: OrgRecord, expected_seq: int, prev_hash: str) -> str | None:
-    if row.seq != expected_seq:
-        return f"sequence jumps from {expected_seq - 1} to {row.seq}: a record is missing"
-    if row.prev_hash != prev_hash:
-        return "previous-hash does not match the record before it: the chain was cut or reordered"
-    if org_hash(row) != row.hash:
-        return "content does not match its hash: the record was altered after it was written"
-    return None
-
-
 def _tip_problem(tip: Any, last_seq: int, last_hash: str) -> OrgBreak | None:
     if tip is None:
         return OrgBreak(last_seq + 1, None, "the chain's tip row (org_audit_tip) is missing")
@@ -198,7 +188,7 @@ def verify(session: Session) -> OrgVerifyReport:
     for row in session.execute(query).tuples():
         record = OrgRecord(*row)
         report.records += 1
-        problem = _record_problem(record, last_seq + 1, prev_hash)
+        problem = link_problem(record, last_seq + 1, prev_hash, org_hash(record))
         if problem:
             report.breaks.append(OrgBreak(record.seq, record.id, problem))
             return report

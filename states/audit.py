@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from models.audit import AuditRecord
 from models.chain import instant_text as _instant
-from models.chain import seal
+from models.chain import link_problem, seal
 from models.plans import GENESIS_HASH
 from models.tables import AUDIT, PLAN
 from states.engine.context import Context, PlanSnapshot
@@ -208,17 +208,6 @@ class VerifyReport:
         return not self.breaks
 
 
-def _record_problem(row: Any, expected_seq: int, prev_hash: str) -> str | None:
-    if row.seq != expected_seq:
-        return f"sequence jumps from {expected_seq - 1} to {row.seq}: a record is missing"
-    if row.prev_hash != prev_hash:
-        return "previous-hash does not match the record before it: the chain was cut or reordered"
-    recomputed = chain_hash(row._asdict())
-    if recomputed != row.hash:
-        return "content does not match its hash: the record was altered after it was written"
-    return None
-
-
 def _chains(session: Session, plan_id: int | None) -> Iterator[tuple[int, list[Any]]]:
     query = select(AUDIT).order_by(AUDIT.c.plan_id, AUDIT.c.seq)
     if plan_id is not None:
@@ -238,7 +227,7 @@ def _chains(session: Session, plan_id: int | None) -> Iterator[tuple[int, list[A
 def _verify_chain(rows: list[Any], tip: tuple[int, str] | None) -> Break | None:
     prev_hash = GENESIS_HASH
     for expected_seq, row in enumerate(rows, start=1):
-        problem = _record_problem(row, expected_seq, prev_hash)
+        problem = link_problem(row, expected_seq, prev_hash, chain_hash(row._asdict()))
         if problem:
             return Break(row.plan_id, row.seq, row.id, problem)
         prev_hash = row.hash
