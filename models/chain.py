@@ -43,6 +43,13 @@ def link_problem(row: Any, expected_seq: int, prev_hash: str, recomputed: str) -
     return None
 
 
+def broken_link(chain: str, seq: int, record_id: int | None, problem: str) -> str:
+    """A chain's broken link as both chains tell it: the chain, the record (its id and
+    position, or only the position where no record is), and what is wrong."""
+    where = f"record #{record_id} (seq {seq})" if record_id else f"seq {seq}"
+    return f"{chain}, {where}: {problem}"
+
+
 def append_only_sql(table: str) -> dict[str, list[str]]:
     """The triggers, per dialect, that refuse UPDATE and DELETE (and TRUNCATE) on `table`."""
     sqlite = [

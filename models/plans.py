@@ -12,6 +12,14 @@ from models.types import UTCDateTime
 GENESIS_HASH = "0" * 64
 
 
+class PlanPart(SQLModel):
+    """What every part of a plan, and every record of its life, has: an id of its own,
+    and the plan it belongs to (the tables themselves are its subclasses)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+
+
 class Plan(SQLModel, table=True):
     """One performance improvement plan, bound to one definition version for life.
 
@@ -41,23 +49,19 @@ class Plan(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
-class Evidence(SQLModel, table=True):
+class Evidence(PlanPart, table=True):
     """A piece of diagnosis evidence: KPI attainment, 360° feedback, output data, interview."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
     kind: str
     summary: str
     source: str = ""
 
 
-class Problem(SQLModel, table=True):
+class Problem(PlanPart, table=True):
     """A specific, measurable problem found in diagnosis, with its root cause."""
 
     __table_args__ = (UniqueConstraint("plan_id", "key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
     key: str
     description: str
     metric: str = ""
@@ -66,13 +70,11 @@ class Problem(SQLModel, table=True):
     cause: str = ""
 
 
-class Goal(SQLModel, table=True):
+class Goal(PlanPart, table=True):
     """A SMART goal: quantified, directed, dated and prioritised."""
 
     __table_args__ = (UniqueConstraint("plan_id", "key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
     key: str
     title: str
     metric: str
@@ -86,13 +88,11 @@ class Goal(SQLModel, table=True):
     problem_id: int | None = Field(default=None, foreign_key="problem.id")
 
 
-class Milestone(SQLModel, table=True):
+class Milestone(PlanPart, table=True):
     """A dated checkpoint towards a goal, with its acceptance criterion."""
 
     __table_args__ = (UniqueConstraint("plan_id", "key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
     goal_id: int = Field(foreign_key="goal.id", index=True)
     key: str
     title: str
@@ -102,13 +102,11 @@ class Milestone(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
-class Action(SQLModel, table=True):
+class Action(PlanPart, table=True):
     """Something done for a goal: who executes, who supports, when (once or recurring)."""
 
     __table_args__ = (UniqueConstraint("plan_id", "key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
     goal_id: int = Field(foreign_key="goal.id")
     key: str
     title: str

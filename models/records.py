@@ -8,18 +8,17 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from models.plans import PlanPart
 from models.types import UTCDateTime
 
 
-class Signature(SQLModel, table=True):
+class Signature(PlanPart, table=True):
     """A signature on one approval chain round, bound to the plan content it signed."""
 
     # One signature per person per round *and content*: a change to the plan
     # voids earlier signatures, and their signers must be able to sign again.
     __table_args__ = (UniqueConstraint("plan_id", "event", "epoch", "person_id", "content_digest"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
     person_id: int = Field(foreign_key="person.id")
     role: str
     event: str
@@ -30,37 +29,31 @@ class Signature(SQLModel, table=True):
     content_digest: str
 
 
-class ProgressReport(SQLModel, table=True):
+class ProgressReport(PlanPart, table=True):
     """The employee's periodic progress report."""
 
     __tablename__ = "progress_report"
 
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
     author_id: int = Field(foreign_key="person.id")
     submitted_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     summary: str
     blockers: str = ""
 
 
-class CoachingSession(SQLModel, table=True):
+class CoachingSession(PlanPart, table=True):
     """A coaching talk between manager and employee, with the guidance given."""
 
     __tablename__ = "coaching_session"
 
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
     coach_id: int = Field(foreign_key="person.id")
     held_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     minutes: int = 15
     notes: str = ""
 
 
-class Measurement(SQLModel, table=True):
+class Measurement(PlanPart, table=True):
     """A measured value of a goal's metric, with where it came from."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
     goal_id: int = Field(foreign_key="goal.id", index=True)
     value: float
     measured_on: date
@@ -70,11 +63,9 @@ class Measurement(SQLModel, table=True):
     note: str = ""
 
 
-class Adjustment(SQLModel, table=True):
+class Adjustment(PlanPart, table=True):
     """A change to a milestone or action while the plan runs; goals never change."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
     target_kind: str  # milestone | action
     target_key: str
     before: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))

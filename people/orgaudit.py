@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
-from models.chain import GENESIS_HASH, instant_text, link_problem, seal
+from models.chain import GENESIS_HASH, broken_link, instant_text, link_problem, seal
 from models.tables import ORG_AUDIT, ORG_AUDIT_TIP
 from people.errors import PeopleError
 
@@ -146,10 +146,7 @@ class OrgBreak:
     problem: str
 
     def __str__(self) -> str:
-        where = (
-            f"record #{self.record_id} (seq {self.seq})" if self.record_id else f"seq {self.seq}"
-        )
-        return f"organisation chain, {where}: {self.problem}"
+        return broken_link("organisation chain", self.seq, self.record_id, self.problem)
 
 
 @dataclass

@@ -18,8 +18,8 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
 from models.audit import AuditRecord
+from models.chain import broken_link, link_problem, seal
 from models.chain import instant_text as _instant
-from models.chain import link_problem, seal
 from models.plans import GENESIS_HASH
 from models.tables import AUDIT, PLAN
 from states.engine.context import Context, PlanSnapshot
@@ -191,10 +191,7 @@ class Break:
     problem: str
 
     def __str__(self) -> str:
-        where = (
-            f"record #{self.record_id} (seq {self.seq})" if self.record_id else f"seq {self.seq}"
-        )
-        return f"plan {self.plan_id}, {where}: {self.problem}"
+        return broken_link(f"plan {self.plan_id}", self.seq, self.record_id, self.problem)
 
 
 @dataclass

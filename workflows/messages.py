@@ -116,12 +116,5 @@ def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:
         "more": int(report.more),
     }
     if report.claimed:  # a delivery with nothing to send is not worth a row
-        record_run(
-            engine,
-            kind="deliver",
-            started_at=started,
-            finished_at=clock.now(),
-            as_of=now,
-            figures=figures,
-        )
+        record_run(engine, kind="deliver", started_at=started, as_of=now, figures=figures)
     return figures

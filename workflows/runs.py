@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, insert
 
+from models import clock
 from models.db import session_scope
 from models.tables import CLOCKWORK_RUN
 
@@ -21,13 +22,13 @@ def record_run(
     *,
     kind: str,
     started_at: datetime,
-    finished_at: datetime,
     as_of: datetime,
     figures: Mapping[str, object],
     ok: bool = True,
 ) -> None:
-    """One row for the run, in a transaction of its own; and one log line (figures only:
-    no names, no addresses)."""
+    """One row for the run that has just finished (now, by the clock), in a transaction
+    of its own; and one log line (figures only: no names, no addresses)."""
+    finished_at = clock.now()
     with session_scope(engine) as session:
         session.execute(
             insert(CLOCKWORK_RUN).values(

@@ -84,14 +84,7 @@ def sweep(engine: Engine, *, as_of: datetime, batch: int = 1000) -> SweepReport:
         "recorded": report.recorded,
         "by_kind": report.by_kind,
     }
-    record_run(
-        engine,
-        kind="sweep",
-        started_at=started,
-        finished_at=clock.now(),
-        as_of=as_of,
-        figures=figures,
-    )
+    record_run(engine, kind="sweep", started_at=started, as_of=as_of, figures=figures)
     return report
 
 

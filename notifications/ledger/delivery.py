@@ -17,7 +17,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,13 +53,8 @@ class DeliveryPolicy:
 
     @classmethod
     def from_settings(cls, settings: NotificationSettings) -> DeliveryPolicy:
-        return cls(
-            max_attempts=settings.max_attempts,
-            backoff_base=settings.backoff_base,
-            backoff_cap=settings.backoff_cap,
-            lease_seconds=settings.lease_seconds,
-            batch_size=settings.batch_size,
-        )
+        """Each of the policy's fields from the setting of the same name."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
     def longest_wait(self, attempt: int) -> float:
         """The most seconds between attempt `attempt` failing and the next: base *

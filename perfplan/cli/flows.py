@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -39,6 +39,19 @@ def _deliver_only(moment: datetime) -> dict[str, int]:
         engine.dispose()
 
 
+def _flow_then_deliver(flow: str, moment: datetime) -> tuple[dict[str, Any], dict[str, int]]:
+    """Run the flow named `flow` of `workflows.flows` as of `moment`, then deliver the
+    messages, in Prefect started in this process (and only then imported)."""
+    from workflows.runtime import embedded
+
+    with embedded():
+        from workflows import flows
+
+        result = getattr(flows, flow)(as_of=moment.isoformat())
+        delivered = flows.deliver_flow(as_of=moment.isoformat())
+    return result, delivered
+
+
 def sweep(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False) -> None:
     """Send the reminders and escalations due now (or --as-of), then deliver messages.
 
@@ -62,13 +75,7 @@ def sweep(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = False
             f"Nothing due at {moment:%Y-%m-%d %H:%M}; {delivered['sent']} message(s) sent.",
         )
         return
-    from workflows.runtime import embedded
-
-    with embedded():
-        from workflows.flows import deliver_flow, sweep_flow
-
-        result = sweep_flow(as_of=moment.isoformat())
-        delivered = deliver_flow(as_of=moment.isoformat())
+    result, delivered = _flow_then_deliver("sweep_flow", moment)
     result = {"as_of": moment, "due": due, **result, "delivered": delivered}
     print_answer(
         result,
@@ -102,13 +109,7 @@ def dispatch(as_of: AsOf = None, now: NowOption = None, as_json: JsonOption = Fa
             f"Nothing to dispatch; {delivered['sent']} message(s) sent.",
         )
         return
-    from workflows.runtime import embedded
-
-    with embedded():
-        from workflows.flows import deliver_flow, dispatch_flow
-
-        result = dispatch_flow(as_of=moment.isoformat())
-        delivered = deliver_flow(as_of=moment.isoformat())
+    result, delivered = _flow_then_deliver("dispatch_flow", moment)
     print_answer(
         {**result, "delivered": delivered},
         as_json,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -77,19 +78,27 @@ Department = Annotated[
 Role = Annotated[str, typer.Argument(help="hr, auditor or admin.")]
 
 
+def _change_role(
+    change: Callable[..., bool], person: str, role: str, department: str | None, now: str | None
+) -> bool:
+    """Grant or revoke (`change`) a standing role, as whoever runs the command."""
+    from people.orgaudit import Acting
+
+    by = Acting.cli()
+    with session() as active:
+        return change(
+            active, person=person, role=role, department=department, now=instant(now), by=by
+        )
+
+
 @app.command("grant")
 def people_grant(
     person: Person, role: Role, department: Department = None, now: NowOption = None
 ) -> None:
     """Give PERSON a standing role: hr (for a department, or all), auditor or admin."""
     from people.access import grant
-    from people.orgaudit import Acting
 
-    by = Acting.cli()
-    with session() as active:
-        added = grant(
-            active, person=person, role=role, department=department, now=instant(now), by=by
-        )
+    added = _change_role(grant, person, role, department, now)
     scope = f" for {department}" if department else ""
     console.print(f"{person} is {role}{scope}" + ("." if added else " already."))
 
@@ -100,17 +109,8 @@ def people_revoke(
 ) -> None:
     """Take a standing role away."""
     from people.access import revoke
-    from people.orgaudit import Acting
 
-    with session() as active:
-        removed = revoke(
-            active,
-            person=person,
-            role=role,
-            department=department,
-            now=instant(now),
-            by=Acting.cli(),
-        )
+    removed = _change_role(revoke, person, role, department, now)
     console.print(f"{person}: {role} " + ("taken away." if removed else "was not held."))
 
 

@@ -22,7 +22,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from views.status import ClockworkStatus
+from views.status import ClockworkStatus, Queue
 
 log = logging.getLogger("perfplan.web")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -120,6 +120,11 @@ def _gauge(name: str, text: str, value: float, labels: dict[str, str] | None = N
     return family
 
 
+def _age(name: str, text: str, queue: Queue, now: datetime) -> Metric:
+    """The age of the queue's oldest row, in seconds."""
+    return _gauge(name, text, queue.age_seconds(now))
+
+
 def _timestamp(value: datetime) -> float:
     return value.timestamp()
 
@@ -132,22 +137,15 @@ class ClockworkCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         status, now = self.read()
-        yield _gauge(
-            "perfplan_outbox_waiting", "Effects not carried out yet", status.effects.waiting
-        )
-        yield _gauge(
-            "perfplan_outbox_oldest_seconds",
-            "Age of the oldest waiting effect",
-            status.effects.age_seconds(now),
+        effects, messages = status.effects, status.messages
+        yield _gauge("perfplan_outbox_waiting", "Effects not carried out yet", effects.waiting)
+        yield _age(
+            "perfplan_outbox_oldest_seconds", "Age of the oldest waiting effect", effects, now
         )
         yield _gauge("perfplan_outbox_failed", "Effects that gave up", status.effects_failed)
-        yield _gauge(
-            "perfplan_messages_queued", "Messages waiting to be sent", status.messages.waiting
-        )
-        yield _gauge(
-            "perfplan_messages_oldest_seconds",
-            "Age of the oldest queued message",
-            status.messages.age_seconds(now),
+        yield _gauge("perfplan_messages_queued", "Messages waiting to be sent", messages.waiting)
+        yield _age(
+            "perfplan_messages_oldest_seconds", "Age of the oldest queued message", messages, now
         )
         yield _gauge(
             "perfplan_messages_retrying", "Queued messages that failed before", status.retrying

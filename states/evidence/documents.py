@@ -1,19 +1,15 @@
 """Reading the signed content a copy carries: the base64 element of an HTML copy, the
-signed-content.json attachment of a PDF copy. Bytes in, text out, the standard library
-only (the case file's script reads copies the same way)."""
+signed-content.json attachment of a PDF copy. Bytes in, text out (None for what is
+not a perfplan copy), the standard library only: the case file's script's own reads."""
 
 from __future__ import annotations
 
-import base64
 import binascii
-import re
 import zlib
 
-_HTML_CONTENT = re.compile(
-    rb'<script type="text/plain" id="perfplan-signed-content"[^>]*>([A-Za-z0-9+/=\s]*)</script>'
-)
-_PDF_ATTACHMENT = re.compile(rb"<<\s*/Type\s*/EmbeddedFile(.*?)>>\s*stream\r?\n", re.DOTALL)
-_LENGTH = re.compile(rb"/Length\s+(\d+)")
+# The case file's script reads copies with the standard library alone; these reads are
+# its own, so a copy that perfplan can read is one the script can read.
+from states.evidence import verify_case as script
 
 
 def kind_of(document: bytes) -> str | None:
@@ -27,26 +23,17 @@ def kind_of(document: bytes) -> str | None:
 
 
 def html_content(document: bytes) -> str | None:
-    found = _HTML_CONTENT.search(document)
-    if found is None:
-        return None
+    """The base64 content element of an HTML copy, decoded."""
     try:
-        return base64.b64decode(found.group(1), validate=False).decode()
+        return script.html_content(document)
     except (binascii.Error, UnicodeDecodeError):
         return None
 
 
 def pdf_content(document: bytes) -> str | None:
     """The first embedded file of a PDF (a perfplan copy has exactly one), decoded."""
-    found = _PDF_ATTACHMENT.search(document)
-    length = _LENGTH.search(found.group(1)) if found else None
-    if found is None or length is None:
-        return None
-    data = document[found.end() : found.end() + int(length.group(1))]
     try:
-        if b"/FlateDecode" in found.group(1):
-            data = zlib.decompress(data)
-        return data.decode()
+        return script.pdf_content(document)
     except (zlib.error, UnicodeDecodeError):
         return None
 

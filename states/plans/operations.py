@@ -37,28 +37,12 @@ class _Asked:
     comment: str | None
     expected_version: int | None
 
+    # The fields are the keyword arguments that `fire` and `sign` both take.
     def fire(self, spec: TransitionSpec, inputs: dict[str, str] | None = None) -> Fired:
-        return fire(
-            session=self.session,
-            plan_id=self.plan_id,
-            event=spec.trigger,
-            actor=self.actor,
-            now=self.now,
-            comment=self.comment,
-            inputs=inputs,
-            expected_version=self.expected_version,
-        )
+        return fire(event=spec.trigger, inputs=inputs, **vars(self))
 
     def sign(self, spec: TransitionSpec) -> Signed:
-        return sign(
-            session=self.session,
-            plan_id=self.plan_id,
-            actor=self.actor,
-            now=self.now,
-            event=spec.trigger,
-            comment=self.comment,
-            expected_version=self.expected_version,
-        )
+        return sign(event=spec.trigger, **vars(self))
 
 
 def confirm_adjustments(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -33,8 +34,11 @@ CSV_CONTENT: Responses = {
 }
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 def _csv(
-    records: list[schemas.AuditEntry] | list[schemas.OrgEntry],
+    records: list[schemas.Row],
     filename: str,
     fields: list[str] = schemas.AUDIT_FIELDS,
 ) -> Response:
@@ -51,17 +55,29 @@ def _csv(
     )
 
 
-def _answer(rows: list[Any], fmt: str, filename: str) -> Any:
-    records = [schemas.AuditEntry.model_validate(row) for row in rows]
-    return _csv(records, filename) if fmt == "csv" else records
+def _answer(
+    rows: list[Any],
+    fmt: str,
+    filename: str,
+    entry: type[schemas.Row] = schemas.AuditEntry,
+    fields: list[str] = schemas.AUDIT_FIELDS,
+) -> Any:
+    records = [entry.model_validate(row) for row in rows]
+    return _csv(records, filename, fields) if fmt == "csv" else records
 
 
-@router.get(
-    "/plans/{plan_id}/audit",
-    summary="A plan's audit history",
-    response_model=list[schemas.AuditEntry],
-    responses=error_responses(401, 404, 422) | CSV_CONTENT,
-)
+def _records(path: str, summary: str, entries: object, refused: int) -> Callable[[F], F]:
+    """A route that answers records (`entries`), as JSON or as CSV; 401, `refused` and
+    422 are its refusals."""
+    return router.get(
+        path,
+        summary=summary,
+        response_model=entries,
+        responses=error_responses(401, refused, 422) | CSV_CONTENT,
+    )
+
+
+@_records("/plans/{plan_id}/audit", "A plan's audit history", list[schemas.AuditEntry], 404)
 def plan_history(
     plan_id: PlanId, rt: RuntimeDep, viewer: ApiViewer, format: Format = "json"
 ) -> Any:
@@ -77,12 +93,7 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-@router.get(
-    "/audit",
-    summary="Search every plan's audit trail (auditors)",
-    response_model=list[schemas.AuditEntry],
-    responses=error_responses(401, 403, 422) | CSV_CONTENT,
-)
+@_records("/audit", "Search every plan's audit trail (auditors)", list[schemas.AuditEntry], 403)
 def search(
     rt: RuntimeDep,
     viewer: ApiViewer,
@@ -157,12 +168,7 @@ def verify_all(rt: RuntimeDep, viewer: ApiViewer) -> schemas.Verified:
         return _verified(audit.verify(session), orgaudit.verify(session))
 
 
-@router.get(
-    "/audit/organisation",
-    summary="The organisation chain (auditors)",
-    response_model=list[schemas.OrgEntry],
-    responses=error_responses(401, 403, 422) | CSV_CONTENT,
-)
+@_records("/audit/organisation", "The organisation chain (auditors)", list[schemas.OrgEntry], 403)
 def organisation(
     rt: RuntimeDep,
     viewer: ApiViewer,
@@ -182,7 +188,4 @@ def organisation(
         )
     with rt.transaction() as session:
         rows = orgaudit.history(session, kind=kind, limit=limit, offset=offset)
-    records = [schemas.OrgEntry.model_validate(row) for row in rows]
-    if format == "csv":
-        return _csv(records, "organisation-audit.csv", schemas.ORG_FIELDS)
-    return records
+    return _answer(rows, format, "organisation-audit.csv", schemas.OrgEntry, schemas.ORG_FIELDS)

@@ -4,12 +4,10 @@ else the plan's copies do not exist (404), as a plan not theirs does not."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
-from pydantic import BaseModel
 
 from perfplan.web.api import schemas
 from perfplan.web.api.common import PlanId
@@ -22,33 +20,19 @@ router = APIRouter(tags=["copies"])
 Number = Annotated[int, Path(ge=1, le=1_000_000, description="The copy's number (1: agreed).")]
 
 
-class SignedCopy(BaseModel):
-    number: int
-    event: str
-    seq: int
-    sealed_at: datetime
-    content_digest: str
-    html_sha256: str
-    pdf_sha256: str
-    signers: list[str]
-    pdf: str | None  # where to download it, once rendered
-    html: str | None
+# A copy as the read side lists it, and where to download it once rendered (None before).
+LINKS: dict[str, Any] = {"pdf": (str | None, ...), "html": (str | None, ...)}
+
+
+class SignedCopy(schemas.mirror(CopyInfo, without=("plan_id",), **LINKS)):  # type: ignore[misc]
+    pass
 
 
 def _listed(copy: CopyInfo) -> SignedCopy:
     where = f"/api/plans/{copy.plan_id}/copies/{copy.number}"
-    return SignedCopy(
-        number=copy.number,
-        event=copy.event,
-        seq=copy.seq,
-        sealed_at=copy.sealed_at,
-        content_digest=copy.content_digest,
-        html_sha256=copy.html_sha256,
-        pdf_sha256=copy.pdf_sha256,
-        signers=list(copy.signers),
-        pdf=f"{where}.pdf" if copy.rendered else None,
-        html=f"{where}.html" if copy.rendered else None,
-    )
+    links = {fmt: f"{where}.{fmt}" if copy.rendered else None for fmt in ("pdf", "html")}
+    listed: SignedCopy = SignedCopy.model_validate({**copy._asdict(), **links})
+    return listed
 
 
 @router.get(
