@@ -103,3 +103,24 @@ def test_web_benchmark_runs_against_a_real_server_and_prints_json_last(tmp_path:
             and figures[f"{route}_p95_ms"] >= figures[f"{route}_p50_ms"]
         ), route
     assert figures["service_list_ms"] > 0 and figures["service_plan_ms"] > 0
+
+
+@pytest.mark.slow
+def test_cli_benchmark_times_every_command_on_one_plan_and_prints_json_last(
+    tmp_path: Path,
+) -> None:
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "cli.py"), "--quick"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    figures = json.loads(run.stdout.strip().splitlines()[-1])
+    assert figures["runs"] == 1 and figures["quick"] is True and figures["goal_s"] == 0.5
+    names = {"--help", "plan show", "plan list", "audit verify (one plan)", "plan sign"}
+    assert names | {"plan fire", "plan measure"} == set(figures["commands"])
+    for name, timed in figures["commands"].items():
+        assert 0 < timed["min_s"] <= timed["median_s"] and timed["cpu_min_s"] > 0, name
