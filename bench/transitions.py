@@ -105,6 +105,7 @@ DRAFTING_DAY = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)
 START_DAY = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 BLOCK = 500  # engine and raw transitions alternate in blocks of this many
 WARM_UP = 200
+COUNTED = 20  # untimed transitions per side whose statements are counted
 CHUNK = 10_000  # rows per bulk INSERT during setup
 GOAL = {"transitions_per_s": 1000, "ratio_vs_core": 3.0, "rss_ratio_100k_vs_10k": 1.25}
 # The issue's goal for PostgreSQL: transitions/s with 1 and with 4 workers, and at most
@@ -278,6 +279,199 @@ def engine_flows(db: Engine, plan_id: int) -> tuple[str, ...]:
     with db.connect() as conn:
         query = select(OUTBOX.c.flow).where(OUTBOX.c.plan_id == plan_id).order_by(OUTBOX.c.id)
         return tuple(conn.execute(query).scalars())
+
+
+# --- a plan's whole life, as the peers play it ---------------------------------------------------
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+Step = Callable[[Any], Any]  # one change, given a session; its scope commits it
+
+
+def _signing(plan_id: int) -> tuple[Callable[[str, str], Step], Callable[[str, str], Step]]:
+    from states.engine.signing import sign
+    from states.plans import operations
+
+    def signed(who: str, at: str) -> Step:
+        return lambda s: sign(session=s, plan_id=plan_id, actor=who, now=_at(at))
+
+    def reconfirmed(who: str, at: str) -> Step:
+        return lambda s: operations.confirm_adjustments(
+            session=s, plan_id=plan_id, actor=who, now=_at(at)
+        )
+
+    return signed, reconfirmed
+
+
+def _running(plan_id: int) -> tuple[Step, Step, Callable[[str, float, str], Step]]:
+    from states.engine.firing import fire
+    from states.plans import activities
+
+    def start(s: Any) -> Any:
+        return fire(session=s, plan_id=plan_id, event="start", actor="li", now=START_DAY)
+
+    def adjust(s: Any) -> Any:
+        return activities.adjust(
+            **{"session": s, "plan_id": plan_id, "actor": "li", "now": _at("2026-10-14T09:00")},
+            kind="milestone",
+            key="report_1",
+            changes={"due": "2026-10-16"},
+            reason="data came late",
+        )
+
+    def measured(goal: str, value: float, at: str) -> Step:
+        return lambda s: activities.measure(
+            session=s, plan_id=plan_id, goal=goal, value=value, actor="li", now=_at(at)
+        )
+
+    return start, adjust, measured
+
+
+def _life_steps(plan_id: int) -> list[tuple[str, Step]]:
+    """Zhang's plan after `create`: each step one commit, as the CLI makes it (`agree`
+    and `reconfirm` happen with their chains' last signatures; `evaluate` needs every
+    goal measured)."""
+    from states.plans import operations
+
+    signed, reconfirmed = _signing(plan_id)
+    start, adjust, measured = _running(plan_id)
+
+    def evaluate(s: Any) -> Any:
+        return operations.evaluate(
+            **{"session": s, "plan_id": plan_id, "actor": "li", "now": _at("2026-12-01T09:00")},
+            outcome="successful",
+            feedback="From 60 % to 95 %",
+        )
+
+    return [
+        ("sign", signed("zhang", "2026-08-26T10:30")),
+        ("sign", signed("li", "2026-08-26T15:00")),
+        ("agree", signed("wang", "2026-08-28T11:30")),
+        ("start", start),
+        ("adjust", adjust),
+        ("sign", reconfirmed("zhang", "2026-10-14T14:00")),
+        ("reconfirm", reconfirmed("li", "2026-10-14T14:30")),
+        *(
+            (
+                ("measure", measured(g, v, f"2026-11-30T08:0{i}"))
+                for i, (g, v) in enumerate(
+                    [("training", 86), ("contracts", 95), ("reports", 100), ("response_time", 24)]
+                )
+            )
+        ),
+        ("evaluate", evaluate),
+    ]
+
+
+LIFE_TRANSITIONS = ("create", "agree", "start", "adjust", "reconfirm", "evaluate")
+
+
+def live_one_plan(db: Engine, document: Any) -> int:
+    """create → agree → start → adjust → reconfirm → evaluate, every step its own
+    commit (signatures and measurements too); returns the commits made."""
+    from states.plans.opening import create_plan
+
+    with session_scope(db) as session:
+        plan_id = create_plan(session=session, document=document, actor="wang", now=DRAFTING_DAY)
+    steps = _life_steps(plan_id)
+    for _, step in steps:
+        with session_scope(db) as session:
+            step(session)
+    return 1 + len(steps)
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    lives: int
+    seconds: float
+    commits: int
+
+    def figures(self) -> dict[str, Any]:
+        transitions = self.lives * len(LIFE_TRANSITIONS)
+        return {
+            "lifecycle_plans": self.lives,
+            "lifecycle_transitions_per_s": round(transitions / self.seconds, 1),
+            "lifecycle_commits_per_s": round(self.commits / self.seconds, 1),
+            "lifecycle_commits_per_plan": self.commits // self.lives,
+            "lifecycle_ms_per_plan": round(self.seconds * 1000 / self.lives, 2),
+        }
+
+
+def play_lifecycles(db: Engine, lives: int) -> Lifecycle:
+    """`lives` fresh plans through their whole life, after a few untimed ones."""
+    from states.plans.opening import read_document_file
+
+    document = read_document_file(ZHANG_FILE)
+    for _ in range(min(5, lives)):
+        live_one_plan(db, document)
+    commits, began = 0, time.perf_counter()
+    for _ in range(lives):
+        commits += live_one_plan(db, document)
+    result = Lifecycle(lives, time.perf_counter() - began, commits)
+    with db.connect() as conn:
+        evaluated = conn.execute(
+            select(func.count()).select_from(PLAN).where(PLAN.c.state == "evaluated")
+        ).scalar_one()
+    assert evaluated == lives + min(5, lives), evaluated
+    say(
+        f"lifecycle: {lives:,} plans through {' → '.join(LIFE_TRANSITIONS)} "
+        f"({result.commits // lives} commits each, signatures and measurements included): "
+        f"{result.figures()['lifecycle_transitions_per_s']:,.0f} transitions/s"
+    )
+    return result
+
+
+# --- statements per transition, and the peers of the same run ------------------------------------
+
+
+def statements_of(db: Engine, step: Callable[[int], None], plan_ids: range) -> float:
+    """Statements sent to the database per call of `step` (each a round trip; the commit
+    is one more), counted by an event listener outside the timed runs."""
+    from sqlalchemy import event
+
+    sent = 0
+
+    def count(*_: Any) -> None:
+        nonlocal sent
+        sent += 1
+
+    event.listen(db, "before_cursor_execute", count)
+    try:
+        for plan_id in plan_ids:
+            step(plan_id)
+    finally:
+        event.remove(db, "before_cursor_execute", count)
+    return sent / len(plan_ids)
+
+
+def run_peers(script: str) -> dict[str, Any]:
+    """The peers' benchmark, run now (the same run), and its last line's figures."""
+    import subprocess
+
+    say(f"peers: {script}")
+    done = subprocess.run(["bash", script], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the peers' benchmark failed: {done.stderr.strip()[-500:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    say(f"peers: transitions + ORM (shared machine) {figures['fsm_shared_tps']:,}/s")
+    return figures
+
+
+def against_peers(peers: dict[str, Any], figures: dict[str, Any]) -> dict[str, Any]:
+    orm = float(peers["fsm_shared_tps"])
+    found = {
+        "peer_fsm_shared_per_s": orm,
+        "peer_sqla_core_per_s": float(peers["sqla_core_tps"]),
+        "ratio_start_vs_fsm_shared": round(figures["transitions_per_s"] / orm, 3),
+    }
+    if "lifecycle_transitions_per_s" in figures:
+        found["ratio_lifecycle_vs_fsm_shared"] = round(
+            figures["lifecycle_transitions_per_s"] / orm, 3
+        )
+    return found
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -531,11 +725,27 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="a small run (smoke test)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N fires")
+    parser.add_argument(
+        "--lifecycle",
+        type=int,
+        nargs="?",
+        const=300,
+        default=0,
+        metavar="N",
+        help="also play N plans (300 without N) through the peers' whole life, "
+        "create → agree → start → adjust → reconfirm → evaluate, a commit per step",
+    )
+    parser.add_argument(
+        "--peers",
+        metavar="SCRIPT",
+        help="run the peers' benchmark (its run_all.sh) first, in the same run, and compare",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.plans, args.timed = min(args.plans, 2_000), min(args.timed, 500)
+        args.lifecycle = min(args.lifecycle, 5)
     args.small = min(10_000, args.plans)
-    if args.plans < args.timed + WARM_UP + args.profile:
+    if args.plans < args.timed + WARM_UP + COUNTED + args.profile:
         parser.error("--plans must exceed --timed plus the warm-up and profiled fires")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -568,15 +778,16 @@ def run_concurrently(
 
 def main(argv: list[str] | None = None) -> None:
     args = options(argv)
+    peers = run_peers(args.peers) if args.peers else None
     url, drop = server_database(database_url(args.database_url))
     try:
-        run(args, url)
+        run(args, url, peers)
     finally:
         if drop is not None:
             drop()
 
 
-def run(args: argparse.Namespace, url: str) -> None:
+def run(args: argparse.Namespace, url: str, peers: dict[str, Any] | None = None) -> None:
     db = make_engine(url)
     kind = db.dialect.name
     create_schema(db)
@@ -584,7 +795,7 @@ def run(args: argparse.Namespace, url: str) -> None:
     began = time.perf_counter()
     template = open_template_plan(db)
     first = int(template.plan["id"]) + 1
-    raw_count = args.timed + WARM_UP
+    raw_count = args.timed + WARM_UP + COUNTED
     extra = 2 * concurrent_plans(args.workers, args.concurrent) if args.concurrent else 0
     clone_agreed_plans(db, template, first, args.plans + raw_count + extra)
     say(
@@ -602,6 +813,11 @@ def run(args: argparse.Namespace, url: str) -> None:
         raw(plan_id)
     rss_start = rss_mb()
     say(f"each start writes 1 plan update, 1 audit record, {len(flows)} outbox rows: {flows}")
+    counted = (
+        statements_of(db, lambda p: fire_start(db, p), engine_ids.take(COUNTED)),
+        statements_of(db, raw, raw_ids.take(COUNTED)),
+    )
+    say(f"statements per start, commit aside: engine {counted[0]:g}, raw Core {counted[1]:g}")
 
     engine_s, raw_s = compare(db, engine_ids, raw_ids, raw, args.timed)
     per_s, raw_per_s = args.timed / engine_s, args.timed / raw_s
@@ -610,7 +826,7 @@ def run(args: argparse.Namespace, url: str) -> None:
     say(f"engine costs {raw_per_s / per_s:.2f}× raw Core")
 
     report = profile(db, engine_ids, args.profile) if args.profile else ""
-    fired = WARM_UP + args.timed + args.profile
+    fired = WARM_UP + COUNTED + args.timed + args.profile
     more, more_s = fire_until(db, engine_ids, fired, args.small)
     fired += more
     fired_small, rss_small = fired, rss_mb()
@@ -633,6 +849,7 @@ def run(args: argparse.Namespace, url: str) -> None:
     assert audits == expected, (audits, expected)
     if report:
         say(report)
+    lifecycle = play_lifecycles(db, args.lifecycle) if args.lifecycle else None
 
     figures = {
         "database": kind,
@@ -643,6 +860,8 @@ def run(args: argparse.Namespace, url: str) -> None:
         "ratio_vs_core": round(raw_per_s / per_s, 3),
         "transitions_per_s_long_run": round(long_per_s, 1),
         "outbox_rows_per_transition": len(flows),
+        "statements_per_transition": round(counted[0], 2),
+        "raw_core_statements_per_transition": round(counted[1], 2),
         "rss_mb_start": round(rss_start, 1),
         "rss_mb_10k": round(rss_small, 1),
         "rss_mb_100k": round(rss_large, 1),
@@ -657,6 +876,10 @@ def run(args: argparse.Namespace, url: str) -> None:
     )
     if concurrent is not None:
         figures |= concurrent_figures(args.workers, concurrent, args.concurrent)
+    if lifecycle is not None:
+        figures |= lifecycle.figures()
+    if peers is not None:
+        figures |= against_peers(peers, figures)
     db.dispose()
     print(json.dumps(figures), flush=True)
 

@@ -20,10 +20,11 @@ class AuditRecord(SQLModel, table=True):
     """One link of a plan's chain: a transition, a signature or a recorded fact."""
 
     __tablename__ = "audit_record"
+    # (plan_id, seq) is the one index by plan: every lookup of a plan's records uses it.
     __table_args__ = (UniqueConstraint("plan_id", "seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    plan_id: int = Field(foreign_key="plan.id", index=True)
+    plan_id: int = Field(foreign_key="plan.id")
     seq: int
     kind: str  # transition | signature | record
     event: str

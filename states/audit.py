@@ -167,11 +167,11 @@ def advance(
     if new_state is not None:
         statement = _ADVANCE_AND_MOVE
         params.update(new_state=new_state, new_epoch=plan.epoch + 1)
-    result = session.execute(statement, params)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    connection = session.connection()  # Core statements: past the ORM's execution path
+    if connection.execute(statement, params).rowcount != 1:
         current = session.execute(select(PLAN.c.version).where(PLAN.c.id == plan.id)).scalar()
         raise Conflict(plan.id, plan.version, current)
-    session.execute(_APPEND, record)
+    connection.execute(_APPEND, record)
     plan.version += 1
     plan.audit_seq = record["seq"]
     plan.audit_head = record["hash"]

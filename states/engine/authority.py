@@ -4,7 +4,7 @@ to sign an approval chain (a later step is NotAllowedNow, no step at all Forbidd
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlmodel import Session
 
@@ -17,11 +17,14 @@ from states.engine.registry import DERIVED_ROLES
 from states.errors import Forbidden, NotAllowedNow
 
 
-def roles_of(session: Session, plan_id: int, actor: Actor) -> set[str]:
-    """The actor's roles on the plan; the plan's own employee acts only as employee."""
+def roles_of(
+    session: Session, plan_id: int, actor: Actor, named: Collection[str] | None = None
+) -> set[str]:
+    """The actor's roles on the plan (`named`: the roles the plan names them in, when
+    already read); the plan's own employee acts only as employee."""
     if actor.id is None:
         return {"system"}
-    held = roles_held(session, plan_id=plan_id, person_id=actor.id)
+    held = set(roles_held(session, plan_id=plan_id, person_id=actor.id) if named is None else named)
     return {"employee"} if "employee" in held else held
 
 
@@ -49,9 +52,12 @@ def authorise(
     actor: Actor,
     allowed: list[str],
     event: str,
+    *,
+    named: Collection[str] | None = None,
 ) -> str:
-    """The first of the `allowed` roles that `actor` holds; Forbidden when none."""
-    held = roles_of(session, plan.id, actor)
+    """The first of the `allowed` roles that `actor` holds; Forbidden when none (`named`:
+    the roles the plan names them in, when already read with the plan)."""
+    held = roles_of(session, plan.id, actor, named)
     for role in allowed:
         if _holds(session, plan, definition, actor, held, role):
             return role
@@ -111,12 +117,14 @@ def signing_role(
     chain: ApprovalChain,
     status: ChainStatus,
     actor: Actor,
+    *,
+    named: Collection[str] | None = None,
 ) -> str:
     """The role of the waiting step `actor` signs in (a deputy signs for the role it
     stands in for); NotAllowedNow when their step comes later; Forbidden when the
     chain has no step for them."""
     assert status.step is not None
-    held = roles_of(session, plan.id, actor)
+    held = roles_of(session, plan.id, actor, named)
     open_roles = [r for r in chain.steps[status.step].roles if r in status.waiting_for]
     open_roles = open_roles or list(chain.steps[status.step].roles)  # quorum steps
     role = _role_to_sign(session, plan, definition, chain, actor, held, open_roles)

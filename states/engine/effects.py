@@ -41,7 +41,7 @@ def write_outbox(
     """One row per effect, keyed by plan, audit sequence and effect: unique per effect."""
     if not flows:
         return
-    session.execute(
+    session.connection().execute(
         _WRITE_OUTBOX,
         [
             {

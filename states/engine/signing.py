@@ -23,8 +23,7 @@ from states.engine.firing import (
     Fired,
     apply_transition,
     checked_context,
-    load_actor,
-    load_plan_and_definition,
+    load_plan_and_actor,
     not_possible_there,
     transition_of,
 )
@@ -140,12 +139,12 @@ def sign(
     expected_version: int | None = None,
 ) -> Signed:
     """Sign the current step of the approval chain; the last signature fires the transition."""
-    plan, definition = load_plan_and_definition(session, plan_id, expected_version)
+    plan, definition, acting = load_plan_and_actor(session, plan_id, actor, expected_version)
     spec = _chain_transition(definition, plan, event)
     assert spec.approval is not None
     chain = definition.spec.approval_chains[spec.approval]
     status = _waiting_status(session, plan, definition, spec)
-    person = load_actor(session, actor)
+    person = acting.actor()
     if any(s.person_id == person.id for s in status.signed):
         raise NotAllowedNow(
             f"{actor} has already signed '{spec.trigger}' on plan {plan.id}",
@@ -153,7 +152,9 @@ def sign(
             event=spec.trigger,
             state=plan.state,
         )
-    role = signing_role(session, plan, definition, chain, status, person)
+    role = signing_role(
+        session, plan, definition, chain, status, person, named=acting.named_roles
+    )
     ctx = checked_context(
         session, plan, definition, spec, actor=person, role=role, now=now, inputs=inputs
     )

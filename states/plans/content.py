@@ -32,6 +32,14 @@ def _rows(session: Session, query: Select[Any]) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in session.execute(query)]
 
 
+def _by_action(session: Session, query: Select[Any]) -> dict[int, list[str]]:
+    """(action id, value) rows as each action's values."""
+    found: dict[int, list[str]] = {}
+    for action_id, value in session.execute(query):
+        found.setdefault(action_id, []).append(value)
+    return found
+
+
 def _actions(session: Session, plan_id: int) -> list[dict[str, Any]]:
     supporter = PERSON.alias("supporter")
     actions = _rows(
@@ -53,20 +61,24 @@ def _actions(session: Session, plan_id: int) -> list[dict[str, Any]]:
         .where(ACTION.c.plan_id == plan_id)
         .order_by(ACTION.c.key),
     )
+    # Every action's collaborators and resources in one statement each, not two per action.
+    collaborators = _by_action(
+        session,
+        select(ACTION_COLLABORATOR.c.action_id, PERSON.c.key)
+        .join(PERSON, ACTION_COLLABORATOR.c.person_id == PERSON.c.id)
+        .join(ACTION, ACTION.c.id == ACTION_COLLABORATOR.c.action_id)
+        .where(ACTION.c.plan_id == plan_id),
+    )
+    resources = _by_action(
+        session,
+        select(ACTION_RESOURCE.c.action_id, ACTION_RESOURCE.c.name)
+        .join(ACTION, ACTION.c.id == ACTION_RESOURCE.c.action_id)
+        .where(ACTION.c.plan_id == plan_id),
+    )
     for action in actions:
         action_id = action.pop("id")
-        action["collaborators"] = sorted(
-            session.execute(
-                select(PERSON.c.key)
-                .join(ACTION_COLLABORATOR, ACTION_COLLABORATOR.c.person_id == PERSON.c.id)
-                .where(ACTION_COLLABORATOR.c.action_id == action_id)
-            ).scalars()
-        )
-        action["resources"] = sorted(
-            session.execute(
-                select(ACTION_RESOURCE.c.name).where(ACTION_RESOURCE.c.action_id == action_id)
-            ).scalars()
-        )
+        action["collaborators"] = sorted(collaborators.get(action_id, []))
+        action["resources"] = sorted(resources.get(action_id, []))
     return actions
 
 

@@ -60,18 +60,19 @@ def _move(worker: Worker, plan_id: int, move: str, actor: str, now: datetime, se
 def _pause_after_loading(seconds: float) -> Iterator[None]:
     """The engine pauses between reading the plan and reading anything else: the
     window in which a racing change commits, held open for `seconds`."""
-    load_plan = plan_engine.load_plan
+    load = plan_engine.load_plan_and_actor
 
     def slow(*args: Any, **kwargs: Any) -> Any:
-        plan = load_plan(*args, **kwargs)
+        read = load(*args, **kwargs)
         time.sleep(seconds)
-        return plan
+        return read
 
-    plan_engine.load_plan = slow
+    plan_engine.load_plan_and_actor = slow  # fire's
+    signing.load_plan_and_actor = slow  # sign's
     try:
         yield
     finally:
-        plan_engine.load_plan = load_plan
+        plan_engine.load_plan_and_actor = signing.load_plan_and_actor = load
 
 
 def race(

@@ -185,18 +185,18 @@ def test_a_concurrent_change_between_read_and_write_is_a_conflict(
     update matches nothing, and the error says so instead of overwriting."""
     agree(engine, zhang_plan, clock())
     before = footprint(engine, zhang_plan)
-    real_load = plan_engine.load_plan
+    real_load = plan_engine.load_plan_and_actor
     interrupted: list[int] = []
 
-    def load_then_someone_else_starts(session: Any, plan_id: int, expected: Any = None) -> Any:
-        plan = real_load(session, plan_id, expected)
+    def load_then_someone_else_starts(session: Any, plan_id: int, *args: Any) -> Any:
+        read = real_load(session, plan_id, *args)
         if not interrupted:
             interrupted.append(plan_id)
             fire(engine, plan_id, "start", "wang", PERIOD_STARTED)
-        return plan
+        return read
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(plan_engine, "load_plan", load_then_someone_else_starts)
+        patch.setattr(plan_engine, "load_plan_and_actor", load_then_someone_else_starts)
         with pytest.raises(Conflict) as lost:
             fire(engine, zhang_plan, "start", "li", PERIOD_STARTED)
 
