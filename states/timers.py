@@ -454,8 +454,13 @@ def _recipients(
     employees = people.holders("employee")
     department = employees[0].department if employees else ""
     for role in roles:
-        if role.startswith(STANDING):
-            held = [h for h, dept in standing.get(role, []) if dept in (None, department)]
+        if role.startswith(STANDING):  # someone told in a part of the plan is told once
+            told = {h.id for h in found}
+            held = [
+                h
+                for h, dept in standing.get(role, [])
+                if dept in (None, department) and h.id not in told
+            ]
         else:
             held = list(people.holders(role))
         found += [holder for holder in held if holder not in found]

@@ -139,7 +139,12 @@ def test_a_chain_that_waits_is_escalated_to_hr_with_whom_it_waits_for(
     sweep(engine, as_of=_at("2026-08-28T02:00"))
 
     [(role, name, rung)] = _told(engine, plan_id)
-    assert (role, rung["kind"], rung["level"]) == ("hr", "signature_waiting", 1)
+    assert (role, name, rung["kind"], rung["level"]) == (
+        "hr",
+        "王芳 Wang Fang",
+        "signature_waiting",
+        1,
+    )
     assert rung["waiting_for"] == ["employee", "mentor"]
 
 
