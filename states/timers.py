@@ -412,17 +412,18 @@ def _load_batch(session: Session, timers: list[DueTimer]) -> _Batch:
 def _next_rungs(
     session: Session, climbing: list[DueTimer]
 ) -> dict[tuple[int, str, str, int], date]:
-    """When the rung after each of `climbing` falls due, as scheduled (one query)."""
+    """When the rung after each of `climbing` falls due, as scheduled: looked up by the
+    timers' keys (unique, indexed), one query."""
     if not climbing:
         return {}
+    keys = [
+        f"{dedup_key(t.plan_id, t.kind, t.subject, t.level + 1, t.subject_due)}:e{t.epoch}"
+        for t in climbing
+    ]
     rows = session.execute(
         select(FOLLOWUP.c.plan_id, FOLLOWUP.c.kind, FOLLOWUP.c.subject, FOLLOWUP.c.level)
         .add_columns(FOLLOWUP.c.due_at)
-        .where(
-            FOLLOWUP.c.plan_id.in_(sorted({t.plan_id for t in climbing})),
-            FOLLOWUP.c.kind.in_(sorted({t.kind for t in climbing})),
-            FOLLOWUP.c.status == "pending",
-        )
+        .where(FOLLOWUP.c.key.in_(keys))
     ).tuples()
     return {(p, k, s, lv): at.date() for p, k, s, lv, at in rows}
 
