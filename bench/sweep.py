@@ -5,8 +5,10 @@ escalations due: claiming the timers, checking each, and recording every message
 in the delivery ledger. The due timers are a mix of every kind a sweep meets, in
 equal parts (`MIX`): milestones due soon, each rung of the escalation ladder
 (employee and manager, the department head, HR), progress-report and coaching
-reminders (which schedule their next occurrence), and signature reminders of
-plans waiting to be re-confirmed (each reads its approval chain). Timers that
+reminders (which schedule their next occurrence), signature reminders of
+plans waiting to be re-confirmed (each reads its approval chain), and the
+ladders of every other timer kind (a missed report, a missed talk, a chain
+waiting, an evaluation overdue), one of whose rungs tells a standing role. Timers that
 fell due before are recorded as sent, as the mornings' sweeps before would have
 left them. The setup writes plans, roles, milestones and the timers
 `states.followups.schedule` would write, in bulk, with the real business-day
@@ -41,6 +43,7 @@ from models.tables import (
     FOLLOWUP,
     GOAL,
     MILESTONE,
+    ORG_ROLE,
     PERSON,
     PLAN,
     PLAN_ROLE,
@@ -63,7 +66,27 @@ MIX = (
     "progress_report_due",
     "coaching_session_due",
     "signature_pending",
+    "progress_report_missed",
+    "coaching_missed",
+    "signature_waiting",
+    "evaluation_overdue",
 )
+# The standard definition with a ladder for every other timer kind (as an admin adds).
+LADDERS = """\
+    progress_report_missed:
+      - {after: 1 business day, notify: [employee, manager]}
+      - {after: 3 business days, notify: [department_head]}
+    coaching_missed:
+      - {after: P0D, notify: [manager]}
+      - {after: 3 business days, notify: [hr]}
+    signature_waiting:
+      - {after: 2 business days, notify: [hr, standing:hr]}
+      - {after: 5 business days, notify: [department_head]}
+    evaluation_overdue:
+      - {after: P0D, notify: [manager, hr]}
+      - {after: 5 business days, notify: [department_head]}
+"""
+WAITING = ("signature_pending", "signature_waiting")  # plans waiting to be re-confirmed
 
 
 def _people(conn, plans: int) -> None:
@@ -83,6 +106,11 @@ def _people(conn, plans: int) -> None:
     conn.execute(insert(PERSON), rows)
     conn.execute(insert(DEPARTMENT), [{"id": 1, "name": "Sales", "head_id": head}])
     conn.execute(text("UPDATE person SET department_id = 1"))
+    # HR for Sales as a standing role: what `standing:hr` tells.
+    conn.execute(
+        insert(ORG_ROLE),
+        [{"person_id": plans + 2, "role": "hr", "department_id": 1, "granted_at": AS_OF}],
+    )
 
 
 def _scenarios(plans: int, due: int) -> dict[int, str]:
@@ -103,7 +131,7 @@ def _plans(conn, plans: int, definition, scenarios: dict[int, str]) -> None:
                 "definition_name": definition.name,
                 "definition_version": definition.version,
                 "definition_hash": definition.hash,
-                "state": "adjusted" if scenarios.get(i) == "signature_pending" else "in_progress",
+                "state": "adjusted" if scenarios.get(i) in WAITING else "in_progress",
                 "version": 5,
                 "epoch": 3,
                 "period_start": START,
@@ -224,10 +252,27 @@ class _Ladder:
                 return due
 
 
+def _rung_timers(plan_id: int, scenario: str) -> list[dict]:
+    """The first rung of a ladder past the milestones', due at AS_OF, and its second,
+    pending (the message names when it comes)."""
+    subject, due = {
+        "progress_report_missed": ("2027-02-22", date(2027, 2, 22)),
+        "coaching_missed": ("2027-02-22", date(2027, 2, 22)),
+        "signature_waiting": ("reconfirm", None),
+        "evaluation_overdue": ("", START + timedelta(days=180)),
+    }[scenario]
+    return [
+        _timer(plan_id, scenario, subject, 1, due, AS_OF - timedelta(hours=1)),
+        _timer(plan_id, scenario, subject, 2, due, AS_OF + timedelta(days=3)),
+    ]
+
+
 def _due_timer(plan_id: int, scenario: str) -> list[dict]:
     """The timer of a non-milestone scenario that falls due at AS_OF."""
     if scenario == "signature_pending":
         return [_timer(plan_id, scenario, "reconfirm", 1, None, AS_OF - timedelta(hours=1))]
+    if scenario in followups.LADDERS:
+        return _rung_timers(plan_id, scenario)
     # Weekly from START: AS_OF's day is a cadence day; the report is asked a day before.
     before = timedelta(days=1) if scenario == "progress_report_due" else timedelta(0)
     day = AS_OF.date()
@@ -278,10 +323,16 @@ def _milestones(conn, plans: int, per_plan: int, scenarios: dict[int, str], defi
         conn.execute(insert(FOLLOWUP), timers)
 
 
+def bench_definition():
+    """The standard definition, version 2, with LADDERS added to its escalations."""
+    text = catalog.find("standard").source.replace("version: 1", "version: 2", 1)
+    return catalog.compile_text(text.rstrip("\n") + "\n" + LADDERS, source="bench")
+
+
 def setup(url: str, plans: int, per_plan: int, due: int) -> None:
     engine = make_engine(url)
     create_schema(engine)
-    definition = catalog.find("standard")
+    definition = bench_definition()
     with session_scope(engine) as session:
         catalog.install(session, definition, AS_OF, by=Acting("bench", "cli"))
     scenarios = _scenarios(plans, due)

@@ -25,6 +25,9 @@ KINDS: dict[str, tuple[str, ...]] = {
     "adjustment_reconfirmed": ("adjustments", "confirmed_on"),
     "evaluation_due": ("evaluation_due",),
     "evaluation_ready": ("evaluation",),
+    # A rung of any ladder past the milestones' (a report or talk missed, a signature
+    # waiting, an evaluation overdue): `escalation.kind` says which.
+    "escalation": ("escalation",),
 }
 
 # Kinds whose wording changes with the escalation level (one folder per level).

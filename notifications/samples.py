@@ -349,6 +349,24 @@ def _evaluation_due(plan: _Plan, _level: int) -> dict[str, Any]:
     return {"evaluation_due": {"period_end": _day(plan.plan["period_end"])}}
 
 
+def _escalation(plan: _Plan, level: int) -> dict[str, Any]:
+    due = _day(plan.plan["period_start"]) + timedelta(days=4)
+    told = [plan.person("employee")["name"], plan.person("manager")["name"]]
+    following = {"roles": ["hr"], "on": _business_days_after(due, 5)} if level < 2 else None
+    return {
+        "escalation": {
+            "kind": "progress_report_missed",
+            "level": min(level, 2),
+            "levels": 2,
+            "due": due,
+            "days_late": 2,
+            "waiting_for": [],
+            "notified": told if level > 1 else [],
+            "next": following,
+        }
+    }
+
+
 _BUILDERS = {
     "signature_requested": _signature,
     "plan_agreed": _agreement,
@@ -361,6 +379,7 @@ _BUILDERS = {
     "adjustment_reconfirmed": _reconfirmed,
     "evaluation_due": _evaluation_due,
     "evaluation_ready": _evaluation,
+    "escalation": _escalation,
 }
 
 # Whom previews and template tests address: for each kind, the roles its templates
@@ -379,4 +398,5 @@ PREVIEW_ROLES: dict[str, tuple[str, ...]] = {
     "adjustment_reconfirmed": ("employee", "manager", "hr"),
     "evaluation_due": ("manager", "hr", "employee"),
     "evaluation_ready": ("employee", "manager", "hr"),
+    "escalation": ("manager", "department_head", "hr"),
 }

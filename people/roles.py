@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Integer, Select, and_, bindparam, select
 from sqlmodel import Session
 
-from models.tables import DEPARTMENT, PERSON, PLAN_ROLE
+from models.tables import DEPARTMENT, ORG_ROLE, PERSON, PLAN_ROLE
 
 # The part the organisation gives: the head of the employee's department.
 DEPARTMENT_HEAD = "department_head"
@@ -115,6 +115,25 @@ def people_of_plans(session: Session, plan_ids: Iterable[int]) -> dict[int, Plan
 def plan_people(session: Session, plan_id: int) -> PlanPeople:
     """One plan's people (nobody, for a plan that names none)."""
     return people_of_plans(session, [plan_id]).get(plan_id, PlanPeople())
+
+
+def standing_holders(
+    session: Session, roles: Iterable[str], *, prefix: str = ""
+) -> dict[str, list[tuple[Holder, str | None]]]:
+    """Who holds each standing role of the organisation (`hr`, `auditor`, `admin`), with
+    the department they hold it for (None: every department), keyed `prefix + role`."""
+    rows = session.execute(
+        select(ORG_ROLE.c.role, *PERSON.c[_WHO], DEPARTMENT.c.name)
+        .join(PERSON, PERSON.c.id == ORG_ROLE.c.person_id)
+        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == ORG_ROLE.c.department_id)
+        .where(ORG_ROLE.c.role.in_(sorted(set(roles))))
+        .order_by(ORG_ROLE.c.id)
+    ).tuples()
+    found: dict[str, list[tuple[Holder, str | None]]] = {}
+    for role, *who, department in rows:
+        holder = Holder._make((prefix + role, *who, department or "", True))
+        found.setdefault(prefix + role, []).append((holder, department))
+    return found
 
 
 def heads_employees_department(session: Session, *, plan_id: int, person_id: int) -> bool:

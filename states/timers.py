@@ -30,15 +30,16 @@ from models.tables import (
     PLAN,
     PROGRESS_REPORT,
 )
-from people.roles import Holder, PlanPeople, people_of_plans
+from people.roles import Holder, PlanPeople, people_of_plans, standing_holders
 from states.definitions import catalog
 from states.definitions.calendar import BusinessCalendar
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.durations import Duration, parse_duration
-from states.definitions.schema import Cadence
+from states.definitions.schema import Cadence, Rung
 from states.engine.chains import chain_progress, round_signatures
 from states.engine.context import PlanSnapshot
 from states.engine.firing import PLAN_COLUMNS, load_plan
+from states.engine.registry import STANDING_PREFIX as STANDING
 
 # Reminders go out at 01:00 UTC: 09:00 in China (UTC+8).
 REMINDER_TIME = time(1, 0)
@@ -78,6 +79,13 @@ _CADENCES: dict[str, _Recurring] = {
     "progress_report_due": _Recurring("report_progress", "progress_report", "report_every"),
     "coaching_session_due": _Recurring("record_coaching", "coaching", "coaching_every"),
 }
+# A recurring reminder -> the escalation kind that climbs when its due day passes unmet.
+MISSED = {
+    "progress_report_due": "progress_report_missed",
+    "coaching_session_due": "coaching_missed",
+}
+# The escalation kinds past the milestones', checked by `_escalation_check`.
+LADDERS = ("progress_report_missed", "coaching_missed", "signature_waiting", "evaluation_overdue")
 
 
 @dataclass(frozen=True)
@@ -140,9 +148,22 @@ def _milestone_timers(
             if soon > now:
                 yield _Timer("milestone_due_soon", key, 0, due, soon)
         first_overdue_day = calendar.add_working_days(due, 1)
-        for level, rung in enumerate(ladder, start=1):
-            day = calendar.shift(first_overdue_day, parse_duration(rung.after))
-            yield _Timer("milestone_overdue", key, level, due, _at(day))
+        yield from _ladder("milestone_overdue", key, due, first_overdue_day, ladder, calendar)
+
+
+def _ladder(
+    kind: str,
+    subject: str,
+    subject_due: date | None,
+    first_day: date,
+    rungs: list[Rung],
+    calendar: BusinessCalendar,
+) -> Iterator[_Timer]:
+    """Every rung of an escalation ladder, counted from `first_day` (the first working day
+    past what is late, or the day a chain began to wait)."""
+    for level, rung in enumerate(rungs, start=1):
+        day = calendar.shift(first_day, parse_duration(rung.after))
+        yield _Timer(kind, subject, level, subject_due, _at(day))
 
 
 def next_cadence_due(start: date, every: Duration, after: date) -> date:
@@ -169,6 +190,29 @@ def _cadence_timer(
         yield _Timer(kind, due.isoformat(), 0, due, _at(due) - before)
 
 
+def _missed_timers(
+    kind: str,
+    plan: PlanSnapshot,
+    definition: CompiledDefinition,
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> Iterator[_Timer]:
+    """The ladder of a recurring kind's missed due days (`progress_report_missed`, ...):
+    the last due day, if its rungs are still ahead, and the next one in the period."""
+    missed = MISSED[kind]
+    rungs = definition.spec.timers.escalation.get(missed, [])
+    if not rungs or getattr(definition.spec.timers, _CADENCES[kind].timers) is None:
+        return
+    every = parse_duration(_cadence_of(plan, kind))
+    step = timedelta(days=max(every.delta.days, 1))
+    following = next_cadence_due(plan.period_start, every, now.date() - timedelta(days=1))
+    for due in (following - step, following):
+        if plan.period_start < due <= plan.period_end:
+            first_day = calendar.add_working_days(due, 1)
+            ladder = _ladder(missed, due.isoformat(), due, first_day, rungs, calendar)
+            yield from (t for t in ladder if t.due_at > now)
+
+
 def _signature_timers(
     session: Session,
     plan: PlanSnapshot,
@@ -186,20 +230,38 @@ def _signature_timers(
             yield _Timer("signature_pending", transition.trigger, level, None, _at(day))
 
 
+def _waiting_timers(
+    plan: PlanSnapshot, definition: CompiledDefinition, calendar: BusinessCalendar, now: datetime
+) -> Iterator[_Timer]:
+    """The `signature_waiting` ladder of each chain the state waits on, counted from the
+    day it began to wait (scheduled when the plan got there; kept by its key after)."""
+    rungs = definition.spec.timers.escalation.get("signature_waiting", [])
+    for transition in definition.transitions_from(plan.state) if rungs else ():
+        if transition.approval:
+            ladder = _ladder(
+                "signature_waiting", transition.trigger, None, now.date(), rungs, calendar
+            )
+            yield from ladder
+
+
 def _plan_timers(
     session: Session, plan: PlanSnapshot, definition: CompiledDefinition, now: datetime
 ) -> list[_Timer]:
     spec = definition.spec
     calendar = BusinessCalendar(spec.timers.calendar)
     timers = list(_signature_timers(session, plan, definition, calendar, now))
+    timers += _waiting_timers(plan, definition, calendar, now)
     if plan.state in milestone_states(definition):
         timers += _milestone_timers(session, plan, definition, calendar, now)
     for kind, recurring in _CADENCES.items():
         if definition.allows(plan.state, recurring.activity):
             timers += _cadence_timer(kind, plan, definition, now)
+            timers += _missed_timers(kind, plan, definition, calendar, now)
     if definition.allows(plan.state, "measure"):
         day = calendar.add_working_days(plan.period_end, 1)
         timers.append(_Timer("evaluation_due", "", 0, plan.period_end, _at(day)))
+        rungs = spec.timers.escalation.get("evaluation_overdue", [])
+        timers += _ladder("evaluation_overdue", "", plan.period_end, day, rungs, calendar)
     return timers
 
 
@@ -283,6 +345,10 @@ class _Batch:
     milestones: dict[tuple[int, str], _Milestone]
     reports: dict[int, list[datetime]]
     coaching: dict[int, list[datetime]]
+    # (plan, kind, subject, level) -> the day a pending rung of a ladder falls due
+    next_rungs: dict[tuple[int, str, str, int], date] = field(default_factory=dict)
+    # standing role -> its holders, with the department each holds it for (None: all)
+    standing: dict[str, list[tuple[Holder, str | None]]] = field(default_factory=dict)
 
 
 def _times(
@@ -338,16 +404,67 @@ def _load_batch(session: Session, timers: list[DueTimer]) -> _Batch:
         ),
         reports=_times(session, PROGRESS_REPORT, PROGRESS_REPORT.c.submitted_at, plan_ids),
         coaching=_times(session, COACHING_SESSION, COACHING_SESSION.c.held_at, plan_ids),
+        next_rungs=_next_rungs(session, [t for t in timers if t.kind in LADDERS]),
+        standing=_standing(session, timers, plans),
     )
 
 
-def _recipients(people: PlanPeople | None, roles: tuple[str, ...]) -> tuple[Holder, ...]:
-    """The holders of `roles`, in that order, each person in each role once."""
+def _next_rungs(
+    session: Session, climbing: list[DueTimer]
+) -> dict[tuple[int, str, str, int], date]:
+    """When the rung after each of `climbing` falls due, as scheduled: looked up by the
+    timers' keys (unique, indexed), one query."""
+    if not climbing:
+        return {}
+    keys = [
+        f"{dedup_key(t.plan_id, t.kind, t.subject, t.level + 1, t.subject_due)}:e{t.epoch}"
+        for t in climbing
+    ]
+    rows = session.execute(
+        select(FOLLOWUP.c.plan_id, FOLLOWUP.c.kind, FOLLOWUP.c.subject, FOLLOWUP.c.level)
+        .add_columns(FOLLOWUP.c.due_at)
+        .where(FOLLOWUP.c.key.in_(keys))
+    ).tuples()
+    return {(p, k, s, lv): at.date() for p, k, s, lv, at in rows}
+
+
+def _standing(
+    session: Session, timers: list[DueTimer], plans: dict[int, PlanSnapshot]
+) -> dict[str, list[tuple[Holder, str | None]]]:
+    """The holders of the standing roles the batch's ladders tell (none: no query)."""
+    wanted: set[str] = set()
+    for timer in timers:
+        plan = plans.get(timer.plan_id)
+        if plan is not None and (timer.kind in LADDERS or timer.kind == "milestone_overdue"):
+            ladder = _definition(session, plan).spec.timers.escalation.get(timer.kind, [])
+            wanted |= {r for rung in ladder for r in rung.notify if r.startswith(STANDING)}
+    roles = sorted(r.removeprefix(STANDING) for r in wanted)
+    return standing_holders(session, roles, prefix=STANDING) if roles else {}
+
+
+def _recipients(
+    people: PlanPeople | None,
+    roles: tuple[str, ...],
+    standing: dict[str, list[tuple[Holder, str | None]]],
+) -> tuple[Holder, ...]:
+    """The holders of `roles`, in that order, each person in each role once; a standing
+    role (`standing:hr`) is everyone who holds it for the employee's department or all."""
     if people is None:
         return ()
     found: list[Holder] = []
+    employees = people.holders("employee")
+    department = employees[0].department if employees else ""
     for role in roles:
-        found += [holder for holder in people.holders(role) if holder not in found]
+        if role.startswith(STANDING):  # someone told in a part of the plan is told once
+            told = {h.id for h in found}
+            held = [
+                h
+                for h, dept in standing.get(role, [])
+                if dept in (None, department) and h.id not in told
+            ]
+        else:
+            held = list(people.holders(role))
+        found += [holder for holder in held if holder not in found]
     return tuple(found)
 
 
@@ -397,6 +514,67 @@ def _milestone_check(
         days_overdue=calendar.working_days_between(milestone.due, as_of.date()),
         notified_roles=list(dict.fromkeys(told_before)),
         next_escalation=following,
+    )
+    return tuple(ladder[timer.level - 1].notify), context
+
+
+def _still_late(
+    session: Session,
+    batch: _Batch,
+    timer: DueTimer,
+    plan: PlanSnapshot,
+    definition: CompiledDefinition,
+    as_of: datetime,
+) -> dict[str, Any] | None:
+    """What is still late for an escalation of `timer.kind`, or None when it no longer is
+    (the report came, late or not; the talk was held; the chain is signed)."""
+    if timer.kind == "signature_waiting":
+        found = _signature_check(session, timer, plan, definition)
+        if found is None:
+            return None
+        asked = {k: v for k, v in found[1].items() if k not in ("signed_by", "reminder")}
+        return {"event": timer.subject, **asked}
+    if timer.kind == "evaluation_overdue":
+        return {"due": plan.period_end.isoformat()}  # the epoch holds: not evaluated
+    due = timer.subject_due
+    assert due is not None  # a missed report's or talk's ladder names its due day
+    kind = next(k for k, missed in MISSED.items() if missed == timer.kind)
+    window_start = _at(due) - parse_duration(_cadence_of(plan, kind)).delta
+    done = batch.reports if kind == "progress_report_due" else batch.coaching
+    if any(window_start < at <= as_of for at in done.get(plan.id, [])):
+        return None
+    return {"due": due.isoformat()}
+
+
+def _escalation_check(
+    session: Session,
+    batch: _Batch,
+    timer: DueTimer,
+    plan: PlanSnapshot,
+    definition: CompiledDefinition,
+    as_of: datetime,
+) -> tuple[tuple[str, ...], dict[str, Any]] | None:
+    """A rung of a ladder past the milestones': whom it tells, and what the message says
+    (how late, who was told before, who is told next and when)."""
+    ladder = definition.spec.timers.escalation.get(timer.kind, [])
+    if timer.level > len(ladder):
+        return None
+    context = _still_late(session, batch, timer, plan, definition, as_of)
+    if context is None:
+        return None
+    calendar = BusinessCalendar(definition.spec.timers.calendar)
+    since = date.fromisoformat(context["due"]) if "due" in context else None
+    following = batch.next_rungs.get((plan.id, timer.kind, timer.subject, timer.level + 1))
+    context.update(
+        level=timer.level,
+        levels=len(ladder),
+        days_late=calendar.working_days_between(since, as_of.date()) if since else None,
+        notified_roles=list(
+            dict.fromkeys(role for rung in ladder[: timer.level - 1] for role in rung.notify)
+        ),
+        next_escalation={"roles": list(ladder[timer.level].notify), "on": following.isoformat()}
+        if following is not None and timer.level < len(ladder)
+        else None,
     )
     return tuple(ladder[timer.level - 1].notify), context
 
@@ -451,17 +629,23 @@ def _check(
         return _cadence_check(batch, timer, plan, _cadence_of(plan, timer.kind))
     if timer.kind == "signature_pending":
         return _signature_check(session, timer, plan, definition)
+    if timer.kind in LADDERS:
+        return _escalation_check(session, batch, timer, plan, definition, as_of)
     return RECIPIENT_ROLES["evaluation_due"], {"period_end": plan.period_end.isoformat()}
 
 
 def _next(session: Session, timer: DueTimer, plan: PlanSnapshot, as_of: datetime) -> list[_Timer]:
     """The next occurrence of a recurring timer (reports, coaching, signature reminders)."""
     definition = _definition(session, plan)
+    calendar = BusinessCalendar(definition.spec.timers.calendar)
     if timer.kind == "signature_pending":
-        calendar = BusinessCalendar(definition.spec.timers.calendar)
         later = list(_signature_timers(session, plan, definition, calendar, as_of, timer.level + 1))
         return [t for t in later if t.subject == timer.subject]
-    return list(_cadence_timer(timer.kind, plan, definition, max(as_of, timer.due_at)))
+    after = max(as_of, timer.due_at)
+    return [
+        *_cadence_timer(timer.kind, plan, definition, after),
+        *_missed_timers(timer.kind, plan, definition, calendar, after),
+    ]
 
 
 RECURRING = (*_CADENCES, "signature_pending")
@@ -500,7 +684,9 @@ def settle(session: Session, *, timers: list[DueTimer], as_of: datetime) -> Swep
         roles, context = verdict
         done = set(context.get("signed_by", ()))  # nobody is asked for what they did
         recipients = tuple(
-            h for h in _recipients(batch.people.get(plan.id), roles) if h.id not in done
+            h
+            for h in _recipients(batch.people.get(plan.id), roles, batch.standing)
+            if h.id not in done
         )
         reminders.append(
             Reminder(timer.kind, plan.id, timer.level, timer.dedup_key, recipients, context)

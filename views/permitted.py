@@ -19,7 +19,6 @@ from states.engine.authority import authorise, signing_role
 from states.engine.chains import chain_status
 from states.engine.context import Actor, Context, PlanSnapshot
 from states.engine.firing import failing_guard
-from states.engine.registry import ACTIVITY_ROLES
 from states.errors import Forbidden, NotAllowedNow
 
 
@@ -141,7 +140,7 @@ def permitted(
             blocked = _blocked(session, plan, definition, asking, spec, role)
             result.events.append(PermittedEvent(spec, role, blocked))
     for activity in definition.state(plan.state).allows:
-        roles = list(ACTIVITY_ROLES.get(activity, ()))
+        roles = list(definition.spec.activity_roles(activity))
         role = _role_for(session, plan, definition, asking.actor, roles, activity)
         if role is not None:
             result.activities[activity] = role

@@ -17,7 +17,7 @@ from people.roles import Holder, PlanPeople
 from states.definitions import catalog
 from states.definitions.schema import COACHING_COACH, COACHING_MINUTES
 from states.engine.context import PlanSnapshot
-from states.timers import Reminder, Swept
+from states.timers import LADDERS, Reminder, Swept
 from workflows.messages import addressed, base_context, config
 
 # Follow-up kinds (states) -> message kinds (notifications).
@@ -28,6 +28,8 @@ MESSAGE_KIND = {
     "progress_report_due": "progress_report_due",
     "coaching_session_due": "coaching_session_due",
     "evaluation_due": "evaluation_due",
+    # Every ladder past the milestones' speaks with one message (`escalation.kind`).
+    **dict.fromkeys(LADDERS, "escalation"),
 }
 
 _SIGNED = (
@@ -69,6 +71,22 @@ def _milestone(reminder: Reminder, people: PlanPeople) -> dict[str, Any]:
     return context
 
 
+def _escalation(reminder: Reminder, people: PlanPeople) -> dict[str, Any]:
+    """A rung of a ladder past the milestones': what is late since when, who was told."""
+    found = reminder.context
+    following = found.get("next_escalation")
+    return {
+        "kind": reminder.kind,
+        "level": reminder.level,
+        "levels": found["levels"],
+        "due": _day(found["due"]) if found.get("due") else None,
+        "days_late": found.get("days_late"),
+        "waiting_for": list(found.get("waiting_for", [])),
+        "notified": [people.name(role) for role in found.get("notified_roles", [])],
+        "next": {"roles": following["roles"], "on": _day(following["on"])} if following else None,
+    }
+
+
 def signature_context(
     session: Session, plan: PlanSnapshot, event: str, now: datetime
 ) -> dict[str, Any]:
@@ -99,6 +117,8 @@ def _context(
 ) -> dict[str, Any]:
     if reminder.kind.startswith("milestone_"):
         return _milestone(reminder, people)
+    if reminder.kind in LADDERS:
+        return {"escalation": _escalation(reminder, people)}
     if reminder.kind == "signature_pending":
         return signature_context(session, plan, reminder.context["event"], now)
     due = _day(reminder.context.get("due") or reminder.context.get("period_end"))

@@ -4,6 +4,7 @@ working days. The `holidays` package knows both."""
 
 from __future__ import annotations
 
+import difflib
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -19,6 +20,30 @@ def _country(code: str) -> Any:
         return holidays.country_holidays(code)
     except NotImplementedError as exc:
         raise ValueError(f"no holiday calendar for '{code}'") from exc
+
+
+def calendar_problem(code: str) -> str | None:
+    """Why `code` is not a calendar the `holidays` package has, or None when it is."""
+    import holidays
+
+    supported = holidays.list_supported_countries()
+    if code in supported:
+        return None
+    by_name = {
+        name.lower(): codes[0]
+        for module, (name, *codes) in holidays.registry.COUNTRIES.items()
+        for name in (name, module)
+    }
+    close = by_name.get(code.lower().replace(" ", "_")) or by_name.get(code.lower())
+    if close is None and code.upper() in supported:
+        close = code.upper()
+    if close is None:
+        close = next(iter(difflib.get_close_matches(code.upper(), sorted(supported), n=1)), None)
+    hint = f"did you mean '{close}'? U" if close else "u"
+    return (
+        f"calendar '{code[:40]}' is not a country the holidays package knows; {hint}se the "
+        "ISO 3166 code of a country it supports, such as CN, DE or US"
+    )
 
 
 class BusinessCalendar:

@@ -17,6 +17,7 @@ from states.definitions.announcements import announcement_of, compatible_announc
 from states.definitions.schema import (
     COACHING_COACH,
     COACHING_MINUTES,
+    DEFAULT_ACTIVITY_ROLES,
     Announcement,
     DefinitionSpec,
     StateSpec,
@@ -48,6 +49,11 @@ def content_hash(spec: DefinitionSpec) -> str:
             del coaching["minutes"]
         if coaching["coach"] in (None, COACHING_COACH):
             del coaching["coach"]
+    # Activity roles written out as they are by default mean the same version.
+    activities = meaning.pop("activities")
+    said = {a: r for a, r in activities.items() if tuple(r) != DEFAULT_ACTIVITY_ROLES.get(a)}
+    if said:
+        meaning["activities"] = said
     canonical = json.dumps(meaning, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -157,8 +157,29 @@ def _bad_key(error: ErrorDetails) -> tuple[str, str]:
     return "BAD_TYPE", f"the key {value} must be a name; put it in quotes: '{value}'"
 
 
+# Why a number has the bound it has (`le` in the schema), by its field.
+_WHY_BOUNDED = {
+    "version": "a version counts a definition's edits one at a time, and must fit every "
+    "database's integer column",
+    "quorum": "a plan names at most 20 holders of a role, so no step can gather more signatures",
+    "minutes": "a coaching talk is a conversation, not a working day (at most 10 hours)",
+}
+
+
+def _too_large(error: ErrorDetails) -> tuple[str, str]:
+    bound = (error.get("ctx") or {}).get("le")
+    value = error.get("input")
+    shown = (
+        f"the number {value}" if len(str(value)) <= 20 else f"a number of {len(str(value))} digits"
+    )
+    why = _WHY_BOUNDED.get(str(error["loc"][-1]), "it has a bound")
+    return "TOO_LARGE", f"must be at most {bound}, got {shown}: {why}"
+
+
 def _bad_value(error: ErrorDetails) -> tuple[str, str]:
     ctx = error.get("ctx") or {}
+    if error["type"] == "less_than_equal":
+        return _too_large(error)
     if error["type"] == "too_short":
         return "BAD_VALUE", f"needs at least {ctx.get('min_length', 1)} item; this list is empty"
     if error["type"] == "greater_than_equal":

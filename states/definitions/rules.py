@@ -8,7 +8,8 @@ import difflib
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
 from states.definitions.announcements import announcement_of, sending_effect
-from states.definitions.durations import Duration, parse_duration
+from states.definitions.calendar import calendar_problem
+from states.definitions.durations import Duration, DurationTooLong, parse_duration
 from states.definitions.schema import (
     LOCALES,
     Announcement,
@@ -25,8 +26,11 @@ from states.engine.registry import (
     ACTIVITIES,
     ANNOUNCEMENTS,
     DERIVED_ROLES,
+    ESCALATIONS,
     FLOWS,
     GUARDS,
+    STANDING_PREFIX,
+    STANDING_ROLES,
 )
 from states.errors import Problem
 
@@ -364,18 +368,89 @@ def _check_durations(spec: DefinitionSpec, document: YamlDocument) -> Iterator[P
     for path, text in _durations(spec.timers):
         try:
             parse_duration(text)
+        except DurationTooLong as exc:
+            yield document.problem("DURATION_TOO_LONG", path, str(exc))
         except ValueError as exc:
             yield document.problem("BAD_DURATION", path, str(exc))
 
 
+def _check_calendar(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    problem = calendar_problem(spec.timers.calendar)
+    if problem is not None:
+        yield document.problem("UNKNOWN_CALENDAR", ("timers", "calendar"), problem)
+
+
+def _check_escalation_kinds(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    for kind in spec.timers.escalation:
+        if kind not in ESCALATIONS:
+            message = _unknown(
+                "escalation kind", kind, ESCALATIONS, plural="kinds", verb="registered"
+            )
+            yield document.problem(
+                "UNKNOWN_ESCALATION_KIND", ("timers", "escalation", kind), message
+            )
+
+
+def _without_timer(spec: DefinitionSpec, kind: str) -> str | None:
+    """Why an escalation of `kind` could never start, or None when it can."""
+    states = spec.states.values()
+    if kind == "progress_report_missed" and spec.timers.progress_report is None:
+        return (
+            "no `timers.progress_report` sets when reports are due; add "
+            "`progress_report: {every: P1W}`"
+        )
+    if kind == "coaching_missed" and spec.timers.coaching is None:
+        return "no `timers.coaching` sets when talks are due; add `coaching: {every: P1W}`"
+    if kind == "signature_waiting" and not any(t.approval for t in spec.transitions):
+        return "no transition has an `approval` chain to wait for"
+    activity = {"milestone_overdue": "complete_milestone", "evaluation_overdue": "measure"}
+    if kind in activity and not any(activity[kind] in state.allows for state in states):
+        return f"no state allows `{activity[kind]}`, so none runs this timer"
+    return None
+
+
+def _check_escalation_timers(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    for kind in spec.timers.escalation:
+        why = _without_timer(spec, kind) if kind in ESCALATIONS else None
+        if why is not None:
+            message = f"the '{kind}' ladder can never start: {why}, or remove the ladder"
+            path = ("timers", "escalation", kind)
+            yield document.problem("ESCALATION_WITHOUT_TIMER", path, message)
+
+
+def _rung_names(spec: DefinitionSpec) -> Iterator[tuple[str, Path]]:
+    for kind, rungs in spec.timers.escalation.items():
+        for index, rung in enumerate(rungs):
+            for position, role in enumerate(rung.notify):
+                yield role, ("timers", "escalation", kind, index, "notify", position)
+
+
 def _check_escalation_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
     named = (
-        (role, ("timers", "escalation", kind, index, "notify", position), "")
-        for kind, rungs in spec.timers.escalation.items()
-        for index, rung in enumerate(rungs)
-        for position, role in enumerate(rung.notify)
+        (role, path, "") for role, path in _rung_names(spec) if not role.startswith(STANDING_PREFIX)
     )
     yield from _unknown_roles(document, named, list(spec.roles))
+
+
+def _check_standing_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    for name, path in _rung_names(spec):
+        role = name.removeprefix(STANDING_PREFIX)
+        if name.startswith(STANDING_PREFIX) and role not in STANDING_ROLES:
+            message = _unknown("standing role", role, STANDING_ROLES, verb="known")
+            yield document.problem("UNKNOWN_STANDING_ROLE", path, f"'{name}': {message}")
+
+
+def _check_activity_roles(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
+    for activity, roles in spec.activities.items():
+        if activity not in ACTIVITIES:
+            message = _unknown("activity", activity, sorted(ACTIVITIES), plural="activities")
+            yield document.problem("UNKNOWN_ACTIVITY", ("activities", activity), message)
+            continue
+        named = [
+            (role, ("activities", activity, i), f"activity '{activity}': ")
+            for i, role in enumerate(roles)
+        ]
+        yield from _unknown_roles(document, named, [*spec.roles, *BUILTIN_ROLES])
 
 
 def _check_coach(spec: DefinitionSpec, document: YamlDocument) -> Iterator[Problem]:
@@ -532,7 +607,12 @@ CHECKS: tuple[Check, ...] = (
     _check_quorum,
     _check_unused_chains,
     _check_durations,
+    _check_calendar,
+    _check_escalation_kinds,
+    _check_escalation_timers,
     _check_escalation_roles,
+    _check_standing_roles,
+    _check_activity_roles,
     _check_coach,
     _check_escalation_order,
     _check_labels,
@@ -543,7 +623,12 @@ CHECKS: tuple[Check, ...] = (
 )
 # Rules that came after definitions were installed in databases: an installed version was
 # valid when it was installed, and plans run on it, so it is not held to them.
-LATER_RULES: tuple[Check, ...] = (_check_nothing_to_announce,)
+LATER_RULES: tuple[Check, ...] = (
+    _check_nothing_to_announce,
+    _check_calendar,
+    _check_escalation_kinds,
+    _check_escalation_timers,
+)
 
 
 def check_structure(

@@ -86,7 +86,7 @@ class TransitionSpec(_Strict):
 class ChainStep(_Strict):
     roles: Annotated[list[str], Field(min_length=1)]
     # Signatures needed from distinct people; None means one for every role.
-    quorum: int | None = None
+    quorum: Annotated[int, Field(le=MAX_QUORUM)] | None = None
 
 
 class ApprovalChain(_Strict):
@@ -126,6 +126,18 @@ class Coaching(Cadence):
         return self.coach or COACHING_COACH
 
 
+# Who may do each activity when a definition's `activities:` does not say: what every
+# definition meant before it could say it (the standard ones rely on it).
+DEFAULT_ACTIVITY_ROLES: dict[str, tuple[str, ...]] = {
+    "edit_plan": ("manager", "hr"),
+    "adjust": ("manager", "employee"),
+    "report_progress": ("employee",),
+    "record_coaching": ("manager", "mentor"),
+    "measure": ("manager", "hr"),
+    "complete_milestone": ("manager",),
+}
+
+
 class Timers(_Strict):
     calendar: str = "CN"
     progress_report: Cadence | None = None
@@ -135,9 +147,16 @@ class Timers(_Strict):
     escalation: dict[str, list[Rung]] = Field(default_factory=dict)
 
 
+# A version counts a definition's edits one at a time; far fewer than this, and it fits
+# every database's integer column (PostgreSQL's is 32 bits).
+MAX_VERSION = 100_000
+# Signatures one step may ask for: a plan names at most 20 holders of a role.
+MAX_QUORUM = 20
+
+
 class DefinitionSpec(_Strict):
     name: str
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Field(ge=1, le=MAX_VERSION)]
     title: Label
     description: str = ""
     roles: dict[str, RoleSpec]
@@ -145,3 +164,11 @@ class DefinitionSpec(_Strict):
     transitions: list[TransitionSpec]
     approval_chains: dict[str, ApprovalChain] = Field(default_factory=dict)
     timers: Timers = Field(default_factory=Timers)
+    # activity -> the roles that may do it (where a state allows it); an activity left
+    # out keeps its default (`states.engine.registry.ACTIVITY_ROLES`).
+    activities: dict[str, Annotated[list[str], Field(min_length=1)]] = Field(default_factory=dict)
+
+    def activity_roles(self, activity: str) -> tuple[str, ...]:
+        """Who may do `activity`: the definition's `activities:`, else the default."""
+        named = self.activities.get(activity)
+        return tuple(named) if named else DEFAULT_ACTIVITY_ROLES.get(activity, ())

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from people.roles import heads_employees_department
-from states.definitions.schema import Effect
+from states.definitions.schema import DEFAULT_ACTIVITY_ROLES, Effect
 from states.engine.actions import ACTIONS
 from states.engine.guards import GUARDS
 
@@ -25,8 +25,10 @@ __all__ = [
     "ACTIVITY_ROLES",
     "ANNOUNCEMENTS",
     "DERIVED_ROLES",
+    "ESCALATIONS",
     "FLOWS",
     "GUARDS",
+    "STANDING_ROLES",
 ]
 
 FLOWS: dict[Effect, str] = {
@@ -48,15 +50,9 @@ ANNOUNCEMENTS: dict[str, str] = {
     "evaluation_ready": "the evaluation report is written: the outcome and each goal's result",
 }
 
-# Who may do each activity (roles on the plan), where the state allows it.
-ACTIVITY_ROLES: dict[str, tuple[str, ...]] = {
-    "edit_plan": ("manager", "hr"),
-    "adjust": ("manager", "employee"),
-    "report_progress": ("employee",),
-    "record_coaching": ("manager", "mentor"),
-    "measure": ("manager", "hr"),
-    "complete_milestone": ("manager",),
-}
+# Who may do each activity (roles on the plan), where the state allows it, when the
+# definition's `activities:` does not say (the standard definitions rely on these).
+ACTIVITY_ROLES: dict[str, tuple[str, ...]] = DEFAULT_ACTIVITY_ROLES
 
 ACTIVITIES: dict[str, str] = {
     "edit_plan": "change diagnosis, goals, milestones and actions freely (drafting)",
@@ -65,6 +61,26 @@ ACTIVITIES: dict[str, str] = {
     "record_coaching": "record a coaching session",
     "measure": "record a measured value of a goal",
     "complete_milestone": "mark a milestone as done",
+}
+
+
+# The timers an escalation ladder may climb (`timers.escalation.<kind>`): what starts the
+# count of each (its first day is the working day after), and what stops it.
+ESCALATIONS: dict[str, str] = {
+    "milestone_overdue": "a milestone is past its due date and not done",
+    "progress_report_missed": "no progress report came by its due day (the plan's report_every)",
+    "coaching_missed": "no coaching talk was recorded by its due day (the plan's coaching_every)",
+    "signature_waiting": "an approval chain still waits for a signature since the plan got there",
+    "evaluation_overdue": "the plan's period ended and it is not evaluated",
+}
+
+# Whom a rung may tell besides the definition's roles: `standing:<role>` is everyone with
+# that standing role of the organisation (HR: for the employee's department, or for all).
+STANDING_PREFIX = "standing:"
+STANDING_ROLES: dict[str, str] = {
+    "hr": "HR for the employee's department, or for every department",
+    "auditor": "the organisation's auditors",
+    "admin": "the organisation's admins",
 }
 
 

@@ -1,9 +1,9 @@
 """Recording what happens while a plan runs: progress reports, coaching,
 measurements, milestones done, and adjustments (milestones and actions only).
 
-Each record is allowed only in states whose definition `allows` it, by the
-roles in `ACTIVITY_ROLES`, bumps the plan's version and appends an audit
-record, in the caller's transaction.
+Each record is allowed only in states whose definition `allows` it, by the roles its
+definition's `activities:` names (else `registry.ACTIVITY_ROLES`), bumps the plan's
+version and appends an audit record, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from states.definitions.compiled import CompiledDefinition
 from states.engine.authority import authorise
 from states.engine.context import Context, PlanSnapshot
 from states.engine.firing import fire, load_actor, load_plan_and_definition, not_possible_there
-from states.engine.registry import ACTIVITY_ROLES
 from states.errors import InvalidInput, NotAllowedNow
 from states.plans.content import plan_digest
 
@@ -56,7 +55,8 @@ def _begin(
             plan, activity, f"{activity.replace('_', ' ')} is possible only in {allowing}"
         )
     person = load_actor(session, actor)
-    role = authorise(session, plan, definition, person, list(ACTIVITY_ROLES[activity]), activity)
+    roles = list(definition.spec.activity_roles(activity))
+    role = authorise(session, plan, definition, person, roles, activity)
     return Context(session, plan, definition, activity, person, role, now)
 
 

@@ -64,6 +64,27 @@ CASES: dict[str, tuple[str | None, str]] = {
     "unknown_role.announce": ("transitions[0].announce.to[1]", "'hr'"),
     "announce_without_effect": ("transitions[0].announce", "plan_started"),
     "nothing_to_announce": ("transitions[0].flows[0]", "'close'"),
+    "unknown_escalation_kind": (
+        "timers.escalation.milestone_overdoo",
+        "did you mean 'milestone_overdue'?",
+    ),
+    "unknown_calendar": ("timers.calendar", "'XX'"),
+    "duration_too_long": ("timers.signature_pending", "at most 731 days"),
+    "duration_too_long.business_days": (
+        "timers.escalation.milestone_overdue[0].after",
+        "731 business days",
+    ),
+    "too_large": ("version", "at most 100000"),
+    "escalation_without_timer": (
+        "timers.escalation.progress_report_missed",
+        "timers.progress_report",
+    ),
+    "unknown_standing_role": (
+        "timers.escalation.milestone_overdue[0].notify[1]",
+        "did you mean 'hr'?",
+    ),
+    "unknown_activity.activities": ("activities.complete_milestones", "'complete_milestone'"),
+    "unknown_role.activities": ("activities.complete_milestone[1]", "'mentor'"),
 }
 
 REQUIRED_CODES = {
@@ -99,6 +120,12 @@ REQUIRED_CODES = {
     "UNKNOWN_ANNOUNCEMENT",
     "ANNOUNCE_WITHOUT_EFFECT",
     "NOTHING_TO_ANNOUNCE",
+    "UNKNOWN_ESCALATION_KIND",
+    "UNKNOWN_CALENDAR",
+    "DURATION_TOO_LONG",
+    "TOO_LARGE",
+    "ESCALATION_WITHOUT_TIMER",
+    "UNKNOWN_STANDING_ROLE",
 }
 
 
