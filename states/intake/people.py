@@ -314,6 +314,10 @@ def _changes(entries: list[Entry], stored: Directory, given: frozenset[str]) -> 
     new or each field that changes, then the departments whose head changes."""
     announced = set(stored.departments)
     heads = {d.name: d.head for d in stored.departments.values()}
+    headed: dict[str, list[str]] = {}
+    for department in sorted(stored.departments.values(), key=lambda d: d.name):
+        if department.head:
+            headed.setdefault(department.head, []).append(department.name)
     claimed = {name for entry in entries for name in entry.head_of}
     for entry in entries:
         named = [entry.department] if "department" in given and entry.department else []
@@ -327,7 +331,7 @@ def _changes(entries: list[Entry], stored: Directory, given: frozenset[str]) -> 
         else:
             yield from _field_changes(entry, was, given)
         if "head_of" in given:
-            yield from _head_changes(entry, heads, claimed)
+            yield from _head_changes(entry, heads, headed.get(entry.key, []), claimed)
 
 
 def _field_changes(entry: Entry, was: StoredPerson, given: frozenset[str]) -> Iterator[Change]:
@@ -341,13 +345,15 @@ def _field_changes(entry: Entry, was: StoredPerson, given: frozenset[str]) -> It
 
 
 def _head_changes(
-    entry: Entry, heads: dict[str, str | None], claimed: set[str]
+    entry: Entry, heads: dict[str, str | None], heading: list[str], claimed: set[str]
 ) -> Iterator[Change]:
+    """The departments the row names that someone else heads now, and those the person
+    heads now that neither this row nor any other names: they are left without one."""
     for department in entry.head_of:
         if heads.get(department) != entry.key:
             yield Change(entry.row, "head", department, heads.get(department) or "", entry.key)
-    for department, head in sorted(heads.items()):
-        if head == entry.key and department not in entry.head_of and department not in claimed:
+    for department in heading:
+        if department not in entry.head_of and department not in claimed:
             yield Change(entry.row, "head", department, entry.key, "")
 
 
