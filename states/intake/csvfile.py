@@ -77,11 +77,10 @@ def read_csv(
     problems: list[CellProblem] = []
     try:
         header = [cell.strip().casefold() for cell in next(records, [])]
-        columns = _header_problems(header, required, optional, problems)
-        rows = _rows(records, header, problems)
     except csv.Error as error:
-        problems.append(CellProblem(records.line_num, "", f"not CSV: {error}"))
-        rows = []
+        raise ImportInvalid(source, [CellProblem(1, "", f"not CSV: {error}")]) from None
+    columns = _header_problems(header, required, optional, problems)
+    rows = _rows(records, header, problems)
     if problems:
         raise ImportInvalid(source, problems)
     return CsvFile(columns, tuple(rows))
@@ -119,7 +118,16 @@ def _rows(
     records: Iterator[list[str]], header: list[str], problems: list[CellProblem]
 ) -> list[CsvRow]:
     rows: list[CsvRow] = []
-    for number, record in enumerate(records, start=2):
+    number = 1
+    while True:
+        number += 1
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except csv.Error as error:  # the rest of the file cannot be told apart into rows
+            problems.append(CellProblem(number, "", f"not CSV from this row on: {error}"))
+            break
         if not any(cell.strip() for cell in record):
             continue
         if len(rows) == MAX_IMPORT_ROWS:
