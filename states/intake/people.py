@@ -314,10 +314,7 @@ def _changes(entries: list[Entry], stored: Directory, given: frozenset[str]) -> 
     new or each field that changes, then the departments whose head changes."""
     announced = set(stored.departments)
     heads = {d.name: d.head for d in stored.departments.values()}
-    headed: dict[str, list[str]] = {}
-    for department in sorted(stored.departments.values(), key=lambda d: d.name):
-        if department.head:
-            headed.setdefault(department.head, []).append(department.name)
+    headed = _headed_by(stored)
     claimed = {name for entry in entries for name in entry.head_of}
     for entry in entries:
         named = [entry.department] if "department" in given and entry.department else []
@@ -332,6 +329,15 @@ def _changes(entries: list[Entry], stored: Directory, given: frozenset[str]) -> 
             yield from _field_changes(entry, was, given)
         if "head_of" in given:
             yield from _head_changes(entry, heads, headed.get(entry.key, []), claimed)
+
+
+def _headed_by(stored: Directory) -> dict[str, list[str]]:
+    """The departments each person heads now, by name."""
+    headed: dict[str, list[str]] = {}
+    for department in sorted(stored.departments.values(), key=lambda d: d.name):
+        if department.head:
+            headed.setdefault(department.head, []).append(department.name)
+    return headed
 
 
 def _field_changes(entry: Entry, was: StoredPerson, given: frozenset[str]) -> Iterator[Change]:
