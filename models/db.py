@@ -21,6 +21,7 @@ from models import (  # noqa: F401
     copies,
     definitions,
     followups,
+    intake,
     notifications,
     orgaudit,
     outbox,

@@ -18,6 +18,7 @@ from models.clockwork import ClockworkRun
 from models.copies import SignedCopy
 from models.definitions import DefinitionVersion
 from models.followups import Followup
+from models.intake import PendingImport
 from models.notifications import Notification, NotificationAttempt
 from models.orgaudit import OrgAuditRecord, OrgAuditTip
 from models.outbox import OutboxRow
@@ -81,3 +82,4 @@ ORG_AUDIT = table(OrgAuditRecord)
 ORG_AUDIT_TIP = table(OrgAuditTip)
 SIGN_IN_THROTTLE = table(SignInThrottle)
 SIGNED_COPY = table(SignedCopy)
+PENDING_IMPORT = table(PendingImport)

@@ -66,6 +66,7 @@ ORG_POLICY: dict[str, frozenset[str]] = {
     "notifications.dead_letters": frozenset({"hr", "admin"}),
     "notifications.retry": frozenset({"hr", "admin"}),
     "clockwork.status": frozenset({"admin"}),
+    "people.import": frozenset({"admin"}),
 }
 
 

@@ -2,15 +2,17 @@
 in the transaction that makes the change, and verifying the chain.
 
 What goes in it (`KINDS`): standing roles granted and revoked, people created or
-changed, passwords set, API tokens created and revoked, definitions installed, and
-sign-ins locked out. Records are sealed as the plan chains' are (`models.chain.seal`):
-each hash covers every field and the hash before it, and the tip row keeps the last
-position and hash, so an edited, inserted, reordered or deleted record is named.
+changed, departments created, passwords set, API tokens created and revoked, definitions
+installed, and sign-ins locked out. Records are sealed as the plan chains' are
+(`models.chain.seal`): each hash covers every field and the hash before it, and the tip
+row keeps the last position and hash, so an edited, inserted, reordered or deleted
+record is named.
 """
 
 from __future__ import annotations
 
 import getpass
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -27,6 +29,7 @@ KINDS = (
     "role.revoked",
     "person.created",
     "person.changed",
+    "department.created",
     "password.set",
     "token.created",
     "token.revoked",
@@ -100,14 +103,12 @@ def org_hash(fields: dict[str, Any] | OrgRecord) -> str:
     )
 
 
-# Moving the tip first takes the chain's lock (a row lock on PostgreSQL, the write lock
-# on SQLite): a concurrent change waits, then reads the tip this one leaves.
-_BUMP_TIP = (
-    update(ORG_AUDIT_TIP)
-    .where(ORG_AUDIT_TIP.c.id == 1)
-    .values(seq=ORG_AUDIT_TIP.c.seq + 1)
-    .returning(ORG_AUDIT_TIP.c.seq, ORG_AUDIT_TIP.c.head)
-)
+class OrgEntry(NamedTuple):
+    """A change to append: its kind (`KINDS`), to whom or what, and the details."""
+
+    kind: str
+    subject: str
+    detail: str = ""
 
 
 def append(
@@ -115,25 +116,41 @@ def append(
 ) -> int:
     """Append one record to the organisation chain, in `session`'s transaction (so it
     is kept exactly when the change is); returns its sequence number."""
-    assert kind in KINDS, kind
-    tip = session.execute(_BUMP_TIP).first()
+    return append_many(session, [OrgEntry(kind, subject, detail)], by=by, now=now)
+
+
+def append_many(session: Session, entries: Sequence[OrgEntry], *, by: Acting, now: datetime) -> int:
+    """Append records in order, as `append` does one, in three statements whatever their
+    number (a bulk import's thousands); returns the last sequence number (0 for none)."""
+    if not entries:
+        return 0
+    assert all(entry.kind in KINDS for entry in entries), entries
+    # Moving the tip first takes the chain's lock (a row lock on PostgreSQL, the write
+    # lock on SQLite): a concurrent change waits, then reads the tip this one leaves.
+    bump = (
+        update(ORG_AUDIT_TIP)
+        .where(ORG_AUDIT_TIP.c.id == 1)
+        .values(seq=ORG_AUDIT_TIP.c.seq + len(entries))
+        .returning(ORG_AUDIT_TIP.c.seq, ORG_AUDIT_TIP.c.head)
+    )
+    tip = session.execute(bump).first()
     if tip is None:
         raise ChainUnusable()
-    record: dict[str, Any] = {
-        "seq": tip.seq,
-        "kind": kind,
-        "subject": subject,
-        "detail": detail,
-        "actor": by.actor,
-        "channel": by.channel,
-        "at": now,
-        "prev_hash": tip.head,
-    }
-    record["hash"] = org_hash(record)
-    session.execute(insert(ORG_AUDIT), record)
-    session.execute(
-        update(ORG_AUDIT_TIP).where(ORG_AUDIT_TIP.c.id == 1).values(head=record["hash"])
-    )
+    records: list[dict[str, Any]] = []
+    prev_hash = tip.head
+    for seq, entry in enumerate(entries, start=tip.seq - len(entries) + 1):
+        record: dict[str, Any] = {
+            **entry._asdict(),
+            "seq": seq,
+            "actor": by.actor,
+            "channel": by.channel,
+            "at": now,
+            "prev_hash": prev_hash,
+        }
+        record["hash"] = prev_hash = org_hash(record)
+        records.append(record)
+    session.execute(insert(ORG_AUDIT), records)
+    session.execute(update(ORG_AUDIT_TIP).where(ORG_AUDIT_TIP.c.id == 1).values(head=prev_hash))
     return int(tip.seq)
 
 

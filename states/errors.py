@@ -12,6 +12,7 @@ raised here too, and named here for the rules' callers:
 
     NotFound ── DefinitionNotFound, PlanNotFound, PersonNotFound
     InvalidInput ── InvalidDocument   a plan document or an event's inputs are malformed
+    InvalidInput ── ImportInvalid     a CSV file to import has problems (each by row, column)
     Unauthenticated, Forbidden        the actor's role may not do this (at all)
     Forbidden ── DocumentForbidden    a plan document changes what no plan may change
                                       (existing people, departments) or opens a plan
@@ -41,6 +42,7 @@ __all__ = [
     "DocumentForbidden",
     "Forbidden",
     "GuardFailed",
+    "ImportInvalid",
     "InvalidDocument",
     "InvalidInput",
     "NotAllowedNow",
@@ -132,6 +134,41 @@ class InvalidDocument(InvalidInput):
         self.source = source
         self.problems = problems
         super().__init__(_problems_listed(source, problems))
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """One problem of a CSV file: its row as a spreadsheet numbers it (the header is row
+    1; 0 for the file as a whole), the column's name (empty for the whole row), and why."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        if not self.row:
+            return self.message
+        if not self.column:
+            return f"row {self.row}: {self.message}"
+        return f"row {self.row}, {self.column}: {self.message}"
+
+
+# How many of a file's problems its refusal spells out (the web page shows as many).
+PROBLEMS_TOLD = 100
+
+
+class ImportInvalid(InvalidInput):
+    """A file to import with problems: nothing of it is written. Every problem is kept;
+    the sentence lists the first `PROBLEMS_TOLD`."""
+
+    def __init__(self, source: str, problems: list[CellProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        told = [f"  - {p}" for p in problems[:PROBLEMS_TOLD]]
+        if len(problems) > PROBLEMS_TOLD:
+            told.append(f"  ... and {len(problems) - PROBLEMS_TOLD} more")
+        heading = f"{source}: {len(problems)} problem(s), nothing imported"
+        super().__init__("\n".join([heading, *told]))
 
 
 class DocumentForbidden(Forbidden):

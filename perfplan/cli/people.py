@@ -1,15 +1,30 @@
-"""`perfplan people ...`: the people directory, standing roles and passwords."""
+"""`perfplan people ...`: the people directory, standing roles and passwords, and the
+organisation imported from the HR system's CSV file."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from perfplan.cli.common import JsonOption, NowOption, Person, console, instant, print_rows, session
+from perfplan.cli.common import (
+    JsonOption,
+    NowOption,
+    Person,
+    console,
+    instant,
+    print_json,
+    print_rows,
+    session,
+)
+
+if TYPE_CHECKING:
+    from states.intake.people import Intake
 
 app = typer.Typer(
     help="People, their standing roles (hr, auditor, admin) and passwords.", no_args_is_help=True
@@ -140,3 +155,73 @@ def people_password(
     with session() as active:
         set_password(active, person=person, password=password, now=instant(now), by=Acting.cli())
     console.print(f"Password of {person} set; their other sessions are signed out.")
+
+
+CsvFile = Annotated[
+    Path,
+    typer.Argument(
+        help="The CSV file, UTF-8, with a header: key,name,email,locale,department,manager,"
+        "head_of (docs/people-import.md).",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+    ),
+]
+
+
+@app.command("import")
+def people_import(
+    file: CsvFile,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would change; write nothing.")
+    ] = False,
+    now: NowOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import people, departments, managers, heads and locales from the HR system's CSV
+    file: run twice, the second run changes nothing. A file with any bad row is refused
+    whole (every problem by row and column); every change is recorded in the
+    organisation chain, in one transaction."""
+    from people.orgaudit import Acting
+    from states.intake.people import import_people
+
+    with session() as active:
+        intake = import_people(
+            active,
+            file.read_bytes(),
+            source=file.name,
+            now=instant(now),
+            by=Acting.cli(),
+            dry_run=dry_run,
+        )
+    if as_json:
+        print_json(_intake_json(intake))
+        return
+    console.print(_intake_summary(intake, dry_run), soft_wrap=True)
+    if dry_run and intake.changes:
+        typer.echo("\n".join(f"  {change}" for change in intake.changes))
+
+
+def _intake_json(intake: Intake) -> dict[str, Any]:
+    return {
+        "source": intake.source,
+        "rows": intake.rows,
+        "written": intake.written,
+        "digest": intake.digest,
+        "changes": [change.__dict__ for change in intake.changes],
+    }
+
+
+def _intake_summary(intake: Intake, dry_run: bool) -> str:
+    """One line: what the file changes (or would), counted by kind of change."""
+    rows = f"{intake.source} ({intake.rows} rows)"
+    if not intake.changes:
+        return f"{rows}: nothing to change, perfplan already holds what the file says."
+    counted = Counter(change.label for change in intake.changes)
+    told = ", ".join(f"{number} × {label}" for label, number in counted.items())
+    if dry_run:
+        return f"Dry run of {rows}, nothing written: {len(intake.changes)} changes ({told}):"
+    return (
+        f"Imported {rows}: {len(intake.changes)} changes ({told}), "
+        "each recorded in the organisation chain."
+    )

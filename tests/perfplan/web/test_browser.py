@@ -133,3 +133,35 @@ def test_screenshots_of_the_main_pages(
     shot(page, "admin-adam-check")
     page.goto(f"{live_server.url}/admin/definitions/standard/1")
     shot(page, "admin-adam-definition")
+
+
+def test_adam_imports_the_organisation_after_reading_the_preview(
+    page: Page, live_server: LiveServer, world: World, tmp_path: Path
+) -> None:
+    example = Path(__file__).resolve().parents[3] / "docs" / "examples" / "zhang-organisation.csv"
+    moved = example.read_text(encoding="utf-8").replace(",Sales East,li,", ",Sales East,chen,")
+    hr_file = tmp_path / "hr.csv"
+    hr_file.write_text(moved + "ines,Inês Ma,ines@example.com,zh-CN,Internal Audit,,\n")
+    log_in(page, live_server, world, "adam")
+    page.click("text=People")
+    page.set_input_files("input[name=upload]", str(hr_file))
+    page.click("#preview-import")
+    row = page.locator('tr[data-change="manager:zhang"]')
+    expect(row).to_contain_text("changed manager")
+    expect(row).to_contain_text("li")
+    expect(page.locator("#confirm-import")).to_have_text("Import 2 changes")
+    shot(page, "import-adam-preview")
+    page.click("#confirm-import")
+    expect(page.locator("#notice")).to_have_text(
+        "hr.csv: 2 changes imported, each recorded in the organisation's audit chain."
+    )
+    page.click("button:has-text('中文')")  # the same file again, in Chinese: nothing to change
+    page.set_input_files("input[name=upload]", str(hr_file))
+    page.click("#preview-import")
+    expect(page.locator("#nothing")).to_contain_text("没有需要变更的内容")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(moved.replace(",chen,", ",nobody,"))
+    page.set_input_files("input[name=upload]", str(bad))
+    page.click("#preview-import")
+    expect(page.locator('tr[data-row="4"][data-column="manager"]')).to_contain_text("nobody")
+    shot(page, "import-adam-problems-zh")
