@@ -13,6 +13,7 @@ from perfplan.web.pages.plans import ADJUSTABLE, NOTICES
 from perfplan.web.pages.rendering import HERE, LOCALES, words
 from states.definitions import catalog
 from states.engine.registry import ACTIVITIES
+from states.intake.people import LABELS
 from states.plans.document import EvidenceDoc, GoalDoc, ResourceDoc
 from views.status import RUN_KINDS
 
@@ -73,6 +74,7 @@ def built_keys() -> dict[str, list[str]]:
         "notice.": list(NOTICES),
         "admin.run.": list(RUN_KINDS),
         "audit.org_kind.": list(orgaudit.KINDS),
+        "import.kind.": list(LABELS),
     }
 
 

@@ -31,8 +31,10 @@ def run(engine: Engine, data: bytes, **options: object) -> Intake:
 
 def records(engine: Engine) -> list[tuple[str, str, str]]:
     with engine.connect() as conn:
-        rows = conn.execute(select(ORG_AUDIT.c["kind", "subject", "actor"]).order_by("seq"))
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        rows = conn.execute(
+            select(ORG_AUDIT.c.kind, ORG_AUDIT.c.subject, ORG_AUDIT.c.actor).order_by("seq")
+        )
+        return [tuple(row) for row in rows]
 
 
 def test_zhangs_organisation_is_imported_once_and_plans_refer_to_it(
@@ -94,7 +96,7 @@ def test_a_dry_run_lists_exactly_what_would_change_and_writes_nothing(engine: En
         assert directory.people["zhang"].manager == "chen"
         assert directory.departments["Sales East"].head == "chen"
     with engine.connect() as conn:
-        chain = conn.execute(select(ORG_AUDIT.c["subject", "detail"]).order_by("seq")).all()
+        chain = conn.execute(select(ORG_AUDIT.c.subject, ORG_AUDIT.c.detail).order_by("seq")).all()
     assert ("zhang", "locale zh-CN → en, manager li → chen (import hr.csv, row 4)") in chain
     assert ("chen", "head of Sales East (was sun) (import hr.csv, row 5)") in chain
 
