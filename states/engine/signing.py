@@ -152,9 +152,7 @@ def sign(
             event=spec.trigger,
             state=plan.state,
         )
-    role = signing_role(
-        session, plan, definition, chain, status, person, named=acting.named_roles
-    )
+    role = signing_role(session, plan, definition, chain, status, person, named=acting.named_roles)
     ctx = checked_context(
         session, plan, definition, spec, actor=person, role=role, now=now, inputs=inputs
     )
