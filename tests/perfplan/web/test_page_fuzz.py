@@ -186,6 +186,7 @@ def value_for(offered: list[str]) -> st.SearchStrategy[str | None]:
 def filled(draw: st.DrawFn, form: FormSeen, csrf: str) -> dict[str, str]:
     data: dict[str, str] = {}
     for name, offered in form.fields.items():
+        value: str | None
         if name == "csrf_token":
             value = draw(st.sampled_from([csrf] * 5 + ["", "forged"]))
         elif name in form.hidden:
