@@ -506,16 +506,20 @@ def _milestone_check(
         rung = ladder[timer.level]
         on = calendar.shift(first_overdue_day, parse_duration(rung.after))
         following = {"role": rung.notify[0], "roles": list(rung.notify), "on": on.isoformat()}
-    told_before = [role for rung in ladder[: timer.level - 1] for role in rung.notify]
     context.update(
         level=timer.level,
         levels=len(ladder),
         # Working days, as the ladder counts them: what the messages say is what it is.
         days_overdue=calendar.working_days_between(milestone.due, as_of.date()),
-        notified_roles=list(dict.fromkeys(told_before)),
+        notified_roles=_told_before(ladder, timer.level),
         next_escalation=following,
     )
     return tuple(ladder[timer.level - 1].notify), context
+
+
+def _told_before(ladder: list[Rung], level: int) -> list[str]:
+    """The roles the rungs below `level` told, each once, in the order they were told."""
+    return list(dict.fromkeys(role for rung in ladder[: level - 1] for role in rung.notify))
 
 
 def _still_late(
@@ -569,9 +573,7 @@ def _escalation_check(
         level=timer.level,
         levels=len(ladder),
         days_late=calendar.working_days_between(since, as_of.date()) if since else None,
-        notified_roles=list(
-            dict.fromkeys(role for rung in ladder[: timer.level - 1] for role in rung.notify)
-        ),
+        notified_roles=_told_before(ladder, timer.level),
         next_escalation={"roles": list(ladder[timer.level].notify), "on": following.isoformat()}
         if following is not None and timer.level < len(ladder)
         else None,

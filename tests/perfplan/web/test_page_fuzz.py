@@ -99,29 +99,21 @@ def read_page(client: TestClient, page: str) -> _Reader:
     return reader
 
 
-def crawl(client: TestClient) -> tuple[list[str], list[str]]:
-    """The pages the signed-in persona reaches from /plans (each once), and those of
-    them that hold a form."""
-    queue, seen, with_forms = ["/plans"], list[str](), list[str]()
+def crawl(client: TestClient) -> tuple[list[str], list[FormSeen]]:
+    """The pages the signed-in persona reaches from /plans (each read once), and the
+    distinct forms they hold."""
+    queue, seen = ["/plans"], list[str]()
+    forms: dict[tuple[str, str, str], FormSeen] = {}
     while queue and len(seen) < MOST_PAGES:
         page = queue.pop(0)
         if page in seen or page.startswith(NOT_FOLLOWED):
             continue
         seen.append(page)
         reader = read_page(client, page)
-        if reader.forms:
-            with_forms.append(page)
-        queue += [link for link in reader.links if link not in seen]
-    return seen, with_forms
-
-
-def forms_on(client: TestClient, pages: list[str]) -> list[FormSeen]:
-    """The distinct forms the pages hold."""
-    forms: dict[tuple[str, str, str], FormSeen] = {}
-    for page in pages:
-        for form in read_page(client, page).forms:
+        for form in reader.forms:
             forms.setdefault((form.action, form.method, ",".join(sorted(form.fields))), form)
-    return list(forms.values())
+        queue += [link for link in reader.links if link not in seen]
+    return seen, list(forms.values())
 
 
 def live_values(client: TestClient, form: FormSeen) -> dict[str, str]:
@@ -233,6 +225,15 @@ def no_server_error(answer_status: int, where: str, sent: object) -> None:
     assert answer_status < 500, f"{answer_status} from {where} with {sent!r}"
 
 
+def send(client: TestClient, form: FormSeen, sent: dict[str, str]) -> None:
+    """The form sent as the browser would (by its method); its answer is no 5xx."""
+    if form.method == "post":
+        answer = client.post(form.action, data=sent, follow_redirects=False)
+    else:
+        answer = client.get(form.action, params=sent, follow_redirects=False)
+    no_server_error(answer.status_code, f"{form.method} {form.action}", sent)
+
+
 def test_no_form_or_link_of_the_pages_answers_a_server_error(
     client: TestClient, world: World, phase: str
 ) -> None:
@@ -241,9 +242,8 @@ def test_no_form_or_link_of_the_pages_answers_a_server_error(
     swept: set[tuple[str, str]] = set()
     for who in FUZZED:
         csrf = sign_in(client, world, who)
-        links, pages = crawl(client)
+        links, forms = crawl(client)
         assert links, f"the crawl reached no page as {who}"
-        forms = forms_on(client, pages)
         for form_action in REACHED.get((who, phase), ()):
             assert any(f.action.endswith(form_action) for f in forms), (who, form_action)
         for form in forms:
@@ -278,11 +278,7 @@ def one_bad_field_at_a_time(client: TestClient, form: FormSeen, csrf: str) -> No
                 del sent[name]
             else:
                 sent[name] = bad
-            if form.method == "post":
-                answer = client.post(form.action, data=sent, follow_redirects=False)
-            else:
-                answer = client.get(form.action, params=sent, follow_redirects=False)
-            no_server_error(answer.status_code, f"{form.method} {form.action}", sent)
+            send(client, form, sent)
 
 
 def fuzz_pages(client: TestClient, forms: list[FormSeen], links: list[str], csrf: str) -> None:
@@ -296,11 +292,7 @@ def fuzz_pages(client: TestClient, forms: list[FormSeen], links: list[str], csrf
             drawn = data.draw(filled(form, csrf))
             live = live_values(client, form)
             sent = {k: live.get(k, "") if v == LIVE else v for k, v in drawn.items()}
-            if form.method == "post":
-                answer = client.post(form.action, data=sent, follow_redirects=False)
-            else:
-                answer = client.get(form.action, params=sent, follow_redirects=False)
-            no_server_error(answer.status_code, f"{form.method} {form.action}", sent)
+            send(client, form, sent)
         for link in data.draw(st.lists(st.sampled_from(links), max_size=5)):
             target = data.draw(edited(link))
             no_server_error(client.get(target, follow_redirects=False).status_code, target, "")
