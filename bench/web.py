@@ -28,11 +28,17 @@ JSON object. Goal: p95 under 100 ms for each.
 
     .venv/bin/python bench/web.py [--plans 10000] [--requests 400] [--clients 8]
                                   [--workers 2] [--client processes|threads]
-                                  [--database PATH]
+                                  [--database PATH | --database-url URL]
 
 Seeding takes minutes: `--database PATH` keeps the seeded SQLite file at PATH and
 reuses it when it is already there (its plans, whatever `--plans` says); without it,
-each run seeds a fresh temporary database.
+each run seeds a fresh temporary database. `--database-url` runs the same on any
+database perfplan supports, PostgreSQL included (`postgresql+psycopg://…`): an empty
+database is seeded, one that holds plans is reused.
+
+While the clients run, the server's resident memory (the `perfplan web` process and
+its workers, summed) is sampled every 200 ms: `server_rss_mb_peak` is the largest sum,
+`worker_rss_mb_peak` the largest single worker.
 """
 
 from __future__ import annotations
@@ -57,7 +63,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
+import psutil
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -145,19 +153,60 @@ def seed(url: str, plans: int) -> None:
     engine.dispose()
 
 
-def seeded(path: Path, plans: int) -> list[int]:
-    """The plan ids of the database at `path`, seeding it first when it is missing."""
-    url = f"sqlite:///{path}"
-    if not path.exists():
-        print(f"seeding {plans} plans through create_plan ...", flush=True)
-        seed(url, plans)
-    else:
-        print(f"reusing the plans seeded in {path}", flush=True)
+def _plan_ids(url: str) -> list[int]:
+    """The database's plan ids; none when it has no schema yet."""
     engine = make_engine(url)
-    with engine.connect() as conn:
-        ids = list(conn.execute(select(PLAN.c.id).order_by(PLAN.c.id)).scalars())
-    engine.dispose()
-    return ids
+    try:
+        if not inspect(engine).has_table(PLAN.name):
+            return []
+        with engine.connect() as conn:
+            return list(conn.execute(select(PLAN.c.id).order_by(PLAN.c.id)).scalars())
+    finally:
+        engine.dispose()
+
+
+def seeded(url: str, plans: int) -> list[int]:
+    """The plan ids of the database at `url`, seeding it first when it holds none."""
+    if ids := _plan_ids(url):
+        print(f"reusing the {len(ids):,} plans seeded in {_shown(url)}", flush=True)
+        return ids
+    print(f"seeding {plans} plans through create_plan ...", flush=True)
+    seed(url, plans)
+    return _plan_ids(url)
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+class MemorySampler(threading.Thread):
+    """The server tree's resident memory every 200 ms, while the clients run."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.stopped = threading.Event()
+        self.tree_peak = 0
+        self.worker_peak = 0
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.2):
+            sizes = []
+            for process in [self.root, *self.root.children(recursive=True)]:
+                try:
+                    sizes.append(process.memory_info().rss)
+                except psutil.Error:  # a worker that ended between listing and reading
+                    continue
+            self.tree_peak = max(self.tree_peak, sum(sizes))
+            self.worker_peak = max(self.worker_peak, max(sizes[1:], default=0))
+
+    def figures(self) -> dict[str, float]:
+        self.stopped.set()
+        self.join()
+        return {
+            "server_rss_mb_peak": round(self.tree_peak / 2**20, 1),
+            "worker_rss_mb_peak": round(self.worker_peak / 2**20, 1),
+        }
 
 
 def service_floor(url: str, plan_ids: list[int], rounds: int = 50) -> tuple[float, float]:
@@ -348,12 +397,16 @@ def _percentiles(latencies: list[float]) -> dict[str, float]:
     }
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plans", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=400, help="per measured route")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--database", type=Path, help="seed this SQLite file once, then reuse it")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database", type=Path, help="seed this SQLite file once, then reuse it")
+    where.add_argument(
+        "--database-url", help="any database URL (PostgreSQL too): seeded when empty, else reused"
+    )
     parser.add_argument("--workers", type=int, default=2, help="perfplan web --workers")
     parser.add_argument(
         "--client",
@@ -362,26 +415,50 @@ def main() -> None:
         help="processes: one keep-alive connection per process; threads: "
         "the first method, httpx clients in threads of one process",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments()
     with tempfile.TemporaryDirectory() as folder:
         path = args.database.resolve() if args.database else Path(folder) / "web.db"
-        url = f"sqlite:///{path}"
-        plan_ids = seeded(path, args.plans)
+        url = args.database_url or f"sqlite:///{path}"
+        plan_ids = seeded(url, args.plans)
         args.plans = len(plan_ids)
         floor_list, floor_plan = service_floor(url, plan_ids)
         process, base = start_server(url, Path(folder) / "prefect", args.workers)
+        memory = MemorySampler(process.pid)
+        memory.start()
         try:
             results = run_routes(base, plan_ids, url, args)
         finally:
+            rss = memory.figures()
             process.terminate()
             process.wait(timeout=15)
+    print(json.dumps(summarised(args, url, results, (floor_list, floor_plan), rss)))
+
+
+def summarised(
+    args: argparse.Namespace,
+    url: str,
+    results: dict,
+    floor: tuple[float, float],
+    rss: dict[str, float],
+) -> dict[str, Any]:
+    """The human lines, then the figures for the JSON line."""
+    floor_list, floor_plan = floor
     for name, figures in results.items():
         print(
             f"{name:>10}: p50 {figures['p50_ms']:6.1f} ms  p95 {figures['p95_ms']:6.1f} ms  "
             f"max {figures['max_ms']:6.1f} ms"
         )
     print(f"service floor: list {floor_list:.1f} ms, plan {floor_plan:.1f} ms (in-process)")
-    summary = {
+    print(
+        f"server memory under load: {rss['server_rss_mb_peak']:.1f} MB in all, "
+        f"{rss['worker_rss_mb_peak']:.1f} MB the largest worker"
+    )
+    return {
+        "database": make_url(url).get_backend_name(),
         "plans": args.plans,
         "clients": args.clients,
         "client": args.client,
@@ -392,10 +469,10 @@ def main() -> None:
         "service_plan_ms": round(floor_plan, 2),
         "api_list_p50_vs_service": round(results["api_list"]["p50_ms"] / floor_list, 2),
         "api_plan_p50_vs_service": round(results["api_plan"]["p50_ms"] / floor_plan, 2),
+        **rss,
         "goal_p95_ms": 100,
         "goal_met": all(f["p95_ms"] < 100 for f in results.values()),
     }
-    print(json.dumps(summary))
 
 
 ROUTES = {

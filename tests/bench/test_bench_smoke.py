@@ -103,6 +103,8 @@ def test_web_benchmark_runs_against_a_real_server_and_prints_json_last(tmp_path:
             and figures[f"{route}_p95_ms"] >= figures[f"{route}_p50_ms"]
         ), route
     assert figures["service_list_ms"] > 0 and figures["service_plan_ms"] > 0
+    assert figures["database"] == "sqlite"
+    assert figures["server_rss_mb_peak"] > figures["worker_rss_mb_peak"] > 10  # MB, both sampled
 
 
 @pytest.mark.slow
