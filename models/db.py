@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, SQLModel
@@ -117,6 +117,20 @@ def analyze(engine: Engine) -> None:
         if engine.dialect.name == "sqlite":
             connection.execute(text("PRAGMA analysis_limit=1000"))
         connection.execute(text("ANALYZE"))
+
+
+BULK_ROWS = 1_000
+"""Rows written at once from which the planner's statistics are refreshed with them."""
+
+
+def analyze_tables(connection: Connection, *tables: Table) -> None:
+    """ANALYZE these tables in the caller's transaction, after it wrote BULK_ROWS or more
+    into them: the statistics commit with the rows (both databases allow ANALYZE inside
+    a transaction), so no query after a bulk import plans from empty tables' figures."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(text("PRAGMA analysis_limit=1000"))
+    for table in tables:
+        connection.execute(text(f'ANALYZE "{table.name}"'))
 
 
 def schema_exists(engine: Engine) -> bool:

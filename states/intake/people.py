@@ -27,7 +27,8 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
-from models.tables import DEPARTMENT, PERSON
+from models.db import BULK_ROWS, analyze_tables
+from models.tables import DEPARTMENT, ORG_AUDIT, PERSON
 from people import directory, orgaudit
 from people.orgaudit import Acting, OrgEntry
 from states.errors import CellProblem, ImportInvalid
@@ -177,6 +178,8 @@ def import_people(
         return intake
     _write(session, entries, stored, changes, given)
     orgaudit.append_many(session, _records(changes, source), by=by, now=now)
+    if len(changes) >= BULK_ROWS:  # the plan list must not plan from the empty tables
+        analyze_tables(session.connection(), PERSON, DEPARTMENT, ORG_AUDIT)
     return Intake(source, len(entries), changes, written=True)
 
 
