@@ -21,9 +21,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event, vCalAddress, vRecur
+from sqlmodel import Session
 
+from people import access, feeds
 from people.roles import Holder
-from views.record import PlanRecord
+from states.definitions import catalog
+from views.lists import PlanFilter, search_plans
+from views.record import PlanRecord, plan_record
 
 PRODID = "-//perfplan//perfplan calendars//EN"
 REQUEST, CANCEL, PUBLISH = "REQUEST", "CANCEL", "PUBLISH"
@@ -198,5 +202,48 @@ def calendar_text(
         calendar.add("x-wr-calname", name)
     for item in items:
         calendar.add_component(_event(item, method=method, domain=domain, stamp=stamp))
+    text: bytes = calendar.to_ical()
+    return text.decode("utf-8")
+
+
+_FEED_PLANS = 500  # a person on more plans than this sees the newest
+
+
+def person_feed(
+    session: Session, *, token: str, today: date, base_url: str, domain: str, stamp: datetime
+) -> str | None:
+    """The ICS feed that `token` opens: the events of every plan its owner holds a part
+    in and may read (the plan list's own access policy), in the owner's language;
+    a finished plan's events are left out. None for a revoked or unknown token."""
+    person_id = feeds.owner(session, token)
+    if person_id is None:
+        return None
+    viewer = access.load_viewer(session, person_id=person_id)
+    listed = search_plans(
+        session,
+        viewer=viewer,
+        today=today,
+        filters=PlanFilter(relation="participant"),
+        limit=_FEED_PLANS,
+    )
+    items: list[CalendarItem] = []
+    for summary in listed:
+        plan = plan_record(session, summary.id, today=today)
+        definition = catalog.by_hash(session, plan.plan.definition_hash)
+        if plan.plan.state in definition.final_states:
+            continue
+        link = f"{base_url.rstrip('/')}/plans/{plan.plan.id}"
+        items += plan_items(plan, locale=viewer.locale, link=link)
+    name = "绩效改进计划" if viewer.locale.lower().startswith("zh") else "Improvement plans"
+    calendar = calendar_text(items, method=PUBLISH, domain=domain, stamp=stamp, name=name)
+    return calendar or _empty(name)
+
+
+def _empty(name: str) -> str:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", PUBLISH)
+    calendar.add("x-wr-calname", name)
     text: bytes = calendar.to_ical()
     return text.decode("utf-8")

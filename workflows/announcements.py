@@ -23,9 +23,9 @@ from states.definitions.announcements import REPORT_MESSAGE, sending_effect
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.schema import Announcement, Effect
 from states.engine.chains import chain_status
+from views.calendars import CANCEL, REQUEST
 from views.record import PlanRecord, plan_record
 from views.report import EvaluationReport
-from views.calendars import CANCEL, REQUEST
 from workflows.messages import base_context, invitations, recipients, record
 from workflows.outbox import OutboxItem
 from workflows.reminders import signature_context

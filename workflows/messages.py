@@ -22,9 +22,9 @@ from models import clock
 from notifications.config import NotificationConfig
 from notifications.ledger import delivery, recording
 from notifications.message import Recipient
+from notifications.rendering import LOCALES
 from people.roles import Holder, PlanPeople
 from states.engine.context import PlanSnapshot
-from notifications.rendering import LOCALES
 from views import calendars
 from views.record import PlanRecord, PlanRow
 from workflows.runs import record_run

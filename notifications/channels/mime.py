@@ -47,9 +47,7 @@ def address(name: str, addr: str, linesep: str, *, raw: bool = False) -> str:
     return f"{encoded_header(name, linesep)} <{addr}>"
 
 
-def _part(
-    subtype: str, body: str, *, readable: bool, linesep: str, params: str = ""
-) -> str:
+def _part(subtype: str, body: str, *, readable: bool, linesep: str, params: str = "") -> str:
     if readable:
         encoding, content = "8bit", linesep.join(body.splitlines())
     else:
