@@ -3,6 +3,8 @@ unknown token answers 404; one person's token never shows another's plan."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
@@ -10,6 +12,7 @@ from models.db import session_scope
 from people import feeds
 from people.access import load_viewer
 from tests.perfplan.web.conftest import World
+from tests.perfplan.web.pages_support import sign_in
 
 
 def _token(world: World, person: str) -> str:
@@ -53,3 +56,24 @@ def test_a_revoked_renewed_or_unknown_token_opens_nothing(client: TestClient, wo
     assert client.get(f"/calendar/{second}.ics").status_code == 404
     assert client.get("/calendar/not-a-token.ics").status_code == 404
     assert client.get(f"/calendar/{'x' * 500}.ics").status_code == 404
+
+
+def test_a_person_makes_and_revokes_their_feed_on_their_page(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world, "li")
+    page = client.get("/calendar")
+    assert page.status_code == 200 and 'id="feed-none"' in page.text
+    made = client.post("/calendar/new", data={"csrf_token": csrf})
+    found = re.search(r'<code id="feed-url">[^<]*/calendar/([^<.]+)\.ics</code>', made.text)
+    assert made.status_code == 200 and found, made.text
+    token = found.group(1)
+    assert feed_plans(client, token) == {world.zhang_plan}
+    assert 'id="feed-url"' not in client.get("/calendar").text  # shown once
+    assert client.post("/calendar/revoke", data={"csrf_token": "forged"}).status_code == 403
+    assert feed_plans(client, token) == {world.zhang_plan}  # a forged form changes nothing
+    revoked = client.post("/calendar/revoke", data={"csrf_token": csrf})
+    assert 'id="feed-revoked"' in revoked.text
+    assert client.get(f"/calendar/{token}.ics").status_code == 404
+    client.cookies.clear()
+    assert client.get("/calendar", follow_redirects=False).status_code in (303, 401)
