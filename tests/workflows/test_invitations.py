@@ -95,6 +95,15 @@ def test_start_adjust_and_end_send_request_sequence_and_cancel(
     report_1 = f"perfplan-plan{plan_id}-milestone-report_1@localhost"
     assert method == "REQUEST" and report_1 in events
     assert f"perfplan-plan{plan_id}-evaluation@localhost" in events
+    # Each reader's invitation is in their language: Zhang reads Chinese, Li English.
+    by_language = {
+        m.email["Content-Language"]: str(_invitation(m.email).walk("VEVENT")[0]["SUMMARY"])
+        for m in mailed.inbox.messages
+        if m.email["X-Perfplan-Kind"] == "plan_started"
+    }
+    assert by_language["zh-CN"].startswith("里程碑截止") and by_language["en"].startswith(
+        "Milestone"
+    )
     first = events[report_1]
     assert first["SEQUENCE"] == 0 and first.decoded("DTSTART") == date(2026, 10, 9)
 
