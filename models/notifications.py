@@ -44,6 +44,9 @@ class Notification(SQLModel, table=True):
     context: str | None = Field(default=None, sa_column=Column(Text))
     rendered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     link: str = ""
+    # An iCalendar invitation (text/calendar) sent with the message, in its reader's
+    # language, made when the message is recorded ("" for none).
+    calendar: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     message_id: str = Field(unique=True)
     status: str = "queued"  # queued | sent | dead
     attempts: int = 0

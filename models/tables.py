@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 
 from models.access import ApiToken, Credential, OrgRole, WebSession
 from models.audit import AuditRecord
+from models.calendars import CalendarFeed
 from models.clockwork import ClockworkRun
 from models.copies import SignedCopy
 from models.definitions import DefinitionVersion
@@ -83,3 +84,4 @@ ORG_AUDIT_TIP = table(OrgAuditTip)
 SIGN_IN_THROTTLE = table(SignInThrottle)
 SIGNED_COPY = table(SignedCopy)
 PENDING_IMPORT = table(PendingImport)
+CALENDAR_FEED = table(CalendarFeed)

@@ -59,6 +59,7 @@ class OutgoingMessage:
     dedup_key: str
     created_at: datetime
     attempt: int = 1
+    calendar: str = ""  # an iCalendar invitation to attach (text/calendar), or ""
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> OutgoingMessage:
@@ -80,6 +81,7 @@ class OutgoingMessage:
             dedup_key=row["dedup_key"],
             created_at=row["created_at"],
             attempt=row["attempts"],
+            calendar=row.get("calendar") or "",
         )
 
     @property

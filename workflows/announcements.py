@@ -23,9 +23,10 @@ from states.definitions.announcements import REPORT_MESSAGE, sending_effect
 from states.definitions.compiled import CompiledDefinition
 from states.definitions.schema import Announcement, Effect
 from states.engine.chains import chain_status
+from views.calendars import CANCEL, REQUEST
 from views.record import PlanRecord, plan_record
 from views.report import EvaluationReport
-from workflows.messages import base_context, recipients, record
+from workflows.messages import base_context, invitations, recipients, record
 from workflows.outbox import OutboxItem
 from workflows.reminders import signature_context
 
@@ -186,7 +187,28 @@ def announce(session: Session, *, item: OutboxItem, now: datetime, reads: PlanRe
         context={**base_context(plan.plan, plan.people), **context},
         dedup_key=f"{kind}|{item.key}",
         now=now,
+        calendars=_invitations(plan, definition, kind, now),
     )
+
+
+def _invitations(
+    plan: PlanRecord, definition: CompiledDefinition, kind: str, now: datetime
+) -> dict[str, str]:
+    """What an announcement's message invites to: a plan that ended cancels every event;
+    a start sends them all; a confirmed adjustment sends again the milestones it moved
+    (same UID, the next SEQUENCE)."""
+    if plan.plan.state in definition.final_states:
+        return invitations(plan, method=CANCEL, now=now)
+    if kind == "plan_started":
+        return invitations(plan, method=REQUEST, now=now)
+    if kind == "adjustment_reconfirmed":
+        moved = {
+            f"milestone:{a.target_key}"
+            for a in plan.adjustments
+            if a.status == "confirmed" and a.target_kind == "milestone"
+        }
+        return invitations(plan, method=REQUEST, now=now, only=moved) if moved else {}
+    return {}
 
 
 def request_signatures(
@@ -255,4 +277,5 @@ def announce_report(
         context={**base_context(plan.plan, plan.people), "evaluation": evaluation},
         dedup_key=f"{news.message}|plan:{plan.plan.id}",
         now=now,
+        calendars=invitations(plan, method=CANCEL, now=now),
     )

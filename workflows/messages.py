@@ -22,9 +22,11 @@ from models import clock
 from notifications.config import NotificationConfig
 from notifications.ledger import delivery, recording
 from notifications.message import Recipient
+from notifications.rendering import LOCALES
 from people.roles import Holder, PlanPeople
 from states.engine.context import PlanSnapshot
-from views.record import PlanRow
+from views import calendars
+from views.record import PlanRecord, PlanRow
 from workflows.runs import record_run
 
 log = logging.getLogger(__name__)
@@ -86,11 +88,35 @@ def record(
     context: Mapping[str, Any],
     dedup_key: str,
     now: datetime,
+    calendars: Mapping[str, str] | None = None,
 ) -> int:
     """Record one message for each reader (none twice: the dedup key decides); returns
-    how many were recorded."""
-    asked = [recording.Request(kind, plan_id, reader, context, dedup_key) for reader in readers]
+    how many were recorded. `calendars`: the invitation to attach, per language."""
+    asked = [
+        recording.Request(kind, plan_id, reader, context, dedup_key, calendars or {})
+        for reader in readers
+    ]
     return recording.enqueue_many(session, config=config(), requests=asked, now=now)
+
+
+def invitations(
+    plan: PlanRecord, *, method: str, now: datetime, only: Iterable[str] | None = None
+) -> dict[str, str]:
+    """The plan's events (`only` those items) as an iCalendar `method` message, per
+    language the templates speak; empty when there is nothing to send."""
+    wanted = set(only) if only is not None else None
+    found = {}
+    for locale in LOCALES:
+        items = calendars.plan_items(
+            plan, locale=locale, link=config().renderer.plan_url(plan.plan.id)
+        )
+        chosen = [i for i in items if wanted is None or i.item in wanted]
+        text = calendars.calendar_text(
+            chosen, method=method, domain=config().mail_domain, stamp=now
+        )
+        if text:
+            found[locale] = text
+    return found
 
 
 def deliver(engine: Engine, *, now: datetime) -> dict[str, int]:

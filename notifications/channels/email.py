@@ -81,7 +81,9 @@ def build_email(
     ]
     if message.plan_ref:
         headers.append(("X-Perfplan-Plan", message.plan_ref))
-    return mime.multipart_alternative(headers, message.text, message.html, readable=readable)
+    return mime.multipart_alternative(
+        headers, message.text, message.html, readable=readable, calendar=message.calendar
+    )
 
 
 def _reply_error(code: int, reply: bytes | str, *, stage: str) -> DeliveryError:

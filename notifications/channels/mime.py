@@ -47,7 +47,7 @@ def address(name: str, addr: str, linesep: str, *, raw: bool = False) -> str:
     return f"{encoded_header(name, linesep)} <{addr}>"
 
 
-def _part(subtype: str, body: str, *, readable: bool, linesep: str) -> str:
+def _part(subtype: str, body: str, *, readable: bool, linesep: str, params: str = "") -> str:
     if readable:
         encoding, content = "8bit", linesep.join(body.splitlines())
     else:
@@ -59,7 +59,7 @@ def _part(subtype: str, body: str, *, readable: bool, linesep: str) -> str:
         encoding, content = "base64", linesep.join(lines)
     return linesep.join(
         [
-            f'Content-Type: text/{subtype}; charset="utf-8"',
+            f'Content-Type: text/{subtype}; charset="utf-8"{params}',
             f"Content-Transfer-Encoding: {encoding}",
             "",
             content,
@@ -67,13 +67,42 @@ def _part(subtype: str, body: str, *, readable: bool, linesep: str) -> str:
     )
 
 
+def _calendar_method(calendar: str) -> str:
+    """The iTIP method of an iCalendar text (REQUEST, CANCEL, ...), "" for none."""
+    for line in calendar.splitlines():
+        if line.upper().startswith("METHOD:"):
+            return line.partition(":")[2].strip().upper()
+    return ""
+
+
+def _calendar_parts(calendar: str, *, readable: bool, linesep: str) -> list[str]:
+    """The invitation as the last alternative (RFC 6047: text/calendar with its method),
+    always base64: iCalendar's own CRLF line ends and folding must arrive unchanged."""
+    if not calendar:
+        return []
+    method = _calendar_method(calendar)
+    params = f"; method={method}" if method else ""
+    return [_part("calendar", calendar, readable=False, linesep=linesep, params=params)]
+
+
 def multipart_alternative(
-    headers: Sequence[tuple[str, str]], text: str, html: str, *, readable: bool
+    headers: Sequence[tuple[str, str]],
+    text: str,
+    html: str,
+    *,
+    readable: bool,
+    calendar: str = "",
 ) -> bytes:
     """The whole message. `readable` keeps bodies as 8bit UTF-8 with LF line
-    ends (a file a person opens); otherwise base64 bodies and CRLF (SMTP)."""
+    ends (a file a person opens); otherwise base64 bodies and CRLF (SMTP).
+    `calendar`, an iCalendar text, is added as a third alternative."""
     linesep = "\n" if readable else "\r\n"
     boundary = f"=_perfplan_{uuid.uuid4().hex}"
+    invitation = [
+        piece
+        for part in _calendar_parts(calendar, readable=readable, linesep=linesep)
+        for piece in (f"--{boundary}", part)
+    ]
     lines = [f"{name}: {value}" for name, value in headers]
     lines += [
         "MIME-Version: 1.0",
@@ -83,6 +112,7 @@ def multipart_alternative(
         _part("plain", text, readable=readable, linesep=linesep),
         f"--{boundary}",
         _part("html", html, readable=readable, linesep=linesep),
+        *invitation,
         f"--{boundary}--",
         "",
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -46,6 +46,18 @@ class Request:
     recipient: Recipient
     context: Mapping[str, Any]
     dedup_key: str
+    # An iCalendar invitation per reader's language (`en`, `zh-CN`), to attach.
+    calendars: Mapping[str, str] = field(default_factory=dict)
+
+
+def calendar_for(calendars: Mapping[str, str], locale: str) -> str:
+    """The invitation in `locale`, or in its language, or in English ("" for none)."""
+    language = locale.partition("-")[0]
+    chinese = "zh-CN" if language == "zh" else ""
+    for candidate in (locale, language, chinese, "en"):
+        if candidate and candidate in calendars:
+            return calendars[candidate]
+    return next(iter(calendars.values()), "")
 
 
 def enqueue(
@@ -58,6 +70,7 @@ def enqueue(
     context: Mapping[str, Any],
     dedup_key: str,
     now: datetime,
+    calendars: Mapping[str, str] | None = None,
 ) -> list[Queued]:
     """Record `kind` for `recipient`, one row per channel the routing names.
 
@@ -78,6 +91,7 @@ def enqueue(
     queued = []
     for name in fresh:
         row = _row(config, kind, plan_id, recipient, name, (locale, stored), now)
+        row["calendar"] = calendar_for(calendars or {}, locale)
         new_id = _insert_once(session, {**row, "dedup_key": keys[name]})
         if new_id is not None:  # None: a concurrent caller recorded it first
             queued.append(Queued(new_id, name, keys[name]))
@@ -140,6 +154,7 @@ def _row(
         "body_html": "",
         "context": context,
         "rendered_at": None,
+        "calendar": "",
         "link": config.renderer.plan_url(plan_id) if plan_id is not None else "",
         # Made once: every copy of this message, a repeat included, carries it.
         "message_id": f"<perfplan.{uuid.uuid4().hex}@{config.mail_domain}>",
@@ -263,6 +278,7 @@ def enqueue_many(
                     context=r.context,
                     dedup_key=r.dedup_key,
                     now=now,
+                    calendars=r.calendars,
                 )
             )
             for r in requests
@@ -287,5 +303,6 @@ def enqueue_many(
         row = _row(
             config, request.kind, request.plan_id, request.recipient, name, stored[id(request)], now
         )
-        rows[key] = {**row, "dedup_key": key}
+        calendar = calendar_for(request.calendars, stored[id(request)][0])
+        rows[key] = {**row, "dedup_key": key, "calendar": calendar}
     return _insert_many(session, list(rows.values())) if rows else 0

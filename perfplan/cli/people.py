@@ -225,3 +225,40 @@ def _intake_summary(intake: Intake, dry_run: bool) -> str:
         f"Imported {rows}: {len(intake.changes)} changes ({told}), "
         "each recorded in the organisation chain."
     )
+
+
+feed = typer.Typer(
+    help="A person's private calendar feed (an ICS address for their calendar).",
+    no_args_is_help=True,
+)
+app.add_typer(feed, name="feed")
+
+
+@feed.command("create")
+def feed_create(key: Person, now: NowOption = None, as_json: JsonOption = False) -> None:
+    """Make the person a new feed address (the old one stops working); shown only now."""
+    from people import feeds
+    from people.access import load_viewer
+    from workflows.messages import config
+
+    with session() as active:
+        person = load_viewer(active, key=key)
+        token = feeds.create(active, person_id=person.id, now=instant(now))
+    url = f"{config().renderer.base_url}/calendar/{token}.ics"
+    if as_json:
+        print_json({"person": key, "url": url})
+        return
+    console.print(f"Calendar feed of {key} (keep it secret; shown only now):")
+    console.print(url, soft_wrap=True, highlight=False)
+
+
+@feed.command("revoke")
+def feed_revoke(key: Person, now: NowOption = None) -> None:
+    """End the person's feed address: calendars that read it get nothing more."""
+    from people import feeds
+    from people.access import load_viewer
+
+    with session() as active:
+        person = load_viewer(active, key=key)
+        ended = feeds.revoke(active, person_id=person.id, now=instant(now))
+    console.print(f"Revoked the calendar feed of {key}." if ended else f"{key} had no feed.")

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from perfplan.web import api, apidocs, pages, status
+from perfplan.web import api, apidocs, calendar, pages, status
 from perfplan.web.deps import CsrfRejected, NotSignedIn
 from perfplan.web.errors import install_handlers
 from perfplan.web.observe import Instruments, RequestLog, configure_logging, with_clockwork
@@ -87,6 +87,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.instruments = _instruments(runtime)
     app.include_router(api.router)
     app.include_router(status.router)
+    app.include_router(calendar.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=PAGES_DIR / "static"), name="static")
     apidocs.install(app)

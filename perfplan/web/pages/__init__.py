@@ -8,13 +8,13 @@ from fastapi.responses import Response
 
 from people import identity
 from perfplan.web.deps import SESSION_COOKIE
-from perfplan.web.pages import admin, audit, auth, dashboard, intake, plans
+from perfplan.web.pages import admin, audit, auth, dashboard, feed, intake, plans
 from perfplan.web.pages.rendering import locale_of, render, words
 from states.errors import NotFound, Unauthenticated
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
-for pages in (plans, dashboard, audit, admin, intake):
+for pages in (plans, dashboard, audit, admin, intake, feed):
     router.include_router(pages.router)
 
 

@@ -49,3 +49,11 @@ def test_an_unknown_api_path_answers_in_the_error_body(client: TestClient, world
         "field": None,
         "problems": [],
     }
+
+
+def test_the_calendar_feed_is_a_route_outside_the_api_document(client: TestClient) -> None:
+    """`/calendar/{token}.ics` is read by calendar applications, with its token as the
+    only key (no bearer token): served, and kept out of the API's document."""
+    answer = client.get("/calendar/no-such-token.ics")
+    assert (answer.status_code, answer.text) == (404, "no such calendar feed")
+    assert not any("calendar" in p for p in client.get("/openapi.json").json()["paths"])

@@ -187,6 +187,21 @@ def test_plan_routes(client: TestClient, world: World, person: str, plan: str) -
             wrong.append(f"{route.name}: {answer.status_code} (expected {status}) {answer.text}")
     assert not wrong, "\n".join(wrong)
     assert _versions(world) == before  # nothing changed, whoever asked
+    if plan == "zhang":  # once per persona, in the world already built
+        _feed_holds_exactly_the_plans_its_owner_is_on(client, world, person)
+
+
+def _feed_holds_exactly_the_plans_its_owner_is_on(
+    client: TestClient, world: World, person: str
+) -> None:
+    """The feed (`/calendar/<token>.ics`) reads through the plan list's policy: a
+    person's feed holds the plans they hold a part in, never one they merely oversee
+    (a department head, an auditor) nor another person's."""
+    from tests.perfplan.web.test_calendar_feed import _token, feed_plans
+
+    ids = {"zhang": world.zhang_plan, "liu": world.liu_plan}
+    expected = {ids[plan] for plan, held in RELATIONS[person].items() if "participant" in held}
+    assert feed_plans(client, _token(world, person)) == expected, person
 
 
 @pytest.mark.parametrize("person", PERSONAS)
