@@ -24,7 +24,7 @@ from models.db import make_engine, session_scope
 from models.tables import FOLLOWUP, MILESTONE, NOTIFICATION
 from people.errors import PeopleError
 from perfplan.activities import ACTIVITIES, Act
-from perfplan.errors import PerfplanError
+from perfplan.errors import SimulationRefused
 from perfplan.simulation.actors import Cast, Moment, Planned, distances, next_on_time
 from perfplan.simulation.script import Known, Script, Scripted, ScriptInvalid, read_script
 from perfplan.simulation.timeline import Category, Line, Recipient, Timeline
@@ -48,10 +48,6 @@ AFTER_EVALUATION_DAYS = 14  # how long to watch past the evaluation day, if noth
 MAX_DAYS = 3660
 MAX_STEPS_A_DAY = 200
 _KEY = re.compile(r"^[^:]+:plan\d+:(.*):L(\d+):")
-
-
-class SimulationRefused(PerfplanError):
-    """The plan or definition cannot be simulated: one sentence with what and where."""
 
 
 @dataclass(frozen=True)

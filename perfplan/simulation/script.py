@@ -17,7 +17,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-from perfplan.errors import PerfplanError
+from perfplan.errors import SimulationRefused
 from states.definitions.yamlsource import YamlDocument, load_yaml
 
 # What the simulated people do on time unless the file says otherwise.
@@ -41,7 +41,7 @@ MAX_BYTES = 256 * 1024
 DEFAULT_AT = time(10, 0)
 
 
-class ScriptInvalid(PerfplanError):
+class ScriptInvalid(SimulationRefused):
     """The events file cannot be played: one sentence naming the file, line and what."""
 
     def __init__(self, source: str, line: int | None, message: str) -> None:
