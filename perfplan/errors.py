@@ -4,7 +4,8 @@
      ├── NotInitialised        the database has no perfplan schema yet
      │    └── NoDatabaseFile   the SQLite file does not exist (nothing is created)
      ├── DatabaseInUse         `perfplan demo` on a database that holds plans already
-     └── CannotWrite           a folder the user named cannot be written to
+     ├── CannotWrite           a folder the user named cannot be written to
+     └── SimulationRefused     `perfplan simulate`: a plan, events file or definition it cannot play
 
 Errors of the rooms below (`states.errors`) are mapped here too; a user's
 mistake is a sentence and a non-zero exit, never a traceback.
@@ -70,6 +71,11 @@ class DatabaseInUse(PerfplanError):
         )
 
 
+class SimulationRefused(PerfplanError):
+    """`perfplan simulate` cannot play its plan, events file or definition (one sentence
+    naming the file and line); nothing has been written."""
+
+
 class AuditBroken(PerfplanError):
     """`audit verify` found a broken chain (the report has been printed)."""
 
@@ -92,6 +98,7 @@ ERROR_MAP: list[tuple[type[Exception], int, int]] = [
     (DatabaseInUse, 5, 409),
     (AuditBroken, 8, 409),
     (CannotWrite, 2, 422),
+    (SimulationRefused, 2, 422),
     (NotificationNotFound, 3, 404),
     (NotRetryable, 5, 409),
     (ConfigurationError, 2, 422),

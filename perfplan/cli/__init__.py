@@ -11,6 +11,7 @@ and `main`, where a user's mistake becomes one sentence and an exit code.
     web     web                        token   token create, list, revoke
     people  people add, list, grant, revoke, password
     demo    demo: Zhang's plan through its whole life
+    simulate  simulate PLAN: its life on a throwaway database, nothing sent
 
 Heavy imports (SQLAlchemy, the services, Prefect) happen inside commands, so
 `perfplan --help` starts fast.
@@ -37,6 +38,7 @@ from perfplan.cli import (
     people,
     plan,
     report,
+    simulate,
     status,
     token,
     web,
@@ -67,6 +69,7 @@ _PANELS: dict[str, list[tuple[str, Any]]] = {
         ("notify", notify.app),
         ("token", token.app),
         ("config", config.app),
+        ("simulate", simulate.simulate),
         ("db", db.app),
     ],
 }

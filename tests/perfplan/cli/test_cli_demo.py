@@ -61,6 +61,7 @@ def test_demo_plays_zhangs_whole_plan_as_it_goes_then_serves_its_pages(tmp_path:
     try:
         output = _read_until(process, "Ctrl-C stops the server")
         _check_the_timeline(output, tmp_path)
+        _check_the_simulation_agrees(tmp_path / "demo.db")
         _check_the_pages(f"http://127.0.0.1:{port}", output)
     finally:
         process.terminate()
@@ -114,6 +115,36 @@ def _check_the_timeline(output: str, tmp_path: Path) -> None:
     assert sorted(m.groups() for m in named if m) == [
         (n, ext) for n in "123" for ext in ("html", "pdf")
     ]
+
+
+_REMINDER_KEY = re.compile(r"^[^:|]+:plan\d+:.*:L(\d+):")
+
+
+def _check_the_simulation_agrees(demo_db: Path) -> None:
+    """`perfplan simulate` of the demo's story (docs/examples/zhang-events.yaml) sends the
+    very reminders and escalations the demo's sweeps recorded: when, which rung, to whom."""
+    import sqlite3
+
+    from perfplan.simulation.runner import Request, simulate
+
+    with sqlite3.connect(demo_db) as db:
+        rows = db.execute(
+            "SELECT created_at, kind, dedup_key, role, recipient_name FROM notification"
+        ).fetchall()
+    recorded = sorted(
+        (at[:16].replace(" ", "T"), kind, int(found.group(1)), role, name)
+        for at, kind, key, role, name in rows
+        if (found := _REMINDER_KEY.match(key))
+    )
+    story = ROOT / "docs" / "examples" / "zhang-events.yaml"
+    timeline = simulate(Request(ROOT / "docs" / "examples" / "zhang.yaml", events_file=story))
+    simulated = sorted(
+        (line.at.isoformat()[:16], line.what.split()[0], line.level, r.role, r.name)
+        for line in timeline.reminders
+        for r in line.to
+    )
+    assert len(recorded) == 56
+    assert simulated == recorded
 
 
 def _serving(url: str) -> bool:
