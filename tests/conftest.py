@@ -77,7 +77,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     factory: PostgresFactory = request.getfixturevalue("postgres")
     url = factory.fresh()
     yield url
-    factory.drop(url)
+    factory.drop_later(url)
 
 
 @pytest.fixture

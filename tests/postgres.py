@@ -95,6 +95,10 @@ class PostgresFactory:
         self.admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
 
     def drop(self, url: str) -> None:
+        name = make_url(url).database
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def drop_later(self, url: str) -> None:
         """Dropped by a thread of its own (2-10 s each under load, mostly the disk): the
         next test need not wait; `close` waits for every drop."""
         self.dropping.put(make_url(url).database)
