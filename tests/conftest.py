@@ -7,6 +7,7 @@ Zhao the collaborator from Technical Support.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+import workflows.copies
 from models.clock import FrozenClock
 from models.db import create_schema, make_engine, session_scope
 from states.plans.document import PlanDocument
@@ -40,6 +42,10 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # for PostgreSQL) goes to the run's own folder instead; tests of those defaults unset it.
 for _setting, _folder in (("PERFPLAN_OUTBOX_DIR", "outbox"), ("PERFPLAN_REPORTS_DIR", "reports")):
     os.environ.setdefault(_setting, str(PREFECT_HOME.parent / f"{_folder}-{PREFECT_HOME.name}"))
+# A signed copy's PDF (WeasyPrint, 1-3 s, 14 s for the first with its fonts) is rendered
+# once per test process for the same page: most tests start Zhang's plan at the same
+# frozen instants, so the same copy. What is rendered from what is unchanged.
+workflows.copies.render_pdf = functools.lru_cache(maxsize=64)(workflows.copies.render_pdf)
 ZHANG_FILE = ROOT / "docs" / "examples" / "zhang.yaml"
 # A week before Zhang's plan period starts (2026-09-01).
 DRAFTING_DAY = datetime(2026, 8, 25, 9, 0, tzinfo=UTC)
@@ -71,7 +77,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     factory: PostgresFactory = request.getfixturevalue("postgres")
     url = factory.fresh()
     yield url
-    factory.drop(url)
+    factory.drop_later(url)
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ database per test (copied from a migrated template), all dropped at the end."""
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -60,6 +62,9 @@ class PostgresFactory:
         self.admin = psycopg.connect(_dsn(ADMIN_URL), autocommit=True)
         self.template = f"perfplan_test_{self.run}_template"
         self.created: list[str] = []
+        self.dropping: queue.Queue[str | None] = queue.Queue()
+        self.dropper = threading.Thread(target=self._drop_all, daemon=True)
+        self.dropper.start()
         self.admin.execute(f'CREATE DATABASE "{self.template}"')
         engine = make_engine(self.url(self.template))
         try:
@@ -74,19 +79,38 @@ class PostgresFactory:
         name = f"perfplan_test_{self.run}_{len(self.created)}"
         self.admin.execute(f'CREATE DATABASE "{name}"')
         self.created.append(name)
+        self._unsynced(name)
         return self.url(name)
 
     def fresh(self) -> str:
         name = f"perfplan_test_{self.run}_{len(self.created)}"
         self.admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
         self.created.append(name)
+        self._unsynced(name)
         return self.url(name)
+
+    def _unsynced(self, name: str) -> None:
+        """A commit does not wait for the disk (a crash may lose the last ones; a test
+        database never outlives the run): what is committed and seen stays the same."""
+        self.admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
 
     def drop(self, url: str) -> None:
         name = make_url(url).database
         self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def drop_later(self, url: str) -> None:
+        """Dropped by a thread of its own (2-10 s each under load, mostly the disk): the
+        next test need not wait; `close` waits for every drop."""
+        self.dropping.put(make_url(url).database)
+
+    def _drop_all(self) -> None:
+        with psycopg.connect(_dsn(ADMIN_URL), autocommit=True) as admin:
+            while (name := self.dropping.get()) is not None:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def close(self) -> None:
+        self.dropping.put(None)
+        self.dropper.join()
         for name in [*self.created, self.template]:
             self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.admin.close()
